@@ -1,0 +1,34 @@
+//! # Likewise: how a replicated like counter works
+//!
+//! One post, one like counter, a copy (a *replica*) of it in each of several
+//! world regions. A reader in Tokyo reads Tokyo's copy; a like clicked in
+//! Tokyo is taken by Tokyo at once, without asking anyone. That is what makes
+//! the system fast and always available — and it is also why, for a moment,
+//! Virginia still shows the old number. The copies *diverge*.
+//!
+//! They must then *converge*: every like has to reach every region
+//! (**update propagation**), two likes taken at the same time in two places
+//! must both survive (**conflict resolution**), and once the likes stop and
+//! the messages land, every region must show the same, correct number
+//! (**convergence**). A system that guarantees that last part, without
+//! guaranteeing *when*, is *eventually consistent*.
+//!
+//! Read this crate in this order:
+//! 1. [`region`] — the regions and the delays between them.
+//! 2. [`crdt`] — the grow-only counter, which makes concurrent likes merge
+//!    without loss or double counting.
+//! 3. [`strategy`] — how replicas tell each other about likes (events pushed
+//!    at once, plus periodic gossip of whole states that repairs losses).
+//! 4. [`sim`] — a deterministic simulation of one room: the network with its
+//!    delays and faults, the ground truth, and the convergence status.
+//! 5. [`protocol`] — the messages between the browser and the server.
+//!
+//! The crate is pure: no I/O, no clock, no threads. It compiles to native code
+//! for the server and to WebAssembly for the browser, and it is tested
+//! without either.
+
+pub mod crdt;
+pub mod protocol;
+pub mod region;
+pub mod sim;
+pub mod strategy;

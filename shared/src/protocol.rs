@@ -1,0 +1,324 @@
+//! The wire protocol between a browser and the server: JSON text frames over
+//! one WebSocket per viewer, at `GET /ws/{room}`.
+//!
+//! # Shape of a conversation
+//! 1. The client connects. The server answers with one [`ServerMessage::Snapshot`]:
+//!    the protocol version, the room, the regions and link delays, and a
+//!    first [`Frame`]. A client that reconnects gets a fresh snapshot, so it
+//!    never has to replay anything it missed.
+//! 2. The server then pushes a [`ServerMessage::Frame`] whenever the room
+//!    changed, at most ~30 per second. A frame carries the whole visible state
+//!    of the room (it is a few hundred bytes), so frames are idempotent: a
+//!    client that skips some, or a slow one whose frames the server
+//!    coalesced, is still exactly up to date with the next one.
+//! 3. The client sends [`ClientMessage`]s (likes). A message the server
+//!    cannot accept is answered with a [`ServerMessage::Error`] saying why;
+//!    the connection and the room carry on.
+//!
+//! # Messages
+//! Every message is an object with a `"type"` tag.
+//!
+//! Client → server, a like in Tokyo:
+//! ```
+//! # use shared::protocol::*;
+//! let msg: ClientMessage = serde_json::from_str(r#"{"type":"like","region":"tokyo"}"#).unwrap();
+//! assert_eq!(msg, ClientMessage::Like { region: "tokyo".into() });
+//! ```
+//!
+//! Server → client, the snapshot on join (abridged: `regions` lists every
+//! region, `latency_ms[a][b]` is the one-way delay from region `a` to `b`
+//! in catalog order, and `frame` is a full [`Frame`]):
+//! ```json
+//! {"type":"snapshot","protocol":1,"room":"public","public":true,
+//!  "regions":[{"id":"tokyo","city":"Tokyo","area":"Asia Pacific","country":"JP","lat":35.68,"lon":139.69}, ...],
+//!  "latency_ms":[[0,1097,...], ...],
+//!  "frame":{ ...as below... }}
+//! ```
+//!
+//! Server → client, a frame (abridged to two regions): Tokyo took a like
+//! 120 ms ago, Frankfurt has not heard of it yet, five events are in flight.
+//! ```json
+//! {"type":"frame","seq":42,"viewers":3,"sim":{
+//!   "now_ms":5120,"strategy":"event_push",
+//!   "truth":{"total":1,"per_region":[1,0,0,0,0,0],"refused":0},
+//!   "replicas":[{"region":"tokyo","value":1,"behind":0,"in_flight_out":5},
+//!               {"region":"frankfurt","value":0,"behind":1,"in_flight_out":0}],
+//!   "divergence":1,"consistency":{"state":"diverged","since":5000},
+//!   "last_write_at":5000,"in_flight":5,
+//!   "links":[{"from":"tokyo","to":"frankfurt","in_flight":1}],
+//!   "packets":[{"from":"tokyo","to":"frankfurt","sent_at":5000,"arrive_at":6140,"kind":"like","lost":false}],
+//!   "net":{"messages":5,"bytes":50,"dropped":0,"duplicated":0}}}
+//! ```
+//! After convergence `consistency` reads
+//! `{"state":"converged","since":7012,"took_ms":2012}`.
+//!
+//! Server → client, an error (the connection stays open):
+//! ```
+//! # use shared::protocol::*;
+//! let err = parse_client_message(r#"{"type":"like","region":"mars"}"#).unwrap_err();
+//! assert_eq!(err.code, ErrorCode::UnknownRegion);
+//! let json = serde_json::to_string(&ServerMessage::Error(err)).unwrap();
+//! assert!(json.starts_with(r#"{"type":"error","code":"unknown_region","message":"unknown region \"mars\""#));
+//! ```
+//!
+//! # Versioning
+//! [`PROTOCOL_VERSION`] is in every snapshot. It changes when a message
+//! changes incompatibly; a client that sees another version than its own
+//! must reload instead of misreading frames.
+
+use crate::region::{LatencyMatrix, RegionId, CATALOG};
+use crate::sim::SimView;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Bumped on any incompatible change to the messages below.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest client message the server reads. Real ones are under 100 bytes;
+/// anything bigger is refused with [`ErrorCode::TooLarge`] without parsing.
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024;
+
+/// The room everyone lands in at `/`.
+pub const PUBLIC_ROOM: &str = "public";
+
+/// What a client may ask of the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// A like clicked in `region` (a region id such as `"tokyo"`).
+    Like { region: String },
+}
+
+/// A client message after validation: ids resolved, ready for the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Like(RegionId),
+}
+
+/// What the server pushes to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Snapshot(Snapshot),
+    Frame(Frame),
+    Error(ProtocolError),
+}
+
+/// Everything a client needs to draw the room from scratch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub protocol: u32,
+    pub room: String,
+    /// The shared public room (controls are locked there).
+    pub public: bool,
+    pub regions: Vec<RegionInfo>,
+    /// `latency_ms[a][b]`: one-way delay from region `a` to region `b`, in
+    /// catalog order, in simulated ms.
+    pub latency_ms: LatencyMatrix,
+    pub frame: Frame,
+}
+
+/// The room at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    /// Increases with every frame the room publishes.
+    pub seq: u64,
+    /// People connected to the room.
+    pub viewers: u32,
+    pub sim: SimView,
+}
+
+/// A region as described on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionInfo {
+    pub id: RegionId,
+    pub city: String,
+    pub area: String,
+    pub country: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl RegionInfo {
+    pub fn catalog() -> Vec<RegionInfo> {
+        RegionId::all()
+            .zip(CATALOG.iter())
+            .map(|(id, r)| RegionInfo {
+                id,
+                city: r.city.into(),
+                area: r.area.into(),
+                country: r.country.into(),
+                lat: r.lat,
+                lon: r.lon,
+            })
+            .collect()
+    }
+}
+
+/// Why the server did not accept a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, or not a message this protocol knows.
+    BadMessage,
+    /// Over [`MAX_CLIENT_MESSAGE_BYTES`].
+    TooLarge,
+    /// A binary frame; the protocol is text only.
+    BinaryFrame,
+    /// A region id that is not in the catalog.
+    UnknownRegion,
+    /// Too many messages too fast; the message was not applied.
+    RateLimited,
+    /// The room's strategy refused the like (e.g. region unavailable).
+    Refused,
+    /// The room is not taking commands (shutting down, overloaded).
+    RoomUnavailable,
+}
+
+/// An error answer: a machine-readable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ProtocolError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ProtocolError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ProtocolError { code, message: message.into() }
+    }
+}
+
+/// Validates one text frame from a client.
+pub fn parse_client_message(text: &str) -> Result<Command, ProtocolError> {
+    if text.len() > MAX_CLIENT_MESSAGE_BYTES {
+        return Err(ProtocolError::new(
+            ErrorCode::TooLarge,
+            format!("message is {} bytes; the limit is {MAX_CLIENT_MESSAGE_BYTES}", text.len()),
+        ));
+    }
+    let msg: ClientMessage = serde_json::from_str(text).map_err(|e| {
+        ProtocolError::new(
+            ErrorCode::BadMessage,
+            format!("not a valid message ({e}); expected e.g. {{\"type\":\"like\",\"region\":\"tokyo\"}}"),
+        )
+    })?;
+    match msg {
+        ClientMessage::Like { region } => RegionId::parse(&region)
+            .map(Command::Like)
+            .map_err(|e| ProtocolError::new(ErrorCode::UnknownRegion, e.to_string())),
+    }
+}
+
+/// A validated room id: 1 to 64 characters of `[A-Za-z0-9_-]`, so it is safe
+/// in a URL path and in logs without escaping.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct RoomId(String);
+
+/// A room id that breaks the rules above.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid room id: it must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'")]
+pub struct BadRoomId;
+
+impl RoomId {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(id: &str) -> Result<RoomId, BadRoomId> {
+        let ok = (1..=Self::MAX_LEN).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(RoomId(id.to_owned()))
+        } else {
+            Err(BadRoomId)
+        }
+    }
+
+    pub fn public() -> RoomId {
+        RoomId(PUBLIC_ROOM.to_owned())
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.0 == PUBLIC_ROOM
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{SimConfig, Simulation};
+
+    #[test]
+    fn likes_parse_and_resolve() {
+        let tokyo = RegionId::parse("tokyo").unwrap();
+        assert_eq!(parse_client_message(r#"{"type":"like","region":"tokyo"}"#), Ok(Command::Like(tokyo)));
+    }
+
+    #[test]
+    fn bad_input_gets_a_specific_error() {
+        let code = |text: &str| parse_client_message(text).unwrap_err().code;
+        assert_eq!(code("not json"), ErrorCode::BadMessage);
+        assert_eq!(code(r#"{"type":"explode"}"#), ErrorCode::BadMessage);
+        assert_eq!(code(r#"{"type":"like"}"#), ErrorCode::BadMessage);
+        assert_eq!(code(r#"{"type":"like","region":7}"#), ErrorCode::BadMessage);
+        assert_eq!(code(r#"{"type":"like","region":"tokyo","extra":1}"#), ErrorCode::BadMessage);
+        assert_eq!(code(r#"{"type":"like","region":"atlantis"}"#), ErrorCode::UnknownRegion);
+        let big = format!(r#"{{"type":"like","region":"{}"}}"#, "x".repeat(2000));
+        let err = parse_client_message(&big).unwrap_err();
+        assert_eq!(err.code, ErrorCode::TooLarge);
+        assert!(err.message.contains("limit is 1024"), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_region_error_does_not_echo_unbounded_input() {
+        let long = "y".repeat(900);
+        let err = parse_client_message(&format!(r#"{{"type":"like","region":"{long}"}}"#)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UnknownRegion);
+        assert!(err.message.len() < 300, "{}", err.message.len());
+    }
+
+    #[test]
+    fn room_ids() {
+        assert!(RoomId::parse("public").unwrap().is_public());
+        assert!(RoomId::parse("a").is_ok());
+        assert!(RoomId::parse("Ab_9-z").is_ok());
+        assert!(RoomId::parse(&"x".repeat(64)).is_ok());
+        for bad in ["", "has space", "slash/es", "dot.s", "ümlaut", "%41"] {
+            assert_eq!(RoomId::parse(bad), Err(BadRoomId), "{bad:?}");
+        }
+        assert_eq!(RoomId::parse(&"x".repeat(65)), Err(BadRoomId));
+    }
+
+    #[test]
+    fn server_messages_round_trip_through_json() {
+        let mut sim = Simulation::new(SimConfig::default());
+        sim.like(RegionId::parse("tokyo").unwrap(), 100).unwrap();
+        let frame = Frame { seq: 3, viewers: 2, sim: sim.view() };
+        let snapshot = ServerMessage::Snapshot(Snapshot {
+            protocol: PROTOCOL_VERSION,
+            room: "public".into(),
+            public: true,
+            regions: RegionInfo::catalog(),
+            latency_ms: sim.latency().clone(),
+            frame: frame.clone(),
+        });
+        for msg in [snapshot, ServerMessage::Frame(frame)] {
+            let json = serde_json::to_string(&msg).unwrap();
+            let back: ServerMessage = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, msg);
+        }
+        let json = serde_json::to_value(ServerMessage::Frame(Frame { seq: 1, viewers: 1, sim: sim.view() })).unwrap();
+        assert_eq!(json["type"], "frame");
+        assert_eq!(json["sim"]["consistency"]["state"], "diverged");
+        assert_eq!(json["sim"]["replicas"][0]["region"], "tokyo");
+    }
+}

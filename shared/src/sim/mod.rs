@@ -1,0 +1,367 @@
+//! The deterministic simulation of one room: regions, links, messages in
+//! flight, the ground truth, and whether the replicas agree.
+//!
+//! The simulation is a pure state machine. It never reads a clock: time is an
+//! argument (`advance(now)`, `like(region, now)`), measured in simulated
+//! milliseconds since the room started. Randomness (jitter, loss) comes from
+//! a seeded ChaCha generator. So the same seed and the same inputs at the same
+//! times give the same history on every machine, which is what lets the tests
+//! check convergence without sockets or sleeps, and lets the server drive it
+//! from a real clock.
+//!
+//! What it tracks beyond the replicas themselves is what a person watching
+//! the demo wants to know:
+//! - the **ground truth**: how many likes users were told were accepted, in
+//!   total and per region — the number every replica should end on;
+//! - the **divergence**: how far apart the regions' counts are right now;
+//! - the **consistency status**: diverged since when, or converged and how
+//!   long convergence took after the last write.
+
+pub mod agenda;
+pub mod network;
+
+use crate::region::{LatencyMatrix, RegionId};
+use crate::strategy::{Accepted, Ctx, MessageKind, Refusal, Strategy, StrategyConfig, StrategyKind};
+use agenda::{Agenda, Event};
+use network::{NetStats, Network};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// Simulated time in milliseconds since the room started.
+pub type Millis = u64;
+
+/// Everything needed to start a room's simulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimConfig {
+    /// Seed of the random generator (jitter, loss, gossip peers).
+    pub seed: u64,
+    /// Multiplies every link delay and every strategy interval.
+    pub time_scale: f64,
+    pub strategy: StrategyConfig,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig { seed: 0x11CE_5EED, time_scale: 1.0, strategy: StrategyConfig::default() }
+    }
+}
+
+/// Whether the replicas agree, and since when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Consistency {
+    /// Every replica shows the same count.
+    Converged {
+        since: Millis,
+        /// Time from the last like to the moment the replicas agreed again;
+        /// `None` before any like, or when a like never made them disagree.
+        took_ms: Option<Millis>,
+    },
+    /// At least two replicas show different counts.
+    Diverged { since: Millis },
+}
+
+/// The ground truth: what users were told.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Truth {
+    /// Likes acknowledged to users, all regions.
+    pub total: u64,
+    /// Likes acknowledged per region, in catalog order.
+    pub per_region: Vec<u64>,
+    /// Likes refused (the strategy could not accept them).
+    pub refused: u64,
+}
+
+/// One replica as a viewer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaView {
+    pub region: RegionId,
+    /// The count a reader in this region sees.
+    pub value: u64,
+    /// Ground truth minus `value`: how many likes it has not heard of yet
+    /// (negative if it over-counts).
+    pub behind: i64,
+    /// Messages this region has sent that are still on the wire.
+    pub in_flight_out: u32,
+}
+
+/// A message on the wire, for drawing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PacketView {
+    pub from: RegionId,
+    pub to: RegionId,
+    pub sent_at: Millis,
+    pub arrive_at: Millis,
+    pub kind: MessageKind,
+    /// It will vanish instead of arriving.
+    pub lost: bool,
+}
+
+/// A directed link with messages on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkView {
+    pub from: RegionId,
+    pub to: RegionId,
+    pub in_flight: u32,
+}
+
+/// Everything a viewer needs to draw the room at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimView {
+    pub now_ms: Millis,
+    pub strategy: StrategyKind,
+    pub truth: Truth,
+    pub replicas: Vec<ReplicaView>,
+    /// Highest minus lowest replica count.
+    pub divergence: u64,
+    pub consistency: Consistency,
+    /// When the last like was accepted.
+    pub last_write_at: Option<Millis>,
+    pub in_flight: u32,
+    /// Links with at least one message in flight.
+    pub links: Vec<LinkView>,
+    /// The soonest-arriving messages in flight, at most [`MAX_PACKETS_IN_VIEW`].
+    pub packets: Vec<PacketView>,
+    pub net: NetStats,
+}
+
+/// Cap on individual packets in a view, so a flood of likes does not turn
+/// every frame into megabytes; the per-link counts stay exact.
+pub const MAX_PACKETS_IN_VIEW: usize = 60;
+
+/// One room's replicas, network and clock.
+#[derive(Debug)]
+pub struct Simulation {
+    config: SimConfig,
+    latency: LatencyMatrix,
+    now: Millis,
+    rng: ChaCha8Rng,
+    agenda: Agenda,
+    net: Network,
+    strategy: Box<dyn Strategy>,
+    truth: Truth,
+    consistency: Consistency,
+    last_write_at: Option<Millis>,
+    /// Bumped on every change a viewer could see; lets the server skip
+    /// frames when nothing happened.
+    version: u64,
+}
+
+impl Simulation {
+    pub fn new(config: SimConfig) -> Self {
+        let latency = LatencyMatrix::from_geography(config.time_scale);
+        let mut sim = Simulation {
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            net: Network::new(&latency),
+            latency,
+            now: 0,
+            agenda: Agenda::default(),
+            strategy: config.strategy.build(),
+            truth: Truth { per_region: vec![0; RegionId::COUNT], ..Truth::default() },
+            consistency: Consistency::Converged { since: 0, took_ms: None },
+            last_write_at: None,
+            version: 0,
+            config,
+        };
+        sim.with_strategy(|s, ctx| s.start(ctx));
+        sim
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// The base one-way delays of this room's links.
+    pub fn latency(&self) -> &LatencyMatrix {
+        &self.latency
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// The links, to change their conditions (faults).
+    pub fn network_mut(&mut self) -> &mut Network {
+        self.version += 1;
+        &mut self.net
+    }
+
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn truth(&self) -> &Truth {
+        &self.truth
+    }
+
+    pub fn consistency(&self) -> Consistency {
+        self.consistency
+    }
+
+    /// When the next scheduled event (arrival or timer) is due.
+    pub fn next_event_at(&self) -> Option<Millis> {
+        self.agenda.next_at()
+    }
+
+    /// The count a reader at `region` sees.
+    pub fn read(&self, region: RegionId) -> u64 {
+        self.strategy.read(region)
+    }
+
+    /// Processes everything due up to `now`, in time order, and moves the
+    /// clock to `now`. Time never runs backwards: an earlier `now` is ignored.
+    pub fn advance(&mut self, now: Millis) {
+        while let Some((at, event)) = self.agenda.pop_due(now) {
+            self.now = self.now.max(at);
+            match event {
+                Event::Deliver(envelope) => {
+                    let deliver = self.net.arrive(&envelope);
+                    if deliver {
+                        let (from, to) = (envelope.from, envelope.to);
+                        self.with_strategy(|s, ctx| s.deliver(ctx, from, to, envelope.msg));
+                    }
+                }
+                Event::Timer { region, timer } => self.with_strategy(|s, ctx| s.timer(ctx, region, timer)),
+            }
+            // Messages moving is visible (in-flight counts) even when no
+            // count changes.
+            self.version += 1;
+            self.observe();
+        }
+        self.now = self.now.max(now);
+    }
+
+    /// A user at `region` clicks like at time `now`.
+    pub fn like(&mut self, region: RegionId, now: Millis) -> Result<Accepted, Refusal> {
+        self.advance(now);
+        let outcome = self.with_strategy(|s, ctx| s.like(ctx, region));
+        match outcome {
+            Ok(Accepted::Now) => self.record_ack(region),
+            Ok(Accepted::Later) => {}
+            Err(_) => self.truth.refused += 1,
+        }
+        self.version += 1;
+        self.observe();
+        outcome
+    }
+
+    /// Advances far enough that every message in flight has landed, handling
+    /// at most `max_events` events (timers keep re-arming forever, so "until
+    /// the agenda is empty" would never end). Returns the time reached.
+    pub fn quiesce(&mut self, max_events: usize) -> Millis {
+        for _ in 0..max_events {
+            if self.net.total_in_flight() == 0 {
+                break;
+            }
+            match self.agenda.next_at() {
+                Some(at) => self.advance(at),
+                None => break,
+            }
+        }
+        self.now
+    }
+
+    /// Runs a strategy hook with a context over this simulation's world, then
+    /// records any acknowledgements it made.
+    fn with_strategy<T>(&mut self, f: impl FnOnce(&mut dyn Strategy, &mut Ctx) -> T) -> T {
+        let mut acknowledged = Vec::new();
+        let mut ctx = Ctx {
+            now: self.now,
+            time_scale: self.config.time_scale,
+            rng: &mut self.rng,
+            net: &mut self.net,
+            agenda: &mut self.agenda,
+            acknowledged: &mut acknowledged,
+        };
+        let out = f(self.strategy.as_mut(), &mut ctx);
+        for region in acknowledged {
+            self.record_ack(region);
+        }
+        out
+    }
+
+    fn record_ack(&mut self, region: RegionId) {
+        self.truth.total += 1;
+        self.truth.per_region[region.index()] += 1;
+        self.last_write_at = Some(self.now);
+    }
+
+    /// Updates the consistency status after anything happened.
+    fn observe(&mut self) {
+        let agreed = self.divergence() == 0;
+        self.consistency = match (self.consistency, agreed) {
+            (Consistency::Diverged { .. }, true) => Consistency::Converged {
+                since: self.now,
+                took_ms: self.last_write_at.map(|w| self.now.saturating_sub(w)),
+            },
+            (Consistency::Converged { .. }, false) => Consistency::Diverged { since: self.now },
+            (unchanged, _) => unchanged,
+        };
+    }
+
+    fn divergence(&self) -> u64 {
+        let values = RegionId::all().map(|r| self.read(r));
+        let (min, max) = values.fold((u64::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        max.saturating_sub(min)
+    }
+
+    /// A picture of the room right now.
+    pub fn view(&self) -> SimView {
+        let replicas = RegionId::all()
+            .map(|r| {
+                let value = self.read(r);
+                ReplicaView {
+                    region: r,
+                    value,
+                    behind: self.truth.total as i64 - value as i64,
+                    in_flight_out: RegionId::all().map(|to| self.net.in_flight(r, to)).sum(),
+                }
+            })
+            .collect();
+        let links = RegionId::all()
+            .flat_map(|from| RegionId::all().map(move |to| (from, to)))
+            .filter_map(|(from, to)| {
+                let in_flight = self.net.in_flight(from, to);
+                (in_flight > 0).then_some(LinkView { from, to, in_flight })
+            })
+            .collect();
+        let mut packets: Vec<PacketView> = self
+            .agenda
+            .envelopes()
+            .map(|e| PacketView {
+                from: e.from,
+                to: e.to,
+                sent_at: e.sent_at,
+                arrive_at: e.arrive_at,
+                kind: e.msg.kind(),
+                lost: e.lost,
+            })
+            .collect();
+        if packets.len() > MAX_PACKETS_IN_VIEW {
+            packets.select_nth_unstable_by_key(MAX_PACKETS_IN_VIEW, |p| (p.arrive_at, p.sent_at));
+            packets.truncate(MAX_PACKETS_IN_VIEW);
+        }
+        packets.sort_by_key(|p| (p.arrive_at, p.sent_at, p.from, p.to));
+        SimView {
+            now_ms: self.now,
+            strategy: self.strategy.kind(),
+            truth: self.truth.clone(),
+            replicas,
+            divergence: self.divergence(),
+            consistency: self.consistency,
+            last_write_at: self.last_write_at,
+            in_flight: self.net.total_in_flight(),
+            links,
+            packets,
+            net: self.net.stats().clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
