@@ -1,1 +1,80 @@
-fn main(){}
+//! The `likewise` binary: parses the command line, sets up logging, serves.
+
+use anyhow::Context;
+use backend::app::Config;
+use backend::room::RoomSettings;
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+/// Likewise: watch a replicated like counter diverge and converge, live.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "LIKEWISE_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Folder with the built frontend (the output of `trunk build`).
+    #[arg(long, env = "LIKEWISE_DIST", default_value = "dist")]
+    dist: PathBuf,
+    /// Stretch every simulated delay by this factor (2 = slow motion).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Seconds a room lives on after its last viewer leaves.
+    #[arg(long, default_value_t = 300)]
+    room_ttl: u64,
+    /// Most rooms hosted at once.
+    #[arg(long, default_value_t = 10_000)]
+    max_rooms: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let args = Args::parse();
+    anyhow::ensure!(args.time_scale.is_finite() && args.time_scale > 0.0, "--time-scale must be a positive number");
+    if !args.dist.join("index.html").exists() {
+        tracing::warn!(dist = %args.dist.display(), "no index.html in the dist folder: build the frontend with `trunk build --release`");
+    }
+    let config = Config {
+        dist: args.dist,
+        rooms: RoomSettings { time_scale: args.time_scale, idle_ttl: Duration::from_secs(args.room_ttl), ..RoomSettings::default() },
+        max_rooms: args.max_rooms,
+        ..Config::default()
+    };
+    let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    tracing::info!("Likewise is live on http://{}", listener.local_addr()?);
+    backend::serve(listener, config, async {
+        shutdown_signal().await;
+        tracing::info!("shutting down: closing connections (clients reconnect by themselves)");
+    })
+    .await
+    .context("server failed")
+}
+
+/// Ctrl-C, or SIGTERM from a process manager.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

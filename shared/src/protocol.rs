@@ -181,11 +181,24 @@ pub enum ErrorCode {
 pub struct ProtocolError {
     pub code: ErrorCode,
     pub message: String,
+    /// How many client messages this error answers. Usually 1 (and then
+    /// omitted); a server under a flood coalesces refusals into one error
+    /// with the total, so even a refused like is never left unaccounted.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 impl ProtocolError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ProtocolError { code, message: message.into() }
+        ProtocolError { code, message: message.into(), count: 1 }
     }
 }
 

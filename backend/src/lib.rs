@@ -1,0 +1,43 @@
+//! Likewise's server: hosts rooms of simulated regional replicas and pushes
+//! their state to browsers over WebSockets.
+//!
+//! - [`app`]: routes and shared state;
+//! - [`rooms`]: the registry that starts and forgets rooms;
+//! - [`room`]: one room's actor task, which owns its simulation;
+//! - [`ws`]: one viewer's connection (reader loop + writer task).
+//!
+//! The simulation itself lives in the `shared` crate and knows nothing of
+//! sockets or clocks; this crate feeds it wall-clock time and fans its frames
+//! out to viewers.
+
+pub mod app;
+pub mod room;
+pub mod rooms;
+pub mod ws;
+
+use app::{AppState, Config};
+use rooms::Rooms;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Serves the app on `listener` until `shutdown` completes, then closes every
+/// WebSocket with "going away" (clients reconnect to the next server) and
+/// returns once connections are done.
+pub async fn serve(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let (stop, stopped) = watch::channel(false);
+    let rooms = Rooms::new(config.rooms.clone(), config.max_rooms);
+    let state = Arc::new(AppState { rooms, config, shutdown: stopped.clone() });
+    let app = app::router(state);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let mut stopped_signal = stopped;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stopped_signal.wait_for(|stop| *stop).await;
+        })
+        .await
+}

@@ -1,0 +1,334 @@
+//! The room actor: one tokio task that owns one room's simulation.
+//!
+//! Everything about a room — its replicas, its simulated network, who is
+//! watching — lives inside this task, and the only way in is a message on its
+//! command channel. No locks, no shared mutable state: the simulation is a
+//! plain value the task mutates between `.await`s.
+//!
+//! The task's loop does three things:
+//! 1. applies commands (join, leave, like) as they arrive;
+//! 2. drives the simulation from the wall clock: simulated time is real
+//!    milliseconds since the room started, and the task sleeps exactly until
+//!    the next simulated event (a message landing, a timer) is due;
+//! 3. publishes frames. A frame is serialized **once** and put in a
+//!    `tokio::sync::watch` channel that every viewer's writer task reads. A
+//!    watch keeps only the latest value, so a slow viewer simply skips frames
+//!    — it can never make the room, or anyone else, wait. Frames are
+//!    coalesced to at most one per `frame_interval` (~30 per second), however
+//!    many likes arrive.
+
+use shared::protocol::{ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot, PROTOCOL_VERSION};
+use shared::region::RegionId;
+use shared::sim::{SimConfig, Simulation};
+use axum::extract::ws::Utf8Bytes;
+use std::sync::Weak;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use crate::rooms::Rooms;
+
+/// Identifies one connection inside a room.
+pub type ViewerId = u64;
+
+/// Tuning for every room.
+#[derive(Debug, Clone)]
+pub struct RoomSettings {
+    /// Minimum time between two published frames.
+    pub frame_interval: Duration,
+    /// How long a room lives on after its last viewer left.
+    pub idle_ttl: Duration,
+    /// Stretches every simulated delay (1.0 = the default geography).
+    pub time_scale: f64,
+    /// Capacity of the room's command channel.
+    pub command_capacity: usize,
+    /// Capacity of each viewer's channel for direct (non-broadcast) messages.
+    pub direct_capacity: usize,
+}
+
+impl Default for RoomSettings {
+    fn default() -> Self {
+        RoomSettings {
+            frame_interval: Duration::from_millis(33),
+            idle_ttl: Duration::from_secs(300),
+            time_scale: 1.0,
+            command_capacity: 4096,
+            direct_capacity: 16,
+        }
+    }
+}
+
+/// What a room's task accepts.
+#[derive(Debug)]
+pub enum RoomCommand {
+    Join { reply: oneshot::Sender<Joined> },
+    Leave { viewer: ViewerId },
+    Like { viewer: ViewerId, region: RegionId },
+}
+
+/// A viewer's way into a room, handed out on join.
+#[derive(Debug)]
+pub struct Joined {
+    pub viewer: ViewerId,
+    /// The snapshot to send first, already serialized.
+    pub snapshot: Utf8Bytes,
+    /// The latest frame, already serialized; `changed()` wakes on new ones.
+    pub frames: watch::Receiver<Utf8Bytes>,
+    /// Messages for this viewer only (errors about its own commands).
+    pub direct: mpsc::Receiver<Utf8Bytes>,
+    /// Sends `Leave` when dropped, so a viewer leaves however its task ends.
+    pub membership: Membership,
+}
+
+/// Guard that tells the room a viewer left when it is dropped.
+#[derive(Debug)]
+pub struct Membership {
+    pub viewer: ViewerId,
+    pub room: RoomHandle,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let cmd = RoomCommand::Leave { viewer: self.viewer };
+        // Never block in drop: try first; if the channel is momentarily full,
+        // finish the send on a task (leaving must not be lost, or the
+        // presence count would be wrong forever).
+        if let Err(mpsc::error::TrySendError::Full(cmd)) = self.room.tx.try_send(cmd) {
+            let tx = self.room.tx.clone();
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let _ = tx.send(cmd).await;
+                });
+            }
+        }
+    }
+}
+
+/// A cheap, cloneable sender to a room's task.
+#[derive(Debug, Clone)]
+pub struct RoomHandle {
+    pub(crate) tx: mpsc::Sender<RoomCommand>,
+}
+
+/// The room's task has ended (it expired); the registry makes a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the room has closed")]
+pub struct RoomClosed;
+
+impl RoomHandle {
+    pub async fn join(&self) -> Result<Joined, RoomClosed> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(RoomCommand::Join { reply }).await.map_err(|_| RoomClosed)?;
+        rx.await.map_err(|_| RoomClosed)
+    }
+
+    /// Queues a like without waiting. A full queue is reported, never hidden.
+    pub fn like(&self, viewer: ViewerId, region: RegionId) -> Result<(), ProtocolError> {
+        self.tx.try_send(RoomCommand::Like { viewer, region }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                ProtocolError::new(ErrorCode::RoomUnavailable, "the room is overloaded; this like was not counted, try again")
+            }
+            mpsc::error::TrySendError::Closed(_) => {
+                ProtocolError::new(ErrorCode::RoomUnavailable, "the room has closed; reconnect to continue")
+            }
+        })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+/// Starts a room's task and returns its handle.
+pub fn spawn(id: RoomId, generation: u64, settings: RoomSettings, registry: Weak<Rooms>) -> RoomHandle {
+    let (tx, rx) = mpsc::channel(settings.command_capacity);
+    let handle = RoomHandle { tx };
+    let room = Room::new(id, settings, handle.clone());
+    tokio::spawn(async move {
+        let id = room.id.clone();
+        room.run(rx).await;
+        if let Some(rooms) = registry.upgrade() {
+            rooms.remove(&id, generation);
+        }
+        tracing::info!(room = %id, "room closed");
+    });
+    handle
+}
+
+struct Room {
+    id: RoomId,
+    settings: RoomSettings,
+    sim: Simulation,
+    started: Instant,
+    /// A handle to ourselves, for the membership guards we hand out.
+    me: RoomHandle,
+    viewers: Vec<(ViewerId, mpsc::Sender<Utf8Bytes>)>,
+    next_viewer: ViewerId,
+    frames: watch::Sender<Utf8Bytes>,
+    frame_seq: u64,
+    /// What the last published frame showed, to skip identical frames.
+    published: Option<(u64, usize)>,
+    last_publish: Option<Instant>,
+    idle_since: Option<Instant>,
+}
+
+impl Room {
+    fn new(id: RoomId, settings: RoomSettings, me: RoomHandle) -> Room {
+        let config = SimConfig { seed: rand::random(), time_scale: settings.time_scale, ..SimConfig::default() };
+        let sim = Simulation::new(config);
+        let (frames, _) = watch::channel(Utf8Bytes::from_static(""));
+        let now = Instant::now();
+        let mut room = Room {
+            id,
+            settings,
+            sim,
+            started: now,
+            me,
+            viewers: Vec::new(),
+            next_viewer: 1,
+            frames,
+            frame_seq: 0,
+            published: None,
+            last_publish: None,
+            idle_since: Some(now),
+        };
+        room.publish(now);
+        room
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<RoomCommand>) {
+        tracing::info!(room = %self.id, "room opened");
+        loop {
+            let wake = self.next_wake();
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.handle(cmd),
+                    None => return,
+                },
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+            let now = Instant::now();
+            self.sim.advance(self.sim_time(now));
+            if self.is_dirty() && self.frame_due(now) <= now {
+                self.publish(now);
+            }
+            if let Some(idle) = self.idle_since {
+                if now.duration_since(idle) >= self.settings.idle_ttl {
+                    // Refuse new commands first, then drain what already
+                    // queued (joins racing with expiry get a closed reply and
+                    // the registry starts a fresh room for them).
+                    rx.close();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, cmd: RoomCommand) {
+        let now = Instant::now();
+        match cmd {
+            RoomCommand::Join { reply } => {
+                let viewer = self.next_viewer;
+                self.next_viewer += 1;
+                let (direct_tx, direct) = mpsc::channel(self.settings.direct_capacity);
+                self.viewers.push((viewer, direct_tx));
+                self.idle_since = None;
+                // The joiner's snapshot already counts them.
+                self.sim.advance(self.sim_time(now));
+                let snapshot = self.snapshot();
+                let joined = Joined {
+                    viewer,
+                    snapshot,
+                    frames: self.frames.subscribe(),
+                    direct,
+                    membership: Membership { viewer, room: self.me.clone() },
+                };
+                if reply.send(joined).is_err() {
+                    // The joiner gave up; its Membership guard (dropped with
+                    // the unsent reply) queues a Leave for it.
+                }
+                tracing::debug!(room = %self.id, viewer, viewers = self.viewers.len(), "joined");
+            }
+            RoomCommand::Leave { viewer } => {
+                self.viewers.retain(|(id, _)| *id != viewer);
+                if self.viewers.is_empty() {
+                    self.idle_since = Some(now);
+                }
+                tracing::debug!(room = %self.id, viewer, viewers = self.viewers.len(), "left");
+            }
+            RoomCommand::Like { viewer, region } => {
+                if let Err(refusal) = self.sim.like(region, self.sim_time(now)) {
+                    let err = ProtocolError::new(ErrorCode::Refused, refusal.to_string());
+                    self.tell(viewer, ServerMessage::Error(err));
+                }
+            }
+        }
+    }
+
+    /// Sends a message to one viewer, best effort: a viewer too slow to take
+    /// even its own error messages misses them, and nobody else is affected.
+    fn tell(&self, viewer: ViewerId, msg: ServerMessage) {
+        if let Some((_, tx)) = self.viewers.iter().find(|(id, _)| *id == viewer) {
+            if let Ok(json) = serde_json::to_string(&msg) {
+                let _ = tx.try_send(Utf8Bytes::from(json));
+            }
+        }
+    }
+
+    fn sim_time(&self, now: Instant) -> u64 {
+        now.duration_since(self.started).as_millis() as u64
+    }
+
+    fn is_dirty(&self) -> bool {
+        self.published != Some((self.sim.version(), self.viewers.len()))
+    }
+
+    fn frame_due(&self, now: Instant) -> Instant {
+        self.last_publish.map_or(now, |t| t + self.settings.frame_interval)
+    }
+
+    /// When the loop must wake up next if no command arrives.
+    fn next_wake(&self) -> Instant {
+        let now = Instant::now();
+        let mut wake = now + Duration::from_secs(3600);
+        if let Some(at) = self.sim.next_event_at() {
+            wake = wake.min(self.started + Duration::from_millis(at));
+        }
+        if self.is_dirty() {
+            wake = wake.min(self.frame_due(now));
+        }
+        if let Some(idle) = self.idle_since {
+            wake = wake.min(idle + self.settings.idle_ttl);
+        }
+        wake
+    }
+
+    fn frame(&mut self) -> Frame {
+        Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: self.sim.view() }
+    }
+
+    fn snapshot(&mut self) -> Utf8Bytes {
+        let msg = ServerMessage::Snapshot(Snapshot {
+            protocol: PROTOCOL_VERSION,
+            room: self.id.to_string(),
+            public: self.id.is_public(),
+            regions: RegionInfo::catalog(),
+            latency_ms: self.sim.latency().clone(),
+            frame: self.frame(),
+        });
+        Utf8Bytes::from(serde_json::to_string(&msg).unwrap_or_default())
+    }
+
+    fn publish(&mut self, now: Instant) {
+        self.frame_seq += 1;
+        let frame = ServerMessage::Frame(self.frame());
+        match serde_json::to_string(&frame) {
+            Ok(json) => {
+                self.frames.send_replace(Utf8Bytes::from(json));
+            }
+            Err(e) => tracing::error!(room = %self.id, error = %e, "could not serialize a frame"),
+        }
+        self.published = Some((self.sim.version(), self.viewers.len()));
+        self.last_publish = Some(now);
+    }
+}

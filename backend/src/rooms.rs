@@ -1,0 +1,103 @@
+//! The room registry: finds a room's task by id, starts it on first join,
+//! and forgets it when the task ends.
+//!
+//! This is the one place with a lock, and it is held only to look up or
+//! insert a handle — never across an `.await`, never while a room works.
+//! Each entry carries a generation number so that a room task that expires
+//! removes *its own* entry and not a newer room that took the same id.
+
+use crate::room::{self, Joined, RoomClosed, RoomHandle, RoomSettings};
+use shared::protocol::RoomId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Why a viewer could not join.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    #[error("the server is hosting its maximum of {0} rooms; try again later")]
+    TooManyRooms(usize),
+    #[error("the room could not be started; try again")]
+    Unavailable,
+}
+
+#[derive(Debug)]
+struct Entry {
+    generation: u64,
+    handle: RoomHandle,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    rooms: HashMap<RoomId, Entry>,
+    next_generation: u64,
+}
+
+/// All live rooms.
+#[derive(Debug)]
+pub struct Rooms {
+    inner: Mutex<Inner>,
+    settings: RoomSettings,
+    max_rooms: usize,
+}
+
+impl Rooms {
+    pub fn new(settings: RoomSettings, max_rooms: usize) -> Arc<Rooms> {
+        Arc::new(Rooms { inner: Mutex::default(), settings, max_rooms })
+    }
+
+    /// Joins room `id`, starting it if it is not running.
+    pub async fn join(self: &Arc<Self>, id: &RoomId) -> Result<Joined, JoinError> {
+        // Two attempts: the first may hit a room that expired between the
+        // lookup and the join; the second then starts a fresh one.
+        for _ in 0..2 {
+            let handle = self.get_or_start(id)?;
+            match handle.join().await {
+                Ok(joined) => return Ok(joined),
+                Err(RoomClosed) => continue,
+            }
+        }
+        Err(JoinError::Unavailable)
+    }
+
+    fn get_or_start(self: &Arc<Self>, id: &RoomId) -> Result<RoomHandle, JoinError> {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.rooms.get(id) {
+            if !entry.handle.is_closed() {
+                return Ok(entry.handle.clone());
+            }
+            inner.rooms.remove(id);
+        }
+        if inner.rooms.len() >= self.max_rooms {
+            return Err(JoinError::TooManyRooms(self.max_rooms));
+        }
+        inner.next_generation += 1;
+        let generation = inner.next_generation;
+        let handle = room::spawn(id.clone(), generation, self.settings.clone(), Arc::downgrade(self));
+        inner.rooms.insert(id.clone(), Entry { generation, handle: handle.clone() });
+        Ok(handle)
+    }
+
+    /// Called by a room's task as it ends.
+    pub(crate) fn remove(&self, id: &RoomId, generation: u64) {
+        let mut inner = self.lock();
+        if inner.rooms.get(id).is_some_and(|e| e.generation == generation) {
+            inner.rooms.remove(id);
+        }
+    }
+
+    /// How many rooms are running.
+    pub fn len(&self) -> usize {
+        self.lock().rooms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding this lock cannot leave the map half-updated
+        // (every critical section is a single insert or remove), so a
+        // poisoned lock is safe to keep using.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,171 @@
+//! Test harness: a real server on an ephemeral loopback port and a real
+//! WebSocket client. Every wait is bounded, so a broken server fails a test
+//! instead of hanging it.
+
+#![allow(dead_code)]
+
+use backend::app::Config;
+use backend::room::RoomSettings;
+use backend::ws::ConnectionLimits;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub done: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dist: PathBuf,
+}
+
+impl Server {
+    /// A fast server: delays at a tenth of the demo's, so tests run quickly.
+    pub async fn start() -> Server {
+        Server::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Server {
+        let dist = std::env::temp_dir().join(format!("likewise-test-dist-{}", rand_suffix()));
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.html"), "<!doctype html><title>Likewise test</title>").unwrap();
+        std::fs::write(dist.join("app.css"), "body{}").unwrap();
+        let mut config = Config {
+            dist: dist.clone(),
+            rooms: RoomSettings { time_scale: 0.1, ..RoomSettings::default() },
+            limits: ConnectionLimits::default(),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let done = tokio::spawn(backend::serve(listener, config, async {
+            let _ = stopped.await;
+        }));
+        Server { addr, stop: Some(stop), done: Some(done), _dist: dist }
+    }
+
+    pub fn ws_url(&self, room: &str) -> String {
+        format!("ws://{}/ws/{room}", self.addr)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Joins a room and returns the client with the snapshot it got.
+    pub async fn join(&self, room: &str) -> (Ws, Value) {
+        let (mut ws, _) = tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(self.ws_url(room)))
+            .await
+            .expect("connect timed out")
+            .expect("connect failed");
+        let snapshot = next_json(&mut ws).await;
+        assert_eq!(snapshot["type"], "snapshot", "first message is the snapshot: {snapshot}");
+        (ws, snapshot)
+    }
+
+    /// A plain HTTP GET; returns (status, body).
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = TcpStream::connect(self.addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut response)).await.unwrap().unwrap();
+        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The next text message as JSON (fails after 5 s).
+pub async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("no message within 5 s")
+            .expect("socket ended")
+            .expect("socket error");
+        match msg {
+            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("server sent invalid JSON"),
+            Message::Close(frame) => panic!("socket closed: {frame:?}"),
+            _ => continue,
+        }
+    }
+}
+
+/// Reads messages until one satisfies `pred` (fails after `within`).
+pub async fn wait_for(ws: &mut Ws, within: Duration, mut pred: impl FnMut(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let msg = tokio::time::timeout(left, next_json(ws)).await.expect("condition not met in time");
+        if pred(&msg) {
+            return msg;
+        }
+    }
+}
+
+pub async fn send(ws: &mut Ws, text: &str) {
+    ws.send(Message::text(text)).await.expect("send failed");
+}
+
+pub async fn like(ws: &mut Ws, region: &str) {
+    send(ws, &format!(r#"{{"type":"like","region":"{region}"}}"#)).await;
+}
+
+/// The frame inside a snapshot or frame message.
+pub fn frame(msg: &Value) -> &Value {
+    if msg["type"] == "snapshot" {
+        &msg["frame"]
+    } else {
+        msg
+    }
+}
+
+pub fn truth(msg: &Value) -> u64 {
+    frame(msg)["sim"]["truth"]["total"].as_u64().unwrap_or(u64::MAX)
+}
+
+pub fn count(msg: &Value, region: &str) -> u64 {
+    frame(msg)["sim"]["replicas"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["region"] == region))
+        .and_then(|r| r["value"].as_u64())
+        .unwrap_or(u64::MAX)
+}
+
+pub fn viewers(msg: &Value) -> u64 {
+    frame(msg)["viewers"].as_u64().unwrap_or(u64::MAX)
+}
+
+/// Every region shows `n`.
+pub fn all_at(msg: &Value, n: u64) -> bool {
+    frame(msg)["sim"]["replicas"].as_array().is_some_and(|rs| rs.iter().all(|r| r["value"] == n))
+}
+
+pub fn is_frame(msg: &Value) -> bool {
+    msg["type"] == "frame"
+}

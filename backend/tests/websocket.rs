@@ -1,0 +1,289 @@
+//! End-to-end tests of the WebSocket protocol against a real server.
+
+mod common;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+const SOON: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn two_clients_in_one_room_see_each_others_likes() {
+    let server = Server::start().await;
+    let (mut a, snap_a) = server.join("duo").await;
+    assert_eq!(snap_a["protocol"], 1);
+    assert_eq!(snap_a["room"], "duo");
+    assert_eq!(snap_a["public"], false);
+    assert_eq!(snap_a["regions"].as_array().unwrap().len(), 6);
+    let (mut b, snap_b) = server.join("duo").await;
+    assert_eq!(viewers(&snap_b), 2);
+
+    like(&mut a, "tokyo").await;
+    // B sees A's like: first in Tokyo, then everywhere.
+    let seen = wait_for(&mut b, SOON, |m| is_frame(m) && count(m, "tokyo") == 1).await;
+    assert_eq!(truth(&seen), 1);
+    wait_for(&mut b, SOON, |m| is_frame(m) && all_at(m, 1)).await;
+
+    like(&mut b, "frankfurt").await;
+    let seen = wait_for(&mut a, SOON, |m| is_frame(m) && all_at(m, 2)).await;
+    assert_eq!(truth(&seen), 2);
+    assert_eq!(frame(&seen)["sim"]["truth"]["per_region"], serde_json::json!([1, 0, 0, 1, 0, 0]));
+    assert_eq!(frame(&seen)["sim"]["consistency"]["state"], "converged");
+}
+
+#[tokio::test]
+async fn a_like_shows_in_its_region_before_the_others() {
+    // Real demo delays here: the far regions must visibly lag.
+    let server = Server::start_with(|c| c.rooms.time_scale = 1.0).await;
+    let (mut a, _) = server.join("lag").await;
+    like(&mut a, "sydney").await;
+    let first = wait_for(&mut a, SOON, |m| is_frame(m) && count(m, "sydney") == 1).await;
+    assert_eq!(count(&first, "saopaulo"), 0, "São Paulo cannot know yet: {first}");
+    assert_eq!(frame(&first)["sim"]["consistency"]["state"], "diverged");
+    assert!(frame(&first)["sim"]["in_flight"].as_u64().unwrap() >= 5);
+    let done = wait_for(&mut a, SOON, |m| is_frame(m) && all_at(m, 1)).await;
+    let took = frame(&done)["sim"]["consistency"]["took_ms"].as_u64().unwrap();
+    assert!((300..5_000).contains(&took), "converged in {took} ms");
+}
+
+#[tokio::test]
+async fn rooms_do_not_leak_into_each_other() {
+    let server = Server::start().await;
+    let (mut x, _) = server.join("room-x").await;
+    let (mut y, snap) = server.join("room-y").await;
+    assert_eq!(viewers(&snap), 1);
+    for _ in 0..3 {
+        like(&mut x, "mumbai").await;
+    }
+    wait_for(&mut x, SOON, |m| is_frame(m) && all_at(m, 3)).await;
+    // Y only ever sees its own room: no likes, one viewer.
+    let (mut y2, snap2) = server.join("room-y").await;
+    assert_eq!(truth(&snap2), 0);
+    let latest = wait_for(&mut y, SOON, |m| is_frame(m) && viewers(m) == 2).await;
+    assert_eq!(truth(&latest), 0);
+    like(&mut y2, "virginia").await;
+    let y_frame = wait_for(&mut y, SOON, |m| is_frame(m) && truth(m) == 1).await;
+    assert_eq!(count(&y_frame, "mumbai"), 0);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_nothing_breaks() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("errors").await;
+    let (mut b, _) = server.join("errors").await;
+
+    let cases: [(Message, &str); 5] = [
+        (Message::text("this is not json"), "bad_message"),
+        (Message::text(r#"{"type":"launch_missiles"}"#), "bad_message"),
+        (Message::text(r#"{"type":"like","region":"atlantis"}"#), "unknown_region"),
+        (Message::text(format!(r#"{{"type":"like","region":"{}"}}"#, "x".repeat(10_000))), "too_large"),
+        (Message::binary(vec![0u8, 159, 146, 150]), "binary_frame"),
+    ];
+    for (msg, code) in cases {
+        a.send(msg).await.unwrap();
+        let err = wait_for(&mut a, SOON, |m| m["type"] == "error").await;
+        assert_eq!(err["code"], code, "{err}");
+        assert!(err["message"].as_str().is_some_and(|s| s.len() > 10), "a sentence for people: {err}");
+    }
+    // The connection and the room still work, for both clients.
+    like(&mut a, "tokyo").await;
+    wait_for(&mut a, SOON, |m| is_frame(m) && truth(m) == 1).await;
+    wait_for(&mut b, SOON, |m| is_frame(m) && truth(m) == 1).await;
+    like(&mut b, "tokyo").await;
+    wait_for(&mut a, SOON, |m| is_frame(m) && truth(m) == 2).await;
+}
+
+#[tokio::test]
+async fn a_message_beyond_the_socket_limit_closes_only_that_connection() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("huge").await;
+    let (mut b, _) = server.join("huge").await;
+    let huge = "y".repeat(backend::app::MAX_WS_MESSAGE_BYTES + 1);
+    let _ = a.send(Message::text(huge)).await;
+    let closed = tokio::time::timeout(SOON, async {
+        loop {
+            match a.next().await {
+                None | Some(Err(_)) => return None,
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .expect("the oversized sender should be disconnected");
+    if let Some(code) = closed {
+        assert_eq!(code, 1009, "message too big");
+    }
+    like(&mut b, "sydney").await;
+    let after = wait_for(&mut b, SOON, |m| is_frame(m) && truth(m) == 1).await;
+    assert_eq!(viewers(&after), 1, "the closed client left the room");
+}
+
+#[tokio::test]
+async fn floods_are_rate_limited_and_every_like_is_accounted_for() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("flood").await;
+    const SENT: u64 = 200;
+    for _ in 0..SENT {
+        like(&mut a, "virginia").await;
+    }
+    // Every like is either counted or explicitly refused: nothing vanishes.
+    let mut refused = 0;
+    let deadline = tokio::time::Instant::now() + SOON;
+    let mut counted = 0;
+    while tokio::time::Instant::now() < deadline {
+        let msg = next_json(&mut a).await;
+        if msg["type"] == "error" {
+            assert_eq!(msg["code"], "rate_limited", "{msg}");
+            refused += msg["count"].as_u64().unwrap_or(1);
+        } else {
+            counted = truth(&msg);
+        }
+        if counted + refused == SENT {
+            break;
+        }
+    }
+    assert!(refused > 0, "a flood must be limited");
+    assert!(counted >= 40, "the burst allowance is honoured: {counted}");
+    assert_eq!(counted + refused, SENT, "counted {counted} + refused {refused}");
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_does_not_stall_the_others() {
+    let server = Server::start_with(|c| c.limits.send_timeout = Duration::from_millis(500)).await;
+    // The sloth joins and then never reads a byte.
+    let (_sloth, _) = server.join("sloth").await;
+    let (mut liker, _) = server.join("sloth").await;
+    let (mut watcher, _) = server.join("sloth").await;
+    let start = tokio::time::Instant::now();
+    let mut last_frame = start;
+    let mut worst_gap = Duration::ZERO;
+    let mut sent = 0;
+    while start.elapsed() < Duration::from_secs(3) {
+        if sent < 40 {
+            like(&mut liker, "frankfurt").await;
+            sent += 1;
+        }
+        let msg = tokio::time::timeout(Duration::from_secs(2), next_json(&mut watcher)).await.expect("watcher starved");
+        if is_frame(&msg) {
+            let now = tokio::time::Instant::now();
+            worst_gap = worst_gap.max(now - last_frame);
+            last_frame = now;
+        }
+    }
+    assert!(worst_gap < Duration::from_secs(1), "frames stalled for {worst_gap:?}");
+    let done = wait_for(&mut watcher, SOON, |m| is_frame(m) && all_at(m, 40)).await;
+    assert_eq!(truth(&done), 40);
+    let (status, _) = server.get("/healthz").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn presence_counts_people_in_the_room() {
+    let server = Server::start().await;
+    let (mut a, snap) = server.join("presence").await;
+    assert_eq!(viewers(&snap), 1);
+    let (b, _) = server.join("presence").await;
+    wait_for(&mut a, SOON, |m| is_frame(m) && viewers(m) == 2).await;
+    drop(b);
+    wait_for(&mut a, SOON, |m| is_frame(m) && viewers(m) == 1).await;
+}
+
+#[tokio::test]
+async fn reconnecting_gets_a_snapshot_with_everything_so_far() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("resync").await;
+    like(&mut a, "saopaulo").await;
+    like(&mut a, "tokyo").await;
+    wait_for(&mut a, SOON, |m| is_frame(m) && all_at(m, 2)).await;
+    a.close(None).await.unwrap();
+    let (_a2, snap) = server.join("resync").await;
+    assert_eq!(truth(&snap), 2);
+    assert!(all_at(&snap, 2), "{snap}");
+}
+
+#[tokio::test]
+async fn idle_rooms_expire_and_come_back_fresh() {
+    let server = Server::start_with(|c| c.rooms.idle_ttl = Duration::from_millis(300)).await;
+    let (mut a, _) = server.join("fleeting").await;
+    like(&mut a, "tokyo").await;
+    wait_for(&mut a, SOON, |m| is_frame(m) && truth(m) == 1).await;
+    drop(a);
+    let deadline = tokio::time::Instant::now() + SOON;
+    loop {
+        let (_, body) = server.get("/healthz").await;
+        if body.contains(r#""rooms":0"#) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "room never expired: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_b, snap) = server.join("fleeting").await;
+    assert_eq!(truth(&snap), 0, "a fresh room");
+}
+
+#[tokio::test]
+async fn invalid_room_ids_get_http_400() {
+    let server = Server::start().await;
+    for path in ["/ws/bad%20id", "/ws/dot.dot", &format!("/ws/{}", "a".repeat(65))] {
+        let url = format!("ws://{}{path}", server.addr);
+        match tokio_tungstenite::connect_async(url).await {
+            Err(tungstenite::Error::Http(resp)) => {
+                assert_eq!(resp.status(), 400, "{path}");
+                let body = String::from_utf8(resp.body().clone().unwrap_or_default()).unwrap();
+                assert!(body.contains("invalid room id"), "{path}: {body}");
+            }
+            other => panic!("{path}: expected HTTP 400, got {other:?}"),
+        }
+    }
+    let (status, body) = server.get("/r/no.dots").await;
+    assert_eq!((status, body.contains("invalid room id")), (400, true));
+}
+
+#[tokio::test]
+async fn pages_assets_and_health() {
+    let server = Server::start().await;
+    for path in ["/", "/r/some-private_room"] {
+        let (status, body) = server.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(body.contains("Likewise test"), "{path}: {body}");
+    }
+    assert_eq!(server.get("/app.css").await.0, 200);
+    assert_eq!(server.get("/nope.js").await.0, 404);
+    let (status, body) = server.get("/healthz").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""status":"ok""#), "{body}");
+}
+
+#[tokio::test]
+async fn the_public_room_is_shared_and_marked_public() {
+    let server = Server::start().await;
+    let (mut a, snap) = server.join("public").await;
+    assert_eq!(snap["public"], true);
+    let (_b, snap_b) = server.join("public").await;
+    assert_eq!(viewers(&snap_b), 2);
+    wait_for(&mut a, SOON, |m| is_frame(m) && viewers(m) == 2).await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_sockets_with_going_away() {
+    let mut server = Server::start().await;
+    let (mut a, _) = server.join("bye").await;
+    server.stop();
+    let code = tokio::time::timeout(SOON, async {
+        loop {
+            match a.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => return Some(u16::from(frame.code)),
+                None | Some(Err(_)) | Some(Ok(Message::Close(None))) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .expect("socket not closed on shutdown");
+    assert_eq!(code, Some(1001));
+    let done = server.done.take().unwrap();
+    tokio::time::timeout(SOON, done).await.expect("server did not stop").unwrap().unwrap();
+}
