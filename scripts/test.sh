@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what is missing and runs every test: Rust unit, property and
+# integration tests, then the browser tests against the real build.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/scripts/setup.sh" --browser
+cd "$ROOT"
+
+echo "== Rust: shared + backend (unit, property, integration)" >&2
+cargo test --workspace --locked
+echo "== Rust: frontend helpers (native)" >&2
+cargo test -p frontend --locked
+
+echo "== Build: frontend (trunk --release) and server (release)" >&2
+"$ROOT/scripts/build-frontend.sh"
+cargo build --release --locked -p backend --bin likewise
+
+echo "== Browser: real build, real server, Debian chromium" >&2
+LIKEWISE_BIN="$ROOT/target/release/likewise" LIKEWISE_DIST="$ROOT/dist" \
+  node --test --test-concurrency=1 "$ROOT/tests/browser/"

@@ -1,0 +1,86 @@
+// Shared plumbing for the browser tests: start the real server on a free
+// loopback port, launch Debian's chromium through playwright-core, and
+// read counts through the UI's stable test hooks.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ARTIFACTS = join(here, 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+export const REGIONS = ['tokyo', 'sydney', 'mumbai', 'frankfurt', 'virginia', 'saopaulo'];
+
+/** Starts `likewise` on 127.0.0.1 (port 0 = any free port unless given); resolves with its base URL. */
+export function startServer({ port = 0 } = {}) {
+  const bin = process.env.LIKEWISE_BIN;
+  const dist = process.env.LIKEWISE_DIST;
+  if (!bin || !dist) throw new Error('set LIKEWISE_BIN and LIKEWISE_DIST (scripts/test.sh does)');
+  const child = spawn(bin, ['--addr', `127.0.0.1:${port}`, '--dist', dist], {
+    env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 15000);
+    const onData = (chunk) => {
+      log += chunk;
+      const m = log.match(/live on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], port: Number(m[1].split(':').pop()), child, stop: () => stopChild(child) });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+  });
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'likewise-chromium-'))}`,
+    ],
+  });
+}
+
+/** The count shown on each region card, as numbers (NaN if not a bare number). */
+export async function counts(page) {
+  return page.evaluate((regions) => regions.map((r) => {
+    const el = document.querySelector(`[data-region="${r}"] [data-role="count"]`);
+    return el && /^\d+$/.test(el.textContent.trim()) ? Number(el.textContent.trim()) : NaN;
+  }), REGIONS);
+}
+
+/** Polls `counts(page)` until `pred` holds; fails after `ms`. */
+export async function waitForCounts(page, pred, ms = 8000) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await counts(page);
+    if (pred(last)) return last;
+    await page.waitForTimeout(25);
+  }
+  throw new Error(`counts never matched; last seen ${JSON.stringify(last)}`);
+}
+
+export function randomRoom(prefix) {
+  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+}

@@ -1,0 +1,119 @@
+// Browser tests: the real Trunk build, served by the real backend, in
+// Debian's chromium. Two people on one link watch a like diverge and
+// converge; the pages must end on the same counts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ARTIFACTS, REGIONS, startServer, launchBrowser, counts, waitForCounts, randomRoom } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const idx = (r) => REGIONS.indexOf(r);
+
+test('a like shows at once in its region, lags elsewhere, and both pages converge', async () => {
+  const room = randomRoom('browser');
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const a = await ctx.newPage();
+  const b = await ctx.newPage();
+  const t0 = Date.now();
+  await a.goto(`${server.url}/r/${room}`);
+  await waitForCounts(a, (c) => c.every((n) => n === 0));
+  const firstFrameMs = Date.now() - t0;
+  await b.goto(`${server.url}/r/${room}`);
+  await waitForCounts(b, (c) => c.every((n) => n === 0));
+  console.log(`# time to first frame (navigation to counts shown): ${firstFrameMs} ms`);
+
+  // Page A likes in Tokyo: Tokyo jumps at once, São Paulo (~1.9 s away) lags.
+  const clicked = Date.now();
+  await a.click('[data-region="tokyo"] [data-role="like"]');
+  const early = await waitForCounts(a, (c) => c[idx('tokyo')] === 1, 1000);
+  const shownMs = Date.now() - clicked;
+  assert.equal(early[idx('saopaulo')], 0, `São Paulo must lag behind Tokyo: ${early}`);
+  console.log(`# like visible in its own region after ${shownMs} ms`);
+
+  // Page B sees the same like arrive, and both pages converge on 1 everywhere.
+  await waitForCounts(b, (c) => c[idx('tokyo')] === 1, 2000);
+  await waitForCounts(a, (c) => c.every((n) => n === 1), 5000);
+  await waitForCounts(b, (c) => c.every((n) => n === 1), 5000);
+  const convergedMs = Date.now() - clicked;
+  console.log(`# every region agreed ${convergedMs} ms after the click`);
+  assert.ok(convergedMs < 5000, `converged in ${convergedMs} ms`);
+
+  // Page B likes in Frankfurt, page A in Sydney at the same time: both survive.
+  await Promise.all([
+    b.click('[data-region="frankfurt"] [data-role="like"]'),
+    a.click('[data-region="sydney"] [data-role="like"]'),
+  ]);
+  const endA = await waitForCounts(a, (c) => c.every((n) => n === 3), 6000);
+  const endB = await waitForCounts(b, (c) => c.every((n) => n === 3), 6000);
+  assert.deepEqual(endA, endB);
+
+  // The header tells the story: nothing behind, converged.
+  const status = (await a.textContent('[data-role="status"]')).toLowerCase();
+  assert.match(status, /converged|in sync/, status);
+  assert.match(await a.textContent('[data-role="viewers"]'), /2/);
+
+  // A frozen moment of divergence makes the better picture: like, then shoot.
+  await a.click('[data-region="virginia"] [data-role="like"]');
+  await a.click('[data-region="mumbai"] [data-role="like"]');
+  await a.waitForTimeout(450);
+  await a.screenshot({ path: join(ARTIFACTS, 'likewise-desktop.png'), fullPage: true });
+  await ctx.close();
+});
+
+test('the page fits a phone and behind-counts read as text', async () => {
+  const room = randomRoom('phone');
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+  const p = await ctx.newPage();
+  await p.goto(`${server.url}/r/${room}`);
+  await waitForCounts(p, (c) => c.every((n) => n === 0));
+  await p.click('[data-region="saopaulo"] [data-role="like"]');
+  await waitForCounts(p, (c) => c[idx('saopaulo')] === 1, 1000);
+  const behind = await p.textContent('[data-region="tokyo"] [data-role="behind"]');
+  assert.match(behind, /1 like behind|in sync/, behind);
+  const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px on a phone`);
+  await p.waitForTimeout(300);
+  await p.screenshot({ path: join(ARTIFACTS, 'likewise-phone.png'), fullPage: true });
+  await waitForCounts(p, (c) => c.every((n) => n === 1), 5000);
+  await ctx.close();
+});
+
+test('the page reconnects by itself and resyncs after the server restarts', async () => {
+  const room = randomRoom('restart');
+  const ctx = await browser.newContext();
+  const p = await ctx.newPage();
+  await p.goto(`${server.url}/r/${room}`);
+  await waitForCounts(p, (c) => c.every((n) => n === 0));
+  await p.click('[data-region="mumbai"] [data-role="like"]');
+  await waitForCounts(p, (c) => c.every((n) => n === 1), 5000);
+
+  // Restart the server on the same port: rooms are in memory, so the new
+  // server's room starts from zero, and the page must show exactly that.
+  const port = server.port;
+  await server.stop();
+  await p.waitForFunction(() => !/live/i.test(document.querySelector('[data-role="connection"]')?.textContent ?? ''), null, { timeout: 5000 });
+  server = await startServer({ port });
+  await waitForCounts(p, (c) => c.every((n) => n === 0), 15000);
+  await p.waitForFunction(() => /live/i.test(document.querySelector('[data-role="connection"]')?.textContent ?? ''), null, { timeout: 5000 });
+  await p.click('[data-region="tokyo"] [data-role="like"]');
+  await waitForCounts(p, (c) => c[idx('tokyo')] === 1, 1000);
+  await ctx.close();
+});
+
+test('invalid room links get a clear error page from the server', async () => {
+  const res = await fetch(`${server.url}/r/not.a.room`);
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /invalid room id/);
+});
