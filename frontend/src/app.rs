@@ -1,0 +1,52 @@
+//! The page: which room the address names, and the room's layout.
+//!
+//! The room is read once from `location.pathname`; moving to another room
+//! is a real navigation (see the share bar), so there is no client-side
+//! router to keep in step with the address bar.
+
+use crate::banner::{BadLink, OutdatedBanner};
+use crate::clock::{animation_clock, sim_clock};
+use crate::connection::Connection;
+use crate::explainer::Explainer;
+use crate::header::Header;
+use crate::network_view::NetworkView;
+use crate::region_card::RegionGrid;
+use crate::route::room_from_path;
+use crate::share_bar::ShareBar;
+use crate::toast::Toaster;
+use leptos::prelude::*;
+use shared::protocol::RoomId;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let path = window().location().pathname().unwrap_or_default();
+    match room_from_path(&path) {
+        Ok(room) => view! { <Room room/> }.into_any(),
+        Err(route) => view! { <BadLink route/> }.into_any(),
+    }
+}
+
+#[component]
+fn Room(room: RoomId) -> impl IntoView {
+    let conn = Connection::open(&room);
+    let sim_now = sim_clock(conn, animation_clock());
+    view! {
+        <OutdatedBanner status=conn.status/>
+        <div class="page">
+            <Header conn sim_now/>
+            <ShareBar conn/>
+            <main class="room">
+                <RegionGrid conn/>
+                <NetworkView conn sim_now/>
+                <Explainer conn/>
+            </main>
+            <footer class="page-foot">
+                <p>
+                    "Likewise simulates six replicas on one server; the delays are real distances, slowed "
+                    "down so you can watch them. Open this page in two windows and like in both."
+                </p>
+            </footer>
+        </div>
+        <Toaster notice=conn.notice/>
+    }
+}

@@ -1,0 +1,335 @@
+//! The one WebSocket between this page and its room, kept alive for as long
+//! as the page is open.
+//!
+//! The server is the single source of truth: it sends a full
+//! [`Snapshot`](shared::protocol::Snapshot) on every (re)connect and then
+//! full [`Frame`]s, so the client holds no state of its own worth
+//! reconciling. That makes reconnecting simple and safe: drop everything,
+//! open a new socket, and the next snapshot replaces what we had. Nothing is replayed and nothing can double-count.
+//!
+//! Reconnects back off exponentially (0.5 s, 1 s, 2 s … capped at 8 s) with
+//! jitter (see [`backoff_ms`]), so a server restart is not met by every open
+//! tab at the same millisecond. The backoff resets once a snapshot arrives,
+//! i.e. once the server has proven it is really back, not merely accepting
+//! TCP.
+//!
+//! Components see the connection only through read-only signals plus
+//! [`Connection::like`]; the socket itself lives inside one async task.
+
+use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use futures::{FutureExt, SinkExt, StreamExt};
+use gloo_net::websocket::{futures::WebSocket, Message};
+use leptos::logging::warn;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::protocol::{
+    ClientMessage, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, PROTOCOL_VERSION,
+};
+use shared::region::{LatencyMatrix, RegionId};
+use std::time::Duration;
+
+/// Where the connection stands, as the UI should describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// The first attempt, nothing received yet.
+    Connecting,
+    /// A snapshot arrived; frames are flowing.
+    Live,
+    /// The socket dropped. Waiting `in_secs` before the next attempt, or
+    /// attempting right now when it is 0.
+    Reconnecting { in_secs: u32 },
+    /// The server speaks another protocol version; the connection stopped
+    /// for good and the page must be reloaded.
+    Outdated { server: u32 },
+}
+
+/// The parts of a snapshot that describe the room rather than one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomInfo {
+    pub room: String,
+    pub public: bool,
+    pub regions: Vec<RegionInfo>,
+    pub latency_ms: LatencyMatrix,
+}
+
+/// The latest frame and the local time it arrived (`performance.now()`, ms),
+/// which is what lets the UI extrapolate the simulated clock between frames.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub frame: Frame,
+    pub at: f64,
+}
+
+/// A refusal from the server, numbered so that two identical refusals in a
+/// row still count as two notices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub serial: u64,
+    pub code: ErrorCode,
+    pub message: String,
+    /// How many of our messages it answers (the server coalesces floods).
+    pub count: u32,
+}
+
+/// A handle on the room's connection. `Copy`, so components take it by value.
+#[derive(Clone, Copy)]
+pub struct Connection {
+    pub status: ReadSignal<Status>,
+    pub room: ReadSignal<Option<RoomInfo>>,
+    pub frame: ReadSignal<Option<Received>>,
+    pub notice: ReadSignal<Option<Notice>>,
+    outgoing: StoredValue<UnboundedSender<ClientMessage>>,
+}
+
+impl Connection {
+    /// Connects to `room` on the server that served this page, and keeps
+    /// reconnecting until the calling component is disposed.
+    pub fn open(room: &RoomId) -> Connection {
+        let (status, set_status) = signal(Status::Connecting);
+        let (room_info, set_room) = signal(None);
+        let (frame, set_frame) = signal(None);
+        let (notice, set_notice) = signal(None);
+        let (tx, rx) = mpsc::unbounded();
+        let writers = Writers { status: set_status, room: set_room, frame: set_frame, notice: set_notice };
+        spawn_local(run(socket_url(room), rx, writers));
+        // When the owner is disposed the sender is dropped, the task's receiver
+        // ends, and the task closes the socket and stops: no explicit teardown.
+        Connection { status, room: room_info, frame, notice, outgoing: StoredValue::new(tx) }
+    }
+
+    /// Sends a like clicked in `region`. Only sent while live: a like clicked
+    /// while disconnected is dropped rather than applied minutes later.
+    pub fn like(&self, region: RegionId) {
+        let msg = ClientMessage::Like { region: region.id().to_owned() };
+        self.outgoing.with_value(|tx| {
+            if tx.unbounded_send(msg).is_err() {
+                warn!("like not sent: the connection task has stopped");
+            }
+        });
+    }
+
+    /// Whether the page is currently in step with the server.
+    pub fn is_live(&self) -> bool {
+        self.status.get() == Status::Live
+    }
+}
+
+/// The write ends of the connection's signals, owned by the task.
+struct Writers {
+    status: WriteSignal<Status>,
+    room: WriteSignal<Option<RoomInfo>>,
+    frame: WriteSignal<Option<Received>>,
+    notice: WriteSignal<Option<Notice>>,
+}
+
+impl Writers {
+    /// Sets the status; `false` once the signals are disposed, which tells
+    /// the task its page is gone.
+    fn status(&self, status: Status) -> bool {
+        self.status.try_update(|s| *s = status).is_some()
+    }
+}
+
+/// `ws://host/ws/room`, or `wss://` when the page itself came over HTTPS
+/// (browsers refuse plain WebSockets from secure pages).
+fn socket_url(room: &RoomId) -> String {
+    let location = window().location();
+    let scheme = match location.protocol().as_deref() {
+        Ok("https:") => "wss",
+        _ => "ws",
+    };
+    let host = location.host().unwrap_or_default();
+    format!("{scheme}://{host}/ws/{room}")
+}
+
+/// Delay before reconnect attempt number `attempt` (0-based), given a
+/// uniform random number in `[0, 1)`.
+///
+/// The nominal delay doubles from 0.5 s up to a cap of 8 s; the actual one
+/// is 75–100 % of it. The fixed part keeps a dead server from being
+/// hammered, the random part spreads a crowd of tabs out, and the result
+/// never exceeds the cap.
+pub fn backoff_ms(attempt: u32, random: f64) -> u64 {
+    const FIRST_MS: u64 = 500;
+    const CAP_MS: u64 = 8_000;
+    let nominal = FIRST_MS.saturating_mul(1u64 << attempt.min(16)).min(CAP_MS);
+    // NaN (which `clamp` passes through) counts as 0.
+    let random = if random.is_nan() { 0.0 } else { random.clamp(0.0, 1.0) };
+    nominal * 3 / 4 + (nominal as f64 / 4.0 * random) as u64
+}
+
+/// How a session on one socket ended.
+enum Ended {
+    /// The socket closed or failed; `synced` if a snapshot had arrived.
+    Dropped { synced: bool },
+    /// The server runs another protocol version: stop for good.
+    Outdated,
+    /// The page disposed the connection: stop quietly.
+    Stopped,
+}
+
+/// The connection's whole life: sessions separated by backoff pauses.
+async fn run(url: String, mut outgoing: UnboundedReceiver<ClientMessage>, writers: Writers) {
+    let mut attempt = 0;
+    // Numbers refusals across sessions, so every notice is distinct.
+    let mut notices = 0u64;
+    loop {
+        match session(&url, &mut outgoing, &writers, &mut notices).await {
+            Ended::Outdated | Ended::Stopped => return,
+            Ended::Dropped { synced } => {
+                if synced {
+                    attempt = 0;
+                }
+            }
+        }
+        let delay = backoff_ms(attempt, js_sys::Math::random());
+        attempt = attempt.saturating_add(1);
+        if !countdown(delay, &writers).await {
+            return;
+        }
+    }
+}
+
+/// Waits `delay_ms`, showing the remaining whole seconds as it goes.
+/// Returns `false` if the page went away meanwhile.
+async fn countdown(delay_ms: u64, writers: &Writers) -> bool {
+    let mut left = delay_ms;
+    while left > 0 {
+        if !writers.status(Status::Reconnecting { in_secs: left.div_ceil(1_000) as u32 }) {
+            return false;
+        }
+        // Wake at the next whole-second boundary so the countdown text
+        // changes exactly when its number does.
+        let step = match left % 1_000 {
+            0 => 1_000,
+            rem => rem,
+        };
+        gloo_timers::future::sleep(Duration::from_millis(step)).await;
+        left -= step.min(left);
+    }
+    writers.status(Status::Reconnecting { in_secs: 0 })
+}
+
+/// One socket, from opening until it drops.
+async fn session(
+    url: &str,
+    outgoing: &mut UnboundedReceiver<ClientMessage>,
+    writers: &Writers,
+    notices: &mut u64,
+) -> Ended {
+    let socket = match WebSocket::open(url) {
+        Ok(socket) => socket,
+        Err(e) => {
+            warn!("cannot open {url}: {e}");
+            return Ended::Dropped { synced: false };
+        }
+    };
+    let (mut sink, mut stream) = socket.split();
+    // Likes queued while we were away are stale: drop them (see `like`).
+    while outgoing.try_recv().is_ok() {}
+    let mut synced = false;
+    loop {
+        futures::select! {
+            incoming = stream.next().fuse() => match incoming {
+                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMessage>(&text) {
+                    Ok(msg) => {
+                        if let Some(ended) = apply(msg, writers, &mut synced, notices) {
+                            return ended;
+                        }
+                    }
+                    // A frame we cannot read is skipped, not fatal: the next
+                    // one carries the whole state again.
+                    Err(e) => warn!("ignoring unreadable message ({e}): {}", preview(&text)),
+                },
+                Some(Ok(Message::Bytes(bytes))) => warn!("ignoring {} bytes of binary data", bytes.len()),
+                Some(Err(e)) => {
+                    warn!("connection lost: {e}");
+                    return Ended::Dropped { synced };
+                }
+                None => return Ended::Dropped { synced },
+            },
+            like = outgoing.next() => match like {
+                Some(msg) if synced => match serde_json::to_string(&msg) {
+                    Ok(json) => {
+                        if let Err(e) = sink.send(Message::Text(json)).await {
+                            warn!("send failed: {e}");
+                            return Ended::Dropped { synced };
+                        }
+                    }
+                    Err(e) => warn!("cannot encode {msg:?}: {e}"),
+                },
+                Some(_) => {} // not yet in step with the server: drop, as above
+                None => return Ended::Stopped,
+            },
+        }
+    }
+}
+
+/// Applies one server message to the signals. `Some` ends the session.
+fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut u64) -> Option<Ended> {
+    let now = crate::clock::perf_now();
+    match msg {
+        ServerMessage::Snapshot(snapshot) => {
+            if snapshot.protocol != PROTOCOL_VERSION {
+                writers.status(Status::Outdated { server: snapshot.protocol });
+                return Some(Ended::Outdated);
+            }
+            let info = RoomInfo {
+                room: snapshot.room,
+                public: snapshot.public,
+                regions: snapshot.regions,
+                latency_ms: snapshot.latency_ms,
+            };
+            // The room info rarely changes; skipping equal values spares every
+            // view that depends on it a re-render on each reconnect.
+            writers.room.try_maybe_update(|r| {
+                let changed = r.as_ref() != Some(&info);
+                if changed {
+                    *r = Some(info);
+                }
+                (changed, ())
+            });
+            writers.frame.try_set(Some(Received { frame: snapshot.frame, at: now }));
+            *synced = true;
+            (!writers.status(Status::Live)).then_some(Ended::Stopped)
+        }
+        ServerMessage::Frame(frame) => {
+            // Frames before the snapshot would have no room to belong to.
+            if *synced {
+                writers.frame.try_set(Some(Received { frame, at: now }));
+            }
+            None
+        }
+        ServerMessage::Error(ProtocolError { code, message, count }) => {
+            *notices += 1;
+            writers.notice.try_set(Some(Notice { serial: *notices, code, message, count }));
+            None
+        }
+    }
+}
+
+/// The start of a message, for logs that should not echo megabytes.
+fn preview(text: &str) -> String {
+    text.chars().take(120).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_half_a_second_to_eight() {
+        let slowest: Vec<u64> = (0..7).map(|n| backoff_ms(n, 1.0)).collect();
+        assert_eq!(slowest, [500, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+        assert_eq!(backoff_ms(0, 0.0), 375);
+        assert_eq!(backoff_ms(3, 0.0), 3_000);
+        assert_eq!(backoff_ms(u32::MAX, 0.5), 7_000);
+    }
+
+    #[test]
+    fn jitter_is_bounded_even_for_bad_random_input() {
+        assert_eq!(backoff_ms(1, f64::NAN), 750);
+        assert_eq!(backoff_ms(1, 7.0), 1_000);
+        assert_eq!(backoff_ms(1, -1.0), 750);
+    }
+}

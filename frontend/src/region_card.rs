@@ -1,0 +1,117 @@
+//! One card per region: the count a reader *there* sees, a like button that
+//! writes *there*, and how far that count trails the ground truth.
+//!
+//! The card's look follows its state so the lag reads without reading:
+//! green accent when in sync, amber when behind, and a short flash whenever
+//! its count changes, so the moment a like lands in each region is visible.
+
+use crate::connection::Connection;
+use crate::format::{behind_text, count_of, in_flight_text};
+use leptos::prelude::*;
+use shared::protocol::RegionInfo;
+use shared::sim::ReplicaView;
+
+/// The grid of region cards, in catalog order (roughly west to east of the
+/// date line, so neighbouring cards are neighbours on the globe).
+#[component]
+pub fn RegionGrid(conn: Connection) -> impl IntoView {
+    // Before the first snapshot the catalog compiled into `shared` stands in,
+    // so the page has its final layout while it connects.
+    let regions = move || {
+        conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()))
+    };
+    view! {
+        <section class="regions" aria-label="Regions">
+            <For each=regions key=|r| r.id let(region)>
+                <RegionCard region conn/>
+            </For>
+        </section>
+    }
+}
+
+#[component]
+fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
+    let id = region.id;
+    let replica: Memo<Option<ReplicaView>> = Memo::new(move |_| {
+        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.replicas.iter().find(|x| x.region == id).cloned()))
+    });
+    // Likes clicked in this region: its own slot of the grow-only counter.
+    let local = Memo::new(move |_| {
+        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.truth.per_region.get(id.index()).copied()))
+    });
+    let value = Memo::new(move |_| replica.with(|r| r.as_ref().map(|r| r.value)));
+    let behind = move || replica.with(|r| r.as_ref().map(|r| r.behind));
+
+    // Restarting a CSS animation needs a change of `animation-name`, so the
+    // flash alternates between two identical keyframe sets on every change.
+    let bumps = RwSignal::new(0u32);
+    Effect::new(move |previous: Option<Option<u64>>| {
+        let now = value.get();
+        if let (Some(Some(before)), Some(now)) = (previous, now) {
+            if before != now {
+                bumps.update(|b| *b += 1);
+            }
+        }
+        now
+    });
+    let count_class = move || match bumps.get() {
+        0 => "count",
+        n if n % 2 == 1 => "count flash-a",
+        _ => "count flash-b",
+    };
+
+    let state = move || match behind() {
+        None => "unknown",
+        Some(0) => "synced",
+        Some(b) if b > 0 => "behind",
+        Some(_) => "over",
+    };
+    let live = move || conn.is_live();
+    let city = region.city.clone();
+
+    view! {
+        <article class="card" data-region=id.id() data-state=state>
+            <header class="card-head">
+                <div>
+                    <h3 class="city">{region.city.clone()}</h3>
+                    <p class="area">{region.area.clone()}</p>
+                </div>
+                <span class="country" title=format!("Country: {}", region.country)>{region.country.clone()}</span>
+            </header>
+            <div class="card-body">
+                <p class="count-line">
+                    <span class=count_class data-role="count" aria-live="polite">
+                        {move || value.get().map_or_else(|| "—".to_owned(), |v| v.to_string())}
+                    </span>
+                    <span class="count-unit">{move || if value.get() == Some(1) { "like" } else { "likes" }}</span>
+                </p>
+                <button
+                    class="like"
+                    data-role="like"
+                    disabled=move || !live()
+                    aria-label=format!("Like from {city}")
+                    on:click=move |_| conn.like(id)
+                >
+                    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+                        <path d="M12 20.5s-8-4.9-8-10.6A4.4 4.4 0 0 1 12 7.5a4.4 4.4 0 0 1 8 2.4c0 5.7-8 10.6-8 10.6z"></path>
+                    </svg>
+                    <span>"Like"</span>
+                </button>
+            </div>
+            <footer class="card-foot">
+                <span class="behind" data-role="behind">
+                    {move || behind().map_or_else(|| "waiting…".to_owned(), behind_text)}
+                </span>
+                <span class="card-meta">
+                    <span data-role="outgoing">
+                        {move || in_flight_text(replica.with(|r| r.as_ref().map_or(0, |r| r.in_flight_out)))}
+                    </span>
+                    <span class="sep" aria-hidden="true">"·"</span>
+                    <span data-role="local">
+                        {move || format!("{} here", count_of(local.get().unwrap_or(0), "like", "likes"))}
+                    </span>
+                </span>
+            </footer>
+        </article>
+    }
+}

@@ -1,0 +1,61 @@
+//! Which room a URL path means.
+//!
+//! The app has two kinds of address: `/` is the shared public room, and
+//! `/r/{room}` is a private room whose id is the unguessable part of the
+//! link. Everything else is a bad link, and saying so beats silently joining
+//! some other room. Pure, so the rules are unit-tested natively.
+
+use shared::protocol::RoomId;
+
+/// Why a path does not name a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadRoute {
+    /// `/r/…` with an id that breaks [`RoomId::parse`]'s rules.
+    BadRoomId(String),
+    /// A path this app does not serve.
+    UnknownPath(String),
+}
+
+/// The room a location path names.
+///
+/// One trailing slash is forgiven (`/r/abc/`), because people edit links by
+/// hand and it is unambiguous.
+pub fn room_from_path(path: &str) -> Result<RoomId, BadRoute> {
+    let trimmed = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
+    if trimmed.is_empty() || trimmed == "/" || trimmed == "/index.html" {
+        return Ok(RoomId::public());
+    }
+    match trimmed.strip_prefix("/r/") {
+        Some(id) => RoomId::parse(id).map_err(|_| BadRoute::BadRoomId(id.to_owned())),
+        None => Err(BadRoute::UnknownPath(path.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_is_the_public_room() {
+        assert_eq!(room_from_path("/"), Ok(RoomId::public()));
+        assert_eq!(room_from_path(""), Ok(RoomId::public()));
+        assert_eq!(room_from_path("/index.html"), Ok(RoomId::public()));
+    }
+
+    #[test]
+    fn private_rooms_are_validated() {
+        let room = room_from_path("/r/Ab_9-z").unwrap();
+        assert_eq!(room.as_str(), "Ab_9-z");
+        assert_eq!(room_from_path("/r/Ab_9-z/"), Ok(room.clone()));
+        assert_eq!(room_from_path("/r/"), Err(BadRoute::BadRoomId(String::new())));
+        assert_eq!(room_from_path("/r/a.b"), Err(BadRoute::BadRoomId("a.b".into())));
+        assert_eq!(room_from_path("/r/a/b"), Err(BadRoute::BadRoomId("a/b".into())));
+        assert_eq!(room_from_path("/r/%41"), Err(BadRoute::BadRoomId("%41".into())));
+    }
+
+    #[test]
+    fn other_paths_are_unknown() {
+        assert_eq!(room_from_path("/rooms/x"), Err(BadRoute::UnknownPath("/rooms/x".into())));
+        assert_eq!(room_from_path("/about"), Err(BadRoute::UnknownPath("/about".into())));
+    }
+}

@@ -1,0 +1,49 @@
+//! Small, self-dismissing notices for input the server refused (a like too
+//! many, a region that cannot take writes). They explain without
+//! interrupting: the connection and the room carry on, so nothing here
+//! needs a click.
+
+use crate::connection::Notice;
+use crate::format::notice_title;
+use leptos::prelude::*;
+use std::time::Duration;
+
+/// How long a notice stays up; the CSS fade-out is timed to end with it.
+const VISIBLE: Duration = Duration::from_millis(4_000);
+/// Beyond this many, the oldest goes first: a burst of refusals should not
+/// bury the page.
+const MAX_VISIBLE: usize = 3;
+
+#[component]
+pub fn Toaster(notice: ReadSignal<Option<Notice>>) -> impl IntoView {
+    let toasts = RwSignal::new(Vec::<Notice>::new());
+    Effect::new(move |_| {
+        let Some(n) = notice.get() else { return };
+        let serial = n.serial;
+        toasts.update(|t| {
+            t.push(n);
+            if t.len() > MAX_VISIBLE {
+                t.remove(0);
+            }
+        });
+        set_timeout(
+            move || {
+                toasts.try_update(|t| t.retain(|x| x.serial != serial));
+            },
+            VISIBLE,
+        );
+    });
+    view! {
+        <div class="toasts" role="status" aria-live="polite">
+            <For each=move || toasts.get() key=|n| n.serial let(n)>
+                <div class="toast" data-role="toast" data-code=format!("{:?}", n.code)>
+                    <strong>
+                        {notice_title(n.code)}
+                        {(n.count > 1).then(|| format!(" ×{}", n.count))}
+                    </strong>
+                    <span>{n.message}</span>
+                </div>
+            </For>
+        </div>
+    }
+}
