@@ -30,7 +30,9 @@ pub enum Event {
     /// A message reaches its destination.
     Deliver(Envelope),
     /// A strategy's timer fires at a region (a sync round, a retry, ...).
-    Timer { region: RegionId, timer: Timer },
+    /// `epoch` is the region's crash count when the timer was set: a timer
+    /// from before a crash is stale and ignored.
+    Timer { region: RegionId, timer: Timer, epoch: u32 },
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +100,11 @@ impl Agenda {
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
+
+    /// Drops every scheduled event (used when a room switches strategy).
+    pub fn clear(&mut self) {
+        self.heap.clear();
+    }
 }
 
 #[cfg(test)]
@@ -109,7 +116,7 @@ mod tests {
         let r = RegionId::from_index(0).unwrap();
         let mut a = Agenda::default();
         for (at, t) in [(30, Timer::AntiEntropy), (10, Timer::AntiEntropy), (10, Timer::AntiEntropy)] {
-            a.push(at, Event::Timer { region: r, timer: t });
+            a.push(at, Event::Timer { region: r, timer: t, epoch: 0 });
         }
         assert_eq!(a.pop_due(5), None);
         let order: Vec<_> = std::iter::from_fn(|| a.pop_due(100)).map(|(at, _)| at).collect();

@@ -15,15 +15,23 @@
 //!   total and per region — the number every replica should end on;
 //! - the **divergence**: how far apart the regions' counts are right now;
 //! - the **consistency status**: diverged since when, or converged and how
-//!   long convergence took after the last write.
+//!   long convergence took after the last write;
+//! - the **faults** injected (link conditions, cuts, crashed regions), and
+//! - the **verdict** ([`Verdict`]): did the replicas end on the truth, how
+//!   fast compared with the physical lower bound, and at what cost.
 
 pub mod agenda;
 pub mod network;
+mod faults;
+mod verdict;
+
+pub use verdict::{Verdict, Visibility};
 
 use crate::region::{LatencyMatrix, RegionId};
-use crate::strategy::{Accepted, Ctx, MessageKind, Refusal, Strategy, StrategyConfig, StrategyKind};
+use crate::strategy::{Accepted, BoundCtx, Ctx, MessageKind, Reach, Refusal, Strategy, StrategyConfig, StrategyKind};
 use agenda::{Agenda, Event};
-use network::{NetStats, Network};
+use network::{LinkConditions, NetStats, Network};
+use std::collections::VecDeque;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -39,11 +47,19 @@ pub struct SimConfig {
     /// Multiplies every link delay and every strategy interval.
     pub time_scale: f64,
     pub strategy: StrategyConfig,
+    /// Whether a region's acknowledged state survives a crash (it keeps a
+    /// log on disk). Without it, a crash loses what it had not shipped.
+    #[serde(default = "default_durable")]
+    pub durable: bool,
+}
+
+fn default_durable() -> bool {
+    true
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { seed: 0x11CE_5EED, time_scale: 1.0, strategy: StrategyConfig::default() }
+        SimConfig { seed: 0x11CE_5EED, time_scale: 1.0, strategy: StrategyConfig::default(), durable: true }
     }
 }
 
@@ -84,6 +100,13 @@ pub struct ReplicaView {
     pub behind: i64,
     /// Messages this region has sent that are still on the wire.
     pub in_flight_out: u32,
+    /// The region is down (crashed).
+    #[serde(default)]
+    pub crashed: bool,
+    /// A like here would be accepted (false when crashed, or when the
+    /// strategy cannot accept it, e.g. the leader is unreachable).
+    #[serde(default = "default_durable")]
+    pub available: bool,
 }
 
 /// A message on the wire, for drawing.
@@ -124,6 +147,9 @@ pub struct SimView {
     /// The soonest-arriving messages in flight, at most [`MAX_PACKETS_IN_VIEW`].
     pub packets: Vec<PacketView>,
     pub net: NetStats,
+    /// How the strategy is doing: see [`Verdict`].
+    #[serde(default)]
+    pub verdict: Verdict,
 }
 
 /// Cap on individual packets in a view, so a flood of likes does not turn
@@ -146,7 +172,28 @@ pub struct Simulation {
     /// Bumped on every change a viewer could see; lets the server skip
     /// frames when nothing happened.
     version: u64,
+    /// Regions that are down.
+    crashed: Vec<bool>,
+    /// Crash count per region; timers set before a crash are stale.
+    epochs: Vec<u32>,
+    /// Likes answered [`Accepted::Later`], and how many of those were acknowledged.
+    accepted_later: u64,
+    acked_later: u64,
+    /// Acknowledged likes destroyed by volatile crashes.
+    lost_in_crashes: u64,
+    last_write_origin: Option<RegionId>,
+    /// Last write, heal, restart or strategy switch: what convergence is timed from.
+    last_disturbance_at: Option<Millis>,
+    /// Likes not yet shown everywhere: (ground truth right after it, accepted at).
+    unseen: VecDeque<(u64, Millis)>,
+    /// Visibility latencies of the most recent likes (ms).
+    visibility: VecDeque<Millis>,
+    reads: u64,
+    stale_reads: u64,
 }
+
+/// How many visibility samples (and unseen likes) are kept.
+pub const MAX_VISIBILITY_SAMPLES: usize = 4_096;
 
 impl Simulation {
     pub fn new(config: SimConfig) -> Self {
@@ -162,6 +209,17 @@ impl Simulation {
             consistency: Consistency::Converged { since: 0, took_ms: None },
             last_write_at: None,
             version: 0,
+            crashed: vec![false; RegionId::COUNT],
+            epochs: vec![0; RegionId::COUNT],
+            accepted_later: 0,
+            acked_later: 0,
+            lost_in_crashes: 0,
+            last_write_origin: None,
+            last_disturbance_at: None,
+            unseen: VecDeque::new(),
+            visibility: VecDeque::new(),
+            reads: 0,
+            stale_reads: 0,
             config,
         };
         sim.with_strategy(|s, ctx| s.start(ctx));
@@ -220,13 +278,22 @@ impl Simulation {
             self.now = self.now.max(at);
             match event {
                 Event::Deliver(envelope) => {
-                    let deliver = self.net.arrive(&envelope);
+                    let mut deliver = self.net.arrive(&envelope);
+                    if deliver && self.crashed[envelope.to.index()] {
+                        // A crashed region drops whatever reaches it.
+                        self.net.count_dropped();
+                        deliver = false;
+                    }
                     if deliver {
                         let (from, to) = (envelope.from, envelope.to);
                         self.with_strategy(|s, ctx| s.deliver(ctx, from, to, envelope.msg));
                     }
                 }
-                Event::Timer { region, timer } => self.with_strategy(|s, ctx| s.timer(ctx, region, timer)),
+                Event::Timer { region, timer, epoch } => {
+                    if !self.crashed[region.index()] && self.epochs[region.index()] == epoch {
+                        self.with_strategy(|s, ctx| s.timer(ctx, region, timer));
+                    }
+                }
             }
             // Messages moving is visible (in-flight counts) even when no
             // count changes.
@@ -239,10 +306,18 @@ impl Simulation {
     /// A user at `region` clicks like at time `now`.
     pub fn like(&mut self, region: RegionId, now: Millis) -> Result<Accepted, Refusal> {
         self.advance(now);
-        let outcome = self.with_strategy(|s, ctx| s.like(ctx, region));
+        let outcome = if self.crashed[region.index()] {
+            Err(Refusal::Unavailable(region))
+        } else {
+            self.with_strategy(|s, ctx| s.like(ctx, region))
+        };
         match outcome {
             Ok(Accepted::Now) => self.record_ack(region),
-            Ok(Accepted::Later) => {}
+            Ok(Accepted::Later) => {
+                self.accepted_later += 1;
+                self.last_write_origin = Some(region);
+                self.last_disturbance_at = Some(self.now);
+            }
             Err(_) => self.truth.refused += 1,
         }
         self.version += 1;
@@ -277,9 +352,12 @@ impl Simulation {
             net: &mut self.net,
             agenda: &mut self.agenda,
             acknowledged: &mut acknowledged,
+            crashed: &self.crashed,
+            epochs: &self.epochs,
         };
         let out = f(self.strategy.as_mut(), &mut ctx);
         for region in acknowledged {
+            self.acked_later += 1;
             self.record_ack(region);
         }
         out
@@ -289,10 +367,29 @@ impl Simulation {
         self.truth.total += 1;
         self.truth.per_region[region.index()] += 1;
         self.last_write_at = Some(self.now);
+        self.last_write_origin = Some(region);
+        self.last_disturbance_at = Some(self.now);
+        if self.unseen.len() >= MAX_VISIBILITY_SAMPLES {
+            self.unseen.pop_front();
+        }
+        self.unseen.push_back((self.truth.total, self.now));
     }
 
     /// Updates the consistency status after anything happened.
     fn observe(&mut self) {
+        // Visibility: a like is shown everywhere once every region shows at
+        // least the ground truth as it was right after that like.
+        let min = RegionId::all().map(|r| self.read(r)).min().unwrap_or(0);
+        while let Some(&(n, at)) = self.unseen.front() {
+            if n > min {
+                break;
+            }
+            self.unseen.pop_front();
+            if self.visibility.len() >= MAX_VISIBILITY_SAMPLES {
+                self.visibility.pop_front();
+            }
+            self.visibility.push_back(self.now.saturating_sub(at));
+        }
         let agreed = self.divergence() == 0;
         self.consistency = match (self.consistency, agreed) {
             (Consistency::Diverged { .. }, true) => Consistency::Converged {
@@ -320,6 +417,8 @@ impl Simulation {
                     value,
                     behind: self.truth.total as i64 - value as i64,
                     in_flight_out: RegionId::all().map(|to| self.net.in_flight(r, to)).sum(),
+                    crashed: self.crashed[r.index()],
+                    available: self.available(r),
                 }
             })
             .collect();
@@ -359,6 +458,7 @@ impl Simulation {
             links,
             packets,
             net: self.net.stats().clone(),
+            verdict: self.verdict(),
         }
     }
 }

@@ -98,6 +98,7 @@ impl Network {
 
     /// Hands `msg` to the link `from -> to` at time `now`: rolls for loss,
     /// duplication and jitter, and schedules the arrival(s) on the agenda.
+    /// Returns whether the message left on the wire (not cut, not lost).
     pub fn send(
         &mut self,
         agenda: &mut Agenda,
@@ -106,14 +107,14 @@ impl Network {
         from: RegionId,
         to: RegionId,
         msg: Message,
-    ) {
+    ) -> bool {
         debug_assert_ne!(from, to, "a region does not message itself");
         let link = self.links[slot(from, to)].clone();
         self.stats.messages += 1;
         self.stats.bytes += u64::from(msg.wire_bytes());
         if link.cut {
             self.stats.dropped += 1;
-            return;
+            return false;
         }
         // A lost message still travels (so the UI can show it vanish) but is
         // marked, and the simulation discards it on arrival.
@@ -129,6 +130,22 @@ impl Network {
             self.in_flight[slot(from, to)] += 1;
             agenda.push(arrive_at, Event::Deliver(Envelope { from, to, sent_at: now, arrive_at, lost, msg: msg.clone() }));
         }
+        !lost
+    }
+
+    /// Counts a message dropped at its destination (e.g. a crashed region).
+    pub(crate) fn count_dropped(&mut self) {
+        self.stats.dropped += 1;
+    }
+
+    /// Forgets every message in flight (their events were dropped).
+    pub fn clear_in_flight(&mut self) {
+        self.in_flight.iter_mut().for_each(|n| *n = 0);
+    }
+
+    /// Replaces the conditions of the link `from -> to`.
+    pub fn set_link(&mut self, from: RegionId, to: RegionId, conditions: LinkConditions) {
+        self.links[slot(from, to)] = conditions;
     }
 
     /// Called when a message leaves the wire (delivered or discarded).

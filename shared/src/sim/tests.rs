@@ -131,7 +131,7 @@ fn anti_entropy_repairs_what_the_push_lost() {
 #[test]
 fn without_anti_entropy_a_lost_push_is_lost_for_good() {
     let config = SimConfig {
-        strategy: StrategyConfig::EventPush { anti_entropy_ms: None },
+        strategy: StrategyConfig::EventPush { anti_entropy_ms: None, retry_ms: None, dedupe: true },
         ..SimConfig::default()
     };
     let mut sim = Simulation::new(config);

@@ -1,0 +1,162 @@
+//! Faults and runtime changes: link conditions, partitions, crashes, and
+//! switching the replication strategy of a running room.
+//!
+//! Every method here bumps the room's version (a viewer can see the change)
+//! and, where the change can end a divergence (a heal, a restart, a switch),
+//! restarts the convergence clock of the [`Verdict`](super::Verdict).
+
+use super::*;
+
+impl Simulation {
+    /// Replaces the conditions of the directed link `from -> to`.
+    pub fn set_link(&mut self, from: RegionId, to: RegionId, conditions: LinkConditions) {
+        let healed = self.net.link(from, to).cut && !conditions.cut;
+        self.net.set_link(from, to, conditions);
+        if healed {
+            self.last_disturbance_at = Some(self.now);
+        }
+        self.version += 1;
+    }
+
+    /// Sets loss, duplication and (optionally) jitter on every link, keeping
+    /// each link's delay and cut state. `jitter_ms: None` keeps each link's
+    /// jitter.
+    pub fn set_all_links(&mut self, loss: f64, duplicate: f64, jitter_ms: Option<u32>) {
+        for a in RegionId::all() {
+            for b in RegionId::all().filter(|&b| b != a) {
+                let link = self.net.link_mut(a, b);
+                link.loss = loss.clamp(0.0, 1.0);
+                link.duplicate = duplicate.clamp(0.0, 1.0);
+                if let Some(j) = jitter_ms {
+                    link.jitter_ms = j;
+                }
+            }
+        }
+        self.version += 1;
+    }
+
+    /// Partitions `a` from `b`: the link is cut both ways. Messages already
+    /// on the wire between them are dropped on arrival.
+    pub fn cut(&mut self, a: RegionId, b: RegionId) {
+        if a == b {
+            return;
+        }
+        self.net.link_mut(a, b).cut = true;
+        self.net.link_mut(b, a).cut = true;
+        self.version += 1;
+    }
+
+    /// Restores the link between `a` and `b`, both ways.
+    pub fn heal(&mut self, a: RegionId, b: RegionId) {
+        if a == b {
+            return;
+        }
+        self.net.link_mut(a, b).cut = false;
+        self.net.link_mut(b, a).cut = false;
+        self.last_disturbance_at = Some(self.now);
+        self.version += 1;
+    }
+
+    /// Cuts `region` off from every other region.
+    pub fn isolate(&mut self, region: RegionId) {
+        for other in RegionId::all().filter(|&o| o != region) {
+            self.cut(region, other);
+        }
+    }
+
+    /// Restores every link (crashed regions stay down).
+    pub fn heal_all(&mut self) {
+        for a in RegionId::all() {
+            for b in RegionId::all() {
+                self.net.link_mut(a, b).cut = false;
+            }
+        }
+        self.last_disturbance_at = Some(self.now);
+        self.version += 1;
+    }
+
+    /// Whether `a -> b` is cut.
+    pub fn is_cut(&self, a: RegionId, b: RegionId) -> bool {
+        self.net.link(a, b).cut
+    }
+
+    /// Whether a room's regions keep their acknowledged state across a crash.
+    pub fn durable(&self) -> bool {
+        self.config.durable
+    }
+
+    /// Sets whether crashes are durable (applies to crashes from now on).
+    pub fn set_durable(&mut self, durable: bool) {
+        self.config.durable = durable;
+        self.version += 1;
+    }
+
+    pub fn is_crashed(&self, region: RegionId) -> bool {
+        self.crashed[region.index()]
+    }
+
+    /// Crashes `region`: it accepts no likes, drops what reaches it, and its
+    /// pending timers are cancelled. Without durability it loses the likes
+    /// it acknowledged but had not shipped; returns how many.
+    pub fn crash(&mut self, region: RegionId) -> u64 {
+        let i = region.index();
+        if self.crashed[i] {
+            return 0;
+        }
+        self.crashed[i] = true;
+        self.epochs[i] += 1;
+        let lost = self.strategy.crash(region, self.config.durable);
+        self.lost_in_crashes += lost;
+        self.version += 1;
+        self.observe();
+        lost
+    }
+
+    /// Brings `region` back up (recovering from its log when durable).
+    pub fn restart(&mut self, region: RegionId) {
+        let i = region.index();
+        if !self.crashed[i] {
+            return;
+        }
+        self.crashed[i] = false;
+        self.with_strategy(|s, ctx| s.restart(ctx, region));
+        self.last_disturbance_at = Some(self.now);
+        self.version += 1;
+        self.observe();
+    }
+
+    /// Whether a like at `region` would be accepted right now.
+    pub fn available(&self, region: RegionId) -> bool {
+        !self.crashed[region.index()] && self.strategy.available(region, &Reach { net: &self.net, crashed: &self.crashed })
+    }
+
+    /// Switches the room to another replication strategy, at the current time.
+    ///
+    /// The new strategy starts from the **ground truth**: every replica is
+    /// seeded with the likes acknowledged so far, per region. The switch is
+    /// modelled as a migration from the system of record, so counts do not
+    /// reset to zero or jump around, and the new strategy is judged only on
+    /// what happens after the switch. The old strategy's messages in flight
+    /// and timers are discarded (they belong to a protocol nobody speaks any
+    /// more); likes still in doubt under the old strategy stay in doubt, and
+    /// likes destroyed by earlier crashes are restored by the seeding.
+    pub fn set_strategy(&mut self, config: StrategyConfig) {
+        self.agenda.clear();
+        self.net.clear_in_flight();
+        let mut strategy = config.build();
+        strategy.seed(&self.truth.per_region);
+        self.strategy = strategy;
+        self.config.strategy = config;
+        self.lost_in_crashes = 0;
+        self.unseen.clear();
+        self.with_strategy(|s, ctx| s.start(ctx));
+        self.last_disturbance_at = Some(self.now);
+        self.version += 1;
+        self.observe();
+    }
+
+    /// The current strategy's configuration.
+    pub fn strategy_config(&self) -> &StrategyConfig {
+        &self.config.strategy
+    }
+}

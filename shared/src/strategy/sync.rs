@@ -1,0 +1,171 @@
+//! Background sync: state-based anti-entropy and nothing else.
+//!
+//! A like only bumps the local region's slot of its [`GCounter`]; nothing is
+//! sent at that moment. Instead, every `interval_ms` each region sends its
+//! counter to *every* peer, and a peer merges what it receives (pointwise
+//! max). That is the whole protocol.
+//!
+//! **Guarantee.** Because a merge is commutative, associative and idempotent,
+//! the network can lose, duplicate and reorder these messages as it likes:
+//! the next round carries everything again, so once the network heals and a
+//! round gets through, every replica holds exactly the ground truth.
+//!
+//! **Cost and the delta variant.** A full state is 8 bytes per region, every
+//! round, to every peer, even when nothing changed. With `delta: true` a
+//! region keeps, per peer, what it believes that peer already has and sends
+//! only the slots ahead of it (nothing at all when there is nothing new). The
+//! belief is optimistic — it is updated when the delta is sent — so a lost
+//! delta would leave a hole; every [`BackgroundSync::FULL_EVERY`]-th round
+//! therefore still sends the full state, and receiving a peer's full state
+//! corrects the belief. The bytes saved against always-full rounds are
+//! counted in [`Strategy::bytes_saved`].
+//!
+//! **Failure mode.** Slowness: a like waits up to one interval before it
+//! travels at all, then a link delay. Freshness is bought with bandwidth.
+
+use super::{crash_gcounter, Accepted, BoundCtx, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
+use crate::crdt::GCounter;
+use crate::region::RegionId;
+use crate::sim::Millis;
+
+#[derive(Debug, Clone)]
+pub struct BackgroundSync {
+    replicas: Vec<GCounter>,
+    interval_ms: Millis,
+    delta: bool,
+    /// `known[r][p]`: what region `r` believes peer `p` has.
+    known: Vec<Vec<GCounter>>,
+    /// Rounds each region has run (every `FULL_EVERY`-th sends full state).
+    rounds: Vec<u64>,
+    shipped: Vec<u64>,
+    saved: u64,
+}
+
+impl BackgroundSync {
+    pub const DEFAULT_INTERVAL_MS: Millis = 2_000;
+    pub const MIN_INTERVAL_MS: Millis = 100;
+    pub const MAX_INTERVAL_MS: Millis = 60_000;
+    /// With deltas on, one round in this many still sends full states.
+    pub const FULL_EVERY: u64 = 5;
+
+    pub fn new(interval_ms: Millis, delta: bool) -> Self {
+        BackgroundSync {
+            replicas: vec![GCounter::new(); RegionId::COUNT],
+            interval_ms: interval_ms.clamp(Self::MIN_INTERVAL_MS, Self::MAX_INTERVAL_MS),
+            delta,
+            known: vec![vec![GCounter::new(); RegionId::COUNT]; RegionId::COUNT],
+            rounds: vec![0; RegionId::COUNT],
+            shipped: vec![0; RegionId::COUNT],
+            saved: 0,
+        }
+    }
+
+    pub fn replica(&self, region: RegionId) -> &GCounter {
+        &self.replicas[region.index()]
+    }
+
+    fn arm(&self, ctx: &mut Ctx, r: RegionId, first: bool) {
+        let period = ctx.scaled(self.interval_ms);
+        // Stagger the first round so regions do not all sync at once.
+        let after = if first { period * (r.index() as Millis + 1) / RegionId::COUNT as Millis } else { period };
+        ctx.set_timer(after, r, Timer::Sync);
+    }
+}
+
+impl Strategy for BackgroundSync {
+    fn kind(&self) -> StrategyKind {
+        StrategyKind::BackgroundSync
+    }
+
+    fn start(&mut self, ctx: &mut Ctx) {
+        for r in RegionId::all() {
+            self.arm(ctx, r, true);
+        }
+    }
+
+    fn like(&mut self, _ctx: &mut Ctx, region: RegionId) -> Result<Accepted, Refusal> {
+        self.replicas[region.index()].increment(region);
+        Ok(Accepted::Now)
+    }
+
+    fn deliver(&mut self, _ctx: &mut Ctx, from: RegionId, to: RegionId, msg: Message) {
+        let (t, f) = (to.index(), from.index());
+        match msg {
+            Message::State(state) => {
+                self.replicas[t].merge(&state);
+                self.known[t][f] = state;
+            }
+            Message::Delta(entries) => {
+                for (origin, n) in entries {
+                    self.replicas[t].observe(origin, n);
+                    self.known[t][f].observe(origin, n);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn timer(&mut self, ctx: &mut Ctx, region: RegionId, timer: Timer) {
+        if timer != Timer::Sync {
+            return;
+        }
+        let r = region.index();
+        self.rounds[r] += 1;
+        let full_round = !self.delta || self.rounds[r] % Self::FULL_EVERY == 0;
+        let state = self.replicas[r].clone();
+        let full_bytes = u64::from(Message::State(state.clone()).wire_bytes());
+        for peer in RegionId::all().filter(|&p| p != region) {
+            let p = peer.index();
+            let msg = if full_round {
+                Message::State(state.clone())
+            } else {
+                let delta = state.delta_since(&self.known[r][p]);
+                if delta.is_empty() {
+                    self.saved += full_bytes;
+                    continue;
+                }
+                Message::Delta(delta)
+            };
+            self.saved += full_bytes - u64::from(msg.wire_bytes()).min(full_bytes);
+            if self.delta {
+                self.known[r][p].merge(&state);
+            }
+            if ctx.send(region, peer, msg) {
+                self.shipped[r] = self.shipped[r].max(state.get(region));
+            }
+        }
+        self.arm(ctx, region, false);
+    }
+
+    fn read(&self, region: RegionId) -> u64 {
+        self.replicas[region.index()].value()
+    }
+
+    fn crash(&mut self, region: RegionId, durable: bool) -> u64 {
+        let i = region.index();
+        let lost = crash_gcounter(&mut self.replicas[i], region, self.shipped[i], durable);
+        if !durable {
+            self.known[i] = vec![GCounter::new(); RegionId::COUNT];
+        }
+        lost
+    }
+
+    fn restart(&mut self, ctx: &mut Ctx, region: RegionId) {
+        self.arm(ctx, region, false);
+    }
+
+    fn seed(&mut self, per_region: &[u64]) {
+        let state = GCounter::from_slots(per_region.iter().copied());
+        self.replicas = vec![state.clone(); RegionId::COUNT];
+        self.known = vec![vec![state; RegionId::COUNT]; RegionId::COUNT];
+        self.shipped = per_region.to_vec();
+    }
+
+    fn convergence_bound(&self, origin: RegionId, b: &BoundCtx) -> Option<Millis> {
+        Some(b.farthest(origin)? + b.scaled(self.interval_ms))
+    }
+
+    fn bytes_saved(&self) -> u64 {
+        self.saved
+    }
+}
