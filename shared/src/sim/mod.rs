@@ -464,4 +464,6 @@ impl Simulation {
 }
 
 #[cfg(test)]
+mod scenarios;
+#[cfg(test)]
 mod tests;
