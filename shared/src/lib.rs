@@ -22,11 +22,13 @@
 //! 4. [`sim`] — a deterministic simulation of one room: the network with its
 //!    delays and faults, the ground truth, and the convergence status.
 //! 5. [`protocol`] — the messages between the browser and the server.
+//! 6. [`compare`] — one workload under every strategy, side by side.
 //!
 //! The crate is pure: no I/O, no clock, no threads. It compiles to native code
 //! for the server and to WebAssembly for the browser, and it is tested
 //! without either.
 
+pub mod compare;
 pub mod crdt;
 pub mod protocol;
 pub mod region;

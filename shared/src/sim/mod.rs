@@ -190,6 +190,9 @@ pub struct Simulation {
     visibility: VecDeque<Millis>,
     reads: u64,
     stale_reads: u64,
+    /// Each region's count at the last observation, and when any last changed.
+    last_values: Vec<u64>,
+    last_change_at: Millis,
 }
 
 /// How many visibility samples (and unseen likes) are kept.
@@ -220,6 +223,8 @@ impl Simulation {
             visibility: VecDeque::new(),
             reads: 0,
             stale_reads: 0,
+            last_values: vec![0; RegionId::COUNT],
+            last_change_at: 0,
             config,
         };
         sim.with_strategy(|s, ctx| s.start(ctx));
@@ -357,8 +362,13 @@ impl Simulation {
         };
         let out = f(self.strategy.as_mut(), &mut ctx);
         for region in acknowledged {
+            // The like was written when it was accepted "later" (that is the
+            // disturbance convergence is timed from); the ack only confirms it.
+            let (origin, disturbance) = (self.last_write_origin, self.last_disturbance_at);
             self.acked_later += 1;
             self.record_ack(region);
+            self.last_write_origin = origin;
+            self.last_disturbance_at = disturbance;
         }
         out
     }
@@ -379,7 +389,12 @@ impl Simulation {
     fn observe(&mut self) {
         // Visibility: a like is shown everywhere once every region shows at
         // least the ground truth as it was right after that like.
-        let min = RegionId::all().map(|r| self.read(r)).min().unwrap_or(0);
+        let values: Vec<u64> = RegionId::all().map(|r| self.read(r)).collect();
+        if values != self.last_values {
+            self.last_values = values;
+            self.last_change_at = self.now;
+        }
+        let min = self.last_values.iter().copied().min().unwrap_or(0);
         while let Some(&(n, at)) = self.unseen.front() {
             if n > min {
                 break;

@@ -5,7 +5,7 @@
 //!   likes the agreed count lost or double counted. A correct strategy ends
 //!   between `acknowledged` and `acknowledged + in_doubt`.
 //! - **Speed.** Time from the last write (or heal, restart, switch) to
-//!   convergence, against a lower bound: the shortest delivery delay over
+//!   convergence (the last change of any region's count, once they agree), against a lower bound: the shortest delivery delay over
 //!   healthy links from the last write's origin to the farthest region, plus
 //!   whatever the strategy must wait for (a sync or batch interval). And the
 //!   *visibility latency* of each like: how long until every region showed
@@ -129,13 +129,12 @@ impl Simulation {
         let values: Vec<u64> = RegionId::all().map(|r| self.read(r)).collect();
         let in_doubt = self.accepted_later.saturating_sub(self.acked_later);
         let acknowledged = self.truth.total;
-        let (converged, since) = match self.consistency {
-            Consistency::Converged { since, .. } => (true, Some(since)),
-            Consistency::Diverged { .. } => (false, None),
-        };
+        let converged = matches!(self.consistency, Consistency::Converged { .. });
         let converged_value = converged.then(|| values.first().copied().unwrap_or(0));
-        let convergence_ms = match (since, self.last_disturbance_at) {
-            (Some(since), Some(d)) if since >= d => Some(since - d),
+        // Settled at the last change of any region's count after the
+        // disturbance (zero if nothing had to change).
+        let convergence_ms = match self.last_disturbance_at {
+            Some(d) if converged => Some(self.last_change_at.max(d) - d),
             _ => None,
         };
         let bound_ms = self.last_write_origin.and_then(|o| self.convergence_bound(o));

@@ -7,7 +7,9 @@
 //! `Applied { id, value }`, and only when that answer gets back is the like
 //! acknowledged. After every change the leader broadcasts its count
 //! (`Value`); followers show the leader's last count they heard (never going
-//! backwards).
+//! backwards). Every `RETRY_MS` a follower re-sends the forwards still
+//! unanswered (the leader answers again without re-applying), and the leader
+//! re-broadcasts its count, so lost messages are repaired once links heal.
 //!
 //! **Guarantee.** The leader's count is the truth: every acknowledged like is
 //! in it, each forwarded like is applied once (the leader remembers the ids
@@ -17,11 +19,10 @@
 //! **Failure mode.** Availability. A like costs a round trip to the leader,
 //! and a region that cannot reach the leader — a cut link either way, or the
 //! leader down — cannot take likes at all: they are refused
-//! ([`Refusal::Unavailable`]). A forward or answer lost on the way leaves the
-//! like *in doubt*: it may or may not have been counted, and its user never
-//! hears back.
+//! ([`Refusal::Unavailable`]). Until its answer arrives a forwarded like is
+//! *in doubt*: it may or may not have been counted already.
 
-use super::{Accepted, BoundCtx, Ctx, Message, Reach, Refusal, Strategy, StrategyKind};
+use super::{Accepted, BoundCtx, Ctx, Message, Reach, Refusal, Strategy, StrategyKind, Timer};
 use crate::region::RegionId;
 use crate::sim::Millis;
 use std::collections::BTreeSet;
@@ -44,6 +45,9 @@ pub struct SingleWriter {
 }
 
 impl SingleWriter {
+    /// Period of re-sent forwards and of the leader's heartbeat broadcast.
+    pub const RETRY_MS: Millis = 5_000;
+
     pub fn new(leader: RegionId) -> Self {
         SingleWriter {
             leader,
@@ -80,7 +84,16 @@ impl Strategy for SingleWriter {
         StrategyKind::SingleWriter
     }
 
-    fn start(&mut self, _ctx: &mut Ctx) {}
+    fn start(&mut self, ctx: &mut Ctx) {
+        for r in RegionId::all() {
+            self.restart(ctx, r);
+        }
+    }
+
+    fn restart(&mut self, ctx: &mut Ctx, region: RegionId) {
+        let period = ctx.scaled(Self::RETRY_MS);
+        ctx.set_timer(period, region, Timer::Retry);
+    }
 
     fn like(&mut self, ctx: &mut Ctx, region: RegionId) -> Result<Accepted, Refusal> {
         if !ctx.reachable(region, self.leader) {
@@ -127,7 +140,20 @@ impl Strategy for SingleWriter {
         }
     }
 
-    fn timer(&mut self, _ctx: &mut Ctx, _region: RegionId, _timer: super::Timer) {}
+    fn timer(&mut self, ctx: &mut Ctx, region: RegionId, timer: Timer) {
+        if timer != Timer::Retry {
+            return;
+        }
+        if region == self.leader {
+            self.publish(ctx, None);
+        } else {
+            let pending: Vec<u64> = self.pending[region.index()].iter().copied().collect();
+            for id in pending {
+                ctx.send(region, self.leader, Message::Forward { origin: region, id });
+            }
+        }
+        self.restart(ctx, region);
+    }
 
     fn read(&self, region: RegionId) -> u64 {
         if region == self.leader {
