@@ -150,6 +150,13 @@ impl Simulation {
         self.lost_in_crashes = 0;
         self.unseen.clear();
         self.with_strategy(|s, ctx| s.start(ctx));
+        // Timers the new strategy set on regions that are down are stale:
+        // those regions arm theirs when they restart.
+        for (epoch, &down) in self.epochs.iter_mut().zip(&self.crashed) {
+            if down {
+                *epoch += 1;
+            }
+        }
         self.last_disturbance_at = Some(self.now);
         self.version += 1;
         self.observe();

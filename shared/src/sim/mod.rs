@@ -119,6 +119,10 @@ pub struct PacketView {
     pub kind: MessageKind,
     /// It will vanish instead of arriving.
     pub lost: bool,
+    /// The precise message type ("like", "ack", "delta", "forward", ...),
+    /// finer than `kind`; see [`crate::strategy::Message::label`].
+    #[serde(default)]
+    pub label: String,
 }
 
 /// A directed link with messages on it.
@@ -134,6 +138,9 @@ pub struct LinkView {
 pub struct SimView {
     pub now_ms: Millis,
     pub strategy: StrategyKind,
+    /// The strategy's knobs (absent in views from older servers).
+    #[serde(default)]
+    pub strategy_config: Option<StrategyConfig>,
     pub truth: Truth,
     pub replicas: Vec<ReplicaView>,
     /// Highest minus lowest replica count.
@@ -454,6 +461,7 @@ impl Simulation {
                 arrive_at: e.arrive_at,
                 kind: e.msg.kind(),
                 lost: e.lost,
+                label: e.msg.label().to_owned(),
             })
             .collect();
         if packets.len() > MAX_PACKETS_IN_VIEW {
@@ -464,6 +472,7 @@ impl Simulation {
         SimView {
             now_ms: self.now,
             strategy: self.strategy.kind(),
+            strategy_config: Some(self.config.strategy.clone()),
             truth: self.truth.clone(),
             replicas,
             divergence: self.divergence(),

@@ -30,7 +30,9 @@ pub struct Visibility {
     pub unseen: u64,
 }
 
-/// See the [module docs](self).
+/// How well the current strategy is doing: correctness (acknowledged, in
+/// doubt, lost, double counted), speed (convergence time against its lower
+/// bound, visibility latency), freshness (stale reads) and cost.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Verdict {

@@ -7,6 +7,20 @@
 //! new replication pattern is one new type implementing [`Strategy`], plus a
 //! variant in [`StrategyConfig`] to build it — the room, the network and the
 //! server do not change.
+//!
+//! The catalog, from most to least available:
+//! - [`EventPush`] — push each like at once, gossip states to repair losses,
+//!   optionally retry until acknowledged (at-least-once + idempotent apply);
+//! - [`BackgroundSync`] — no push, periodic state (or delta) sync only;
+//! - [`QueueBatch`] — queue locally, a central batch job writes one database,
+//!   regions read a published read model;
+//! - [`LastWriterWins`] — replicate the total with a timestamp (loses likes);
+//! - [`SingleWriter`] — one leader applies every like (unavailable when cut off).
+//!
+//! Faults reach strategies through three hooks: [`Strategy::available`]
+//! (may a region take a like now), [`Strategy::crash`] and
+//! [`Strategy::restart`]. A runtime switch builds a fresh strategy and calls
+//! [`Strategy::seed`] with the ground truth.
 
 mod lww;
 mod push;
