@@ -403,7 +403,9 @@ impl Simulation {
         }
         let min = self.last_values.iter().copied().min().unwrap_or(0);
         while let Some(&(n, at)) = self.unseen.front() {
-            if n > min {
+            // Likes destroyed by crashes can never show; do not let them
+            // block the ones behind them.
+            if n.saturating_sub(self.lost_in_crashes) > min {
                 break;
             }
             self.unseen.pop_front();

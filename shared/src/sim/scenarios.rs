@@ -384,3 +384,32 @@ proptest! {
         prop_assert!(v.converged && v.lost == 0 && v.double_counted == 0);
     }
 }
+
+#[test]
+fn switching_while_a_region_is_down_arms_its_timers_once_on_restart() {
+    let sync_cfg = StrategyConfig::BackgroundSync { interval_ms: 1_000, delta: false };
+    let mut sim = sim_with(StrategyConfig::default(), 3);
+    let mumbai = region("mumbai");
+    sim.crash(mumbai);
+    sim.set_strategy(sync_cfg.clone());
+    sim.advance(200);
+    sim.restart(mumbai);
+    let before = sim.network().stats().messages;
+    sim.advance(10_200);
+    // Six regions, one full round each per second, five peers each.
+    let sent = sim.network().stats().messages - before;
+    assert_eq!(sent, 10 * 6 * 5, "{sent} messages: a region runs two timer chains");
+    assert!(sim.available(mumbai));
+}
+
+#[test]
+fn visibility_survives_likes_lost_in_a_crash() {
+    let sim = crash_run(StrategyConfig::default_for(StrategyKind::BackgroundSync), false);
+    let mut sim = sim;
+    let t = sim.now();
+    sim.like(region("tokyo"), t + 10).unwrap();
+    sim.advance(t + 20_000);
+    let v = sim.verdict();
+    assert_eq!(v.visibility.unseen, 0, "{v:?}");
+    assert!(v.visibility.samples >= 6);
+}

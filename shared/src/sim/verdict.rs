@@ -7,9 +7,13 @@
 //! - **Speed.** Time from the last write (or heal, restart, switch) to
 //!   convergence (the last change of any region's count, once they agree), against a lower bound: the shortest delivery delay over
 //!   healthy links from the last write's origin to the farthest region, plus
-//!   whatever the strategy must wait for (a sync or batch interval). And the
+//!   whatever the strategy must wait for (a sync or batch interval, counted
+//!   in full: the worst phase, so a round that happens to fire right after
+//!   the write can beat the bound, ratio < 1). And the
 //!   *visibility latency* of each like: how long until every region showed
-//!   it (a region shows like number `n` once its count is at least `n`).
+//!   it (a region shows like number `n` once its count is at least `n`,
+//!   minus the likes crashes destroyed). Meaningless for last writer wins,
+//!   whose counts fall below the truth for good.
 //! - **Freshness.** Stale reads: each [`Simulation::record_read`] reads every
 //!   live region once, and a read is stale when it is below the ground truth.
 //! - **Cost.** Messages and bytes per acknowledged like.
