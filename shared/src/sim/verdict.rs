@@ -84,7 +84,8 @@ fn percentile(sorted: &[Millis], p: f64) -> Option<Millis> {
 
 impl Simulation {
     /// Records one read of every live region at the current time (the server
-    /// calls it once per published frame), for the stale-read count.
+    /// calls it once per published frame), for the stale-read count. It
+    /// does not bump the version: reading is not a change.
     pub fn record_read(&mut self) {
         for r in RegionId::all().filter(|r| !self.crashed[r.index()]) {
             self.reads += 1;
