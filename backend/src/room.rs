@@ -17,7 +17,10 @@
 //!    coalesced to at most one per `frame_interval` (~30 per second), however
 //!    many likes arrive.
 
-use shared::protocol::{ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot, PROTOCOL_VERSION};
+use shared::protocol::{
+    Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot, StrategyDescription,
+    PROTOCOL_VERSION,
+};
 use shared::region::RegionId;
 use shared::sim::{SimConfig, Simulation};
 use axum::extract::ws::Utf8Bytes;
@@ -64,6 +67,7 @@ pub enum RoomCommand {
     Join { reply: oneshot::Sender<Joined> },
     Leave { viewer: ViewerId },
     Like { viewer: ViewerId, region: RegionId },
+    Control { viewer: ViewerId, control: Control },
 }
 
 /// A viewer's way into a room, handed out on join.
@@ -127,6 +131,18 @@ impl RoomHandle {
         self.tx.try_send(RoomCommand::Like { viewer, region }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => {
                 ProtocolError::new(ErrorCode::RoomUnavailable, "the room is overloaded; this like was not counted, try again")
+            }
+            mpsc::error::TrySendError::Closed(_) => {
+                ProtocolError::new(ErrorCode::RoomUnavailable, "the room has closed; reconnect to continue")
+            }
+        })
+    }
+
+    /// Queues a control (strategy, fault) without waiting.
+    pub fn control(&self, viewer: ViewerId, control: Control) -> Result<(), ProtocolError> {
+        self.tx.try_send(RoomCommand::Control { viewer, control }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                ProtocolError::new(ErrorCode::RoomUnavailable, "the room is overloaded; the change was not applied, try again")
             }
             mpsc::error::TrySendError::Closed(_) => {
                 ProtocolError::new(ErrorCode::RoomUnavailable, "the room has closed; reconnect to continue")
@@ -258,10 +274,43 @@ impl Room {
             }
             RoomCommand::Like { viewer, region } => {
                 if let Err(refusal) = self.sim.like(region, self.sim_time(now)) {
-                    let err = ProtocolError::new(ErrorCode::Refused, refusal.to_string());
+                    let err = ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this like was not counted"));
                     self.tell(viewer, ServerMessage::Error(err));
                 }
             }
+            RoomCommand::Control { viewer, control } => {
+                // The public room is what a shared link lands on: anyone
+                // could break it for everyone, so it only takes likes.
+                if self.id.is_public() {
+                    let err = ProtocolError::new(
+                        ErrorCode::Locked,
+                        "the public room only takes likes; press New room for a private room you can break",
+                    );
+                    self.tell(viewer, ServerMessage::Error(err));
+                    return;
+                }
+                self.sim.advance(self.sim_time(now));
+                tracing::debug!(room = %self.id, viewer, ?control, "control");
+                self.apply(control);
+            }
+        }
+    }
+
+    fn apply(&mut self, control: Control) {
+        let sim = &mut self.sim;
+        match control {
+            Control::SetStrategy(config) => sim.set_strategy(config),
+            Control::SetLink { from, to, conditions } => sim.set_link(from, to, conditions),
+            Control::SetAllLinks { loss, duplicate, jitter_ms } => sim.set_all_links(loss, duplicate, jitter_ms),
+            Control::Cut(a, b) => sim.cut(a, b),
+            Control::Heal(a, b) => sim.heal(a, b),
+            Control::Isolate(region) => sim.isolate(region),
+            Control::HealAll => sim.heal_all(),
+            Control::Crash(region) => {
+                sim.crash(region);
+            }
+            Control::Restart(region) => sim.restart(region),
+            Control::SetDurable(durable) => sim.set_durable(durable),
         }
     }
 
@@ -314,6 +363,7 @@ impl Room {
             public: self.id.is_public(),
             regions: RegionInfo::catalog(),
             latency_ms: self.sim.latency().clone(),
+            strategies: StrategyDescription::all(),
             frame: self.frame(),
         });
         Utf8Bytes::from(serde_json::to_string(&msg).unwrap_or_default())
@@ -321,6 +371,9 @@ impl Room {
 
     fn publish(&mut self, now: Instant) {
         self.frame_seq += 1;
+        // Every published frame is a read of every region by every viewer;
+        // the verdict counts those that showed less than the truth.
+        self.sim.record_read();
         let frame = ServerMessage::Frame(self.frame());
         match serde_json::to_string(&frame) {
             Ok(json) => {

@@ -95,24 +95,27 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, bucket: &mut Tok
         // Pings are answered by the protocol layer; close ends the stream.
         Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return None,
     };
-    match parse_client_message(text.as_str()) {
-        Ok(Command::Like(region)) => {
-            if !bucket.take(Instant::now()) {
-                return Some(rate_limited(1, bucket.rate));
-            }
-            room.like(viewer, region).err()
-        }
-        Err(err) => Some(err),
+    let command = match parse_client_message(text.as_str()) {
+        Ok(command) => command,
+        Err(err) => return Some(err),
+    };
+    // Likes and controls share one budget: either can be used to flood.
+    if !bucket.take(Instant::now()) {
+        return Some(rate_limited(1, bucket.rate));
+    }
+    match command {
+        Command::Like(region) => room.like(viewer, region).err(),
+        Command::Control(control) => room.control(viewer, control).err(),
     }
 }
 
 fn rate_limited(count: u32, rate: f64) -> ProtocolError {
-    let what = if count == 1 { "this like was".to_owned() } else { format!("{count} likes were") };
+    let what = if count == 1 { "this like or change was".to_owned() } else { format!("{count} likes or changes were") };
     ProtocolError {
         count,
         ..ProtocolError::new(
             ErrorCode::RateLimited,
-            format!("too many likes too fast: {what} not counted (limit: {rate} per second per connection)"),
+            format!("too many messages too fast: {what} not applied (limit: {rate} per second per connection)"),
         )
     }
 }

@@ -13,7 +13,7 @@ const SOON: Duration = Duration::from_secs(5);
 async fn two_clients_in_one_room_see_each_others_likes() {
     let server = Server::start().await;
     let (mut a, snap_a) = server.join("duo").await;
-    assert_eq!(snap_a["protocol"], 1);
+    assert_eq!(snap_a["protocol"], shared::protocol::PROTOCOL_VERSION);
     assert_eq!(snap_a["room"], "duo");
     assert_eq!(snap_a["public"], false);
     assert_eq!(snap_a["regions"].as_array().unwrap().len(), 6);
@@ -286,4 +286,77 @@ async fn shutdown_closes_sockets_with_going_away() {
     assert_eq!(code, Some(1001));
     let done = server.done.take().unwrap();
     tokio::time::timeout(SOON, done).await.expect("server did not stop").unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn controls_switch_strategy_and_inject_faults_in_a_private_room() {
+    let server = Server::start().await;
+    let (mut a, snap) = server.join("lab").await;
+    let kinds: Vec<_> = snap["strategies"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(kinds, ["event_push", "background_sync", "queue_batch", "last_writer_wins", "single_writer"]);
+    let (mut b, _) = server.join("lab").await;
+
+    // A switches the strategy; B sees it.
+    send(&mut a, r#"{"type":"set_strategy","config":{"kind":"last_writer_wins","resend_ms":null}}"#).await;
+    wait_for(&mut b, SOON, |m| is_frame(m) && frame(m)["sim"]["strategy"] == "last_writer_wins").await;
+
+    // Back to event push, then cut Virginia off: a like in Tokyo reaches
+    // everyone but Virginia until the heal.
+    send(&mut a, r#"{"type":"set_strategy","config":{"kind":"event_push","anti_entropy_ms":1000}}"#).await;
+    wait_for(&mut b, SOON, |m| is_frame(m) && frame(m)["sim"]["strategy"] == "event_push").await;
+    send(&mut a, r#"{"type":"isolate","region":"virginia"}"#).await;
+    // Give the isolation a frame to land before liking.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    like(&mut a, "tokyo").await;
+    let others = |m: &serde_json::Value| {
+        ["tokyo", "sydney", "mumbai", "frankfurt", "saopaulo"].iter().all(|r| count(m, r) == 1)
+    };
+    let split = wait_for(&mut b, SOON, |m| is_frame(m) && others(m)).await;
+    assert_eq!(count(&split, "virginia"), 0, "Virginia is cut off: {split}");
+    // Several anti-entropy rounds later (time scale 0.1: a round every 100 ms),
+    // Virginia still knows nothing.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let still = wait_for(&mut b, SOON, is_frame).await;
+    assert_eq!(count(&still, "virginia"), 0, "{still}");
+    assert_eq!(frame(&still)["sim"]["consistency"]["state"], "diverged");
+
+    send(&mut a, r#"{"type":"heal_all"}"#).await;
+    let healed = wait_for(&mut b, SOON, |m| is_frame(m) && all_at(m, 1)).await;
+    assert_eq!(frame(&healed)["sim"]["verdict"]["lost"], 0, "{healed}");
+
+    // A crashed region refuses likes, with a clear error to the clicker only.
+    send(&mut a, r#"{"type":"crash","region":"mumbai"}"#).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    like(&mut a, "mumbai").await;
+    let err = wait_for(&mut a, SOON, |m| m["type"] == "error").await;
+    assert_eq!(err["code"], "refused", "{err}");
+    send(&mut a, r#"{"type":"restart","region":"mumbai"}"#).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    like(&mut a, "mumbai").await;
+    wait_for(&mut b, SOON, |m| is_frame(m) && all_at(m, 2)).await;
+
+    // Out-of-range values are refused and change nothing.
+    send(&mut a, r#"{"type":"set_all_links","loss":7,"duplicate":0,"jitter_ms":null}"#).await;
+    let err = wait_for(&mut a, SOON, |m| m["type"] == "error").await;
+    assert_eq!(err["code"], "invalid_value", "{err}");
+}
+
+#[tokio::test]
+async fn the_public_room_refuses_controls_but_takes_likes() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("public").await;
+    for control in [
+        r#"{"type":"set_strategy","config":{"kind":"last_writer_wins","resend_ms":null}}"#,
+        r#"{"type":"isolate","region":"tokyo"}"#,
+        r#"{"type":"crash","region":"tokyo"}"#,
+    ] {
+        send(&mut a, control).await;
+        let err = wait_for(&mut a, SOON, |m| m["type"] == "error").await;
+        assert_eq!(err["code"], "locked", "{err}");
+        assert!(err["message"].as_str().unwrap().contains("New room"), "{err}");
+    }
+    like(&mut a, "tokyo").await;
+    let done = wait_for(&mut a, SOON, |m| is_frame(m) && all_at(m, 1)).await;
+    assert_eq!(frame(&done)["sim"]["strategy"], "event_push");
+    assert_eq!(frame(&done)["sim"]["verdict"]["lost"], 0);
 }

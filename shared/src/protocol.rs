@@ -61,18 +61,46 @@
 //! assert!(json.starts_with(r#"{"type":"error","code":"unknown_region","message":"unknown region \"mars\""#));
 //! ```
 //!
+//! Client → server, controls (private rooms only; the public room answers
+//! `{"type":"error","code":"locked",...}`). Each changes the room for
+//! everyone in it and shows up in the next frame:
+//! ```
+//! # use shared::protocol::*;
+//! for text in [
+//!     r#"{"type":"set_strategy","config":{"kind":"last_writer_wins","resend_ms":4000}}"#,
+//!     r#"{"type":"set_strategy","config":{"kind":"background_sync","interval_ms":60000,"delta":true}}"#,
+//!     r#"{"type":"set_link","from":"tokyo","to":"sydney","conditions":{"latency_ms":900,"jitter_ms":300,"loss":0.1,"duplicate":0.05,"cut":false}}"#,
+//!     r#"{"type":"set_all_links","loss":0.2,"duplicate":0.1,"jitter_ms":null}"#,
+//!     r#"{"type":"cut","a":"tokyo","b":"virginia"}"#,
+//!     r#"{"type":"heal","a":"tokyo","b":"virginia"}"#,
+//!     r#"{"type":"isolate","region":"frankfurt"}"#,
+//!     r#"{"type":"heal_all"}"#,
+//!     r#"{"type":"crash","region":"mumbai"}"#,
+//!     r#"{"type":"restart","region":"mumbai"}"#,
+//!     r#"{"type":"set_durable","durable":false}"#,
+//! ] {
+//!     assert!(matches!(parse_client_message(text), Ok(Command::Control(_))), "{text}");
+//! }
+//! ```
+//! Strategy kinds and their knobs are listed in every snapshot's
+//! `strategies` (with `default_config`); delays and intervals are capped at
+//! one simulated minute, probabilities must lie in `0..=1` (`invalid_value`
+//! otherwise).
+//!
 //! # Versioning
 //! [`PROTOCOL_VERSION`] is in every snapshot. It changes when a message
 //! changes incompatibly; a client that sees another version than its own
 //! must reload instead of misreading frames.
 
 use crate::region::{LatencyMatrix, RegionId, CATALOG};
-use crate::sim::SimView;
+use crate::sim::network::LinkConditions;
+use crate::sim::{Millis, SimView};
+use crate::strategy::{StrategyConfig, StrategyKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Bumped on any incompatible change to the messages below.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest client message the server reads. Real ones are under 100 bytes;
 /// anything bigger is refused with [`ErrorCode::TooLarge`] without parsing.
@@ -82,18 +110,67 @@ pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024;
 pub const PUBLIC_ROOM: &str = "public";
 
 /// What a client may ask of the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Likes are open to everyone. Every other message is a *control*: it changes
+/// the room for everyone in it, so the server refuses controls in the public
+/// room (with [`ErrorCode::Locked`]) and accepts them in private rooms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
     /// A like clicked in `region` (a region id such as `"tokyo"`).
     Like { region: String },
+    /// Switch the room's replication strategy: `{"type":"set_strategy",
+    /// "config":{"kind":"background_sync","interval_ms":5000,"delta":true}}`.
+    SetStrategy { config: StrategyConfig },
+    /// Replace one directed link's conditions.
+    SetLink { from: String, to: String, conditions: LinkConditions },
+    /// Loss and duplication (and optionally jitter) on every link at once.
+    SetAllLinks { loss: f64, duplicate: f64, jitter_ms: Option<u32> },
+    /// Partition two regions from each other (both directions).
+    Cut { a: String, b: String },
+    /// Restore the link between two regions.
+    Heal { a: String, b: String },
+    /// Cut a region off from every other region.
+    Isolate { region: String },
+    /// Restore every link.
+    HealAll,
+    /// Crash a region: it takes no likes and drops what reaches it.
+    Crash { region: String },
+    /// Bring a crashed region back (recovering from its log if durable).
+    Restart { region: String },
+    /// Whether a replica keeps a durable log of what it acknowledged.
+    SetDurable { durable: bool },
 }
 
-/// A client message after validation: ids resolved, ready for the room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A client message after validation: ids resolved, values in range, ready
+/// for the room.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Like(RegionId),
+    Control(Control),
 }
+
+/// A validated room control.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Control {
+    SetStrategy(StrategyConfig),
+    SetLink { from: RegionId, to: RegionId, conditions: LinkConditions },
+    SetAllLinks { loss: f64, duplicate: f64, jitter_ms: Option<u32> },
+    Cut(RegionId, RegionId),
+    Heal(RegionId, RegionId),
+    Isolate(RegionId),
+    HealAll,
+    Crash(RegionId),
+    Restart(RegionId),
+    SetDurable(bool),
+}
+
+/// Longest delay, jitter or interval a control may set: one simulated minute.
+pub const MAX_CONTROL_MS: u32 = 60_000;
+
+/// Shortest interval a control may set for a periodic job (sync, retry,
+/// batch): anything faster would flood the room with timer events.
+pub const MIN_INTERVAL_MS: Millis = 100;
 
 /// What the server pushes to a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,7 +192,40 @@ pub struct Snapshot {
     /// `latency_ms[a][b]`: one-way delay from region `a` to region `b`, in
     /// catalog order, in simulated ms.
     pub latency_ms: LatencyMatrix,
+    /// Every strategy the room can run, with its explanation and default
+    /// knobs, so a client can offer the choice without hard-coding it.
+    pub strategies: Vec<StrategyDescription>,
     pub frame: Frame,
+}
+
+/// A strategy as offered to clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyDescription {
+    pub kind: StrategyKind,
+    pub name: String,
+    pub how: String,
+    pub guarantee: String,
+    pub failure: String,
+    pub default_config: StrategyConfig,
+}
+
+impl StrategyDescription {
+    pub fn all() -> Vec<StrategyDescription> {
+        StrategyKind::ALL
+            .iter()
+            .map(|&kind| {
+                let info = kind.info();
+                StrategyDescription {
+                    kind,
+                    name: info.name.into(),
+                    how: info.how.into(),
+                    guarantee: info.guarantee.into(),
+                    failure: info.failure.into(),
+                    default_config: StrategyConfig::default_for(kind),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The room at one instant.
@@ -173,6 +283,10 @@ pub enum ErrorCode {
     Refused,
     /// The room is not taking commands (shutting down, overloaded).
     RoomUnavailable,
+    /// A control sent to the public room, whose controls are locked.
+    Locked,
+    /// A control whose values are out of range.
+    InvalidValue,
 }
 
 /// An error answer: a machine-readable code and a sentence for people.
@@ -216,11 +330,100 @@ pub fn parse_client_message(text: &str) -> Result<Command, ProtocolError> {
             format!("not a valid message ({e}); expected e.g. {{\"type\":\"like\",\"region\":\"tokyo\"}}"),
         )
     })?;
-    match msg {
-        ClientMessage::Like { region } => RegionId::parse(&region)
-            .map(Command::Like)
-            .map_err(|e| ProtocolError::new(ErrorCode::UnknownRegion, e.to_string())),
+    let control = match msg {
+        ClientMessage::Like { region } => return Ok(Command::Like(region_id(&region)?)),
+        ClientMessage::SetStrategy { config } => Control::SetStrategy(validate_strategy(config)?),
+        ClientMessage::SetLink { from, to, conditions } => {
+            let (from, to) = (region_id(&from)?, region_id(&to)?);
+            if from == to {
+                return Err(invalid("a link joins two different regions"));
+            }
+            check_ms("latency_ms", conditions.latency_ms, 1)?;
+            check_ms("jitter_ms", conditions.jitter_ms, 0)?;
+            check_probability("loss", conditions.loss)?;
+            check_probability("duplicate", conditions.duplicate)?;
+            Control::SetLink { from, to, conditions }
+        }
+        ClientMessage::SetAllLinks { loss, duplicate, jitter_ms } => {
+            check_probability("loss", loss)?;
+            check_probability("duplicate", duplicate)?;
+            if let Some(j) = jitter_ms {
+                check_ms("jitter_ms", j, 0)?;
+            }
+            Control::SetAllLinks { loss, duplicate, jitter_ms }
+        }
+        ClientMessage::Cut { a, b } => pair(&a, &b).map(|(a, b)| Control::Cut(a, b))?,
+        ClientMessage::Heal { a, b } => pair(&a, &b).map(|(a, b)| Control::Heal(a, b))?,
+        ClientMessage::Isolate { region } => Control::Isolate(region_id(&region)?),
+        ClientMessage::HealAll => Control::HealAll,
+        ClientMessage::Crash { region } => Control::Crash(region_id(&region)?),
+        ClientMessage::Restart { region } => Control::Restart(region_id(&region)?),
+        ClientMessage::SetDurable { durable } => Control::SetDurable(durable),
+    };
+    Ok(Command::Control(control))
+}
+
+fn region_id(id: &str) -> Result<RegionId, ProtocolError> {
+    RegionId::parse(id).map_err(|e| ProtocolError::new(ErrorCode::UnknownRegion, e.to_string()))
+}
+
+fn pair(a: &str, b: &str) -> Result<(RegionId, RegionId), ProtocolError> {
+    let (a, b) = (region_id(a)?, region_id(b)?);
+    if a == b {
+        return Err(invalid("a link joins two different regions"));
     }
+    Ok((a, b))
+}
+
+fn invalid(message: impl Into<String>) -> ProtocolError {
+    ProtocolError::new(ErrorCode::InvalidValue, message)
+}
+
+fn check_probability(name: &str, p: f64) -> Result<(), ProtocolError> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(invalid(format!("{name} must be a probability between 0 and 1, got {p}")))
+    }
+}
+
+fn check_ms(name: &str, ms: u32, min: u32) -> Result<(), ProtocolError> {
+    if (min..=MAX_CONTROL_MS).contains(&ms) {
+        Ok(())
+    } else {
+        Err(invalid(format!("{name} must be between {min} and {MAX_CONTROL_MS} ms, got {ms}")))
+    }
+}
+
+fn check_interval(name: &str, ms: Millis) -> Result<(), ProtocolError> {
+    if (MIN_INTERVAL_MS..=Millis::from(MAX_CONTROL_MS)).contains(&ms) {
+        Ok(())
+    } else {
+        Err(invalid(format!("{name} must be between {MIN_INTERVAL_MS} and {MAX_CONTROL_MS} ms, got {ms}")))
+    }
+}
+
+/// Checks a strategy's knobs are in range (regions were checked by serde).
+fn validate_strategy(config: StrategyConfig) -> Result<StrategyConfig, ProtocolError> {
+    match &config {
+        StrategyConfig::EventPush { anti_entropy_ms, retry_ms, .. } => {
+            if let Some(ms) = anti_entropy_ms {
+                check_interval("anti_entropy_ms", *ms)?;
+            }
+            if let Some(ms) = retry_ms {
+                check_interval("retry_ms", *ms)?;
+            }
+        }
+        StrategyConfig::BackgroundSync { interval_ms, .. } => check_interval("interval_ms", *interval_ms)?,
+        StrategyConfig::QueueBatch { batch_ms, .. } => check_interval("batch_ms", *batch_ms)?,
+        StrategyConfig::LastWriterWins { resend_ms } => {
+            if let Some(ms) = resend_ms {
+                check_interval("resend_ms", *ms)?;
+            }
+        }
+        StrategyConfig::SingleWriter { .. } => {}
+    }
+    Ok(config)
 }
 
 /// A validated room id: 1 to 64 characters of `[A-Za-z0-9_-]`, so it is safe
@@ -300,6 +503,50 @@ mod tests {
     }
 
     #[test]
+    fn controls_parse_validate_and_resolve() {
+        let r = |id| RegionId::parse(id).unwrap();
+        let ok = |text: &str| match parse_client_message(text) {
+            Ok(Command::Control(c)) => c,
+            other => panic!("{text}: {other:?}"),
+        };
+        let code = |text: &str| parse_client_message(text).unwrap_err().code;
+        assert_eq!(ok(r#"{"type":"cut","a":"tokyo","b":"virginia"}"#), Control::Cut(r("tokyo"), r("virginia")));
+        assert_eq!(ok(r#"{"type":"heal_all"}"#), Control::HealAll);
+        assert_eq!(ok(r#"{"type":"crash","region":"mumbai"}"#), Control::Crash(r("mumbai")));
+        assert_eq!(ok(r#"{"type":"set_durable","durable":false}"#), Control::SetDurable(false));
+        assert_eq!(
+            ok(r#"{"type":"set_strategy","config":{"kind":"single_writer","leader":"frankfurt"}}"#),
+            Control::SetStrategy(StrategyConfig::SingleWriter { leader: r("frankfurt") })
+        );
+        assert!(matches!(
+            ok(r#"{"type":"set_all_links","loss":0.2,"duplicate":0.1,"jitter_ms":null}"#),
+            Control::SetAllLinks { jitter_ms: None, .. }
+        ));
+        let link = r#"{"type":"set_link","from":"tokyo","to":"sydney","conditions":{"latency_ms":900,"jitter_ms":100,"loss":0.5,"duplicate":0.0,"cut":false}}"#;
+        assert!(matches!(ok(link), Control::SetLink { .. }));
+
+        assert_eq!(code(r#"{"type":"cut","a":"tokyo","b":"tokyo"}"#), ErrorCode::InvalidValue);
+        assert_eq!(code(r#"{"type":"cut","a":"tokyo","b":"pluto"}"#), ErrorCode::UnknownRegion);
+        assert_eq!(code(r#"{"type":"set_all_links","loss":1.5,"duplicate":0,"jitter_ms":null}"#), ErrorCode::InvalidValue);
+        assert_eq!(code(r#"{"type":"set_all_links","loss":-0.1,"duplicate":0,"jitter_ms":null}"#), ErrorCode::InvalidValue);
+        assert_eq!(code(&link.replace("900", "600000")), ErrorCode::InvalidValue);
+        assert_eq!(
+            code(r#"{"type":"set_strategy","config":{"kind":"background_sync","interval_ms":5}}"#),
+            ErrorCode::InvalidValue
+        );
+        assert_eq!(code(r#"{"type":"set_strategy","config":{"kind":"teleport"}}"#), ErrorCode::BadMessage);
+        // NaN is not valid JSON, so it cannot sneak past the range checks.
+        assert_eq!(code(r#"{"type":"set_all_links","loss":NaN,"duplicate":0,"jitter_ms":null}"#), ErrorCode::BadMessage);
+    }
+
+    #[test]
+    fn every_strategy_default_passes_validation() {
+        for d in StrategyDescription::all() {
+            assert_eq!(validate_strategy(d.default_config.clone()), Ok(d.default_config));
+        }
+    }
+
+    #[test]
     fn room_ids() {
         assert!(RoomId::parse("public").unwrap().is_public());
         assert!(RoomId::parse("a").is_ok());
@@ -322,6 +569,7 @@ mod tests {
             public: true,
             regions: RegionInfo::catalog(),
             latency_ms: sim.latency().clone(),
+            strategies: StrategyDescription::all(),
             frame: frame.clone(),
         });
         for msg in [snapshot, ServerMessage::Frame(frame)] {
