@@ -210,9 +210,9 @@ fn LinkRow(link: LinkView) -> impl IntoView {
 fn Legend() -> impl IntoView {
     view! {
         <ul class="legend">
-            <li><span class="swatch like"></span>"like event"</li>
-            <li><span class="swatch state"></span>"gossip (whole counter)"</li>
-            <li><span class="swatch lost"></span>"will be lost"</li>
+            <li><span class="swatch swatch-like"></span>"like event"</li>
+            <li><span class="swatch swatch-state"></span>"gossip (whole counter)"</li>
+            <li><span class="swatch swatch-lost"></span>"will be lost"</li>
         </ul>
     }
 }

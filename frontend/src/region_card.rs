@@ -86,7 +86,7 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
                     <span class="count-unit">{move || if value.get() == Some(1) { "like" } else { "likes" }}</span>
                 </p>
                 <button
-                    class="like"
+                    class="like-button"
                     data-role="like"
                     disabled=move || !live()
                     aria-label=format!("Like from {city}")
@@ -102,15 +102,18 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
                 <span class="behind" data-role="behind">
                     {move || behind().map_or_else(|| "waiting…".to_owned(), behind_text)}
                 </span>
-                <span class="card-meta">
-                    <span data-role="outgoing">
-                        {move || in_flight_text(replica.with(|r| r.as_ref().map_or(0, |r| r.in_flight_out)))}
+                // Nothing to say about traffic before the first frame.
+                <Show when=move || replica.with(Option::is_some)>
+                    <span class="card-meta">
+                        <span data-role="outgoing">
+                            {move || in_flight_text(replica.with(|r| r.as_ref().map_or(0, |r| r.in_flight_out)))}
+                        </span>
+                        <span class="sep" aria-hidden="true">"·"</span>
+                        <span class="local" data-role="local">
+                            {move || format!("{} here", count_of(local.get().unwrap_or(0), "like", "likes"))}
+                        </span>
                     </span>
-                    <span class="sep" aria-hidden="true">"·"</span>
-                    <span data-role="local">
-                        {move || format!("{} here", count_of(local.get().unwrap_or(0), "like", "likes"))}
-                    </span>
-                </span>
+                </Show>
             </footer>
         </article>
     }

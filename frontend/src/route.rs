@@ -21,13 +21,13 @@ pub enum BadRoute {
 /// One trailing slash is forgiven (`/r/abc/`), because people edit links by
 /// hand and it is unambiguous.
 pub fn room_from_path(path: &str) -> Result<RoomId, BadRoute> {
-    let trimmed = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
-    if trimmed.is_empty() || trimmed == "/" || trimmed == "/index.html" {
-        return Ok(RoomId::public());
+    if let Some(rest) = path.strip_prefix("/r/") {
+        let id = rest.strip_suffix('/').unwrap_or(rest);
+        return RoomId::parse(id).map_err(|_| BadRoute::BadRoomId(id.to_owned()));
     }
-    match trimmed.strip_prefix("/r/") {
-        Some(id) => RoomId::parse(id).map_err(|_| BadRoute::BadRoomId(id.to_owned())),
-        None => Err(BadRoute::UnknownPath(path.to_owned())),
+    match path {
+        "" | "/" | "/index.html" => Ok(RoomId::public()),
+        _ => Err(BadRoute::UnknownPath(path.to_owned())),
     }
 }
 
