@@ -76,6 +76,8 @@ pub fn notice_title(code: ErrorCode) -> &'static str {
         ErrorCode::RateLimited => "Easy there",
         ErrorCode::Refused => "Like refused",
         ErrorCode::RoomUnavailable => "Room unavailable",
+        ErrorCode::Locked => "Locked in the public room",
+        ErrorCode::InvalidValue => "Out of range",
         ErrorCode::UnknownRegion => "Unknown region",
         ErrorCode::BadMessage | ErrorCode::TooLarge | ErrorCode::BinaryFrame => "Not understood",
     }

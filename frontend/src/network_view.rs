@@ -36,6 +36,8 @@ struct Flight {
     arrive_at: u64,
     kind: MessageKind,
     lost: bool,
+    /// The strategy's name for the message ("like", "ack", "delta", …).
+    label: String,
 }
 
 #[component]
@@ -55,6 +57,7 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
                     arrive_at: p.arrive_at,
                     kind: p.kind,
                     lost: p.lost,
+                    label: p.label.clone(),
                 });
             }
             flights
@@ -144,7 +147,14 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
 /// One message on its lane.
 #[component]
 fn FlightDot(flight: Flight, sim_now: Signal<f64>) -> impl IntoView {
-    let Flight { lane, sent_at, arrive_at, kind, lost, .. } = flight;
+    let Flight { key, lane, sent_at, arrive_at, kind, lost, label } = flight;
+    let title = format!(
+        "{} {} → {}{}",
+        if label.is_empty() { "message" } else { &label },
+        key.0.info().city,
+        key.1.info().city,
+        if lost { " (will be lost)" } else { "" }
+    );
     let t = move || progress(sim_now.get(), sent_at, arrive_at);
     let transform = move || {
         let p = lane.at(t());
@@ -159,6 +169,7 @@ fn FlightDot(flight: Flight, sim_now: Signal<f64>) -> impl IntoView {
     };
     view! {
         <g class=class transform=transform opacity=opacity>
+            <title>{title}</title>
             <circle class="flight-halo" r="9"></circle>
             <circle class="flight-core" r="4.5"></circle>
         </g>
@@ -170,12 +181,13 @@ fn FlightDot(flight: Flight, sim_now: Signal<f64>) -> impl IntoView {
 #[component]
 fn MapNode(id: RegionId, conn: Connection) -> impl IntoView {
     let replica = Memo::new(move |_| {
-        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind))))
+        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed))))
     });
     let state = move || match replica.get() {
         None => "unknown",
-        Some((_, 0)) => "synced",
-        Some((_, b)) if b > 0 => "behind",
+        Some((_, _, true)) => "down",
+        Some((_, 0, _)) => "synced",
+        Some((_, b, _)) if b > 0 => "behind",
         Some(_) => "over",
     };
     let p = position(id);
@@ -188,7 +200,7 @@ fn MapNode(id: RegionId, conn: Connection) -> impl IntoView {
             <circle class="node-core" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="6"></circle>
             <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{id.info().city}</text>
             <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>
-                {move || replica.get().map_or_else(String::new, |(v, _)| count_of(v, "like", "likes"))}
+                {move || replica.get().map_or_else(String::new, |(v, _, _)| count_of(v, "like", "likes"))}
             </text>
         </g>
     }
@@ -210,8 +222,8 @@ fn LinkRow(link: LinkView) -> impl IntoView {
 fn Legend() -> impl IntoView {
     view! {
         <ul class="legend">
-            <li><span class="swatch swatch-like"></span>"like event"</li>
-            <li><span class="swatch swatch-state"></span>"gossip (whole counter)"</li>
+            <li><span class="swatch swatch-like"></span>"single like"</li>
+            <li><span class="swatch swatch-state"></span>"counter state"</li>
             <li><span class="swatch swatch-lost"></span>"will be lost"</li>
         </ul>
     }

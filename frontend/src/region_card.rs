@@ -60,13 +60,18 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
         _ => "count flash-b",
     };
 
+    // Down or unable to take likes trumps lag: it is what the reader there
+    // would notice first.
+    let down = move || replica.with(|r| r.as_ref().is_some_and(|r| r.crashed));
+    let available = move || replica.with(|r| r.as_ref().is_some_and(|r| r.available));
     let state = move || match behind() {
+        _ if down() => "down",
         None => "unknown",
         Some(0) => "synced",
         Some(b) if b > 0 => "behind",
         Some(_) => "over",
     };
-    let live = move || conn.is_live();
+    let can_like = move || conn.is_live() && available();
     let city = region.city.clone();
 
     view! {
@@ -76,7 +81,15 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
                     <h3 class="city">{region.city.clone()}</h3>
                     <p class="area">{region.area.clone()}</p>
                 </div>
-                <span class="country" title=format!("Country: {}", region.country)>{region.country.clone()}</span>
+                <span class="badges">
+                    <Show when=down>
+                        <span class="down-badge" data-role="down">"down"</span>
+                    </Show>
+                    <Show when=move || !down() && replica.with(|r| r.as_ref().is_some_and(|r| !r.available))>
+                        <span class="down-badge" data-role="unavailable">"read-only"</span>
+                    </Show>
+                    <span class="country" title=format!("Country: {}", region.country)>{region.country.clone()}</span>
+                </span>
             </header>
             <div class="card-body">
                 <p class="count-line">
@@ -88,7 +101,8 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
                 <button
                     class="like-button"
                     data-role="like"
-                    disabled=move || !live()
+                    disabled=move || !can_like()
+                    title=move || (conn.is_live() && !available()).then_some("This region cannot take likes right now")
                     aria-label=format!("Like from {city}")
                     on:click=move |_| conn.like(id)
                 >
