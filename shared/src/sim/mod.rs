@@ -161,7 +161,7 @@ pub struct SimView {
 
 /// Cap on individual packets in a view, so a flood of likes does not turn
 /// every frame into megabytes; the per-link counts stay exact.
-pub const MAX_PACKETS_IN_VIEW: usize = 60;
+pub const MAX_PACKETS_IN_VIEW: usize = 32;
 
 /// One room's replicas, network and clock.
 #[derive(Debug)]
