@@ -38,6 +38,7 @@ pub fn Explainer(conn: Connection) -> impl IntoView {
                         "Merging two copies keeps the larger value of each slot, so order, delay and "
                         "duplicates do not matter. The count shown is the sum of the slots."
                     </p>
+                    <MergeNote conn/>
                     <Slots conn/>
                 </article>
                 <article class="lesson">
@@ -60,6 +61,29 @@ pub fn Explainer(conn: Connection) -> impl IntoView {
                 </article>
             </div>
         </section>
+    }
+}
+
+/// Whether the room's current strategy actually merges with the G-Counter:
+/// private rooms can switch to ones that do not, and the lesson must not
+/// claim otherwise.
+#[component]
+fn MergeNote(conn: Connection) -> impl IntoView {
+    let kind = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.strategy)));
+    move || {
+        kind.get().map(|kind| match kind {
+            StrategyKind::EventPush | StrategyKind::BackgroundSync => view! {
+                <p class="note note-ok">"This room’s strategy merges exactly this way."</p>
+            }
+            .into_any(),
+            other => view! {
+                <p class="note note-warn">
+                    "This room now runs “"{other.info().name}"”, which does not: "
+                    "compare its failure mode below."
+                </p>
+            }
+            .into_any(),
+        })
     }
 }
 

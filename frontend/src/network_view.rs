@@ -222,7 +222,7 @@ fn LinkRow(link: LinkView) -> impl IntoView {
 fn Legend() -> impl IntoView {
     view! {
         <ul class="legend">
-            <li><span class="swatch swatch-like"></span>"single like"</li>
+            <li><span class="swatch swatch-like"></span>"like event"</li>
             <li><span class="swatch swatch-state"></span>"counter state"</li>
             <li><span class="swatch swatch-lost"></span>"will be lost"</li>
         </ul>

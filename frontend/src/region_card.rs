@@ -64,6 +64,8 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
     // would notice first.
     let down = move || replica.with(|r| r.as_ref().is_some_and(|r| r.crashed));
     let available = move || replica.with(|r| r.as_ref().is_some_and(|r| r.available));
+    // Up but refusing likes (e.g. a single-writer leader it cannot reach).
+    let read_only = move || replica.with(|r| r.as_ref().is_some_and(|r| !r.crashed && !r.available));
     let state = move || match behind() {
         _ if down() => "down",
         None => "unknown",
@@ -85,7 +87,7 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
                     <Show when=down>
                         <span class="down-badge" data-role="down">"down"</span>
                     </Show>
-                    <Show when=move || !down() && replica.with(|r| r.as_ref().is_some_and(|r| !r.available))>
+                    <Show when=read_only>
                         <span class="down-badge" data-role="unavailable">"read-only"</span>
                     </Show>
                     <span class="country" title=format!("Country: {}", region.country)>{region.country.clone()}</span>
@@ -93,7 +95,9 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
             </header>
             <div class="card-body">
                 <p class="count-line">
-                    <span class=count_class data-role="count" aria-live="polite">
+                    // No aria-live here: six counts changing many times a second would
+                    // drown a screen reader; the status pill speaks for them.
+                    <span class=count_class data-role="count">
                         {move || value.get().map_or_else(|| "—".to_owned(), |v| v.to_string())}
                     </span>
                     <span class="count-unit">{move || if value.get() == Some(1) { "like" } else { "likes" }}</span>
