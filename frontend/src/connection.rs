@@ -237,9 +237,17 @@ async fn session(
                             return ended;
                         }
                     }
-                    // A frame we cannot read is skipped, not fatal: the next
-                    // one carries the whole state again.
-                    Err(e) => warn!("ignoring unreadable message ({e}): {}", preview(&text)),
+                    Err(e) => match foreign_snapshot_version(&text) {
+                        // A newer server's snapshot may not even decode as
+                        // ours: its version field is what must be believed.
+                        Some(server) => {
+                            writers.status(Status::Outdated { server });
+                            return Ended::Outdated;
+                        }
+                        // A frame we cannot read is skipped, not fatal: the
+                        // next one carries the whole state again.
+                        None => warn!("ignoring unreadable message ({e}): {}", preview(&text)),
+                    },
                 },
                 Some(Ok(Message::Bytes(bytes))) => warn!("ignoring {} bytes of binary data", bytes.len()),
                 Some(Err(e)) => {
@@ -308,6 +316,22 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
     }
 }
 
+/// The protocol version of a snapshot that did not decode, if it is not
+/// ours. Reads only the two fields every protocol version keeps.
+fn foreign_snapshot_version(text: &str) -> Option<u32> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "type")]
+        kind: String,
+        protocol: Option<u32>,
+    }
+    let probe: Probe = serde_json::from_str(text).ok()?;
+    match (probe.kind.as_str(), probe.protocol) {
+        ("snapshot", Some(v)) if v != PROTOCOL_VERSION => Some(v),
+        _ => None,
+    }
+}
+
 /// The start of a message, for logs that should not echo megabytes.
 fn preview(text: &str) -> String {
     text.chars().take(120).collect()
@@ -324,6 +348,16 @@ mod tests {
         assert_eq!(backoff_ms(0, 0.0), 375);
         assert_eq!(backoff_ms(3, 0.0), 3_000);
         assert_eq!(backoff_ms(u32::MAX, 0.5), 7_000);
+    }
+
+    #[test]
+    fn a_foreign_snapshot_is_recognised_even_when_it_does_not_decode() {
+        let future = r#"{"type":"snapshot","protocol":99,"shape":"unknown to us"}"#;
+        assert_eq!(foreign_snapshot_version(future), Some(99));
+        let ours = format!(r#"{{"type":"snapshot","protocol":{PROTOCOL_VERSION},"broken":true}}"#);
+        assert_eq!(foreign_snapshot_version(&ours), None, "our version but unreadable: just skip it");
+        assert_eq!(foreign_snapshot_version(r#"{"type":"frame","seq":1}"#), None);
+        assert_eq!(foreign_snapshot_version("not json"), None);
     }
 
     #[test]

@@ -34,10 +34,9 @@ pub fn extremes(m: &LatencyMatrix) -> Option<(Link, Link)> {
     for link in links {
         extremes = Some(match extremes {
             None => (link, link),
-            Some((slow, fast)) => (
-                if link.ms > slow.ms { link } else { slow },
-                if link.ms < fast.ms { link } else { fast },
-            ),
+            Some((slow, fast)) => {
+                (if link.ms > slow.ms { link } else { slow }, if link.ms < fast.ms { link } else { fast })
+            }
         });
     }
     extremes
@@ -66,9 +65,8 @@ fn Matrix(m: LatencyMatrix) -> impl IntoView {
             duration(fast.ms.into()),
         )
     });
-    let header = RegionId::all()
-        .map(|r| view! { <th scope="col" title=r.info().city>{r.info().country}</th> })
-        .collect_view();
+    let header =
+        RegionId::all().map(|r| view! { <th scope="col" title=r.info().city>{r.info().country}</th> }).collect_view();
     let rows = RegionId::all()
         .map(|from| {
             let cells = RegionId::all()

@@ -181,7 +181,11 @@ fn FlightDot(flight: Flight, sim_now: Signal<f64>) -> impl IntoView {
 #[component]
 fn MapNode(id: RegionId, conn: Connection) -> impl IntoView {
     let replica = Memo::new(move |_| {
-        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed))))
+        conn.frame.with(|r| {
+            r.as_ref().and_then(|r| {
+                r.frame.sim.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed))
+            })
+        })
     });
     let state = move || match replica.get() {
         None => "unknown",

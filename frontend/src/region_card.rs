@@ -17,9 +17,7 @@ use shared::sim::ReplicaView;
 pub fn RegionGrid(conn: Connection) -> impl IntoView {
     // Before the first snapshot the catalog compiled into `shared` stands in,
     // so the page has its final layout while it connects.
-    let regions = move || {
-        conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()))
-    };
+    let regions = move || conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()));
     view! {
         <section class="regions" aria-label="Regions">
             <For each=regions key=|r| r.id let(region)>

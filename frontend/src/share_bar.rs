@@ -112,9 +112,8 @@ async fn write_clipboard(text: &str) -> bool {
     let navigator = window().navigator();
     // `navigator.clipboard` is undefined outside secure contexts; calling
     // through web-sys's non-optional binding would throw.
-    let present = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
-        .map(|c| !c.is_undefined())
-        .unwrap_or(false);
+    let present =
+        js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard")).map(|c| !c.is_undefined()).unwrap_or(false);
     if !present {
         return false;
     }
