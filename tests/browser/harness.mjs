@@ -2,8 +2,7 @@
 // loopback port, launch Debian's chromium through playwright-core, and
 // read counts through the UI's stable test hooks.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -56,7 +55,8 @@ export async function launchBrowser() {
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'likewise-chromium-'))}`,
+      // No --user-data-dir: playwright refuses it in launch() and already
+      // gives every launch a fresh, empty profile of its own.
     ],
   });
 }
