@@ -45,8 +45,8 @@
 //!               {"region":"frankfurt","value":0,"behind":1,"in_flight_out":0}],
 //!   "divergence":1,"consistency":{"state":"diverged","since":5000},
 //!   "last_write_at":5000,"in_flight":5,
-//!   "links":[{"from":"tokyo","to":"frankfurt","in_flight":1}],
-//!   "packets":[{"from":"tokyo","to":"frankfurt","sent_at":5000,"arrive_at":6140,"kind":"like","lost":false}],
+//!   "links":[{"f":"tokyo","t":"frankfurt","n":1}],
+//!   "packets":[{"f":"tokyo","t":"frankfurt","s":5000,"a":6140,"k":"like","l":"like"}],
 //!   "net":{"messages":5,"bytes":50,"dropped":0,"duplicated":0}}}
 //! ```
 //! After convergence `consistency` reads

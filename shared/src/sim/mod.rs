@@ -110,26 +110,46 @@ pub struct ReplicaView {
 }
 
 /// A message on the wire, for drawing.
+///
+/// Packets and links are the bulk of every frame, and every viewer receives
+/// up to 30 frames a second, so on the wire their keys are one letter:
+/// `{"f":"tokyo","t":"sydney","s":5000,"a":6010,"k":"like","l":"like"}`
+/// (`"x":true` is added for a packet that will be lost). This halves a busy
+/// frame; the Rust names below are the documentation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PacketView {
+    #[serde(rename = "f")]
     pub from: RegionId,
+    #[serde(rename = "t")]
     pub to: RegionId,
+    #[serde(rename = "s")]
     pub sent_at: Millis,
+    #[serde(rename = "a")]
     pub arrive_at: Millis,
+    #[serde(rename = "k")]
     pub kind: MessageKind,
     /// It will vanish instead of arriving.
+    #[serde(rename = "x", default, skip_serializing_if = "is_false")]
     pub lost: bool,
     /// The precise message type ("like", "ack", "delta", "forward", ...),
     /// finer than `kind`; see [`crate::strategy::Message::label`].
-    #[serde(default)]
+    #[serde(rename = "l", default)]
     pub label: String,
 }
 
-/// A directed link with messages on it.
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A directed link with messages on it; on the wire
+/// `{"f":"tokyo","t":"sydney","n":3}` (see [`PacketView`] for why).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkView {
+    #[serde(rename = "f")]
     pub from: RegionId,
+    #[serde(rename = "t")]
     pub to: RegionId,
+    #[serde(rename = "n")]
     pub in_flight: u32,
 }
 
@@ -161,7 +181,7 @@ pub struct SimView {
 
 /// Cap on individual packets in a view, so a flood of likes does not turn
 /// every frame into megabytes; the per-link counts stay exact.
-pub const MAX_PACKETS_IN_VIEW: usize = 32;
+pub const MAX_PACKETS_IN_VIEW: usize = 24;
 
 /// One room's replicas, network and clock.
 #[derive(Debug)]
