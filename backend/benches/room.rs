@@ -14,7 +14,8 @@ use std::hint::black_box;
 fn busy_room(likes: u64) -> Simulation {
     let mut sim = Simulation::new(SimConfig::default());
     for i in 0..likes {
-        let region = RegionId::from_index((i % RegionId::COUNT as u64) as usize).unwrap_or(RegionId::all().next().unwrap());
+        let region =
+            RegionId::from_index((i % RegionId::COUNT as u64) as usize).unwrap_or(RegionId::all().next().unwrap());
         let _ = sim.like(region, i * 2);
     }
     sim

@@ -157,7 +157,10 @@ async fn main() {
     println!("| connect all viewers | {:.2} s |", connect_all.as_secs_f64());
     println!("| join p50 / p99 | {} / {} ms |", percentile(&join_ms, 0.5), percentile(&join_ms, 0.99));
     println!("| frames per viewer per second | {per_viewer:.1} |");
-    println!("| bytes pushed per second (all viewers) | {:.1} MB/s |", bytes.load(Ordering::Relaxed) as f64 / secs / 1e6);
+    println!(
+        "| bytes pushed per second (all viewers) | {:.1} MB/s |",
+        bytes.load(Ordering::Relaxed) as f64 / secs / 1e6
+    );
     println!("| probe likes timed | {} |", latencies.len());
     println!(
         "| like → own frame p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |",

@@ -103,7 +103,11 @@ async fn index_html(state: &AppState) -> Response {
     }
 }
 
-async fn websocket(State(state): State<Arc<AppState>>, Path(room): Path<String>, upgrade: WebSocketUpgrade) -> Response {
+async fn websocket(
+    State(state): State<Arc<AppState>>,
+    Path(room): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let room = match RoomId::parse(&room) {
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),

@@ -25,7 +25,11 @@ use tokio::sync::watch;
 /// Serves the app on `listener` until `shutdown` completes, then closes every
 /// WebSocket with "going away" (clients reconnect to the next server) and
 /// returns once connections are done.
-pub async fn serve(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let rooms = Rooms::new(config.rooms.clone(), config.max_rooms);
     let state = Arc::new(AppState { rooms, config, shutdown: stopped.clone() });

@@ -42,11 +42,16 @@ async fn main() -> anyhow::Result<()> {
     }
     let config = Config {
         dist: args.dist,
-        rooms: RoomSettings { time_scale: args.time_scale, idle_ttl: Duration::from_secs(args.room_ttl), ..RoomSettings::default() },
+        rooms: RoomSettings {
+            time_scale: args.time_scale,
+            idle_ttl: Duration::from_secs(args.room_ttl),
+            ..RoomSettings::default()
+        },
         max_rooms: args.max_rooms,
         ..Config::default()
     };
-    let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     tracing::info!("Likewise is live on http://{}", listener.local_addr()?);
     backend::serve(listener, config, async {
         shutdown_signal().await;

@@ -17,13 +17,13 @@
 //!    coalesced to at most one per `frame_interval` (~30 per second), however
 //!    many likes arrive.
 
+use axum::extract::ws::Utf8Bytes;
 use shared::protocol::{
     Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot, StrategyDescription,
     PROTOCOL_VERSION,
 };
 use shared::region::RegionId;
 use shared::sim::{SimConfig, Simulation};
-use axum::extract::ws::Utf8Bytes;
 use std::sync::Weak;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -129,9 +129,10 @@ impl RoomHandle {
     /// Queues a like without waiting. A full queue is reported, never hidden.
     pub fn like(&self, viewer: ViewerId, region: RegionId) -> Result<(), ProtocolError> {
         self.tx.try_send(RoomCommand::Like { viewer, region }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                ProtocolError::new(ErrorCode::RoomUnavailable, "the room is overloaded; this like was not counted, try again")
-            }
+            mpsc::error::TrySendError::Full(_) => ProtocolError::new(
+                ErrorCode::RoomUnavailable,
+                "the room is overloaded; this like was not counted, try again",
+            ),
             mpsc::error::TrySendError::Closed(_) => {
                 ProtocolError::new(ErrorCode::RoomUnavailable, "the room has closed; reconnect to continue")
             }
@@ -141,9 +142,10 @@ impl RoomHandle {
     /// Queues a control (strategy, fault) without waiting.
     pub fn control(&self, viewer: ViewerId, control: Control) -> Result<(), ProtocolError> {
         self.tx.try_send(RoomCommand::Control { viewer, control }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                ProtocolError::new(ErrorCode::RoomUnavailable, "the room is overloaded; the change was not applied, try again")
-            }
+            mpsc::error::TrySendError::Full(_) => ProtocolError::new(
+                ErrorCode::RoomUnavailable,
+                "the room is overloaded; the change was not applied, try again",
+            ),
             mpsc::error::TrySendError::Closed(_) => {
                 ProtocolError::new(ErrorCode::RoomUnavailable, "the room has closed; reconnect to continue")
             }

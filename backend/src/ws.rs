@@ -137,7 +137,11 @@ enum WriterEnd {
 }
 
 impl Writer {
-    async fn run(mut self, mut sink: futures_util::stream::SplitSink<WebSocket, Message>, snapshot: Utf8Bytes) -> WriterEnd {
+    async fn run(
+        mut self,
+        mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+        snapshot: Utf8Bytes,
+    ) -> WriterEnd {
         let end = self.pump(&mut sink, snapshot).await;
         if let WriterEnd::Shutdown = end {
             let close = CloseFrame { code: 1001, reason: Utf8Bytes::from_static("server restarting") };
@@ -146,7 +150,11 @@ impl Writer {
         end
     }
 
-    async fn pump(&mut self, sink: &mut futures_util::stream::SplitSink<WebSocket, Message>, snapshot: Utf8Bytes) -> WriterEnd {
+    async fn pump(
+        &mut self,
+        sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+        snapshot: Utf8Bytes,
+    ) -> WriterEnd {
         if let Err(end) = self.send(sink, snapshot).await {
             return end;
         }
@@ -169,7 +177,11 @@ impl Writer {
         }
     }
 
-    async fn send(&self, sink: &mut futures_util::stream::SplitSink<WebSocket, Message>, text: Utf8Bytes) -> Result<(), WriterEnd> {
+    async fn send(
+        &self,
+        sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+        text: Utf8Bytes,
+    ) -> Result<(), WriterEnd> {
         match tokio::time::timeout(self.send_timeout, sink.send(Message::Text(text))).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(WriterEnd::Closed),

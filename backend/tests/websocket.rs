@@ -292,7 +292,8 @@ async fn shutdown_closes_sockets_with_going_away() {
 async fn controls_switch_strategy_and_inject_faults_in_a_private_room() {
     let server = Server::start().await;
     let (mut a, snap) = server.join("lab").await;
-    let kinds: Vec<_> = snap["strategies"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap().to_owned()).collect();
+    let kinds: Vec<_> =
+        snap["strategies"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap().to_owned()).collect();
     assert_eq!(kinds, ["event_push", "background_sync", "queue_batch", "last_writer_wins", "single_writer"]);
     let (mut b, _) = server.join("lab").await;
 
@@ -308,9 +309,8 @@ async fn controls_switch_strategy_and_inject_faults_in_a_private_room() {
     // Give the isolation a frame to land before liking.
     tokio::time::sleep(Duration::from_millis(100)).await;
     like(&mut a, "tokyo").await;
-    let others = |m: &serde_json::Value| {
-        ["tokyo", "sydney", "mumbai", "frankfurt", "saopaulo"].iter().all(|r| count(m, r) == 1)
-    };
+    let others =
+        |m: &serde_json::Value| ["tokyo", "sydney", "mumbai", "frankfurt", "saopaulo"].iter().all(|r| count(m, r) == 1);
     let split = wait_for(&mut b, SOON, |m| is_frame(m) && others(m)).await;
     assert_eq!(count(&split, "virginia"), 0, "Virginia is cut off: {split}");
     // Several anti-entropy rounds later (time scale 0.1: a round every 100 ms),

@@ -73,7 +73,10 @@ pub fn configs() -> Vec<(String, StrategyConfig)> {
         out.iter().map(|(_, c)| c.clone()).find(|c| c.kind() == StrategyKind::BackgroundSync)
     {
         let at = out.iter().position(|(_, c)| c.kind() == StrategyKind::BackgroundSync).unwrap_or(0) + 1;
-        out.insert(at, ("Background sync, deltas".to_owned(), StrategyConfig::BackgroundSync { interval_ms, delta: true }));
+        out.insert(
+            at,
+            ("Background sync, deltas".to_owned(), StrategyConfig::BackgroundSync { interval_ms, delta: true }),
+        );
     }
     out
 }

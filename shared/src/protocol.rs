@@ -527,8 +527,14 @@ mod tests {
 
         assert_eq!(code(r#"{"type":"cut","a":"tokyo","b":"tokyo"}"#), ErrorCode::InvalidValue);
         assert_eq!(code(r#"{"type":"cut","a":"tokyo","b":"pluto"}"#), ErrorCode::UnknownRegion);
-        assert_eq!(code(r#"{"type":"set_all_links","loss":1.5,"duplicate":0,"jitter_ms":null}"#), ErrorCode::InvalidValue);
-        assert_eq!(code(r#"{"type":"set_all_links","loss":-0.1,"duplicate":0,"jitter_ms":null}"#), ErrorCode::InvalidValue);
+        assert_eq!(
+            code(r#"{"type":"set_all_links","loss":1.5,"duplicate":0,"jitter_ms":null}"#),
+            ErrorCode::InvalidValue
+        );
+        assert_eq!(
+            code(r#"{"type":"set_all_links","loss":-0.1,"duplicate":0,"jitter_ms":null}"#),
+            ErrorCode::InvalidValue
+        );
         assert_eq!(code(&link.replace("900", "600000")), ErrorCode::InvalidValue);
         assert_eq!(
             code(r#"{"type":"set_strategy","config":{"kind":"background_sync","interval_ms":5}}"#),
@@ -536,7 +542,10 @@ mod tests {
         );
         assert_eq!(code(r#"{"type":"set_strategy","config":{"kind":"teleport"}}"#), ErrorCode::BadMessage);
         // NaN is not valid JSON, so it cannot sneak past the range checks.
-        assert_eq!(code(r#"{"type":"set_all_links","loss":NaN,"duplicate":0,"jitter_ms":null}"#), ErrorCode::BadMessage);
+        assert_eq!(
+            code(r#"{"type":"set_all_links","loss":NaN,"duplicate":0,"jitter_ms":null}"#),
+            ErrorCode::BadMessage
+        );
     }
 
     #[test]

@@ -65,10 +65,11 @@ impl Server {
 
     /// Joins a room and returns the client with the snapshot it got.
     pub async fn join(&self, room: &str) -> (Ws, Value) {
-        let (mut ws, _) = tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(self.ws_url(room)))
-            .await
-            .expect("connect timed out")
-            .expect("connect failed");
+        let (mut ws, _) =
+            tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(self.ws_url(room)))
+                .await
+                .expect("connect timed out")
+                .expect("connect failed");
         let snapshot = next_json(&mut ws).await;
         assert_eq!(snapshot["type"], "snapshot", "first message is the snapshot: {snapshot}");
         (ws, snapshot)

@@ -127,7 +127,8 @@ impl Simulation {
 
     /// Whether a like at `region` would be accepted right now.
     pub fn available(&self, region: RegionId) -> bool {
-        !self.crashed[region.index()] && self.strategy.available(region, &Reach { net: &self.net, crashed: &self.crashed })
+        !self.crashed[region.index()]
+            && self.strategy.available(region, &Reach { net: &self.net, crashed: &self.crashed })
     }
 
     /// Switches the room to another replication strategy, at the current time.

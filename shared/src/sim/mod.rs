@@ -21,8 +21,8 @@
 //!   fast compared with the physical lower bound, and at what cost.
 
 pub mod agenda;
-pub mod network;
 mod faults;
+pub mod network;
 mod verdict;
 
 pub use verdict::{Verdict, Visibility};
@@ -31,10 +31,10 @@ use crate::region::{LatencyMatrix, RegionId};
 use crate::strategy::{Accepted, BoundCtx, Ctx, MessageKind, Reach, Refusal, Strategy, StrategyConfig, StrategyKind};
 use agenda::{Agenda, Event};
 use network::{LinkConditions, NetStats, Network};
-use std::collections::VecDeque;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 /// Simulated time in milliseconds since the room started.
 pub type Millis = u64;

@@ -128,7 +128,10 @@ impl Network {
             let jitter = if link.jitter_ms > 0 { rng.random_range(0..=link.jitter_ms) } else { 0 };
             let arrive_at = now + Millis::from(link.latency_ms) + Millis::from(jitter);
             self.in_flight[slot(from, to)] += 1;
-            agenda.push(arrive_at, Event::Deliver(Envelope { from, to, sent_at: now, arrive_at, lost, msg: msg.clone() }));
+            agenda.push(
+                arrive_at,
+                Event::Deliver(Envelope { from, to, sent_at: now, arrive_at, lost, msg: msg.clone() }),
+            );
         }
         !lost
     }

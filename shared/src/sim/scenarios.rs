@@ -203,7 +203,10 @@ fn queue_batch_moves_only_at_batch_boundaries() {
             if now[r.index()] != last[r.index()] {
                 let d = Millis::from(sim.latency().get(region("virginia"), r));
                 let since_boundary = (t - d) % batch;
-                assert!(since_boundary <= d / 10 + 50, "{r} changed at {t}, {since_boundary} ms after a boundary + delay");
+                assert!(
+                    since_boundary <= d / 10 + 50,
+                    "{r} changed at {t}, {since_boundary} ms after a boundary + delay"
+                );
             }
         }
         last = now;
@@ -335,7 +338,9 @@ fn old_sim_view_json_still_parses() {
     }
     let back: SimView = serde_json::from_value(json).unwrap();
     assert!(back.replicas.iter().all(|r| r.available && !r.crashed));
-    let cfg: SimConfig = serde_json::from_str(r#"{"seed":1,"time_scale":1.0,"strategy":{"kind":"event_push","anti_entropy_ms":null}}"#).unwrap();
+    let cfg: SimConfig =
+        serde_json::from_str(r#"{"seed":1,"time_scale":1.0,"strategy":{"kind":"event_push","anti_entropy_ms":null}}"#)
+            .unwrap();
     assert!(cfg.durable);
 }
 

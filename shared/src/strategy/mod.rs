@@ -83,9 +83,7 @@ impl Message {
             | Message::Drain { .. }
             | Message::Forward { .. }
             | Message::Applied { .. } => MessageKind::Like,
-            Message::State(_) | Message::Delta(_) | Message::Total { .. } | Message::Value(_) => {
-                MessageKind::State
-            }
+            Message::State(_) | Message::Delta(_) | Message::Total { .. } | Message::Value(_) => MessageKind::State,
         }
     }
 
