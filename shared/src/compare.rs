@@ -106,14 +106,14 @@ pub fn run_workload(config: StrategyConfig, seed: u64) -> Verdict {
         if t == HEAL_AT {
             sim.heal_all();
         }
-        let like_now = if t < BURST_END { t % 25 == 0 } else { t < HEAL_AT - 2_000 && t % 100 == 0 };
+        let like_now = if t < BURST_END { t.is_multiple_of(25) } else { t < HEAL_AT - 2_000 && t.is_multiple_of(100) };
         if like_now {
             let _ = sim.like(RegionId::from_index(i % RegionId::COUNT).expect("index in catalog"), t);
             i += 1;
         } else {
             sim.advance(t);
         }
-        if t % 100 == 0 {
+        if t.is_multiple_of(100) {
             sim.record_read();
         }
         t += 25;

@@ -111,7 +111,7 @@ impl Strategy for BackgroundSync {
         }
         let r = region.index();
         self.rounds[r] += 1;
-        let full_round = !self.delta || self.rounds[r] % Self::FULL_EVERY == 0;
+        let full_round = !self.delta || self.rounds[r].is_multiple_of(Self::FULL_EVERY);
         let state = self.replicas[r].clone();
         let full_bytes = u64::from(Message::State(state.clone()).wire_bytes());
         for peer in RegionId::all().filter(|&p| p != region) {
