@@ -3,8 +3,10 @@
 //! The workload: a *celebrity burst* — likes from every region, one every
 //! 25 ms for 3 s — on a network that loses and duplicates 10% of messages;
 //! then the world splits in two (Tokyo, Sydney, Mumbai | Frankfurt, Virginia,
-//! São Paulo) for 5 s while likes keep coming at 10 per second; then the
-//! partition heals and the room runs for another minute. A viewer "reads"
+//! São Paulo) for 5 s; for the first 3 s of it likes keep coming at 10 per
+//! second, three in four on the Asian side (an even split would let the two
+//! halves reach the same total by coincidence and hide what last writer wins
+//! does); then the partition heals and the room runs for another minute. A viewer "reads"
 //! every region every 100 ms throughout (for the stale-read count).
 //!
 //! The table is computed straight on the [`Simulation`], so it is exactly
@@ -108,7 +110,9 @@ pub fn run_workload(config: StrategyConfig, seed: u64) -> Verdict {
         }
         let like_now = if t < BURST_END { t.is_multiple_of(25) } else { t < HEAL_AT - 2_000 && t.is_multiple_of(100) };
         if like_now {
-            let _ = sim.like(RegionId::from_index(i % RegionId::COUNT).expect("index in catalog"), t);
+            // During the partition: Tokyo, Sydney, Mumbai, Frankfurt in turn.
+            let spread = if t < BURST_END { RegionId::COUNT } else { 4 };
+            let _ = sim.like(RegionId::from_index(i % spread).expect("index in catalog"), t);
             i += 1;
         } else {
             sim.advance(t);
