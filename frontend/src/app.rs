@@ -7,6 +7,9 @@
 use crate::banner::{BadLink, OutdatedBanner};
 use crate::clock::{animation_clock, sim_clock};
 use crate::connection::Connection;
+use crate::controls::Controls;
+use crate::lab::Lab;
+use crate::verdict::VerdictPanel;
 use crate::explainer::Explainer;
 use crate::header::Header;
 use crate::network_view::NetworkView;
@@ -30,14 +33,21 @@ pub fn App() -> impl IntoView {
 fn Room(room: RoomId) -> impl IntoView {
     let conn = Connection::open(&room);
     let sim_now = sim_clock(conn, animation_clock());
+    let lab = Lab::new(conn);
     view! {
         <OutdatedBanner status=conn.status/>
         <div class="page">
             <Header conn sim_now/>
             <ShareBar conn/>
             <main class="room">
-                <RegionGrid conn/>
-                <NetworkView conn sim_now/>
+                <RegionGrid conn lab/>
+                // The bench and its result side by side, right under the
+                // counts they change.
+                <div class="lab">
+                    <Controls conn lab/>
+                    <VerdictPanel conn/>
+                </div>
+                <NetworkView conn sim_now lab/>
                 <Explainer conn/>
             </main>
             <footer class="page-foot">

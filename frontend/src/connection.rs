@@ -14,7 +14,8 @@
 //! TCP.
 //!
 //! Components see the connection only through read-only signals plus
-//! [`Connection::like`]; the socket itself lives inside one async task.
+//! [`Connection::like`] and [`Connection::send`] (any other message, e.g.
+//! the lab's controls); the socket itself lives inside one async task.
 
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, SinkExt, StreamExt};
@@ -23,7 +24,8 @@ use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::protocol::{
-    ClientMessage, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, PROTOCOL_VERSION,
+    ClientMessage, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, StrategyDescription,
+    PROTOCOL_VERSION,
 };
 use shared::region::{LatencyMatrix, RegionId};
 use std::time::Duration;
@@ -50,6 +52,8 @@ pub struct RoomInfo {
     pub public: bool,
     pub regions: Vec<RegionInfo>,
     pub latency_ms: LatencyMatrix,
+    /// The strategies this server can run, with their explanations.
+    pub strategies: Vec<StrategyDescription>,
 }
 
 /// The latest frame and the local time it arrived (`performance.now()`, ms),
@@ -100,10 +104,17 @@ impl Connection {
     /// Sends a like clicked in `region`. Only sent while live: a like clicked
     /// while disconnected is dropped rather than applied minutes later.
     pub fn like(&self, region: RegionId) {
-        let msg = ClientMessage::Like { region: region.id().to_owned() };
+        self.send(ClientMessage::Like { region: region.id().to_owned() });
+    }
+
+    /// Sends any message (a like, or one of the lab's controls). Same rule
+    /// as [`Connection::like`]: only while live, never queued for later,
+    /// because a control replayed after a reconnect would surprise whoever
+    /// changed the room meanwhile.
+    pub fn send(&self, msg: ClientMessage) {
         self.outgoing.with_value(|tx| {
             if tx.unbounded_send(msg).is_err() {
-                warn!("like not sent: the connection task has stopped");
+                warn!("message not sent: the connection task has stopped");
             }
         });
     }
@@ -225,7 +236,7 @@ async fn session(
         }
     };
     let (mut sink, mut stream) = socket.split();
-    // Likes queued while we were away are stale: drop them (see `like`).
+    // Messages queued while we were away are stale: drop them (see `like`).
     while outgoing.try_recv().is_ok() {}
     let mut synced = false;
     loop {
@@ -287,6 +298,7 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
                 public: snapshot.public,
                 regions: snapshot.regions,
                 latency_ms: snapshot.latency_ms,
+                strategies: snapshot.strategies,
             };
             // The room info rarely changes; skipping equal values spares every
             // view that depends on it a re-render on each reconnect.

@@ -6,7 +6,8 @@
 //! plumbing.
 
 use shared::protocol::ErrorCode;
-use shared::sim::Consistency;
+use shared::sim::{Consistency, Verdict};
+use shared::strategy::StrategyKind;
 
 /// `1 like`, `2 likes`: the noun agrees with the number.
 pub fn count_of(n: u64, one: &str, many: &str) -> String {
@@ -138,6 +139,112 @@ pub fn short_room(room: &str) -> String {
     }
 }
 
+/// How often a periodic job runs: `every 2.0 s`, `every minute`, or `off`.
+pub fn interval_text(ms: Option<u64>) -> String {
+    match ms {
+        None => "off".to_owned(),
+        Some(60_000) => "every minute".to_owned(),
+        Some(ms) => format!("every {}", duration(ms)),
+    }
+}
+
+/// A probability as a whole percentage: `0 %`, `15 %`.
+pub fn percent(p: f64) -> String {
+    let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.0 };
+    format!("{:.0} %", p * 100.0)
+}
+
+/// A per-like cost: one decimal below 100, whole numbers above; `—`
+/// before the first like.
+pub fn per_like(x: Option<f64>) -> String {
+    match x {
+        Some(x) if x.is_finite() && x < 100.0 => format!("{x:.1}"),
+        Some(x) if x.is_finite() => format!("{x:.0}"),
+        _ => "—".to_owned(),
+    }
+}
+
+/// Bytes for people: `512 B`, `3.4 KB`, `12 KB`, `1.2 MB`.
+pub fn bytes_text(n: u64) -> String {
+    if n < 1_000 {
+        format!("{n} B")
+    } else if n < 10_000 {
+        format!("{:.1} KB", n as f64 / 1_000.0)
+    } else if n < 1_000_000 {
+        format!("{} KB", (n + 500) / 1_000)
+    } else {
+        format!("{:.1} MB", n as f64 / 1_000_000.0)
+    }
+}
+
+/// Convergence time against its lower bound: `1.3× the bound`. Below 1 the
+/// strategy got lucky with a round's phase (see [`shared::sim::Verdict`]).
+pub fn ratio_text(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        return "—".to_owned();
+    }
+    format!("{ratio:.1}× the bound")
+}
+
+/// The verdict in one plain sentence: what the replicas agreed on and
+/// whether that number is the truth, with the strategy's usual culprit
+/// named when it is not.
+pub fn verdict_sentence(v: &Verdict, kind: StrategyKind) -> String {
+    if v.acknowledged == 0 && v.in_doubt == 0 && v.refused == 0 {
+        return "No likes yet. Like in a region or two, break something, and see what survives.".to_owned();
+    }
+    let Some(value) = v.converged_value.filter(|_| v.converged) else {
+        let lo = v.values.iter().min().copied().unwrap_or(0);
+        let hi = v.values.iter().max().copied().unwrap_or(0);
+        return format!(
+            "Not converged yet: the regions show between {lo} and {hi} of {} — the verdict comes once they agree.",
+            count_of(v.acknowledged, "acknowledged like", "acknowledged likes")
+        );
+    };
+    let mut wrongs = Vec::new();
+    if v.lost > 0 {
+        let cause = if v.lost_in_crashes >= v.lost {
+            "a crash without a durable log destroyed them"
+        } else if kind == StrategyKind::LastWriterWins {
+            "last writer wins overwrote them"
+        } else if v.lost_in_crashes > 0 {
+            "crashes and overwrites"
+        } else {
+            "they never reached every region"
+        };
+        wrongs.push(format!("{} lost ({cause})", were(v.lost, "acknowledged like")));
+    }
+    if v.double_counted > 0 {
+        let cause = if kind == StrategyKind::EventPush {
+            "duplicated messages applied again without de-duplication"
+        } else {
+            "applied more than once"
+        };
+        wrongs.push(format!("{} counted twice ({cause})", were(v.double_counted, "like")));
+    }
+    if wrongs.is_empty() {
+        if v.in_doubt > 0 {
+            format!(
+                "Converged to {value} — nothing acknowledged was lost or double counted ({} still in doubt).",
+                count_of(v.in_doubt, "like", "likes")
+            )
+        } else {
+            format!("Converged to {value} — every acknowledged like counted exactly once.")
+        }
+    } else {
+        format!("Converged to {value} — {}.", wrongs.join(", and "))
+    }
+}
+
+/// `1 like was`, `2 likes were`.
+fn were(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun} was")
+    } else {
+        format!("{n} {noun}s were")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,5 +335,59 @@ mod tests {
     fn long_room_ids_are_shortened_for_labels() {
         assert_eq!(short_room("public"), "public");
         assert_eq!(short_room("Q2x9abcdefghijklmnopfA"), "Q2x9ab…opfA");
+    }
+
+    #[test]
+    fn intervals_and_costs_read_naturally() {
+        assert_eq!(interval_text(None), "off");
+        assert_eq!(interval_text(Some(100)), "every 100 ms");
+        assert_eq!(interval_text(Some(2_000)), "every 2.0 s");
+        assert_eq!(interval_text(Some(60_000)), "every minute");
+        assert_eq!(percent(0.15), "15 %");
+        assert_eq!(percent(f64::NAN), "0 %");
+        assert_eq!(per_like(None), "—");
+        assert_eq!(per_like(Some(5.0)), "5.0");
+        assert_eq!(per_like(Some(250.4)), "250");
+        assert_eq!(bytes_text(512), "512 B");
+        assert_eq!(bytes_text(3_400), "3.4 KB");
+        assert_eq!(bytes_text(12_345), "12 KB");
+        assert_eq!(ratio_text(1.26), "1.3× the bound");
+    }
+
+    fn verdict(ack: u64, values: &[u64]) -> Verdict {
+        let converged = values.windows(2).all(|w| w[0] == w[1]);
+        let value = converged.then(|| values[0]);
+        Verdict {
+            acknowledged: ack,
+            values: values.to_vec(),
+            converged,
+            converged_value: value,
+            lost: value.map_or(0, |v| ack.saturating_sub(v)),
+            double_counted: value.map_or(0, |v| v.saturating_sub(ack)),
+            ..Verdict::default()
+        }
+    }
+
+    #[test]
+    fn the_verdict_names_what_went_wrong() {
+        assert!(verdict_sentence(&Verdict::default(), StrategyKind::EventPush).starts_with("No likes yet"));
+        assert_eq!(
+            verdict_sentence(&verdict(3, &[3, 3, 2]), StrategyKind::EventPush),
+            "Not converged yet: the regions show between 2 and 3 of 3 acknowledged likes — the verdict comes once they agree."
+        );
+        assert_eq!(
+            verdict_sentence(&verdict(3, &[3, 3, 3]), StrategyKind::EventPush),
+            "Converged to 3 — every acknowledged like counted exactly once."
+        );
+        assert_eq!(
+            verdict_sentence(&verdict(9, &[7, 7]), StrategyKind::LastWriterWins),
+            "Converged to 7 — 2 acknowledged likes were lost (last writer wins overwrote them)."
+        );
+        assert_eq!(
+            verdict_sentence(&verdict(4, &[5, 5]), StrategyKind::EventPush),
+            "Converged to 5 — 1 like was counted twice (duplicated messages applied again without de-duplication)."
+        );
+        let crashed = Verdict { lost_in_crashes: 1, ..verdict(2, &[1, 1]) };
+        assert!(verdict_sentence(&crashed, StrategyKind::BackgroundSync).contains("crash without a durable log"));
     }
 }

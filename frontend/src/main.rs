@@ -5,19 +5,26 @@
 //! - [`route`]: which room the address names.
 //! - [`connection`]: the WebSocket, reconnects, and the signals it feeds.
 //! - [`clock`]: animation ticks and the simulated-time estimate.
+//! - [`lab`]: the room's controls as one handle, and the cuts this page made.
 //! - [`app`] lays out [`header`] (with [`status_pill`]), [`share_bar`],
-//!   [`region_card`], [`network_view`] (drawn with [`geo`]) and
-//!   [`explainer`] (with [`latency`]); [`toast`] and [`banner`] for notices.
+//!   [`region_card`], the lab band ([`controls`] with [`strategy_picker`]
+//!   and [`fault_controls`], built from [`knobs`]; beside it [`verdict`]),
+//!   [`network_view`] (drawn with [`geo`]) and [`explainer`] (with
+//!   [`latency`]); [`toast`] and [`banner`] for notices.
 //! - [`format`]: every number-to-words rule, unit-tested natively.
 
 mod app;
 mod banner;
 mod clock;
 mod connection;
+mod controls;
 mod explainer;
+mod fault_controls;
 mod format;
 mod geo;
 mod header;
+mod knobs;
+mod lab;
 mod latency;
 mod logo;
 mod network_view;
@@ -25,7 +32,9 @@ mod region_card;
 mod route;
 mod share_bar;
 mod status_pill;
+mod strategy_picker;
 mod toast;
+mod verdict;
 
 fn main() {
     // Panics become readable console errors instead of "unreachable".

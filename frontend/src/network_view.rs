@@ -7,10 +7,14 @@
 //! server reports one. The server caps listed packets at
 //! [`MAX_PACKETS_IN_VIEW`], so beside the map the exact per-link counts are
 //! shown too.
+//!
+//! Links this page cut (see [`crate::lab`]) are drawn as dashed red lanes,
+//! so a partition is visible where the messages would have flown.
 
 use crate::connection::Connection;
 use crate::format::{count_of, in_flight_text};
 use crate::geo::{graticule, progress, project, Lane, Point, MAP_H, MAP_W};
+use crate::lab::Lab;
 use leptos::prelude::*;
 use shared::region::RegionId;
 use shared::sim::{LinkView, MAX_PACKETS_IN_VIEW};
@@ -41,7 +45,7 @@ struct Flight {
 }
 
 #[component]
-pub fn NetworkView(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
+pub fn NetworkView(conn: Connection, sim_now: Signal<f64>, lab: Lab) -> impl IntoView {
     let flights = Memo::new(move |_| {
         conn.frame.with(|r| {
             let Some(r) = r else { return Vec::new() };
@@ -72,6 +76,7 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
     });
     let total = move || conn.frame.with(|r| r.as_ref().map_or(0, |r| r.frame.sim.in_flight));
     let listed = move || flights.with(Vec::len);
+    let cuts = move || lab.cuts.get().into_iter().collect::<Vec<_>>();
     let busiest = move || links.with(|l| l.first().map_or(1, |l| l.in_flight.max(1)));
 
     view! {
@@ -79,7 +84,7 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
             <div class="panel-head">
                 <h2 id="network-title">"Messages in flight"</h2>
                 <span class="count-chip" data-role="in-flight">{total}</span>
-                <Legend/>
+                <Legend lab/>
             </div>
             <svg
                 class="map"
@@ -114,6 +119,13 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
                                 format!("{:.1}", 1.0 + 2.0 * f64::from(link.in_flight) / f64::from(busiest()))
                             }
                         ></path>
+                    </For>
+                </g>
+                <g class="cuts">
+                    <For each=cuts key=|p| *p let(pair)>
+                        <path class="cut-lane" data-role="cut-lane" d=Lane::between(position(pair.0), position(pair.1)).path()>
+                            <title>{format!("{} ✂ {}: cut", pair.0.info().city, pair.1.info().city)}</title>
+                        </path>
                     </For>
                 </g>
                 <g class="flights">
@@ -223,12 +235,15 @@ fn LinkRow(link: LinkView) -> impl IntoView {
 
 /// What the dot colours mean.
 #[component]
-fn Legend() -> impl IntoView {
+fn Legend(lab: Lab) -> impl IntoView {
     view! {
         <ul class="legend">
             <li><span class="swatch swatch-like"></span>"like event"</li>
             <li><span class="swatch swatch-state"></span>"counter state"</li>
             <li><span class="swatch swatch-lost"></span>"will be lost"</li>
+            <Show when=move || !lab.cuts.with(|c| c.is_empty())>
+                <li><span class="swatch swatch-cut"></span>"cut link"</li>
+            </Show>
         </ul>
     }
 }

@@ -4,9 +4,15 @@
 //! The card's look follows its state so the lag reads without reading:
 //! green accent when in sync, amber when behind, and a short flash whenever
 //! its count changes, so the moment a like lands in each region is visible.
+//!
+//! In a private room each card also carries its region's two faults,
+//! Isolate/Rejoin and Crash/Restart, right beside the count they affect
+//! (see [`crate::lab`]). A region that cannot take a like says why on the
+//! button itself ("Down", "Unavailable") instead of offering a dead click.
 
 use crate::connection::Connection;
 use crate::format::{behind_text, count_of, in_flight_text};
+use crate::lab::{isolated, Lab};
 use leptos::prelude::*;
 use shared::protocol::RegionInfo;
 use shared::sim::ReplicaView;
@@ -14,21 +20,21 @@ use shared::sim::ReplicaView;
 /// The grid of region cards, in catalog order (roughly west to east of the
 /// date line, so neighbouring cards are neighbours on the globe).
 #[component]
-pub fn RegionGrid(conn: Connection) -> impl IntoView {
+pub fn RegionGrid(conn: Connection, lab: Lab) -> impl IntoView {
     // Before the first snapshot the catalog compiled into `shared` stands in,
     // so the page has its final layout while it connects.
     let regions = move || conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()));
     view! {
         <section class="regions" aria-label="Regions">
             <For each=regions key=|r| r.id let(region)>
-                <RegionCard region conn/>
+                <RegionCard region conn lab/>
             </For>
         </section>
     }
 }
 
 #[component]
-fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
+fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
     let id = region.id;
     let replica: Memo<Option<ReplicaView>> = Memo::new(move |_| {
         conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.replicas.iter().find(|x| x.region == id).cloned()))
@@ -111,7 +117,13 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
                     <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
                         <path d="M12 20.5s-8-4.9-8-10.6A4.4 4.4 0 0 1 12 7.5a4.4 4.4 0 0 1 8 2.4c0 5.7-8 10.6-8 10.6z"></path>
                     </svg>
-                    <span>"Like"</span>
+                    <span data-role="like-label">
+                        {move || match () {
+                            _ if down() => "Down",
+                            _ if read_only() => "Unavailable",
+                            _ => "Like",
+                        }}
+                    </span>
                 </button>
             </div>
             <footer class="card-foot">
@@ -131,6 +143,41 @@ fn RegionCard(region: RegionInfo, conn: Connection) -> impl IntoView {
                     </span>
                 </Show>
             </footer>
+            <Show when=move || !lab.locked.get()>
+                <CardTools id down lab/>
+            </Show>
         </article>
+    }
+}
+
+/// The region's own faults, compact: cut it off from everyone / bring it
+/// back, and crash it / restart it.
+#[component]
+fn CardTools(id: shared::region::RegionId, down: impl Fn() -> bool + Copy + Send + Sync + 'static, lab: Lab) -> impl IntoView {
+    let cut_off = move || lab.cuts.with(|c| isolated(c, id));
+    view! {
+        <div class="card-tools">
+            <button
+                class="tool"
+                data-role="isolate"
+                data-active=move || cut_off().to_string()
+                aria-pressed=move || cut_off().to_string()
+                disabled=move || !lab.usable()
+                title=move || if cut_off() { "Heal this region's links to every other region" } else { "Cut this region off from every other region" }
+                on:click=move |_| if cut_off() { lab.rejoin(id) } else { lab.isolate(id) }
+            >
+                {move || if cut_off() { "Rejoin" } else { "Isolate" }}
+            </button>
+            <button
+                class="tool tool-danger"
+                data-role="crash"
+                data-active=move || down().to_string()
+                aria-pressed=move || down().to_string()
+                disabled=move || !lab.usable()
+                on:click=move |_| if down() { lab.restart(id) } else { lab.crash(id) }
+            >
+                {move || if down() { "Restart" } else { "Crash" }}
+            </button>
+        </div>
     }
 }

@@ -1,0 +1,37 @@
+//! The lab bench: the strategy and the faults, in one panel beside the
+//! verdict, so a change and its consequence are on screen together.
+//!
+//! In the public room the panel stays visible but locked (everyone shares
+//! that room, so nobody may break it for the others); it says how to get a
+//! room of one's own. The server refuses controls there anyway.
+
+use crate::connection::Connection;
+use crate::fault_controls::FaultControls;
+use crate::lab::Lab;
+use crate::strategy_picker::StrategyPicker;
+use leptos::prelude::*;
+
+#[component]
+pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
+    let locked = move || lab.locked.get().to_string();
+    view! {
+        <section class="panel controls" data-role="controls" data-locked=locked aria-labelledby="controls-title">
+            <div class="panel-head">
+                <h2 id="controls-title">"Lab controls"</h2>
+                <span class="panel-sub muted">"Changes apply to everyone in this room"</span>
+            </div>
+            <Show when=move || conn.room.with(|r| r.as_ref().is_some_and(|r| r.public))>
+                <p class="lock-note" data-role="lock-note">
+                    <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+                        <path d="M7 10V7a5 5 0 0 1 10 0v3h1a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1zm2 0h6V7a3 3 0 0 0-6 0z"></path>
+                    </svg>
+                    <span>"The public room only takes likes — press "<strong>"New room"</strong>" to experiment."</span>
+                </p>
+            </Show>
+            <div class="controls-body">
+                <StrategyPicker conn lab/>
+                <FaultControls conn lab/>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,151 @@
+//! The lab's three kinds of input: an interval slider, an on/off switch and
+//! a region picker. Shared by the strategy knobs and the fault controls so
+//! every control looks and behaves the same.
+//!
+//! None of them owns the value it shows: they are drawn from the room's
+//! latest frame and report a choice through a callback, which sends it to
+//! the server. The room changes for everyone, and the next frame redraws
+//! the input with what the room actually runs.
+
+use crate::format::interval_text;
+use leptos::prelude::*;
+use shared::region::RegionId;
+
+/// Sync and batch periods: 100 ms up to once a simulated minute.
+pub const PERIODS: &[Option<u64>] =
+    &[Some(100), Some(250), Some(500), Some(1_000), Some(2_000), Some(5_000), Some(10_000), Some(30_000), Some(60_000)];
+
+/// Repair jobs that may also be switched off (anti-entropy, re-sends).
+pub const OPTIONAL_PERIODS: &[Option<u64>] =
+    &[None, Some(500), Some(1_000), Some(2_000), Some(4_000), Some(10_000), Some(30_000), Some(60_000)];
+
+/// The preset closest to `value` (the first at least as long, else the
+/// longest), so a value set by another client still lands on a notch.
+pub fn notch(presets: &[Option<u64>], value: Option<u64>) -> usize {
+    match value {
+        None => presets.iter().position(Option::is_none).unwrap_or(0),
+        Some(v) => presets
+            .iter()
+            .position(|p| p.is_some_and(|p| p >= v))
+            .unwrap_or(presets.len().saturating_sub(1)),
+    }
+}
+
+/// A slider over `presets`. Dragging only moves the label; letting go
+/// sends the choice, so a drag across six notches is one change, not six.
+#[component]
+pub fn IntervalKnob(
+    label: &'static str,
+    value: Option<u64>,
+    presets: &'static [Option<u64>],
+    on_pick: Callback<Option<u64>>,
+    #[prop(into)] disabled: Signal<bool>,
+    #[prop(default = "interval")] role: &'static str,
+) -> impl IntoView {
+    let shown = RwSignal::new(notch(presets, value));
+    let pick = move |ev| {
+        let i: usize = event_target_value(&ev).parse().unwrap_or(0);
+        shown.set(i.min(presets.len() - 1));
+    };
+    view! {
+        <label class="knob">
+            <span class="knob-label">{label}</span>
+            <span class="knob-value" data-role=format!("{role}-value")>
+                {move || interval_text(presets[shown.get()])}
+            </span>
+            <input
+                class="slider"
+                type="range"
+                min="0"
+                max=(presets.len() - 1).to_string()
+                step="1"
+                data-role=role
+                prop:value=move || shown.get().to_string()
+                disabled=disabled
+                on:input=pick
+                on:change=move |ev| {
+                    pick(ev);
+                    let chosen = presets[shown.get_untracked()];
+                    if chosen != value {
+                        on_pick.run(chosen);
+                    }
+                }
+            />
+        </label>
+    }
+}
+
+/// An on/off switch with a one-line hint of what "on" means.
+#[component]
+pub fn Switch(
+    label: &'static str,
+    hint: &'static str,
+    #[prop(into)] on: Signal<bool>,
+    on_toggle: Callback<bool>,
+    #[prop(into)] disabled: Signal<bool>,
+    role: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="switch">
+            <input
+                type="checkbox"
+                role="switch"
+                data-role=role
+                prop:checked=move || on.get()
+                disabled=disabled
+                on:change=move |ev| on_toggle.run(event_target_checked(&ev))
+            />
+            <span class="switch-track" aria-hidden="true"></span>
+            <span class="switch-text">
+                <span class="knob-label">{label}</span>
+                <span class="switch-hint">{hint}</span>
+            </span>
+        </label>
+    }
+}
+
+/// A select of the six regions.
+#[component]
+pub fn RegionSelect(
+    label: &'static str,
+    #[prop(into)] value: Signal<RegionId>,
+    on_pick: Callback<RegionId>,
+    #[prop(into)] disabled: Signal<bool>,
+    role: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="knob knob-select">
+            <span class="knob-label">{label}</span>
+            <select
+                class="select"
+                data-role=role
+                disabled=disabled
+                prop:value=move || value.get().id()
+                on:change=move |ev| {
+                    if let Ok(region) = RegionId::parse(&event_target_value(&ev)) {
+                        on_pick.run(region);
+                    }
+                }
+            >
+                {RegionId::all()
+                    .map(|r| view! { <option value=r.id() selected=move || value.get() == r>{r.info().city}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_land_on_the_nearest_notch() {
+        assert_eq!(notch(PERIODS, Some(100)), 0);
+        assert_eq!(notch(PERIODS, Some(2_000)), 4);
+        assert_eq!(notch(PERIODS, Some(3_000)), 5);
+        assert_eq!(notch(PERIODS, Some(600_000)), PERIODS.len() - 1);
+        assert_eq!(notch(OPTIONAL_PERIODS, None), 0);
+        assert_eq!(notch(OPTIONAL_PERIODS, Some(4_000)), 4);
+    }
+}

@@ -1,0 +1,199 @@
+//! Choosing how the six replicas talk: one option per strategy the server
+//! offers, what the running one promises and how it fails, and its knobs.
+//!
+//! The highlighted option is the room's strategy as the latest frame
+//! reports it, never a local choice: in a shared room someone else may
+//! switch it, and the page must show what is actually running. Every knob
+//! sends the strategy's *full* config (`set_strategy`), so the server
+//! never has to merge a partial change with what it had. Switching, or
+//! turning a knob, restarts the strategy from the ground truth.
+
+use crate::knobs::{IntervalKnob, RegionSelect, Switch, OPTIONAL_PERIODS, PERIODS};
+use crate::lab::Lab;
+use crate::connection::Connection;
+use leptos::prelude::*;
+use shared::protocol::{ClientMessage, StrategyDescription};
+use shared::strategy::{StrategyConfig, StrategyKind};
+
+/// Re-sends of unacknowledged events, when turned on.
+const RETRY_MS: u64 = 2_000;
+
+/// The wire name of a strategy kind (`"event_push"`), for test hooks.
+pub fn kind_id(kind: StrategyKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// A strategy's name without its parenthesis: short enough for a tab.
+pub fn short_name(name: &str) -> &str {
+    name.split(" (").next().unwrap_or(name).trim()
+}
+
+#[component]
+pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
+    // Before the first snapshot the list compiled into `shared` stands in.
+    let strategies = move || conn.room.with(|r| r.as_ref().map_or_else(StrategyDescription::all, |r| r.strategies.clone()));
+    let current = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.strategy)));
+    let config = Memo::new(move |_| {
+        conn.frame.with(|r| {
+            r.as_ref().map(|r| r.frame.sim.strategy_config.clone().unwrap_or_else(|| StrategyConfig::default_for(r.frame.sim.strategy)))
+        })
+    });
+    let disabled = Signal::derive(move || !lab.usable());
+
+    view! {
+        <div class="lab-group">
+            <h3 class="lab-title">"Replication strategy"</h3>
+            <div class="strategy-options" role="radiogroup" aria-label="Replication strategy">
+                <For each=strategies key=|d| d.kind let(d)>
+                    <StrategyOption d current lab disabled/>
+                </For>
+            </div>
+            {move || {
+                let kind = current.get()?;
+                let d = strategies().into_iter().find(|d| d.kind == kind)?;
+                Some(view! {
+                    <div class="strategy-promise" data-role="strategy-promise">
+                        <p class="promise promise-ok"><span class="promise-mark" aria-hidden="true">"✓"</span>{d.guarantee}</p>
+                        <p class="promise promise-bad"><span class="promise-mark" aria-hidden="true">"!"</span>{d.failure}</p>
+                    </div>
+                })
+            }}
+            <div class="knobs">{move || config.get().map(|c| view! { <Knobs config=c lab disabled/> })}</div>
+        </div>
+    }
+}
+
+/// One tab; choosing it switches the room to that strategy's defaults.
+#[component]
+fn StrategyOption(d: StrategyDescription, current: Memo<Option<StrategyKind>>, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
+    let kind = d.kind;
+    let selected = move || current.get() == Some(kind);
+    let config = d.default_config.clone();
+    view! {
+        <button
+            class="strategy-option"
+            role="radio"
+            data-role="strategy-option"
+            data-strategy=kind_id(kind)
+            data-selected=move || selected().to_string()
+            aria-checked=move || selected().to_string()
+            title=d.how.clone()
+            disabled=disabled
+            on:click=move |_| {
+                if !selected() {
+                    lab.send(ClientMessage::SetStrategy { config: config.clone() });
+                }
+            }
+        >
+            {short_name(&d.name).to_owned()}
+        </button>
+    }
+}
+
+/// The knobs of the running strategy, drawn from its current config.
+#[component]
+fn Knobs(config: StrategyConfig, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
+    let set = move |config: StrategyConfig| lab.send(ClientMessage::SetStrategy { config });
+    match config {
+        StrategyConfig::EventPush { anti_entropy_ms, retry_ms, dedupe } => view! {
+            <IntervalKnob
+                label="Anti-entropy gossip"
+                value=anti_entropy_ms
+                presets=OPTIONAL_PERIODS
+                disabled
+                on_pick=Callback::new(move |ae| set(StrategyConfig::EventPush { anti_entropy_ms: ae, retry_ms, dedupe }))
+            />
+            <Switch
+                label="Retries"
+                hint="re-send events until the peer acknowledges"
+                role="retries"
+                on=retry_ms.is_some()
+                disabled
+                on_toggle=Callback::new(move |on: bool| {
+                    let retry_ms = on.then_some(RETRY_MS);
+                    set(StrategyConfig::EventPush { anti_entropy_ms, retry_ms, dedupe })
+                })
+            />
+            <Switch
+                label="De-duplicate"
+                hint="apply each event once, however often it arrives"
+                role="dedupe"
+                on=dedupe
+                disabled
+                on_toggle=Callback::new(move |dedupe| set(StrategyConfig::EventPush { anti_entropy_ms, retry_ms, dedupe }))
+            />
+        }
+        .into_any(),
+        StrategyConfig::BackgroundSync { interval_ms, delta } => view! {
+            <IntervalKnob
+                label="Sync"
+                value=Some(interval_ms)
+                presets=PERIODS
+                disabled
+                on_pick=Callback::new(move |ms: Option<u64>| {
+                    set(StrategyConfig::BackgroundSync { interval_ms: ms.unwrap_or(interval_ms), delta })
+                })
+            />
+            <Switch
+                label="Deltas"
+                hint="send only the slots the peer lacks"
+                role="delta"
+                on=delta
+                disabled
+                on_toggle=Callback::new(move |delta| set(StrategyConfig::BackgroundSync { interval_ms, delta }))
+            />
+        }
+        .into_any(),
+        StrategyConfig::QueueBatch { batch_ms, writer } => view! {
+            <IntervalKnob
+                label="Batch job"
+                value=Some(batch_ms)
+                presets=PERIODS
+                disabled
+                on_pick=Callback::new(move |ms: Option<u64>| {
+                    set(StrategyConfig::QueueBatch { batch_ms: ms.unwrap_or(batch_ms), writer })
+                })
+            />
+            <RegionSelect
+                label="Writer and database in"
+                role="writer"
+                value=writer
+                disabled
+                on_pick=Callback::new(move |writer| set(StrategyConfig::QueueBatch { batch_ms, writer }))
+            />
+        }
+        .into_any(),
+        StrategyConfig::LastWriterWins { resend_ms } => view! {
+            <IntervalKnob
+                label="Re-send the total"
+                value=resend_ms
+                presets=OPTIONAL_PERIODS
+                disabled
+                on_pick=Callback::new(move |resend_ms| set(StrategyConfig::LastWriterWins { resend_ms }))
+            />
+        }
+        .into_any(),
+        StrategyConfig::SingleWriter { leader } => view! {
+            <RegionSelect
+                label="Leader in"
+                role="leader"
+                value=leader
+                disabled
+                on_pick=Callback::new(move |leader| set(StrategyConfig::SingleWriter { leader }))
+            />
+        }
+        .into_any(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tabs_use_wire_names_and_short_labels() {
+        assert_eq!(kind_id(StrategyKind::LastWriterWins), "last_writer_wins");
+        assert_eq!(short_name("Background sync (anti-entropy only)"), "Background sync");
+        assert_eq!(short_name("Event push + anti-entropy"), "Event push + anti-entropy");
+    }
+}

@@ -1,0 +1,185 @@
+// Browser tests of the lab: two people in one private room break the
+// network on purpose, and the verdict tells them what it cost. Under event
+// push (with retries) a partition only delays likes; under last writer wins
+// the same partition silently loses one. The public room stays locked.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ARTIFACTS, REGIONS, startServer, launchBrowser, counts, waitForCounts, randomRoom } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const idx = (r) => REGIONS.indexOf(r);
+const card = (r, role) => `[data-region="${r}"] [data-role="${role}"]`;
+const text = async (page, role) => (await page.textContent(`[data-role="${role}"]`)).trim();
+
+/** Waits until `[data-role=role]`'s text satisfies `pred`; fails after `ms` with the last text. */
+async function waitForText(page, role, pred, ms = 8000) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = (await page.textContent(`[data-role="${role}"]`))?.trim();
+    if (pred(last)) return last;
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`${role} never matched; last seen ${JSON.stringify(last)}`);
+}
+
+/** Moves a range input to `value` the way a person does: input events while dragging, change on release. */
+async function setSlider(page, selector, value) {
+  await page.$eval(selector, (el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, value);
+}
+
+async function openRoom(ctx, room) {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10000);
+  await page.goto(`${server.url}/r/${room}`);
+  await waitForCounts(page, (c) => c.every((n) => n === 0));
+  await page.waitForSelector('[data-role="controls"][data-locked="false"]', { timeout: 5000 });
+  return page;
+}
+
+test('a partition delays likes under event push but loses one under last writer wins', async () => {
+  const room = randomRoom('lab');
+  const ctxA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctxB = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const a = await openRoom(ctxA, room);
+  const b = await openRoom(ctxB, room);
+
+  // Event push, with retries so a healed partition is repaired promptly.
+  assert.equal(await a.getAttribute('[data-role="strategy-option"][data-strategy="event_push"]', 'data-selected'), 'true');
+  await a.click('[data-role="retries"]');
+  await b.waitForFunction(() => document.querySelector('[data-role="retries"]')?.checked === true, null, { timeout: 5000 });
+
+  // A cuts Virginia off; the map shows its five links cut.
+  await a.click(card('virginia', 'isolate'));
+  await a.waitForFunction(() => document.querySelectorAll('[data-role="cut-lane"]').length === 5, null, { timeout: 2000 });
+  assert.equal((await a.textContent(card('virginia', 'isolate'))).trim(), 'Rejoin');
+  await a.waitForTimeout(300); // the cut reaches the room before B's likes do
+
+  // B likes twice in Tokyo, A once in Virginia: Virginia and the rest disagree for good.
+  await b.click(card('tokyo', 'like'));
+  await b.click(card('tokyo', 'like'));
+  await a.click(card('virginia', 'like'));
+  const split = [2, 2, 2, 2, 1, 2];
+  await waitForCounts(a, (c) => c.every((n, i) => n === split[i]), 8000);
+  await waitForCounts(b, (c) => c.every((n, i) => n === split[i]), 8000);
+  await a.waitForTimeout(500);
+  assert.deepEqual(await counts(a), split, 'an isolated region stays apart');
+  assert.match(await text(a, 'verdict-converged'), /not yet/i);
+  await a.screenshot({ path: join(ARTIFACTS, 'likewise-lab.png'), fullPage: true });
+
+  // Heal: every region ends on 3, and nothing was lost or double counted.
+  await a.click(card('virginia', 'isolate'));
+  await waitForCounts(a, (c) => c.every((n) => n === 3), 15000);
+  await waitForCounts(b, (c) => c.every((n) => n === 3), 15000);
+  await waitForText(a, 'verdict-converged', (t) => /yes/i.test(t), 5000);
+  assert.equal(await text(a, 'verdict-acked'), '3');
+  assert.equal(await text(a, 'verdict-lost'), '0');
+  assert.equal(await text(a, 'verdict-double'), '0');
+  assert.equal(await a.getAttribute('[data-role="verdict"]', 'data-state'), 'good');
+
+  // Last writer wins: the same experiment loses a like.
+  await b.click('[data-role="strategy-option"][data-strategy="last_writer_wins"]');
+  await a.waitForSelector('[data-role="strategy-option"][data-strategy="last_writer_wins"][data-selected="true"]', { timeout: 5000 });
+  // Re-send the total every 500 ms (the slider's second notch), so gossip
+  // repairs the healed partition in seconds rather than tens of seconds.
+  await setSlider(a, '[data-role="interval"]', 1);
+  await waitForText(b, 'interval-value', (t) => t === 'every 500 ms', 5000);
+  await a.click(card('virginia', 'isolate'));
+  await a.waitForTimeout(300);
+  await b.click(card('tokyo', 'like'));
+  await b.click(card('tokyo', 'like'));
+  await a.click(card('virginia', 'like'));
+  await waitForCounts(a, (c) => c[idx('tokyo')] === 5 && c[idx('virginia')] === 4, 5000);
+  await a.waitForTimeout(300);
+  await a.click(card('virginia', 'isolate'));
+  const end = await waitForCounts(a, (c) => c.every((n) => n === c[0]), 25000);
+  await waitForText(a, 'verdict-converged', (t) => /yes/i.test(t), 5000);
+  const lost = Number(await waitForText(a, 'verdict-lost', (t) => Number(t) > 0, 5000));
+  assert.equal(await text(a, 'verdict-acked'), '6');
+  assert.equal(end[0] + lost, 6, `converged to ${end[0]}, lost ${lost}`);
+  assert.match(await text(a, 'verdict-sentence'), /lost \(last writer wins overwrote them\)/);
+  await waitForCounts(b, (c) => c.every((n) => n === end[0]), 5000);
+  assert.equal(await text(b, 'verdict-lost'), String(lost));
+  console.log(`# last writer wins converged to ${end[0]} of 6 acknowledged likes`);
+
+  await ctxA.close();
+  await ctxB.close();
+});
+
+test('a region that cannot take likes says why, on its button', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const p = await openRoom(ctx, randomRoom('down'));
+  const label = async (r) => (await p.textContent(card(r, 'like'))).trim();
+
+  // Crashed: "Down", disabled; restarted: "Like" again.
+  await p.click(card('mumbai', 'crash'));
+  await p.waitForSelector(`${card('mumbai', 'like')}:disabled`, { timeout: 3000 });
+  assert.equal(await label('mumbai'), 'Down');
+  assert.equal((await p.textContent(card('mumbai', 'crash'))).trim(), 'Restart');
+  await p.click(card('mumbai', 'crash'));
+  await p.waitForSelector(`${card('mumbai', 'like')}:enabled`, { timeout: 3000 });
+  assert.equal(await label('mumbai'), 'Like');
+
+  // Single writer in Virginia: Tokyo cut off from its leader is "Unavailable".
+  await p.click('[data-role="strategy-option"][data-strategy="single_writer"]');
+  await p.waitForSelector('[data-role="leader"]', { timeout: 3000 });
+  assert.equal(await p.inputValue('[data-role="leader"]'), 'virginia');
+  await p.selectOption('[data-role="cut-a"]', 'tokyo');
+  await p.selectOption('[data-role="cut-b"]', 'virginia');
+  await p.click('[data-role="cut"]');
+  await p.waitForSelector(`${card('tokyo', 'like')}:disabled`, { timeout: 3000 });
+  assert.equal(await label('tokyo'), 'Unavailable');
+  await p.click('[data-role="heal-all"]');
+  await p.waitForSelector(`${card('tokyo', 'like')}:enabled`, { timeout: 3000 });
+  assert.equal(await p.locator('[data-role="cut-lane"]').count(), 0);
+  await ctx.close();
+});
+
+test('the lab fits a phone', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+  const p = await openRoom(ctx, randomRoom('labphone'));
+  await p.click(card('frankfurt', 'isolate'));
+  await p.click(card('sydney', 'like'));
+  await p.waitForTimeout(400);
+  const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px on a phone`);
+  const lab = await p.$('.lab');
+  await lab.screenshot({ path: join(ARTIFACTS, 'likewise-lab-phone.png') });
+  await ctx.close();
+});
+
+test('the public room shows the controls locked', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(10000);
+  await p.goto(`${server.url}/`);
+  await waitForCounts(p, (c) => c.every((n) => Number.isInteger(n)));
+  await p.waitForSelector('[data-role="controls"][data-locked="true"]', { timeout: 5000 });
+  assert.match(await text(p, 'lock-note'), /public room only takes likes.*New room/);
+  for (const sel of ['[data-role="strategy-option"]', '[data-role="loss"]', '[data-role="cut"]', '[data-role="heal-all"]', '[data-role="durable"]']) {
+    const enabled = await p.locator(sel).evaluateAll((els) => els.filter((e) => !e.disabled).length);
+    assert.equal(enabled, 0, `${sel} must be disabled in the public room`);
+  }
+  assert.equal(await p.locator('[data-role="isolate"], [data-role="crash"]').count(), 0, 'no per-region faults in the public room');
+  // Likes still work there, and the verdict is live.
+  await p.waitForSelector('[data-role="verdict"]', { timeout: 2000 });
+  assert.ok(await p.isEnabled(card('tokyo', 'like')));
+  await ctx.close();
+});
