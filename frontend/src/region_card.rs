@@ -94,6 +94,9 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
                     <Show when=read_only>
                         <span class="down-badge" data-role="unavailable">"read-only"</span>
                     </Show>
+                    <Show when=move || !down() && lab.cuts.with(|c| isolated(c, id))>
+                        <span class="down-badge cut-badge" data-role="isolated">"cut off"</span>
+                    </Show>
                     <span class="country" title=format!("Country: {}", region.country)>{region.country.clone()}</span>
                 </span>
             </header>

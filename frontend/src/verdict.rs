@@ -116,6 +116,12 @@ pub fn VerdictPanel(conn: Connection) -> impl IntoView {
                                     return "meaningless for last writer wins: counts fall short for good".to_owned();
                                 }
                                 verdict.with(|v| v.as_ref().map_or_else(String::new, |v| {
+                                    if v.visibility.samples == 0 {
+                                        return match v.visibility.unseen {
+                                            0 => "median, once a like has reached all six".to_owned(),
+                                            n => format!("{} not yet everywhere", count_of(n, "like", "likes")),
+                                        };
+                                    }
                                     let ms = |x: Option<u64>| x.map_or_else(|| "—".to_owned(), duration);
                                     let mut s = format!("median · p99 {} · max {}", ms(v.visibility.p99_ms), ms(v.visibility.max_ms));
                                     if v.visibility.unseen > 0 {
@@ -145,7 +151,10 @@ pub fn VerdictPanel(conn: Connection) -> impl IntoView {
                     <dt>"Cost per like"</dt>
                     <dd>
                         <span class="fact-big" data-role="verdict-cost">
-                            {v(|v| format!("{} msgs · {}", per_like(v.messages_per_like), v.bytes_per_like.map_or_else(|| "— B".to_owned(), |b| bytes_text(b.round() as u64))))}
+                            {v(|v| match (v.messages_per_like, v.bytes_per_like) {
+                                (Some(m), Some(b)) => format!("{} msgs · {}", per_like(Some(m)), bytes_text(b.round() as u64)),
+                                _ => "—".to_owned(),
+                            })}
                         </span>
                         <span class="fact-note">
                             {v(|v| match v.bytes_saved {
