@@ -8,15 +8,15 @@ use crate::banner::{BadLink, OutdatedBanner};
 use crate::clock::{animation_clock, sim_clock};
 use crate::connection::Connection;
 use crate::controls::Controls;
-use crate::lab::Lab;
-use crate::verdict::VerdictPanel;
 use crate::explainer::Explainer;
 use crate::header::Header;
+use crate::lab::Lab;
 use crate::network_view::NetworkView;
 use crate::region_card::RegionGrid;
 use crate::route::room_from_path;
 use crate::share_bar::ShareBar;
 use crate::toast::Toaster;
+use crate::verdict::VerdictPanel;
 use leptos::prelude::*;
 use shared::protocol::RoomId;
 

@@ -6,7 +6,8 @@
 //! Frames do not report link conditions, so the network sliders start at
 //! "healthy" and remember what this page set; they are sent together with
 //! `set_all_links`, debounced while a slider is dragged so a drag is one
-//! change to the room rather than dozens.
+//! change to the room rather than dozens. They return to healthy when the
+//! room starts afresh (see [`Lab::resets`]).
 
 use crate::connection::Connection;
 use crate::format::{duration, percent};
@@ -57,6 +58,15 @@ fn NetworkSliders(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
     // their delay), which `set_all_links` would otherwise overwrite.
     let jitter = RwSignal::new(None::<u32>);
     let generation = StoredValue::new(0u64);
+    // A room that started afresh has healthy links again.
+    Effect::new(move |first: Option<()>| {
+        lab.resets.track();
+        if first.is_some() {
+            loss.set(0);
+            duplicate.set(0);
+            jitter.set(None);
+        }
+    });
     let send_later = move || {
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();

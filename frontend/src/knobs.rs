@@ -24,10 +24,7 @@ pub const OPTIONAL_PERIODS: &[Option<u64>] =
 pub fn notch(presets: &[Option<u64>], value: Option<u64>) -> usize {
     match value {
         None => presets.iter().position(Option::is_none).unwrap_or(0),
-        Some(v) => presets
-            .iter()
-            .position(|p| p.is_some_and(|p| p >= v))
-            .unwrap_or(presets.len().saturating_sub(1)),
+        Some(v) => presets.iter().position(|p| p.is_some_and(|p| p >= v)).unwrap_or(presets.len().saturating_sub(1)),
     }
 }
 

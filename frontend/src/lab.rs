@@ -11,6 +11,10 @@
 //! in the room, are not seen; the region cards' `available` state still
 //! is, because it comes from the frame.
 //!
+//! A server restart starts the room afresh (rooms live in memory), so when
+//! the simulated clock runs backwards the remembered cuts are dropped and
+//! [`Lab::resets`] ticks for anything else that remembers settings.
+//!
 //! The public room is locked: the server refuses controls there, and every
 //! control here is disabled with [`Lab::locked`] so nobody clicks into a
 //! refusal.
@@ -46,12 +50,26 @@ pub struct Lab {
     pub cuts: RwSignal<BTreeSet<Pair>>,
     /// Controls are refused here (the public room, or not yet known).
     pub locked: Signal<bool>,
+    /// Bumped whenever the room turns out to have started afresh.
+    pub resets: ReadSignal<u64>,
 }
 
 impl Lab {
     pub fn new(conn: Connection) -> Lab {
         let locked = Signal::derive(move || conn.room.with(|r| r.as_ref().is_none_or(|r| r.public)));
-        Lab { conn, cuts: RwSignal::new(BTreeSet::new()), locked }
+        let cuts = RwSignal::new(BTreeSet::new());
+        let (resets, set_resets) = signal(0u64);
+        Effect::new(move |before: Option<Option<u64>>| {
+            let now = conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.now_ms));
+            if let (Some(Some(before)), Some(now)) = (before, now) {
+                if now < before {
+                    cuts.update(BTreeSet::clear);
+                    set_resets.update(|n| *n += 1);
+                }
+            }
+            now
+        });
+        Lab { conn, cuts, locked, resets }
     }
 
     /// Whether a control may be used right now: unlocked and live.
@@ -67,7 +85,7 @@ impl Lab {
     }
 
     pub fn cut(&self, a: RegionId, b: RegionId) {
-        if a == b {
+        if a == b || self.locked.get_untracked() {
             return;
         }
         self.send(ClientMessage::Cut { a: a.id().into(), b: b.id().into() });
@@ -77,7 +95,7 @@ impl Lab {
     }
 
     pub fn heal(&self, a: RegionId, b: RegionId) {
-        if a == b {
+        if a == b || self.locked.get_untracked() {
             return;
         }
         self.send(ClientMessage::Heal { a: a.id().into(), b: b.id().into() });
@@ -88,6 +106,9 @@ impl Lab {
 
     /// Cuts `region` off from every other region.
     pub fn isolate(&self, region: RegionId) {
+        if self.locked.get_untracked() {
+            return;
+        }
         self.send(ClientMessage::Isolate { region: region.id().into() });
         self.cuts.update(|c| c.extend(RegionId::all().filter(|&o| o != region).map(|o| pair(region, o))));
     }
@@ -101,6 +122,9 @@ impl Lab {
     }
 
     pub fn heal_all(&self) {
+        if self.locked.get_untracked() {
+            return;
+        }
         self.send(ClientMessage::HealAll);
         self.cuts.update(BTreeSet::clear);
     }

@@ -156,7 +156,11 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
 /// The region's own faults, compact: cut it off from everyone / bring it
 /// back, and crash it / restart it.
 #[component]
-fn CardTools(id: shared::region::RegionId, down: impl Fn() -> bool + Copy + Send + Sync + 'static, lab: Lab) -> impl IntoView {
+fn CardTools(
+    id: shared::region::RegionId,
+    down: impl Fn() -> bool + Copy + Send + Sync + 'static,
+    lab: Lab,
+) -> impl IntoView {
     let cut_off = move || lab.cuts.with(|c| isolated(c, id));
     view! {
         <div class="card-tools">

@@ -8,9 +8,9 @@
 //! never has to merge a partial change with what it had. Switching, or
 //! turning a knob, restarts the strategy from the ground truth.
 
+use crate::connection::Connection;
 use crate::knobs::{IntervalKnob, RegionSelect, Switch, OPTIONAL_PERIODS, PERIODS};
 use crate::lab::Lab;
-use crate::connection::Connection;
 use leptos::prelude::*;
 use shared::protocol::{ClientMessage, StrategyDescription};
 use shared::strategy::{StrategyConfig, StrategyKind};
@@ -31,11 +31,14 @@ pub fn short_name(name: &str) -> &str {
 #[component]
 pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
     // Before the first snapshot the list compiled into `shared` stands in.
-    let strategies = move || conn.room.with(|r| r.as_ref().map_or_else(StrategyDescription::all, |r| r.strategies.clone()));
+    let strategies =
+        move || conn.room.with(|r| r.as_ref().map_or_else(StrategyDescription::all, |r| r.strategies.clone()));
     let current = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.strategy)));
     let config = Memo::new(move |_| {
         conn.frame.with(|r| {
-            r.as_ref().map(|r| r.frame.sim.strategy_config.clone().unwrap_or_else(|| StrategyConfig::default_for(r.frame.sim.strategy)))
+            r.as_ref().map(|r| {
+                r.frame.sim.strategy_config.clone().unwrap_or_else(|| StrategyConfig::default_for(r.frame.sim.strategy))
+            })
         })
     });
     let disabled = Signal::derive(move || !lab.usable());
@@ -65,7 +68,12 @@ pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
 
 /// One tab; choosing it switches the room to that strategy's defaults.
 #[component]
-fn StrategyOption(d: StrategyDescription, current: Memo<Option<StrategyKind>>, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
+fn StrategyOption(
+    d: StrategyDescription,
+    current: Memo<Option<StrategyKind>>,
+    lab: Lab,
+    disabled: Signal<bool>,
+) -> impl IntoView {
     let kind = d.kind;
     let selected = move || current.get() == Some(kind);
     let config = d.default_config.clone();
