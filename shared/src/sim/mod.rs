@@ -177,6 +177,34 @@ pub struct SimView {
     /// How the strategy is doing: see [`Verdict`].
     #[serde(default)]
     pub verdict: Verdict,
+    /// The network's fault settings, so every viewer — not only the one who
+    /// changed them — sees the partition and the lossy links.
+    #[serde(default)]
+    pub faults: FaultView,
+}
+
+/// Fault settings as a viewer sees them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultView {
+    /// Every cut directed link, as `{"f":"tokyo","t":"virginia"}`.
+    pub cut: Vec<LinkRef>,
+    /// The highest loss probability on any link.
+    pub loss: f64,
+    /// The highest duplication probability on any link.
+    pub duplicate: f64,
+    /// The largest jitter on any link, in simulated ms.
+    pub jitter_ms: u32,
+    /// Whether replicas keep a durable log (see `Simulation::set_durable`).
+    pub durable: bool,
+}
+
+/// A directed link, by its ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRef {
+    #[serde(rename = "f")]
+    pub from: RegionId,
+    #[serde(rename = "t")]
+    pub to: RegionId,
 }
 
 /// Cap on individual packets in a view, so a flood of likes does not turn
@@ -505,7 +533,24 @@ impl Simulation {
             packets,
             net: self.net.stats().clone(),
             verdict: self.verdict(),
+            faults: self.fault_view(),
         }
+    }
+
+    fn fault_view(&self) -> FaultView {
+        let mut view = FaultView { durable: self.config.durable, ..FaultView::default() };
+        for from in RegionId::all() {
+            for to in RegionId::all().filter(|&to| to != from) {
+                let link = self.net.link(from, to);
+                if link.cut {
+                    view.cut.push(LinkRef { from, to });
+                }
+                view.loss = view.loss.max(link.loss);
+                view.duplicate = view.duplicate.max(link.duplicate);
+                view.jitter_ms = view.jitter_ms.max(link.jitter_ms);
+            }
+        }
+        view
     }
 }
 

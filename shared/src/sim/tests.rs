@@ -194,3 +194,18 @@ proptest! {
         prop_assert!(converged, "status {:?}", sim.consistency());
     }
 }
+
+#[test]
+fn views_show_the_faults_to_every_viewer() {
+    let mut sim = Simulation::new(SimConfig::default());
+    assert!(sim.view().faults.cut.is_empty());
+    assert_eq!(sim.view().faults.loss, 0.0);
+    let (tokyo, virginia) = (region("tokyo"), region("virginia"));
+    sim.cut(tokyo, virginia);
+    sim.set_all_links(0.25, 0.1, Some(300));
+    let faults = sim.view().faults;
+    assert_eq!(faults.cut, vec![LinkRef { from: tokyo, to: virginia }, LinkRef { from: virginia, to: tokyo }]);
+    assert_eq!((faults.loss, faults.duplicate, faults.jitter_ms), (0.25, 0.1, 300));
+    sim.heal_all();
+    assert!(sim.view().faults.cut.is_empty());
+}
