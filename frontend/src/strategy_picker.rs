@@ -113,7 +113,7 @@ fn Knobs(config: StrategyConfig, lab: Lab, disabled: Signal<bool>) -> impl IntoV
             />
             <Switch
                 label="Retries"
-                hint="re-send events until the peer acknowledges"
+                hint="re-send unacknowledged events every 2 s"
                 role="retries"
                 on=retry_ms.is_some()
                 disabled
