@@ -3,11 +3,11 @@
 //! region had not yet shipped. (Isolating and crashing one region are on
 //! its card, next to its count.)
 //!
-//! Frames do not report link conditions, so the network sliders start at
-//! "healthy" and remember what this page set; they are sent together with
+//! Every setting shown is the room's, from the latest frame (`faults`), so
+//! all viewers see the same network. Loss and duplication are sent with
 //! `set_all_links`, debounced while a slider is dragged so a drag is one
-//! change to the room rather than dozens. They return to healthy when the
-//! room starts afresh (see [`Lab::resets`]).
+//! change to the room rather than dozens; while a change is on its way the
+//! slider shows the dragged value, not the room's stale one.
 
 use crate::connection::Connection;
 use crate::format::{duration, percent};
@@ -16,10 +16,13 @@ use crate::lab::Lab;
 use leptos::prelude::*;
 use shared::protocol::ClientMessage;
 use shared::region::RegionId;
+use shared::sim::FaultView;
 use std::time::Duration;
 
 /// Quiet time after the last slider movement before it is sent.
 const DEBOUNCE: Duration = Duration::from_millis(180);
+/// How long a dragged value may wait for the room to confirm it.
+const DRAFT_TTL: Duration = Duration::from_millis(2_000);
 /// The jitter slider's range, in simulated ms.
 const MAX_JITTER_MS: u32 = 3_000;
 
@@ -29,7 +32,7 @@ pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
     view! {
         <div class="lab-group">
             <h3 class="lab-title">"Network"</h3>
-            <NetworkSliders lab disabled/>
+            <NetworkSliders conn lab disabled/>
         </div>
         <div class="lab-group">
             <h3 class="lab-title">"Partitions"</h3>
@@ -41,7 +44,7 @@ pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
                 label="Durable log"
                 hint="a crashed region recovers what it acknowledged; off, it forgets what it had not shipped"
                 role="durable"
-                on=Signal::derive(move || conn.frame.with(|r| r.as_ref().is_none_or(|r| r.frame.sim.verdict.durable)))
+                on=Signal::derive(move || conn.frame.with(|r| r.as_ref().is_none_or(|r| r.frame.sim.faults.durable)))
                 disabled
                 on_toggle=Callback::new(move |durable| lab.send(ClientMessage::SetDurable { durable }))
             />
@@ -51,22 +54,13 @@ pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
 
 /// Loss, duplication and jitter on every link at once.
 #[component]
-fn NetworkSliders(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
-    let loss = RwSignal::new(0u32);
-    let duplicate = RwSignal::new(0u32);
-    // `None` until touched: links keep their natural jitter (a tenth of
-    // their delay), which `set_all_links` would otherwise overwrite.
-    let jitter = RwSignal::new(None::<u32>);
+fn NetworkSliders(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
+    let faults = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.faults.clone())));
+    let room = move |f: fn(&FaultView) -> u32| Signal::derive(move || faults.with(|x| x.as_ref().map_or(0, f)));
+    let loss = Setting::new(room(|f| percent_of(f.loss)));
+    let duplicate = Setting::new(room(|f| percent_of(f.duplicate)));
+    let jitter = Setting::new(room(|f| f.jitter_ms));
     let generation = StoredValue::new(0u64);
-    // A room that started afresh has healthy links again.
-    Effect::new(move |first: Option<()>| {
-        lab.resets.track();
-        if first.is_some() {
-            loss.set(0);
-            duplicate.set(0);
-            jitter.set(None);
-        }
-    });
     let send_later = move || {
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
@@ -74,18 +68,20 @@ fn NetworkSliders(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
             move || {
                 if generation.try_get_value() == Some(mine) {
                     lab.send(ClientMessage::SetAllLinks {
-                        loss: f64::from(loss.get_untracked()) / 100.0,
-                        duplicate: f64::from(duplicate.get_untracked()) / 100.0,
-                        jitter_ms: jitter.get_untracked(),
+                        loss: f64::from(loss.value()) / 100.0,
+                        duplicate: f64::from(duplicate.value()) / 100.0,
+                        // Jitter only when it was moved: links otherwise keep
+                        // their own natural jitter (a tenth of their delay).
+                        jitter_ms: jitter.draft.get_untracked(),
                     });
                 }
             },
             DEBOUNCE,
         );
     };
-    let slider = move |signal: RwSignal<u32>| {
+    let on_input = move |setting: Setting| {
         move |ev| {
-            signal.set(event_target_value(&ev).parse().unwrap_or(0));
+            setting.draft.set(Some(event_target_value(&ev).parse().unwrap_or(0)));
             send_later();
         }
     };
@@ -93,37 +89,79 @@ fn NetworkSliders(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
         <div class="sliders">
             <label class="knob">
                 <span class="knob-label">"Loss"</span>
-                <span class="knob-value">{move || percent(f64::from(loss.get()) / 100.0)}</span>
+                <span class="knob-value" data-role="loss-value">{move || percent(f64::from(loss.shown()) / 100.0)}</span>
                 <input class="slider slider-bad" type="range" min="0" max="100" step="1" data-role="loss"
-                    prop:value=move || loss.get().to_string() disabled=disabled on:input=slider(loss)/>
+                    prop:value=move || loss.shown().to_string() disabled=disabled on:input=on_input(loss)/>
             </label>
             <label class="knob">
                 <span class="knob-label">"Duplication"</span>
-                <span class="knob-value">{move || percent(f64::from(duplicate.get()) / 100.0)}</span>
+                <span class="knob-value" data-role="duplicate-value">{move || percent(f64::from(duplicate.shown()) / 100.0)}</span>
                 <input class="slider slider-bad" type="range" min="0" max="100" step="1" data-role="duplicate"
-                    prop:value=move || duplicate.get().to_string() disabled=disabled on:input=slider(duplicate)/>
+                    prop:value=move || duplicate.shown().to_string() disabled=disabled on:input=on_input(duplicate)/>
             </label>
             <label class="knob">
                 <span class="knob-label">"Jitter (reordering)"</span>
-                <span class="knob-value">
-                    {move || match jitter.get() {
-                        None => "natural".to_owned(),
-                        Some(0) => "none".to_owned(),
-                        Some(ms) => format!("up to +{}", duration(ms.into())),
+                <span class="knob-value" data-role="jitter-value">
+                    {move || match jitter.shown() {
+                        0 => "none".to_owned(),
+                        ms => format!("up to +{}", duration(ms.into())),
                     }}
                 </span>
                 <input class="slider" type="range" min="0" max=MAX_JITTER_MS.to_string() step="50" data-role="jitter"
-                    prop:value=move || jitter.get().unwrap_or(0).to_string() disabled=disabled
-                    on:input=move |ev| {
-                        jitter.set(Some(event_target_value(&ev).parse().unwrap_or(0)));
-                        send_later();
-                    }/>
+                    prop:value=move || jitter.shown().to_string() disabled=disabled on:input=on_input(jitter)/>
             </label>
         </div>
     }
 }
 
-/// Two regions and Cut / Heal; the cuts this page made, each one click
+/// A probability as a whole percentage, for a 0–100 slider.
+fn percent_of(p: f64) -> u32 {
+    (p * 100.0).round().clamp(0.0, 100.0) as u32
+}
+
+/// One network setting: the room's value, and a draft while the person's
+/// change is on its way. The draft is dropped once the room shows it, or
+/// after a while if the room never does (a refusal).
+#[derive(Clone, Copy)]
+struct Setting {
+    room: Signal<u32>,
+    draft: RwSignal<Option<u32>>,
+}
+
+impl Setting {
+    fn new(room: Signal<u32>) -> Setting {
+        let draft = RwSignal::new(None::<u32>);
+        Effect::new(move |_| {
+            if draft.get().is_some_and(|d| d == room.get()) {
+                draft.set(None);
+            }
+        });
+        Effect::new(move |_| {
+            if let Some(mine) = draft.get() {
+                // Only if it is still this draft: a newer one gets its own time.
+                set_timeout(
+                    move || {
+                        if draft.try_get_untracked() == Some(Some(mine)) {
+                            draft.try_set(None);
+                        }
+                    },
+                    DRAFT_TTL,
+                );
+            }
+        });
+        Setting { room, draft }
+    }
+
+    fn shown(&self) -> u32 {
+        self.draft.get().unwrap_or_else(|| self.room.get())
+    }
+
+    fn value(&self) -> u32 {
+        self.draft.get_untracked().unwrap_or_else(|| self.room.get_untracked())
+    }
+}
+
+/// Two regions and Cut / Heal; the room's cuts, each one click
 /// from healed; and "Heal everything".
 #[component]
 fn LinkCutter(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
@@ -146,7 +184,7 @@ fn LinkCutter(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
         <div class="cut-list" aria-live="polite">
             <Show
                 when=move || !lab.cuts.with(|c| c.is_empty())
-                fallback=|| view! { <span class="muted">"No links cut by you."</span> }
+                fallback=|| view! { <span class="muted">"No links cut: every region hears every other."</span> }
             >
                 <For each=cut_list key=|p| *p let(pair)>
                     <button class="cut-chip" data-role="cut-link" data-a=pair.0.id() data-b=pair.1.id()

@@ -1,19 +1,12 @@
-//! The lab's handle: every control the page can send, plus the little it
-//! must remember itself.
+//! The lab's handle: every control the page can send, and the room's
+//! partitions as the latest frame reports them.
 //!
-//! Controls change the room for everyone in it, so they go to the server
-//! and come back in frames like everything else. Two things do not come
-//! back: frames carry no link conditions, so the page cannot read which
-//! links are cut or what loss it set. The cuts *this page* made are
-//! therefore tracked here, mirroring exactly what the server does with
-//! them (`isolate` = cut every pair, `heal_all` = heal every pair), and
-//! drawn on the map. A page that joins later, or cuts made by someone else
-//! in the room, are not seen; the region cards' `available` state still
-//! is, because it comes from the frame.
-//!
-//! A server restart starts the room afresh (rooms live in memory), so when
-//! the simulated clock runs backwards the remembered cuts are dropped and
-//! [`Lab::resets`] ticks for anything else that remembers settings.
+//! Controls change the room for everyone in it, so nothing here is applied
+//! locally: a control goes to the server and its effect comes back in the
+//! next frame (`faults`), for this page and every other one in the room
+//! alike. Cuts are reported per direction; the lab shows a pair as cut
+//! when either direction is, since `cut`, `isolate` and `heal` always act
+//! on both.
 //!
 //! The public room is locked: the server refuses controls there, and every
 //! control here is disabled with [`Lab::locked`] so nobody clicks into a
@@ -46,30 +39,22 @@ pub fn isolated(cuts: &BTreeSet<Pair>, region: RegionId) -> bool {
 #[derive(Clone, Copy)]
 pub struct Lab {
     conn: Connection,
-    /// Links this page has cut and not healed since.
-    pub cuts: RwSignal<BTreeSet<Pair>>,
+    /// Region pairs the room has cut (in at least one direction).
+    pub cuts: Memo<BTreeSet<Pair>>,
     /// Controls are refused here (the public room, or not yet known).
     pub locked: Signal<bool>,
-    /// Bumped whenever the room turns out to have started afresh.
-    pub resets: ReadSignal<u64>,
 }
 
 impl Lab {
     pub fn new(conn: Connection) -> Lab {
         let locked = Signal::derive(move || conn.room.with(|r| r.as_ref().is_none_or(|r| r.public)));
-        let cuts = RwSignal::new(BTreeSet::new());
-        let (resets, set_resets) = signal(0u64);
-        Effect::new(move |before: Option<Option<u64>>| {
-            let now = conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.now_ms));
-            if let (Some(Some(before)), Some(now)) = (before, now) {
-                if now < before {
-                    cuts.update(BTreeSet::clear);
-                    set_resets.update(|n| *n += 1);
-                }
-            }
-            now
+        let cuts = Memo::new(move |_| {
+            conn.frame.with(|r| {
+                r.as_ref()
+                    .map_or_else(BTreeSet::new, |r| r.frame.sim.faults.cut.iter().map(|l| pair(l.from, l.to)).collect())
+            })
         });
-        Lab { conn, cuts, locked, resets }
+        Lab { conn, cuts, locked }
     }
 
     /// Whether a control may be used right now: unlocked and live.
@@ -85,48 +70,37 @@ impl Lab {
     }
 
     pub fn cut(&self, a: RegionId, b: RegionId) {
-        if a == b || self.locked.get_untracked() {
+        if a == b {
             return;
         }
         self.send(ClientMessage::Cut { a: a.id().into(), b: b.id().into() });
-        self.cuts.update(|c| {
-            c.insert(pair(a, b));
-        });
     }
 
     pub fn heal(&self, a: RegionId, b: RegionId) {
-        if a == b || self.locked.get_untracked() {
+        if a == b {
             return;
         }
         self.send(ClientMessage::Heal { a: a.id().into(), b: b.id().into() });
-        self.cuts.update(|c| {
-            c.remove(&pair(a, b));
-        });
     }
 
     /// Cuts `region` off from every other region.
     pub fn isolate(&self, region: RegionId) {
-        if self.locked.get_untracked() {
-            return;
-        }
         self.send(ClientMessage::Isolate { region: region.id().into() });
-        self.cuts.update(|c| c.extend(RegionId::all().filter(|&o| o != region).map(|o| pair(region, o))));
     }
 
-    /// Heals every link of `region` (one `heal` per pair: the rest of the
-    /// room's partitions stay as they are).
+    /// Heals every cut link of `region` (one `heal` per pair: the rest of
+    /// the room's partitions stay as they are).
     pub fn rejoin(&self, region: RegionId) {
-        for other in RegionId::all().filter(|&o| o != region) {
+        let cut: Vec<RegionId> = self
+            .cuts
+            .with_untracked(|c| RegionId::all().filter(|&o| o != region && c.contains(&pair(region, o))).collect());
+        for other in cut {
             self.heal(region, other);
         }
     }
 
     pub fn heal_all(&self) {
-        if self.locked.get_untracked() {
-            return;
-        }
         self.send(ClientMessage::HealAll);
-        self.cuts.update(BTreeSet::clear);
     }
 
     pub fn crash(&self, region: RegionId) {

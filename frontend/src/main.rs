@@ -5,7 +5,7 @@
 //! - [`route`]: which room the address names.
 //! - [`connection`]: the WebSocket, reconnects, and the signals it feeds.
 //! - [`clock`]: animation ticks and the simulated-time estimate.
-//! - [`lab`]: the room's controls as one handle, and the cuts this page made.
+//! - [`lab`]: the room's controls as one handle, and its partitions.
 //! - [`app`] lays out [`header`] (with [`status_pill`]), [`share_bar`],
 //!   [`region_card`], the lab band ([`controls`] with [`strategy_picker`]
 //!   and [`fault_controls`], built from [`knobs`]; beside it [`verdict`]),

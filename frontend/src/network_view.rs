@@ -8,8 +8,8 @@
 //! [`MAX_PACKETS_IN_VIEW`], so beside the map the exact per-link counts are
 //! shown too.
 //!
-//! Links this page cut (see [`crate::lab`]) are drawn as dashed red lanes,
-//! so a partition is visible where the messages would have flown.
+//! Cut links (the room's partitions, see [`crate::lab`]) are drawn as
+//! dashed red lanes, so a partition shows where the messages would fly.
 
 use crate::connection::Connection;
 use crate::format::{count_of, in_flight_text};

@@ -45,6 +45,11 @@ async function setSlider(page, selector, value) {
   }, value);
 }
 
+/** Waits until the map draws `n` cut links. */
+async function waitForCutLanes(page, n, ms = 3000) {
+  await page.waitForFunction((n) => document.querySelectorAll('[data-role="cut-lane"]').length === n, n, { timeout: ms });
+}
+
 async function openRoom(ctx, room) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(10000);
@@ -66,11 +71,19 @@ test('a partition delays likes under event push but loses one under last writer 
   await a.click('[data-role="retries"]');
   await b.waitForFunction(() => document.querySelector('[data-role="retries"]')?.checked === true, null, { timeout: 5000 });
 
-  // A cuts Virginia off; the map shows its five links cut.
+  // Network settings are the room's: A turns loss up, B sees it; and back.
+  await setSlider(a, '[data-role="loss"]', 20);
+  await waitForText(b, 'loss-value', (t) => t === '20 %', 3000);
+  await setSlider(a, '[data-role="loss"]', 0);
+  await waitForText(b, 'loss-value', (t) => t === '0 %', 3000);
+
+  // A cuts Virginia off; both maps show its five links cut (B's proves the
+  // room applied it before B's likes).
   await a.click(card('virginia', 'isolate'));
-  await a.waitForFunction(() => document.querySelectorAll('[data-role="cut-lane"]').length === 5, null, { timeout: 2000 });
+  await waitForCutLanes(b, 5);
+  await waitForCutLanes(a, 5);
   assert.equal((await a.textContent(card('virginia', 'isolate'))).trim(), 'Rejoin');
-  await a.waitForTimeout(300); // the cut reaches the room before B's likes do
+  assert.equal((await b.textContent(card('virginia', 'isolate'))).trim(), 'Rejoin');
 
   // B likes twice in Tokyo, A once in Virginia: Virginia and the rest disagree for good.
   await b.click(card('tokyo', 'like'));
@@ -86,6 +99,7 @@ test('a partition delays likes under event push but loses one under last writer 
 
   // Heal: every region ends on 3, and nothing was lost or double counted.
   await a.click(card('virginia', 'isolate'));
+  await waitForCutLanes(b, 0);
   await waitForCounts(a, (c) => c.every((n) => n === 3), 15000);
   await waitForCounts(b, (c) => c.every((n) => n === 3), 15000);
   await waitForText(a, 'verdict-converged', (t) => /yes/i.test(t), 5000);
@@ -102,7 +116,7 @@ test('a partition delays likes under event push but loses one under last writer 
   await setSlider(a, '[data-role="interval"]', 1);
   await waitForText(b, 'interval-value', (t) => t === 'every 500 ms', 5000);
   await a.click(card('virginia', 'isolate'));
-  await a.waitForTimeout(300);
+  await waitForCutLanes(b, 5);
   await b.click(card('tokyo', 'like'));
   await b.click(card('tokyo', 'like'));
   await a.click(card('virginia', 'like'));
