@@ -181,6 +181,10 @@ pub struct SimView {
     /// changed them — sees the partition and the lossy links.
     #[serde(default)]
     pub faults: FaultView,
+    /// Counts inside the strategy's pipeline, e.g. "on the queues" against
+    /// "in the database" (see `Strategy::stages`); empty for most strategies.
+    #[serde(default)]
+    pub stages: Vec<crate::strategy::Stage>,
 }
 
 /// Fault settings as a viewer sees them.
@@ -534,6 +538,7 @@ impl Simulation {
             net: self.net.stats().clone(),
             verdict: self.verdict(),
             faults: self.fault_view(),
+            stages: self.strategy.stages(),
         }
     }
 

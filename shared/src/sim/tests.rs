@@ -209,3 +209,20 @@ fn views_show_the_faults_to_every_viewer() {
     sim.heal_all();
     assert!(sim.view().faults.cut.is_empty());
 }
+
+#[test]
+fn queue_and_batch_shows_its_two_guarantees_apart() {
+    let config = SimConfig {
+        strategy: StrategyConfig::default_for(crate::strategy::StrategyKind::QueueBatch),
+        ..SimConfig::default()
+    };
+    let mut sim = Simulation::new(config);
+    sim.like(region("tokyo"), 100).unwrap();
+    sim.like(region("sydney"), 120).unwrap();
+    let stage = |sim: &Simulation, i: usize| sim.view().stages[i].count;
+    assert_eq!(sim.view().stages.len(), 2);
+    assert_eq!((stage(&sim, 0), stage(&sim, 1)), (2, 0), "on the queues, not yet in the database");
+    sim.advance(20_000);
+    assert_eq!((stage(&sim, 0), stage(&sim, 1)), (2, 2), "a few batches later both are written");
+    assert!(Simulation::new(SimConfig::default()).view().stages.is_empty());
+}

@@ -309,6 +309,24 @@ pub trait Strategy: Send + std::fmt::Debug {
     fn bytes_saved(&self) -> u64 {
         0
     }
+
+    /// Named counts inside the strategy's pipeline that a viewer should see
+    /// side by side — e.g. "on the queue" against "in the database" — because
+    /// the gap between them *is* the strategy's guarantee. Empty for
+    /// strategies whose only state is the replicas' counts.
+    fn stages(&self) -> Vec<Stage> {
+        Vec::new()
+    }
+}
+
+/// One named count in a strategy's pipeline (see [`Strategy::stages`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    /// "On the queue", "In the database", ...
+    pub label: String,
+    pub count: u64,
+    /// What reaching this stage means, in a few words.
+    pub note: String,
 }
 
 /// Likes `region` acknowledged but had not shipped, lost by a volatile crash,

@@ -24,7 +24,7 @@
 //! link delays), and a single point of failure: while the writer region is
 //! down or cut off, likes keep queueing but no count moves anywhere.
 
-use super::{Accepted, BoundCtx, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
+use super::{Accepted, BoundCtx, Ctx, Message, Refusal, Stage, Strategy, StrategyKind, Timer};
 use crate::crdt::GCounter;
 use crate::region::RegionId;
 use crate::sim::Millis;
@@ -137,6 +137,25 @@ impl Strategy for QueueBatch {
             }
         }
         self.arm(ctx, region);
+    }
+
+    fn stages(&self) -> Vec<Stage> {
+        vec![
+            Stage {
+                label: "On the queues".into(),
+                count: self.queued.iter().sum(),
+                note: "acknowledged to users at once".into(),
+            },
+            Stage {
+                label: "In the database".into(),
+                count: self.database.value(),
+                note: format!(
+                    "written in {} by a batch every {} s",
+                    self.writer.info().city,
+                    self.batch_ms as f64 / 1000.0
+                ),
+            },
+        ]
     }
 
     fn read(&self, region: RegionId) -> u64 {

@@ -22,7 +22,7 @@
 //! ([`Refusal::Unavailable`]). Until its answer arrives a forwarded like is
 //! *in doubt*: it may or may not have been counted already.
 
-use super::{Accepted, BoundCtx, Ctx, Message, Reach, Refusal, Strategy, StrategyKind, Timer};
+use super::{Accepted, BoundCtx, Ctx, Message, Reach, Refusal, Stage, Strategy, StrategyKind, Timer};
 use crate::region::RegionId;
 use crate::sim::Millis;
 use std::collections::BTreeSet;
@@ -153,6 +153,14 @@ impl Strategy for SingleWriter {
             }
         }
         self.restart(ctx, region);
+    }
+
+    fn stages(&self) -> Vec<Stage> {
+        vec![Stage {
+            label: "Applied by the leader".into(),
+            count: self.value,
+            note: format!("the one copy that decides, in {}", self.leader.info().city),
+        }]
     }
 
     fn read(&self, region: RegionId) -> u64 {
