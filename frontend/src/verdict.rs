@@ -43,6 +43,10 @@ pub fn VerdictPanel(conn: Connection) -> impl IntoView {
         _ => "pending",
     };
     let lww = move || kind.get() == Some(StrategyKind::LastWriterWins);
+    // Pipeline stages ("on the queues" against "in the database"): the gap
+    // between them is what a queue-and-batch design promises, so it is shown
+    // as numbers side by side, not buried in prose.
+    let stages = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.stages.clone()).unwrap_or_default()));
 
     view! {
         <section class="panel verdict" data-role="verdict" data-state=state aria-labelledby="verdict-title">
@@ -76,6 +80,18 @@ pub fn VerdictPanel(conn: Connection) -> impl IntoView {
                     <span class="tile-note">"counted beyond what was liked"</span>
                 </div>
             </div>
+
+            <Show when=move || stages.with(|s| !s.is_empty())>
+                <ol class="stages" data-role="stages">
+                    {move || stages.get().into_iter().map(|stage| view! {
+                        <li class="stage" data-role="stage">
+                            <span class="stage-count">{stage.count}</span>
+                            <span class="stage-label">{stage.label}</span>
+                            <span class="stage-note">{stage.note}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            </Show>
 
             <dl class="facts">
                 <div class="fact">

@@ -166,6 +166,28 @@ test('a region that cannot take likes says why, on its button', async () => {
   await ctx.close();
 });
 
+test('queue + batch shows "on the queues" apart from "in the database", and counts move only at a batch', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const p = await openRoom(ctx, randomRoom('batch'));
+  await p.click('[data-role="strategy-option"][data-strategy="queue_batch"]');
+  await p.waitForSelector('[data-role="strategy-option"][data-strategy="queue_batch"][data-selected="true"]', { timeout: 5000 });
+  const stages = () => p.$$eval('[data-role="stage"] .stage-count', (els) => els.map((e) => Number(e.textContent)));
+  await p.waitForFunction(() => document.querySelectorAll('[data-role="stage"]').length === 2, null, { timeout: 5000 });
+
+  await p.click(card('tokyo', 'like'));
+  // Acknowledged on the queue at once; the count itself waits for the batch.
+  await p.waitForFunction(() => document.querySelector('[data-role="stage"] .stage-count')?.textContent === '1', null, { timeout: 2000 });
+  // The drain from Tokyo to the writer in Virginia alone takes ~1.1 s, so
+  // right after the click the like cannot be in the database yet.
+  assert.deepEqual(await stages(), [1, 0]);
+  const before = await counts(p);
+  assert.equal(before[idx('tokyo')], 0, `not even Tokyo shows it before the batch: ${before}`);
+  // Within a few batch periods (3 s) it is in the database and everywhere.
+  await waitForCounts(p, (c) => c.every((n) => n === 1), 12000);
+  assert.deepEqual(await stages(), [1, 1]);
+  await ctx.close();
+});
+
 test('the lab fits a phone', async () => {
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
   const p = await openRoom(ctx, randomRoom('labphone'));
