@@ -6,6 +6,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/setup.sh" --browser
 cd "$ROOT"
 
+echo "== Lint: rustfmt, clippy (warnings are errors)" >&2
+cargo fmt --all -- --check
+cargo clippy --locked -p shared -p backend --all-targets -- -D warnings
+cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+
 echo "== Rust: shared + backend (unit, property, integration)" >&2
 cargo test --workspace --locked
 echo "== Rust: frontend helpers (native)" >&2

@@ -46,7 +46,8 @@ pub fn VerdictPanel(conn: Connection) -> impl IntoView {
     // Pipeline stages ("on the queues" against "in the database"): the gap
     // between them is what a queue-and-batch design promises, so it is shown
     // as numbers side by side, not buried in prose.
-    let stages = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.stages.clone()).unwrap_or_default()));
+    let stages =
+        Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.stages.clone()).unwrap_or_default()));
 
     view! {
         <section class="panel verdict" data-role="verdict" data-state=state aria-labelledby="verdict-title">
