@@ -3,7 +3,7 @@
 # Safe to run again: every step checks first. Source it (`. scripts/setup.sh`)
 # to keep the PATH; `--browser` also installs what the browser tests need.
 #
-#   Rust target wasm32-unknown-unknown   (rustup)
+#   Rust target wasm32-unknown-unknown, rustfmt, clippy   (rustup)
 #   trunk 0.21.14                        (cargo install; ~8 min the first time)
 #   wasm-bindgen-cli = Cargo.lock's wasm-bindgen version (cargo install; ~3 min)
 #   wasm-opt from npm's binaryen         (Debian's binaryen is too old)
@@ -31,6 +31,13 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   say "adding Rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
+
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    say "adding Rust component $component"
+    rustup component add "$component"
+  fi
+done
 
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   say "installing trunk $TRUNK_VERSION (first time only, several minutes)"
