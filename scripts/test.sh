@@ -11,10 +11,8 @@ cargo fmt --all -- --check
 cargo clippy --locked -p shared -p backend --all-targets -- -D warnings
 cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-echo "== Rust: shared + backend (unit, property, integration)" >&2
+echo "== Rust: shared, backend, frontend helpers (unit, property, integration, doc)" >&2
 cargo test --workspace --locked
-echo "== Rust: frontend helpers (native)" >&2
-cargo test -p frontend --locked
 
 echo "== Build: frontend (trunk --release) and server (release)" >&2
 "$ROOT/scripts/build-frontend.sh"
