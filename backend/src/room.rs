@@ -128,27 +128,23 @@ impl RoomHandle {
 
     /// Queues a like without waiting. A full queue is reported, never hidden.
     pub fn like(&self, viewer: ViewerId, region: RegionId) -> Result<(), ProtocolError> {
-        self.tx.try_send(RoomCommand::Like { viewer, region }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => ProtocolError::new(
-                ErrorCode::RoomUnavailable,
-                "the room is overloaded; this like was not counted, try again",
-            ),
-            mpsc::error::TrySendError::Closed(_) => {
-                ProtocolError::new(ErrorCode::RoomUnavailable, "the room has closed; reconnect to continue")
-            }
-        })
+        self.enqueue(RoomCommand::Like { viewer, region }, "this like was not counted")
     }
 
     /// Queues a control (strategy, fault) without waiting.
     pub fn control(&self, viewer: ViewerId, control: Control) -> Result<(), ProtocolError> {
-        self.tx.try_send(RoomCommand::Control { viewer, control }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => ProtocolError::new(
-                ErrorCode::RoomUnavailable,
-                "the room is overloaded; the change was not applied, try again",
-            ),
-            mpsc::error::TrySendError::Closed(_) => {
-                ProtocolError::new(ErrorCode::RoomUnavailable, "the room has closed; reconnect to continue")
-            }
+        self.enqueue(RoomCommand::Control { viewer, control }, "the change was not applied")
+    }
+
+    /// Never waits on the room: a reader loop must keep reading even when
+    /// the room is swamped, so a full queue becomes an error the client sees.
+    fn enqueue(&self, cmd: RoomCommand, consequence: &str) -> Result<(), ProtocolError> {
+        self.tx.try_send(cmd).map_err(|e| {
+            let why = match e {
+                mpsc::error::TrySendError::Full(_) => format!("the room is overloaded; {consequence}, try again"),
+                mpsc::error::TrySendError::Closed(_) => format!("the room has closed; {consequence}, reconnect"),
+            };
+            ProtocolError::new(ErrorCode::RoomUnavailable, why)
         })
     }
 
