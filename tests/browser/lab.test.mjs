@@ -2,23 +2,12 @@
 // network on purpose, and the verdict tells them what it cost. Under event
 // push (with retries) a partition only delays likes; under last writer wins
 // the same partition silently loses one. The public room stays locked.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, REGIONS, startServer, launchBrowser, counts, waitForCounts, randomRoom } from './harness.mjs';
+import { ARTIFACTS, REGIONS, serverAndBrowser, counts, waitForCounts, randomRoom } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 const idx = (r) => REGIONS.indexOf(r);
 const card = (r, role) => `[data-region="${r}"] [data-role="${role}"]`;
@@ -53,7 +42,7 @@ async function waitForCutLanes(page, n, ms = 3000) {
 async function openRoom(ctx, room) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(10000);
-  await page.goto(`${server.url}/r/${room}`);
+  await page.goto(`${env.server.url}/r/${room}`);
   await waitForCounts(page, (c) => c.every((n) => n === 0));
   await page.waitForSelector('[data-role="controls"][data-locked="false"]', { timeout: 5000 });
   return page;
@@ -61,8 +50,8 @@ async function openRoom(ctx, room) {
 
 test('a partition delays likes under event push but loses one under last writer wins', async () => {
   const room = randomRoom('lab');
-  const ctxA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const ctxB = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctxA = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctxB = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const a = await openRoom(ctxA, room);
   const b = await openRoom(ctxB, room);
 
@@ -138,7 +127,7 @@ test('a partition delays likes under event push but loses one under last writer 
 });
 
 test('a region that cannot take likes says why, on its button', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const p = await openRoom(ctx, randomRoom('down'));
   const label = async (r) => (await p.textContent(card(r, 'like'))).trim();
 
@@ -167,7 +156,7 @@ test('a region that cannot take likes says why, on its button', async () => {
 });
 
 test('queue + batch shows "on the queues" apart from "in the database", and counts move only at a batch', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const p = await openRoom(ctx, randomRoom('batch'));
   await p.click('[data-role="strategy-option"][data-strategy="queue_batch"]');
   await p.waitForSelector('[data-role="strategy-option"][data-strategy="queue_batch"][data-selected="true"]', { timeout: 5000 });
@@ -189,7 +178,7 @@ test('queue + batch shows "on the queues" apart from "in the database", and coun
 });
 
 test('the lab fits a phone', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+  const ctx = await env.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
   const p = await openRoom(ctx, randomRoom('labphone'));
   await p.click(card('frankfurt', 'isolate'));
   await p.click(card('sydney', 'like'));
@@ -202,10 +191,10 @@ test('the lab fits a phone', async () => {
 });
 
 test('the public room shows the controls locked', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const p = await ctx.newPage();
   p.setDefaultTimeout(10000);
-  await p.goto(`${server.url}/`);
+  await p.goto(`${env.server.url}/`);
   await waitForCounts(p, (c) => c.every((n) => Number.isInteger(n)));
   await p.waitForSelector('[data-role="controls"][data-locked="true"]', { timeout: 5000 });
   assert.match(await text(p, 'lock-note'), /public room only takes likes.*New room/);

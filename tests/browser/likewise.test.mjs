@@ -1,23 +1,12 @@
 // Browser tests: the real Trunk build, served by the real backend, in
 // Debian's chromium. Two people on one link watch a like diverge and
 // converge; the pages must end on the same counts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, REGIONS, startServer, launchBrowser, counts, waitForCounts, randomRoom } from './harness.mjs';
+import { ARTIFACTS, REGIONS, startServer, serverAndBrowser, counts, waitForCounts, randomRoom } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 const idx = (r) => REGIONS.indexOf(r);
 
@@ -25,15 +14,15 @@ test('a like shows at once in its region, lags elsewhere, and both pages converg
   const room = randomRoom('browser');
   // Two people: two browser contexts (separate windows, so neither page is a
   // throttled background tab).
-  const ctxA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const ctxB = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctxA = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctxB = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const a = await ctxA.newPage();
   const b = await ctxB.newPage();
   const t0 = Date.now();
-  await a.goto(`${server.url}/r/${room}`);
+  await a.goto(`${env.server.url}/r/${room}`);
   await waitForCounts(a, (c) => c.every((n) => n === 0));
   const firstFrameMs = Date.now() - t0;
-  await b.goto(`${server.url}/r/${room}`);
+  await b.goto(`${env.server.url}/r/${room}`);
   await waitForCounts(b, (c) => c.every((n) => n === 0));
   console.log(`# time to first frame (navigation to counts shown): ${firstFrameMs} ms`);
 
@@ -88,9 +77,9 @@ test('a like shows at once in its region, lags elsewhere, and both pages converg
 
 test('the page fits a phone and behind-counts read as text', async () => {
   const room = randomRoom('phone');
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+  const ctx = await env.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
   const p = await ctx.newPage();
-  await p.goto(`${server.url}/r/${room}`);
+  await p.goto(`${env.server.url}/r/${room}`);
   await waitForCounts(p, (c) => c.every((n) => n === 0));
   await p.click('[data-region="saopaulo"] [data-role="like"]');
   await waitForCounts(p, (c) => c[idx('saopaulo')] === 1, 1000);
@@ -106,19 +95,19 @@ test('the page fits a phone and behind-counts read as text', async () => {
 
 test('the page reconnects by itself and resyncs after the server restarts', async () => {
   const room = randomRoom('restart');
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   const p = await ctx.newPage();
-  await p.goto(`${server.url}/r/${room}`);
+  await p.goto(`${env.server.url}/r/${room}`);
   await waitForCounts(p, (c) => c.every((n) => n === 0));
   await p.click('[data-region="mumbai"] [data-role="like"]');
   await waitForCounts(p, (c) => c.every((n) => n === 1), 5000);
 
   // Restart the server on the same port: rooms are in memory, so the new
   // server's room starts from zero, and the page must show exactly that.
-  const port = server.port;
-  await server.stop();
+  const port = env.server.port;
+  await env.server.stop();
   await p.waitForFunction(() => !/live/i.test(document.querySelector('[data-role="connection"]')?.textContent ?? ''), null, { timeout: 5000 });
-  server = await startServer({ port });
+  env.server = await startServer({ port });
   await waitForCounts(p, (c) => c.every((n) => n === 0), 15000);
   await p.waitForFunction(() => /live/i.test(document.querySelector('[data-role="connection"]')?.textContent ?? ''), null, { timeout: 5000 });
   await p.click('[data-region="tokyo"] [data-role="like"]');
@@ -127,7 +116,7 @@ test('the page reconnects by itself and resyncs after the server restarts', asyn
 });
 
 test('invalid room links get a clear error page from the server', async () => {
-  const res = await fetch(`${server.url}/r/not.a.room`);
+  const res = await fetch(`${env.server.url}/r/not.a.room`);
   assert.equal(res.status, 400);
   assert.match(await res.text(), /invalid room id/);
 });
