@@ -246,7 +246,7 @@ pub struct Simulation {
     /// Likes not yet shown everywhere: (ground truth right after it, accepted at).
     unseen: VecDeque<(u64, Millis)>,
     /// Visibility latencies of the most recent likes (ms).
-    visibility: VecDeque<Millis>,
+    visibility: verdict::SampleWindow,
     reads: u64,
     stale_reads: u64,
     /// Each region's count at the last observation, and when any last changed.
@@ -279,7 +279,7 @@ impl Simulation {
             last_write_origin: None,
             last_disturbance_at: None,
             unseen: VecDeque::new(),
-            visibility: VecDeque::new(),
+            visibility: verdict::SampleWindow::new(MAX_VISIBILITY_SAMPLES),
             reads: 0,
             stale_reads: 0,
             last_values: vec![0; RegionId::COUNT],
@@ -461,10 +461,7 @@ impl Simulation {
                 break;
             }
             self.unseen.pop_front();
-            if self.visibility.len() >= MAX_VISIBILITY_SAMPLES {
-                self.visibility.pop_front();
-            }
-            self.visibility.push_back(self.now.saturating_sub(at));
+            self.visibility.push(self.now.saturating_sub(at));
         }
         let agreed = self.divergence() == 0;
         self.consistency = match (self.consistency, agreed) {
@@ -505,9 +502,16 @@ impl Simulation {
                 (in_flight > 0).then_some(LinkView { from, to, in_flight })
             })
             .collect();
-        let mut packets: Vec<PacketView> = self
-            .agenda
-            .envelopes()
+        // Pick the soonest-arriving envelopes first and only then build their
+        // views: a busy room has thousands on the wire, and a view allocates.
+        let mut soonest: Vec<_> = self.agenda.envelopes().collect();
+        if soonest.len() > MAX_PACKETS_IN_VIEW {
+            soonest.select_nth_unstable_by_key(MAX_PACKETS_IN_VIEW, |e| (e.arrive_at, e.sent_at));
+            soonest.truncate(MAX_PACKETS_IN_VIEW);
+        }
+        soonest.sort_by_key(|e| (e.arrive_at, e.sent_at, e.from, e.to));
+        let packets = soonest
+            .into_iter()
             .map(|e| PacketView {
                 from: e.from,
                 to: e.to,
@@ -518,11 +522,6 @@ impl Simulation {
                 label: e.msg.label().to_owned(),
             })
             .collect();
-        if packets.len() > MAX_PACKETS_IN_VIEW {
-            packets.select_nth_unstable_by_key(MAX_PACKETS_IN_VIEW, |p| (p.arrive_at, p.sent_at));
-            packets.truncate(MAX_PACKETS_IN_VIEW);
-        }
-        packets.sort_by_key(|p| (p.arrive_at, p.sent_at, p.from, p.to));
         SimView {
             now_ms: self.now,
             strategy: self.strategy.kind(),

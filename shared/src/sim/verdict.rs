@@ -74,6 +74,40 @@ pub struct Verdict {
     pub durable: bool,
 }
 
+/// The most recent `capacity` samples, kept both in arrival order (to evict
+/// the oldest) and sorted (so percentiles need no sort). A frame is built up
+/// to 30 times a second per room while samples arrive far less often, so
+/// paying on insert instead of on every read is the cheap side.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SampleWindow {
+    capacity: usize,
+    arrivals: std::collections::VecDeque<Millis>,
+    sorted: Vec<Millis>,
+}
+
+impl SampleWindow {
+    pub(crate) fn new(capacity: usize) -> Self {
+        SampleWindow { capacity, ..SampleWindow::default() }
+    }
+
+    pub(crate) fn push(&mut self, sample: Millis) {
+        if self.arrivals.len() >= self.capacity {
+            if let Some(oldest) = self.arrivals.pop_front() {
+                if let Ok(i) = self.sorted.binary_search(&oldest) {
+                    self.sorted.remove(i);
+                }
+            }
+        }
+        self.arrivals.push_back(sample);
+        let at = self.sorted.partition_point(|&x| x <= sample);
+        self.sorted.insert(at, sample);
+    }
+
+    pub(crate) fn sorted(&self) -> &[Millis] {
+        &self.sorted
+    }
+}
+
 fn percentile(sorted: &[Millis], p: f64) -> Option<Millis> {
     if sorted.is_empty() {
         return None;
@@ -153,12 +187,11 @@ impl Simulation {
             Some(v) => (acknowledged.saturating_sub(v), v.saturating_sub(acknowledged + in_doubt)),
             None => (0, 0),
         };
-        let mut sorted: Vec<Millis> = self.visibility.iter().copied().collect();
-        sorted.sort_unstable();
+        let sorted = self.visibility.sorted();
         let visibility = Visibility {
             samples: sorted.len() as u64,
-            p50_ms: percentile(&sorted, 0.5),
-            p99_ms: percentile(&sorted, 0.99),
+            p50_ms: percentile(sorted, 0.5),
+            p99_ms: percentile(sorted, 0.99),
             max_ms: sorted.last().copied(),
             unseen: self.unseen.len() as u64,
         };
@@ -185,5 +218,20 @@ impl Simulation {
             bytes_saved: self.strategy.bytes_saved(),
             durable: self.config.durable,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SampleWindow;
+
+    #[test]
+    fn sample_window_keeps_the_latest_samples_sorted() {
+        let mut w = SampleWindow::new(3);
+        for x in [50, 10, 30, 10, 70] {
+            w.push(x);
+        }
+        // 50 and the first 10 were evicted, oldest first.
+        assert_eq!(w.sorted(), &[10, 30, 70]);
     }
 }
