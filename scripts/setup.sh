@@ -23,7 +23,7 @@ for arg in "$@"; do
 done
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
-export PATH="$HOME/.cargo/bin:$TOOLS/npm/node_modules/.bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$TOOLS/npm/node_modules/.bin:$PATH"
 
 command -v cargo >/dev/null || { echo "setup.sh: cargo not found; install Rust with rustup first" >&2; exit 1; }
 
