@@ -15,7 +15,9 @@
 //!    watch keeps only the latest value, so a slow viewer simply skips frames
 //!    — it can never make the room, or anyone else, wait. Frames are
 //!    coalesced to at most one per `frame_interval` (~30 per second), however
-//!    many likes arrive.
+//!    many likes arrive. A crowded room slows its frame rate (see
+//!    [`frame_interval_for`]): the server's outgoing bytes grow with viewers ×
+//!    frame rate, and the browser animates between frames anyway.
 
 use axum::extract::ws::Utf8Bytes;
 use shared::protocol::{
@@ -59,6 +61,22 @@ impl Default for RoomSettings {
             direct_capacity: 16,
         }
     }
+}
+
+/// The time between frames for a room with `viewers` people: the base
+/// interval (~30 frames a second) up to 300 viewers, then stretched so that
+/// the bytes a room sends per second stop growing linearly with its
+/// audience — ~15 frames a second up to 3 000 viewers, ~7 up to 10 000,
+/// ~5 beyond.
+/// A like still shows in its own region within one (longer) frame.
+pub fn frame_interval_for(base: Duration, viewers: usize) -> Duration {
+    let factor = match viewers {
+        0..=300 => 1,
+        301..=3_000 => 2,
+        3_001..=10_000 => 4,
+        _ => 6,
+    };
+    base * factor
 }
 
 /// What a room's task accepts.
@@ -331,7 +349,8 @@ impl Room {
     }
 
     fn frame_due(&self, now: Instant) -> Instant {
-        self.last_publish.map_or(now, |t| t + self.settings.frame_interval)
+        let interval = frame_interval_for(self.settings.frame_interval, self.viewers.len());
+        self.last_publish.map_or(now, |t| t + interval)
     }
 
     /// When the loop must wake up next if no command arrives.
@@ -381,5 +400,22 @@ impl Room {
         }
         self.published = Some((self.sim.version(), self.viewers.len()));
         self.last_publish = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crowded_rooms_send_fewer_frames() {
+        let base = Duration::from_millis(33);
+        assert_eq!(frame_interval_for(base, 1), base);
+        assert_eq!(frame_interval_for(base, 300), base);
+        assert_eq!(frame_interval_for(base, 2_000), base * 2);
+        assert_eq!(frame_interval_for(base, 5_000), base * 4);
+        assert_eq!(frame_interval_for(base, 50_000), base * 6);
+        // Never slower than ~5 frames a second: a like must still show promptly.
+        assert!(frame_interval_for(base, usize::MAX) <= Duration::from_millis(200));
     }
 }
