@@ -26,6 +26,7 @@ use shared::protocol::{
 };
 use shared::region::RegionId;
 use shared::sim::{SimConfig, Simulation};
+use std::collections::HashMap;
 use std::sync::Weak;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -194,7 +195,8 @@ struct Room {
     started: Instant,
     /// A handle to ourselves, for the membership guards we hand out.
     me: RoomHandle,
-    viewers: Vec<(ViewerId, mpsc::Sender<Utf8Bytes>)>,
+    /// Each viewer's channel for messages addressed to it alone.
+    viewers: HashMap<ViewerId, mpsc::Sender<Utf8Bytes>>,
     next_viewer: ViewerId,
     frames: watch::Sender<Utf8Bytes>,
     frame_seq: u64,
@@ -216,7 +218,7 @@ impl Room {
             sim,
             started: now,
             me,
-            viewers: Vec::new(),
+            viewers: HashMap::new(),
             next_viewer: 1,
             frames,
             frame_seq: 0,
@@ -263,7 +265,7 @@ impl Room {
                 let viewer = self.next_viewer;
                 self.next_viewer += 1;
                 let (direct_tx, direct) = mpsc::channel(self.settings.direct_capacity);
-                self.viewers.push((viewer, direct_tx));
+                self.viewers.insert(viewer, direct_tx);
                 self.idle_since = None;
                 // The joiner's snapshot already counts them.
                 self.sim.advance(self.sim_time(now));
@@ -282,7 +284,7 @@ impl Room {
                 tracing::debug!(room = %self.id, viewer, viewers = self.viewers.len(), "joined");
             }
             RoomCommand::Leave { viewer } => {
-                self.viewers.retain(|(id, _)| *id != viewer);
+                self.viewers.remove(&viewer);
                 if self.viewers.is_empty() {
                     self.idle_since = Some(now);
                 }
@@ -333,7 +335,7 @@ impl Room {
     /// Sends a message to one viewer, best effort: a viewer too slow to take
     /// even its own error messages misses them, and nobody else is affected.
     fn tell(&self, viewer: ViewerId, msg: ServerMessage) {
-        if let Some((_, tx)) = self.viewers.iter().find(|(id, _)| *id == viewer) {
+        if let Some(tx) = self.viewers.get(&viewer) {
             if let Ok(json) = serde_json::to_string(&msg) {
                 let _ = tx.try_send(Utf8Bytes::from(json));
             }
