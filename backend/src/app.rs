@@ -26,6 +26,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
 
 /// Largest WebSocket message the protocol layer accepts. Anything between
 /// `shared::protocol::MAX_CLIENT_MESSAGE_BYTES` and this gets a clear
@@ -71,6 +72,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .fallback_service(assets)
         .layer(CompressionLayer::new())
+        // Each request as a span (`RUST_LOG=tower_http=debug` to see them).
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
