@@ -319,6 +319,7 @@ impl Room {
         match control {
             Control::SetStrategy(config) => sim.set_strategy(config),
             Control::SetLink { from, to, conditions } => sim.set_link(from, to, conditions),
+            Control::ResetLink { from, to } => sim.reset_link(from, to),
             Control::SetAllLinks { loss, duplicate, jitter_ms } => sim.set_all_links(loss, duplicate, jitter_ms),
             Control::Cut(a, b) => sim.cut(a, b),
             Control::Heal(a, b) => sim.heal(a, b),

@@ -342,6 +342,40 @@ async fn controls_switch_strategy_and_inject_faults_in_a_private_room() {
 }
 
 #[tokio::test]
+async fn a_link_of_its_own_is_shown_to_everyone_and_can_be_reset() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("links").await;
+    let (mut b, _) = server.join("links").await;
+    let custom = |m: &serde_json::Value| frame(m)["sim"]["faults"]["custom"].clone();
+
+    // A slows Tokyo -> Sydney down and makes it lossy; B sees that link
+    // listed with its conditions, and the room-wide loss still at 0.
+    send(
+        &mut a,
+        r#"{"type":"set_link","from":"tokyo","to":"sydney","conditions":{"latency_ms":9000,"jitter_ms":0,"loss":0.5,"duplicate":0.25,"cut":false}}"#,
+    )
+    .await;
+    let seen = wait_for(&mut b, SOON, |m| is_frame(m) && custom(m).as_array().is_some_and(|c| c.len() == 1)).await;
+    let link = &custom(&seen)[0];
+    assert_eq!((link["f"].as_str(), link["t"].as_str()), (Some("tokyo"), Some("sydney")), "{seen}");
+    assert_eq!((link["latency_ms"].as_u64(), link["loss"].as_f64()), (Some(9000), Some(0.5)), "{seen}");
+    assert_eq!(frame(&seen)["sim"]["faults"]["loss"], 0.0, "{seen}");
+
+    // Room-wide loss leaves the custom link alone.
+    send(&mut a, r#"{"type":"set_all_links","loss":0.1,"duplicate":0,"jitter_ms":null}"#).await;
+    let wide = wait_for(&mut b, SOON, |m| is_frame(m) && frame(m)["sim"]["faults"]["loss"] == 0.1).await;
+    assert_eq!(custom(&wide)[0]["loss"], 0.5, "{wide}");
+
+    // A bad reset is refused; a good one empties the list (and the field).
+    send(&mut a, r#"{"type":"reset_link","from":"sydney","to":"sydney"}"#).await;
+    let err = wait_for(&mut a, SOON, |m| m["type"] == "error").await;
+    assert_eq!(err["code"], "invalid_value", "{err}");
+    send(&mut a, r#"{"type":"reset_link","from":"tokyo","to":"sydney"}"#).await;
+    let reset = wait_for(&mut b, SOON, |m| is_frame(m) && custom(m).is_null()).await;
+    assert_eq!(frame(&reset)["sim"]["faults"]["loss"], 0.1, "{reset}");
+}
+
+#[tokio::test]
 async fn the_public_room_refuses_controls_but_takes_likes() {
     let server = Server::start().await;
     let (mut a, _) = server.join("public").await;

@@ -1,6 +1,6 @@
 //! Breaking things on purpose: a lossy, duplicating, reordering network;
-//! partitions between any two regions; and whether a crash loses what a
-//! region had not yet shipped. (Isolating and crashing one region are on
+//! one link tuned by hand (see [`LinkEditor`]); partitions between any two
+//! regions; and whether a crash loses what a region had not yet shipped. (Isolating and crashing one region are on
 //! its card, next to its count.)
 //!
 //! Every setting shown is the room's, from the latest frame (`faults`), so
@@ -13,6 +13,7 @@ use crate::connection::Connection;
 use crate::format::{duration, percent};
 use crate::knobs::{RegionSelect, Switch};
 use crate::lab::Lab;
+use crate::link_editor::LinkEditor;
 use leptos::prelude::*;
 use shared::protocol::ClientMessage;
 use shared::region::RegionId;
@@ -34,6 +35,10 @@ pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
             <h3 class="lab-title">"Network"</h3>
             <NetworkSliders conn lab disabled/>
         </div>
+        <div class="lab-group" data-role="link-editor">
+            <h3 class="lab-title">"One link"</h3>
+            <LinkEditor conn lab disabled/>
+        </div>
         <div class="lab-group">
             <h3 class="lab-title">"Partitions"</h3>
             <LinkCutter lab disabled/>
@@ -52,7 +57,8 @@ pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
     }
 }
 
-/// Loss, duplication and jitter on every link at once.
+/// Loss, duplication and jitter on every link at once (except the links
+/// given settings of their own in the [`LinkEditor`]).
 #[component]
 fn NetworkSliders(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
     let faults = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.faults.clone())));

@@ -44,15 +44,31 @@ pub fn extremes(m: &LatencyMatrix) -> Option<(Link, Link)> {
 
 #[component]
 pub fn LatencyTable(conn: Connection) -> impl IntoView {
-    let matrix = Memo::new(move |_| conn.room.with(|r| r.as_ref().map(|r| r.latency_ms.clone())));
+    // The base delays, with the links someone set by hand (the lab's "One
+    // link") written over them, so the table shows what the room runs.
+    let matrix = Memo::new(move |_| {
+        let mut m = conn.room.with(|r| r.as_ref().map(|r| r.latency_ms.clone()))?;
+        let custom = conn.frame.with(|f| f.as_ref().map(|f| f.frame.sim.faults.custom.clone()).unwrap_or_default());
+        let edited = custom
+            .iter()
+            .filter_map(|s| {
+                let cell = m.0.get_mut(s.link.from.index())?.get_mut(s.link.to.index())?;
+                *cell = s.conditions.latency_ms;
+                Some((s.link.from, s.link.to))
+            })
+            .collect::<Vec<_>>();
+        Some((m, edited))
+    });
     move || match matrix.get() {
         None => view! { <p class="muted">"Link delays arrive with the first snapshot."</p> }.into_any(),
-        Some(m) => view! { <Matrix m/> }.into_any(),
+        Some((m, edited)) => view! { <Matrix m edited/> }.into_any(),
     }
 }
 
 #[component]
-fn Matrix(m: LatencyMatrix) -> impl IntoView {
+fn Matrix(m: LatencyMatrix, edited: Vec<(RegionId, RegionId)>) -> impl IntoView {
+    let note = (!edited.is_empty()).then_some(" Outlined cells were set by hand.");
+    let is_edited = |from: RegionId, to: RegionId| edited.contains(&(from, to));
     let max = f64::from(m.max().max(1));
     let summary = extremes(&m).map(|(slow, fast)| {
         format!(
@@ -75,8 +91,14 @@ fn Matrix(m: LatencyMatrix) -> impl IntoView {
                     None => view! { <td>"?"</td> }.into_any(),
                     Some(ms) => {
                         let heat = format!("--heat:{:.2}", f64::from(ms) / max);
-                        let title = format!("{} → {}: {} ms", from.info().city, to.info().city, ms);
-                        view! { <td style=heat title=title>{format!("{:.1}", f64::from(ms) / 1000.0)}</td> }.into_any()
+                        let hand = if is_edited(from, to) { " (set by hand)" } else { "" };
+                        let title = format!("{} → {}: {} ms{hand}", from.info().city, to.info().city, ms);
+                        view! {
+                            <td style=heat title=title class:edited=is_edited(from, to)>
+                                {format!("{:.1}", f64::from(ms) / 1000.0)}
+                            </td>
+                        }
+                        .into_any()
                     }
                 })
                 .collect_view();
@@ -92,7 +114,7 @@ fn Matrix(m: LatencyMatrix) -> impl IntoView {
         <p class="latency-summary" data-role="slowest-link">{summary}</p>
         <div class="table-scroll">
             <table class="latency">
-                <caption>"One-way delay in seconds: rows send, columns receive."</caption>
+                <caption>"One-way delay in seconds: rows send, columns receive." {note}</caption>
                 <thead>
                     <tr>
                         <th scope="col"><span class="visually-hidden">"From"</span></th>

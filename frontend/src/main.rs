@@ -26,6 +26,7 @@ mod header;
 mod knobs;
 mod lab;
 mod latency;
+mod link_editor;
 mod logo;
 mod network_view;
 mod region_card;

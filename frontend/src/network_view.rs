@@ -15,6 +15,7 @@ use crate::connection::Connection;
 use crate::format::{count_of, in_flight_text};
 use crate::geo::{graticule, progress, project, Lane, Point, MAP_H, MAP_W};
 use crate::lab::Lab;
+use crate::link_editor::{group, summary};
 use leptos::prelude::*;
 use shared::region::RegionId;
 use shared::sim::{LinkView, MAX_PACKETS_IN_VIEW};
@@ -77,6 +78,11 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>, lab: Lab) -> impl Int
     let total = move || conn.frame.with(|r| r.as_ref().map_or(0, |r| r.frame.sim.in_flight));
     let listed = move || flights.with(Vec::len);
     let cuts = move || lab.cuts.get().into_iter().collect::<Vec<_>>();
+    // Links someone gave conditions of their own (the lab's "One link").
+    let tuned = Memo::new(move |_| {
+        conn.frame.with(|r| r.as_ref().map(|r| group(&r.frame.sim.faults.custom)).unwrap_or_default())
+    });
+    let any_tuned = Signal::derive(move || tuned.with(|t| !t.is_empty()));
     let busiest = move || links.with(|l| l.first().map_or(1, |l| l.in_flight.max(1)));
 
     view! {
@@ -84,7 +90,7 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>, lab: Lab) -> impl Int
             <div class="panel-head">
                 <h2 id="network-title">"Messages in flight"</h2>
                 <span class="count-chip" data-role="in-flight">{total}</span>
-                <Legend lab/>
+                <Legend lab any_tuned/>
             </div>
             <svg
                 class="map"
@@ -119,6 +125,21 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>, lab: Lab) -> impl Int
                                 format!("{:.1}", 1.0 + 2.0 * f64::from(link.in_flight) / f64::from(busiest()))
                             }
                         ></path>
+                    </For>
+                </g>
+                <g class="tuned">
+                    <For each=move || tuned.get() key=|c| (c.from, c.to, c.both_ways, summary(&c.conditions)) let(c)>
+                        <path class="tuned-lane" data-role="tuned-lane" d=Lane::between(position(c.from), position(c.to)).path()>
+                            <title>
+                                {format!(
+                                    "{}{}{}: set by hand, {}",
+                                    c.from.info().city,
+                                    if c.both_ways { " ⇄ " } else { " → " },
+                                    c.to.info().city,
+                                    summary(&c.conditions),
+                                )}
+                            </title>
+                        </path>
                     </For>
                 </g>
                 <g class="cuts">
@@ -235,7 +256,7 @@ fn LinkRow(link: LinkView) -> impl IntoView {
 
 /// What the dot colours mean.
 #[component]
-fn Legend(lab: Lab) -> impl IntoView {
+fn Legend(lab: Lab, any_tuned: Signal<bool>) -> impl IntoView {
     view! {
         <ul class="legend">
             <li><span class="swatch swatch-like"></span>"like event"</li>
@@ -243,6 +264,9 @@ fn Legend(lab: Lab) -> impl IntoView {
             <li><span class="swatch swatch-lost"></span>"will be lost"</li>
             <Show when=move || !lab.cuts.with(|c| c.is_empty())>
                 <li><span class="swatch swatch-cut"></span>"cut link"</li>
+            </Show>
+            <Show when=move || any_tuned.get()>
+                <li><span class="swatch swatch-tuned"></span>"link set by hand"</li>
             </Show>
         </ul>
     }

@@ -52,6 +52,24 @@
 //! After convergence `consistency` reads
 //! `{"state":"converged","since":7012,"took_ms":2012}`.
 //!
+//! A frame's `faults` lists what the lab changed: cut directed links, the
+//! room-wide loss, duplication and jitter, and (only when there are any) the
+//! links with conditions of their own. Every other link is the room-wide
+//! settings over its base delay from the snapshot's `latency_ms`:
+//! ```
+//! # use shared::{region::*, sim::FaultView};
+//! let faults: FaultView = serde_json::from_str(r#"{
+//!   "cut":[{"f":"tokyo","t":"virginia"},{"f":"virginia","t":"tokyo"}],
+//!   "loss":0.1,"duplicate":0.0,"jitter_ms":300,"natural_jitter":false,"durable":true,
+//!   "custom":[{"f":"tokyo","t":"sydney","latency_ms":4000,"jitter_ms":0,"loss":0.5,"duplicate":0.0,"cut":false}]
+//! }"#).unwrap();
+//! let latency = LatencyMatrix::from_geography(1.0);
+//! let r = |id| RegionId::parse(id).unwrap();
+//! assert_eq!(faults.link(&latency, r("tokyo"), r("sydney")).latency_ms, 4000);
+//! assert!(faults.link(&latency, r("virginia"), r("tokyo")).cut);
+//! assert_eq!(faults.link(&latency, r("mumbai"), r("tokyo")).loss, 0.1);
+//! ```
+//!
 //! Server → client, an error (the connection stays open):
 //! ```
 //! # use shared::protocol::*;
@@ -70,6 +88,7 @@
 //!     r#"{"type":"set_strategy","config":{"kind":"last_writer_wins","resend_ms":4000}}"#,
 //!     r#"{"type":"set_strategy","config":{"kind":"background_sync","interval_ms":60000,"delta":true}}"#,
 //!     r#"{"type":"set_link","from":"tokyo","to":"sydney","conditions":{"latency_ms":900,"jitter_ms":300,"loss":0.1,"duplicate":0.05,"cut":false}}"#,
+//!     r#"{"type":"reset_link","from":"tokyo","to":"sydney"}"#,
 //!     r#"{"type":"set_all_links","loss":0.2,"duplicate":0.1,"jitter_ms":null}"#,
 //!     r#"{"type":"cut","a":"tokyo","b":"virginia"}"#,
 //!     r#"{"type":"heal","a":"tokyo","b":"virginia"}"#,
@@ -122,9 +141,13 @@ pub enum ClientMessage {
     /// Switch the room's replication strategy: `{"type":"set_strategy",
     /// "config":{"kind":"background_sync","interval_ms":5000,"delta":true}}`.
     SetStrategy { config: StrategyConfig },
-    /// Replace one directed link's conditions.
+    /// Give one directed link conditions of its own, which the room-wide
+    /// settings no longer touch. Frames list such links in `faults.custom`.
     SetLink { from: String, to: String, conditions: LinkConditions },
-    /// Loss and duplication (and optionally jitter) on every link at once.
+    /// Put one directed link back on the room-wide settings (a cut stays cut).
+    ResetLink { from: String, to: String },
+    /// The room-wide loss and duplication (and jitter, unless `null`), on
+    /// every link without conditions of its own.
     SetAllLinks { loss: f64, duplicate: f64, jitter_ms: Option<u32> },
     /// Partition two regions from each other (both directions).
     Cut { a: String, b: String },
@@ -155,6 +178,7 @@ pub enum Command {
 pub enum Control {
     SetStrategy(StrategyConfig),
     SetLink { from: RegionId, to: RegionId, conditions: LinkConditions },
+    ResetLink { from: RegionId, to: RegionId },
     SetAllLinks { loss: f64, duplicate: f64, jitter_ms: Option<u32> },
     Cut(RegionId, RegionId),
     Heal(RegionId, RegionId),
@@ -344,6 +368,7 @@ pub fn parse_client_message(text: &str) -> Result<Command, ProtocolError> {
             check_probability("duplicate", conditions.duplicate)?;
             Control::SetLink { from, to, conditions }
         }
+        ClientMessage::ResetLink { from, to } => pair(&from, &to).map(|(from, to)| Control::ResetLink { from, to })?,
         ClientMessage::SetAllLinks { loss, duplicate, jitter_ms } => {
             check_probability("loss", loss)?;
             check_probability("duplicate", duplicate)?;
@@ -524,6 +549,9 @@ mod tests {
         ));
         let link = r#"{"type":"set_link","from":"tokyo","to":"sydney","conditions":{"latency_ms":900,"jitter_ms":100,"loss":0.5,"duplicate":0.0,"cut":false}}"#;
         assert!(matches!(ok(link), Control::SetLink { .. }));
+        assert!(matches!(ok(r#"{"type":"reset_link","from":"tokyo","to":"sydney"}"#), Control::ResetLink { .. }));
+        assert_eq!(code(r#"{"type":"reset_link","from":"tokyo","to":"tokyo"}"#), ErrorCode::InvalidValue);
+        assert_eq!(code(r#"{"type":"reset_link","from":"tokyo","to":"mars"}"#), ErrorCode::UnknownRegion);
 
         assert_eq!(code(r#"{"type":"cut","a":"tokyo","b":"tokyo"}"#), ErrorCode::InvalidValue);
         assert_eq!(code(r#"{"type":"cut","a":"tokyo","b":"pluto"}"#), ErrorCode::UnknownRegion);

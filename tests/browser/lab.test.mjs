@@ -126,6 +126,61 @@ test('a partition delays likes under event push but loses one under last writer 
   await ctxB.close();
 });
 
+test('one link tuned by hand: everyone sees it, likes take its delay, and reset puts it back', async () => {
+  const room = randomRoom('link');
+  const ctxA = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctxB = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const a = await openRoom(ctxA, room);
+  const b = await openRoom(ctxB, room);
+
+  // Plain event push, no gossip: a like travels on the direct links only.
+  await setSlider(a, '[data-role="interval"]', 0);
+  await waitForText(b, 'interval-value', (t) => t === 'off', 5000);
+
+  // The editor starts from what the room runs: the link's base delay.
+  await a.selectOption('[data-role="link-from"]', 'virginia');
+  await a.selectOption('[data-role="link-to"]', 'saopaulo');
+  assert.equal(await a.isChecked('[data-role="link-both"]'), true);
+  assert.match(await text(a, 'link-state'), /follows the room-wide settings: 9\d\d ms/);
+  assert.equal(await a.isDisabled('[data-role="link-apply"]'), true, 'nothing to apply yet');
+  assert.equal(await a.isDisabled('[data-role="link-reset"]'), true, 'nothing to reset yet');
+
+  // A makes Virginia <-> São Paulo, one of the shortest links, an 8 s one.
+  // B sees it listed, and B's delay table outlines both directions.
+  await setSlider(a, '[data-role="link-latency"]', 8000);
+  assert.equal(await text(a, 'link-latency-value'), '8.0 s');
+  await a.click('[data-role="link-apply"]');
+  const chip = '[data-role="link-custom"][data-from="virginia"][data-to="saopaulo"]';
+  await b.waitForSelector(chip, { timeout: 5000 });
+  assert.match(await b.textContent(chip), /Virginia.*⇄.*São Paulo.*8\.0 s/s);
+  assert.equal(await b.locator('table.latency td.edited').count(), 2);
+  assert.equal(await b.locator('[data-role="tuned-lane"]').count(), 1, 'one lane on the map for both directions');
+  await waitForText(a, 'link-state', (t) => /settings of its own/.test(t), 3000);
+  await a.screenshot({ path: join(ARTIFACTS, 'likewise-link.png'), fullPage: true });
+
+  // A like in Virginia: on healthy links São Paulo (0.9 s away) hears of it
+  // before Sydney (1.7 s). Now the far regions all have it first, and São
+  // Paulo catches up when the slow link delivers.
+  await b.click(card('virginia', 'like'));
+  const others = ['tokyo', 'sydney', 'mumbai', 'frankfurt'];
+  const first = await waitForCounts(b, (c) => others.every((r) => c[idx(r)] === 1), 5000);
+  assert.equal(first[idx('saopaulo')], 0, `the slow link still carries the like: ${first}`);
+  await waitForCounts(b, (c) => c.every((n) => n === 1), 12000);
+
+  // B picks the link from the list and resets it: gone for both pages.
+  await b.click(chip);
+  assert.equal(await b.inputValue('[data-role="link-from"]'), 'virginia');
+  assert.equal(await b.inputValue('[data-role="link-to"]'), 'saopaulo');
+  await b.click('[data-role="link-reset"]');
+  await a.waitForSelector('[data-role="link-custom"]', { state: 'detached', timeout: 5000 });
+  await waitForText(a, 'link-state', (t) => /follows the room-wide settings: 9\d\d ms/.test(t), 3000);
+  assert.equal(await a.locator('table.latency td.edited').count(), 0);
+  assert.equal(await a.locator('[data-role="tuned-lane"]').count(), 0);
+
+  await ctxA.close();
+  await ctxB.close();
+});
+
 test('a region that cannot take likes says why, on its button', async () => {
   const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const p = await openRoom(ctx, randomRoom('down'));

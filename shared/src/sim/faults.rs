@@ -8,31 +8,58 @@
 use super::*;
 
 impl Simulation {
-    /// Replaces the conditions of the directed link `from -> to`.
+    /// Gives the directed link `from -> to` conditions of its own: from now
+    /// on it ignores the room-wide settings of [`set_all_links`](Self::set_all_links),
+    /// until [`reset_link`](Self::reset_link).
     pub fn set_link(&mut self, from: RegionId, to: RegionId, conditions: LinkConditions) {
+        if from == to {
+            return;
+        }
         let healed = self.net.link(from, to).cut && !conditions.cut;
         self.net.set_link(from, to, conditions);
+        self.custom_links.insert((from, to));
         if healed {
             self.last_disturbance_at = Some(self.now);
         }
         self.version += 1;
     }
 
-    /// Sets loss, duplication and (optionally) jitter on every link, keeping
-    /// each link's delay and cut state. `jitter_ms: None` keeps each link's
-    /// jitter.
+    /// Puts `from -> to` back on the room-wide settings over its base delay.
+    /// A cut stays cut: partitions are undone with `heal`.
+    pub fn reset_link(&mut self, from: RegionId, to: RegionId) {
+        if from == to {
+            return;
+        }
+        let cut = self.net.link(from, to).cut;
+        let conditions = LinkConditions { cut, ..self.room_links.link(self.latency.get(from, to)) };
+        self.net.set_link(from, to, conditions);
+        self.custom_links.remove(&(from, to));
+        self.version += 1;
+    }
+
+    /// Sets the room-wide loss and duplication, and the jitter when
+    /// `jitter_ms` is `Some` (`None` keeps the room-wide jitter as it is).
+    /// Every link takes them over its own base delay, except the links
+    /// given conditions of their own with `set_link`; cuts stay as they are.
     pub fn set_all_links(&mut self, loss: f64, duplicate: f64, jitter_ms: Option<u32>) {
+        self.room_links = RoomLinks {
+            loss: loss.clamp(0.0, 1.0),
+            duplicate: duplicate.clamp(0.0, 1.0),
+            jitter_ms: jitter_ms.or(self.room_links.jitter_ms),
+        };
         for a in RegionId::all() {
-            for b in RegionId::all().filter(|&b| b != a) {
-                let link = self.net.link_mut(a, b);
-                link.loss = loss.clamp(0.0, 1.0);
-                link.duplicate = duplicate.clamp(0.0, 1.0);
-                if let Some(j) = jitter_ms {
-                    link.jitter_ms = j;
-                }
+            for b in RegionId::all().filter(|&b| b != a && !self.custom_links.contains(&(a, b))) {
+                let cut = self.net.link(a, b).cut;
+                let conditions = LinkConditions { cut, ..self.room_links.link(self.latency.get(a, b)) };
+                self.net.set_link(a, b, conditions);
             }
         }
         self.version += 1;
+    }
+
+    /// The conditions of the directed link `from -> to` right now.
+    pub fn link(&self, from: RegionId, to: RegionId) -> &LinkConditions {
+        self.net.link(from, to)
     }
 
     /// Partitions `a` from `b`: the link is cut both ways. Messages already

@@ -30,11 +30,11 @@ pub use verdict::{Verdict, Visibility};
 use crate::region::{LatencyMatrix, RegionId};
 use crate::strategy::{Accepted, BoundCtx, Ctx, MessageKind, Reach, Refusal, Strategy, StrategyConfig, StrategyKind};
 use agenda::{Agenda, Event};
-use network::{LinkConditions, NetStats, Network};
+use network::{LinkConditions, NetStats, Network, RoomLinks};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// Simulated time in milliseconds since the room started.
 pub type Millis = u64;
@@ -192,14 +192,56 @@ pub struct SimView {
 pub struct FaultView {
     /// Every cut directed link, as `{"f":"tokyo","t":"virginia"}`.
     pub cut: Vec<LinkRef>,
-    /// The highest loss probability on any link.
+    /// The room-wide loss probability (links in `custom` may differ).
     pub loss: f64,
-    /// The highest duplication probability on any link.
+    /// The room-wide duplication probability.
     pub duplicate: f64,
-    /// The largest jitter on any link, in simulated ms.
+    /// The room-wide jitter in simulated ms; with `natural_jitter`, the
+    /// largest of the links' natural jitters.
     pub jitter_ms: u32,
+    /// Links keep their natural jitter (a tenth of their delay): nobody set
+    /// a room-wide one.
+    #[serde(default)]
+    pub natural_jitter: bool,
     /// Whether replicas keep a durable log (see `Simulation::set_durable`).
     pub durable: bool,
+    /// Links given conditions of their own (`set_link`), which ignore the
+    /// room-wide settings above. Usually empty, and then left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<LinkSetting>,
+}
+
+impl FaultView {
+    /// The conditions of `from -> to` as this view describes them: its own
+    /// if it has some, else the room-wide settings over its base delay from
+    /// `latency` (the snapshot's matrix). This is how a viewer learns every
+    /// link's state from a frame that lists only the exceptions.
+    pub fn link(&self, latency: &LatencyMatrix, from: RegionId, to: RegionId) -> LinkConditions {
+        let cut = self.cut.iter().any(|l| l.from == from && l.to == to);
+        let conditions = match self.custom.iter().find(|s| s.link.from == from && s.link.to == to) {
+            Some(setting) => setting.conditions.clone(),
+            None => self.room_links().link(latency.get(from, to)),
+        };
+        LinkConditions { cut, ..conditions }
+    }
+
+    /// The room-wide settings this view was made from.
+    pub fn room_links(&self) -> RoomLinks {
+        RoomLinks {
+            loss: self.loss,
+            duplicate: self.duplicate,
+            jitter_ms: (!self.natural_jitter).then_some(self.jitter_ms),
+        }
+    }
+}
+
+/// One link with conditions of its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkSetting {
+    #[serde(flatten)]
+    pub link: LinkRef,
+    #[serde(flatten)]
+    pub conditions: LinkConditions,
 }
 
 /// A directed link, by its ends.
@@ -252,6 +294,11 @@ pub struct Simulation {
     /// Each region's count at the last observation, and when any last changed.
     last_values: Vec<u64>,
     last_change_at: Millis,
+    /// What `set_all_links` set, which every link follows unless it is in
+    /// `custom_links`.
+    room_links: RoomLinks,
+    /// Directed links given conditions of their own with `set_link`.
+    custom_links: BTreeSet<(RegionId, RegionId)>,
 }
 
 /// How many visibility samples (and unseen likes) are kept.
@@ -284,6 +331,8 @@ impl Simulation {
             stale_reads: 0,
             last_values: vec![0; RegionId::COUNT],
             last_change_at: 0,
+            room_links: RoomLinks::default(),
+            custom_links: BTreeSet::new(),
             config,
         };
         sim.with_strategy(|s, ctx| s.start(ctx));
@@ -542,18 +591,33 @@ impl Simulation {
     }
 
     fn fault_view(&self) -> FaultView {
-        let mut view = FaultView { durable: self.config.durable, ..FaultView::default() };
+        let room = self.room_links;
+        let pairs = || RegionId::all().flat_map(|a| RegionId::all().map(move |b| (a, b)));
+        let mut view = FaultView {
+            loss: room.loss,
+            duplicate: room.duplicate,
+            jitter_ms: room.jitter_ms.unwrap_or_else(|| {
+                pairs().map(|(a, b)| room.link(self.latency.get(a, b)).jitter_ms).max().unwrap_or(0)
+            }),
+            natural_jitter: room.jitter_ms.is_none(),
+            durable: self.config.durable,
+            ..FaultView::default()
+        };
         for from in RegionId::all() {
             for to in RegionId::all().filter(|&to| to != from) {
-                let link = self.net.link(from, to);
-                if link.cut {
+                if self.net.link(from, to).cut {
                     view.cut.push(LinkRef { from, to });
                 }
-                view.loss = view.loss.max(link.loss);
-                view.duplicate = view.duplicate.max(link.duplicate);
-                view.jitter_ms = view.jitter_ms.max(link.jitter_ms);
             }
         }
+        view.custom = self
+            .custom_links
+            .iter()
+            .map(|&(from, to)| LinkSetting {
+                link: LinkRef { from, to },
+                conditions: LinkConditions { cut: false, ..self.net.link(from, to).clone() },
+            })
+            .collect();
         view
     }
 }

@@ -40,6 +40,32 @@ impl LinkConditions {
     }
 }
 
+/// The room-wide network that `set_all_links` changes. Every link follows
+/// it over its own base delay, except the links that were given conditions
+/// of their own with `set_link` (until `reset_link`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RoomLinks {
+    pub loss: f64,
+    pub duplicate: f64,
+    /// `None`: every link keeps its natural jitter, a tenth of its delay
+    /// (long links wobble more than short ones, as real ones do).
+    pub jitter_ms: Option<u32>,
+}
+
+impl RoomLinks {
+    /// The conditions of a link with base delay `latency_ms` that follows
+    /// the room-wide settings (never cut: cuts are per link).
+    pub fn link(&self, latency_ms: u32) -> LinkConditions {
+        let healthy = LinkConditions::healthy(latency_ms);
+        LinkConditions {
+            jitter_ms: self.jitter_ms.unwrap_or(healthy.jitter_ms),
+            loss: self.loss,
+            duplicate: self.duplicate,
+            ..healthy
+        }
+    }
+}
+
 /// Running totals of what the network carried: the *cost* side of a strategy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetStats {

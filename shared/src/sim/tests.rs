@@ -210,6 +210,85 @@ fn views_show_the_faults_to_every_viewer() {
     assert!(sim.view().faults.cut.is_empty());
 }
 
+/// Every link as a viewer reconstructs it from a frame, against the link
+/// the simulation really runs.
+fn assert_view_describes_every_link(sim: &Simulation) {
+    let faults = sim.view().faults;
+    for a in RegionId::all() {
+        for b in RegionId::all().filter(|&b| b != a) {
+            assert_eq!(&faults.link(sim.latency(), a, b), sim.link(a, b), "{a} -> {b}");
+        }
+    }
+}
+
+#[test]
+fn a_link_of_its_own_ignores_the_room_wide_settings_until_reset() {
+    let mut sim = Simulation::new(SimConfig::default());
+    let (tokyo, sydney, virginia) = (region("tokyo"), region("sydney"), region("virginia"));
+    assert!(sim.view().faults.custom.is_empty());
+    assert!(sim.view().faults.natural_jitter);
+    assert_view_describes_every_link(&sim);
+
+    let slow = LinkConditions { latency_ms: 4_000, jitter_ms: 50, loss: 0.5, duplicate: 0.0, cut: false };
+    sim.set_link(tokyo, sydney, slow.clone());
+    sim.set_all_links(0.1, 0.2, Some(300));
+    sim.cut(tokyo, sydney);
+    assert_eq!(sim.link(tokyo, sydney), &LinkConditions { cut: true, ..slow.clone() });
+    // The way back follows the room: only the one direction was set.
+    let back = sim.link(sydney, tokyo).clone();
+    assert_eq!(
+        (back.loss, back.duplicate, back.jitter_ms, back.latency_ms),
+        (0.1, 0.2, 300, sim.latency().get(sydney, tokyo))
+    );
+    let faults = sim.view().faults;
+    assert_eq!(faults.custom.len(), 1);
+    assert_eq!((faults.loss, faults.duplicate, faults.jitter_ms, faults.natural_jitter), (0.1, 0.2, 300, false));
+    assert_view_describes_every_link(&sim);
+
+    // Reset: back on the room-wide settings over its base delay, still cut.
+    sim.reset_link(tokyo, sydney);
+    let reset = sim.link(tokyo, sydney).clone();
+    assert_eq!(
+        reset,
+        LinkConditions {
+            latency_ms: sim.latency().get(tokyo, sydney),
+            jitter_ms: 300,
+            loss: 0.1,
+            duplicate: 0.2,
+            cut: true
+        }
+    );
+    assert!(sim.view().faults.custom.is_empty());
+    assert_view_describes_every_link(&sim);
+
+    // `None` keeps the room-wide jitter; other links never became custom.
+    sim.set_all_links(0.0, 0.0, None);
+    assert_eq!(sim.link(virginia, tokyo).jitter_ms, 300);
+    assert_view_describes_every_link(&sim);
+}
+
+#[test]
+fn a_slow_link_of_its_own_delays_delivery_and_raises_the_bound() {
+    let mut sim = Simulation::new(SimConfig::default());
+    let (tokyo, sydney) = (region("tokyo"), region("sydney"));
+    sim.set_all_links(0.0, 0.0, Some(0));
+    for other in RegionId::all().filter(|&r| r != tokyo) {
+        sim.set_link(
+            tokyo,
+            other,
+            LinkConditions { latency_ms: 20_000, jitter_ms: 0, loss: 0.0, duplicate: 0.0, cut: false },
+        );
+    }
+    sim.like(tokyo, 0).unwrap();
+    sim.advance(19_999);
+    assert_eq!(sim.read(sydney), 0, "nothing reached Sydney before the link's delay");
+    sim.advance(20_000);
+    assert_eq!(sim.read(sydney), 1);
+    // Every way out of Tokyo now takes 20 s, and the bound knows it.
+    let bound = sim.view().verdict.bound_ms;
+    assert!(bound.is_some_and(|b| b >= 20_000), "bound {bound:?}");
+}
+
 #[test]
 fn queue_and_batch_shows_its_two_guarantees_apart() {
     let config = SimConfig {
