@@ -11,7 +11,7 @@
 
 use crate::connection::Connection;
 use crate::format::{duration, percent};
-use crate::knobs::{RegionSelect, Switch};
+use crate::knobs::{RangeKnob, RegionSelect, Switch};
 use crate::lab::Lab;
 use crate::link_editor::LinkEditor;
 use leptos::prelude::*;
@@ -86,37 +86,39 @@ fn NetworkSliders(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
         );
     };
     let on_input = move |setting: Setting| {
-        move |ev| {
-            setting.draft.set(Some(event_target_value(&ev).parse().unwrap_or(0)));
+        Callback::new(move |value: u32| {
+            setting.draft.set(Some(value));
             send_later();
-        }
+        })
     };
+    let pct = move |setting: Setting| Signal::derive(move || percent(f64::from(setting.shown()) / 100.0));
+    let shown = move |setting: Setting| Signal::derive(move || setting.shown());
     view! {
         <div class="sliders">
-            <label class="knob">
-                <span class="knob-label">"Loss"</span>
-                <span class="knob-value" data-role="loss-value">{move || percent(f64::from(loss.shown()) / 100.0)}</span>
-                <input class="slider slider-bad" type="range" min="0" max="100" step="1" data-role="loss"
-                    prop:value=move || loss.shown().to_string() disabled=disabled on:input=on_input(loss)/>
-            </label>
-            <label class="knob">
-                <span class="knob-label">"Duplication"</span>
-                <span class="knob-value" data-role="duplicate-value">{move || percent(f64::from(duplicate.shown()) / 100.0)}</span>
-                <input class="slider slider-bad" type="range" min="0" max="100" step="1" data-role="duplicate"
-                    prop:value=move || duplicate.shown().to_string() disabled=disabled on:input=on_input(duplicate)/>
-            </label>
-            <label class="knob">
-                <span class="knob-label">"Jitter (reordering)"</span>
-                <span class="knob-value" data-role="jitter-value">
-                    {move || match jitter.shown() {
-                        0 => "none".to_owned(),
-                        ms => format!("up to +{}", duration(ms.into())),
-                    }}
-                </span>
-                <input class="slider" type="range" min="0" max=MAX_JITTER_MS.to_string() step="50" data-role="jitter"
-                    prop:value=move || jitter.shown().to_string() disabled=disabled on:input=on_input(jitter)/>
-            </label>
+            <RangeKnob label="Loss" role="loss" text=pct(loss) value=shown(loss) min=0 max=100 step=1 bad=true
+                disabled on_input=on_input(loss)/>
+            <RangeKnob label="Duplication" role="duplicate" text=pct(duplicate) value=shown(duplicate) min=0 max=100
+                step=1 bad=true disabled on_input=on_input(duplicate)/>
+            <RangeKnob
+                label="Jitter (reordering)"
+                role="jitter"
+                text=Signal::derive(move || jitter_text(jitter.shown()))
+                value=shown(jitter)
+                min=0
+                max=MAX_JITTER_MS
+                step=50
+                disabled
+                on_input=on_input(jitter)
+            />
         </div>
+    }
+}
+
+/// Jitter in words: `none`, `up to +300 ms`.
+pub fn jitter_text(ms: u32) -> String {
+    match ms {
+        0 => "none".to_owned(),
+        ms => format!("up to +{}", duration(ms.into())),
     }
 }
 

@@ -1,5 +1,5 @@
-//! The lab's three kinds of input: an interval slider, an on/off switch and
-//! a region picker. Shared by the strategy knobs and the fault controls so
+//! The lab's four kinds of input: an interval slider, a plain number
+//! slider, an on/off switch and a region picker. Shared by the strategy knobs and the fault controls so
 //! every control looks and behaves the same.
 //!
 //! None of them owns the value it shows: they are drawn from the room's
@@ -67,6 +67,41 @@ pub fn IntervalKnob(
                         on_pick.run(chosen);
                     }
                 }
+            />
+        </label>
+    }
+}
+
+/// A slider over whole numbers, with the value in words beside its label
+/// (`{role}-value`). `bad` colours it as a fault (loss, duplication).
+/// Every movement is reported; the caller decides when to send.
+#[component]
+pub fn RangeKnob(
+    label: &'static str,
+    role: &'static str,
+    #[prop(into)] text: Signal<String>,
+    #[prop(into)] value: Signal<u32>,
+    min: u32,
+    max: u32,
+    step: u32,
+    #[prop(optional)] bad: bool,
+    #[prop(into)] disabled: Signal<bool>,
+    on_input: Callback<u32>,
+) -> impl IntoView {
+    view! {
+        <label class="knob">
+            <span class="knob-label">{label}</span>
+            <span class="knob-value" data-role=format!("{role}-value")>{move || text.get()}</span>
+            <input
+                class=if bad { "slider slider-bad" } else { "slider" }
+                type="range"
+                min=min.to_string()
+                max=max.to_string()
+                step=step.to_string()
+                data-role=role
+                prop:value=move || value.get().to_string()
+                disabled=disabled
+                on:input=move |ev| on_input.run(event_target_value(&ev).parse().unwrap_or(min))
             />
         </label>
     }

@@ -15,8 +15,9 @@
 //! four sliders is then one change to the room, not dozens.
 
 use crate::connection::Connection;
+use crate::fault_controls::jitter_text;
 use crate::format::{duration, percent};
-use crate::knobs::RegionSelect;
+use crate::knobs::{RangeKnob, RegionSelect};
 use crate::lab::Lab;
 use leptos::prelude::*;
 use shared::protocol::ClientMessage;
@@ -164,16 +165,15 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
     };
     let resettable =
         move || chosen.with(|c| c.as_ref().is_some_and(|c| c.there_custom || (both.get() && c.back_custom)));
-    let off = move || disabled.get() || chosen.with(Option::is_none);
+    let off = Signal::derive(move || disabled.get() || chosen.with(Option::is_none));
 
     let edit = move |change: fn(&mut Tuning, u32)| {
-        move |ev| {
-            let value = event_target_value(&ev).parse().unwrap_or(0);
+        Callback::new(move |value: u32| {
             if let Some(mut t) = shown() {
                 change(&mut t, value);
                 draft.set(Some(t));
             }
-        }
+        })
     };
     let apply = move |_| {
         let (Some(t), Some(c)) = (shown(), chosen.get_untracked()) else { return };
@@ -213,7 +213,8 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
         draft.set(None);
     };
 
-    let value = move |get: fn(&Tuning) -> u32| move || shown().map_or(0, |t| get(&t)).to_string();
+    let value = move |get: fn(&Tuning) -> u32| Signal::derive(move || shown().map_or(0, |t| get(&t)));
+    let text = move |say: fn(&Tuning) -> String| Signal::derive(move || shown().map_or_else(String::new, |t| say(&t)));
     let arrow = move || if both.get() { " ⇄ " } else { " → " };
     view! {
         <div class="cutter link-pick">
@@ -239,52 +240,25 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
             }}
         </p>
         <div class="sliders">
-            <label class="knob">
-                <span class="knob-label">"Delay (one way)"</span>
-                <span class="knob-value" data-role="link-latency-value">
-                    {move || shown().map_or_else(String::new, |t| duration(t.latency_ms.into()))}
-                </span>
-                <input class="slider" type="range" min=MIN_DELAY_MS.to_string() max=MAX_DELAY_MS.to_string() step="50"
-                    data-role="link-latency" prop:value=value(|t| t.latency_ms) disabled=off
-                    on:input=edit(|t, v| t.latency_ms = v.max(MIN_DELAY_MS))/>
-            </label>
-            <label class="knob">
-                <span class="knob-label">"Jitter"</span>
-                <span class="knob-value" data-role="link-jitter-value">
-                    {move || shown().map_or_else(String::new, |t| match t.jitter_ms {
-                        0 => "none".to_owned(),
-                        ms => format!("up to +{}", duration(ms.into())),
-                    })}
-                </span>
-                <input class="slider" type="range" min="0" max=MAX_JITTER_MS.to_string() step="50"
-                    data-role="link-jitter" prop:value=value(|t| t.jitter_ms) disabled=off
-                    on:input=edit(|t, v| t.jitter_ms = v)/>
-            </label>
-            <label class="knob">
-                <span class="knob-label">"Loss"</span>
-                <span class="knob-value" data-role="link-loss-value">
-                    {move || shown().map_or_else(String::new, |t| format!("{} %", t.loss_pct))}
-                </span>
-                <input class="slider slider-bad" type="range" min="0" max="100" step="1"
-                    data-role="link-loss" prop:value=value(|t| t.loss_pct) disabled=off
-                    on:input=edit(|t, v| t.loss_pct = v)/>
-            </label>
-            <label class="knob">
-                <span class="knob-label">"Duplication"</span>
-                <span class="knob-value" data-role="link-duplicate-value">
-                    {move || shown().map_or_else(String::new, |t| format!("{} %", t.duplicate_pct))}
-                </span>
-                <input class="slider slider-bad" type="range" min="0" max="100" step="1"
-                    data-role="link-duplicate" prop:value=value(|t| t.duplicate_pct) disabled=off
-                    on:input=edit(|t, v| t.duplicate_pct = v)/>
-            </label>
+            <RangeKnob label="Delay (one way)" role="link-latency" text=text(|t| duration(t.latency_ms.into()))
+                value=value(|t| t.latency_ms) min=MIN_DELAY_MS max=MAX_DELAY_MS step=50 disabled=off
+                on_input=edit(|t, v| t.latency_ms = v.max(MIN_DELAY_MS))/>
+            <RangeKnob label="Jitter" role="link-jitter" text=text(|t| jitter_text(t.jitter_ms))
+                value=value(|t| t.jitter_ms) min=0 max=MAX_JITTER_MS step=50 disabled=off
+                on_input=edit(|t, v| t.jitter_ms = v)/>
+            <RangeKnob label="Loss" role="link-loss" text=text(|t| format!("{} %", t.loss_pct))
+                value=value(|t| t.loss_pct) min=0 max=100 step=1 bad=true disabled=off
+                on_input=edit(|t, v| t.loss_pct = v)/>
+            <RangeKnob label="Duplication" role="link-duplicate" text=text(|t| format!("{} %", t.duplicate_pct))
+                value=value(|t| t.duplicate_pct) min=0 max=100 step=1 bad=true disabled=off
+                on_input=edit(|t, v| t.duplicate_pct = v)/>
         </div>
         <div class="link-actions">
-            <button class="button button-primary" data-role="link-apply" disabled=move || off() || !dirty()
+            <button class="button button-primary" data-role="link-apply" disabled=move || off.get() || !dirty()
                 on:click=apply>
                 {move || format!("Apply to {}{}{}", from.get().info().city, arrow(), to.get().info().city)}
             </button>
-            <button class="button" data-role="link-reset" disabled=move || off() || !resettable()
+            <button class="button" data-role="link-reset" disabled=move || off.get() || !resettable()
                 title="Back to the room-wide settings (a cut stays cut)" on:click=reset>
                 "Reset"
             </button>
