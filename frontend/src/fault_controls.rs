@@ -25,7 +25,7 @@ const DEBOUNCE: Duration = Duration::from_millis(180);
 /// How long a dragged value may wait for the room to confirm it.
 const DRAFT_TTL: Duration = Duration::from_millis(2_000);
 /// The jitter slider's range, in simulated ms.
-const MAX_JITTER_MS: u32 = 3_000;
+pub const MAX_JITTER_MS: u32 = 3_000;
 
 #[component]
 pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {

@@ -15,7 +15,7 @@
 //! four sliders is then one change to the room, not dozens.
 
 use crate::connection::Connection;
-use crate::fault_controls::jitter_text;
+use crate::fault_controls::{jitter_text, MAX_JITTER_MS};
 use crate::format::{duration, percent};
 use crate::knobs::{RangeKnob, RegionSelect};
 use crate::lab::Lab;
@@ -25,11 +25,10 @@ use shared::region::RegionId;
 use shared::sim::network::LinkConditions;
 use shared::sim::LinkSetting;
 
-/// The delay slider's range and notch, in simulated ms. The protocol allows
-/// up to a minute; ten seconds already dwarfs every real link.
+/// The delay slider's range, in simulated ms. The protocol allows up to a
+/// minute; ten seconds already dwarfs every real link.
 const MIN_DELAY_MS: u32 = 50;
 const MAX_DELAY_MS: u32 = 10_000;
-const MAX_JITTER_MS: u32 = 3_000;
 
 /// What the editor's sliders hold: a link's conditions without its cut
 /// state (partitions have their own controls), probabilities as whole
