@@ -48,12 +48,17 @@ async function openRoom(ctx, room) {
   return page;
 }
 
-test('a partition delays likes under event push but loses one under last writer wins', async () => {
-  const room = randomRoom('lab');
+/** Two people, each in a browser context of their own, on one private room. */
+async function twoPeople(room) {
   const ctxA = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const ctxB = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const a = await openRoom(ctxA, room);
-  const b = await openRoom(ctxB, room);
+  const [a, b] = [await openRoom(ctxA, room), await openRoom(ctxB, room)];
+  return { a, b, close: () => Promise.all([ctxA.close(), ctxB.close()]) };
+}
+
+test('a partition delays likes under event push but loses one under last writer wins', async () => {
+  const room = randomRoom('lab');
+  const { a, b, close } = await twoPeople(room);
 
   // Event push, with retries so a healed partition is repaired promptly.
   assert.equal(await a.getAttribute('[data-role="strategy-option"][data-strategy="event_push"]', 'data-selected'), 'true');
@@ -122,16 +127,12 @@ test('a partition delays likes under event push but loses one under last writer 
   assert.equal(await text(b, 'verdict-lost'), String(lost));
   console.log(`# last writer wins converged to ${end[0]} of 6 acknowledged likes`);
 
-  await ctxA.close();
-  await ctxB.close();
+  await close();
 });
 
 test('one link tuned by hand: everyone sees it, likes take its delay, and reset puts it back', async () => {
   const room = randomRoom('link');
-  const ctxA = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const ctxB = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const a = await openRoom(ctxA, room);
-  const b = await openRoom(ctxB, room);
+  const { a, b, close } = await twoPeople(room);
 
   // Plain event push, no gossip: a like travels on the direct links only.
   await setSlider(a, '[data-role="interval"]', 0);
@@ -177,8 +178,7 @@ test('one link tuned by hand: everyone sees it, likes take its delay, and reset 
   assert.equal(await a.locator('table.latency td.edited').count(), 0);
   assert.equal(await a.locator('[data-role="tuned-lane"]').count(), 0);
 
-  await ctxA.close();
-  await ctxB.close();
+  await close();
 });
 
 test('a region that cannot take likes says why, on its button', async () => {
