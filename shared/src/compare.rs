@@ -15,7 +15,7 @@
 
 use crate::region::RegionId;
 use crate::sim::{Millis, SimConfig, Simulation, Verdict};
-use crate::strategy::{EventPush, StrategyConfig, StrategyKind};
+use crate::strategy::{BackgroundSync, EventPush, StrategyConfig, StrategyKind};
 use serde::{Deserialize, Serialize};
 
 /// One strategy's results on the workload.
@@ -44,43 +44,43 @@ pub struct CompareRow {
     pub values: Vec<u64>,
 }
 
-/// The configurations compared: every strategy's defaults, plus the knobs
-/// whose effect is the lesson (retries, no de-duplication, deltas).
+/// The configurations compared: every strategy's defaults, each followed
+/// by the variants whose effect is the lesson (retries, no de-duplication,
+/// deltas).
 pub fn configs() -> Vec<(String, StrategyConfig)> {
-    let mut out: Vec<(String, StrategyConfig)> =
-        StrategyKind::ALL.iter().map(|&k| (k.info().name.to_owned(), StrategyConfig::default_for(k))).collect();
-    out.insert(
-        1,
-        (
-            "Event push, at-least-once (retries)".to_owned(),
-            StrategyConfig::EventPush {
-                anti_entropy_ms: Some(EventPush::DEFAULT_ANTI_ENTROPY_MS),
-                retry_ms: Some(EventPush::DEFAULT_RETRY_MS),
-                dedupe: true,
-            },
-        ),
-    );
-    out.insert(
-        2,
-        (
-            "Event push, no de-duplication".to_owned(),
-            StrategyConfig::EventPush {
-                anti_entropy_ms: Some(EventPush::DEFAULT_ANTI_ENTROPY_MS),
-                retry_ms: None,
-                dedupe: false,
-            },
-        ),
-    );
-    if let Some(StrategyConfig::BackgroundSync { interval_ms, .. }) =
-        out.iter().map(|(_, c)| c.clone()).find(|c| c.kind() == StrategyKind::BackgroundSync)
-    {
-        let at = out.iter().position(|(_, c)| c.kind() == StrategyKind::BackgroundSync).unwrap_or(0) + 1;
-        out.insert(
-            at,
-            ("Background sync, deltas".to_owned(), StrategyConfig::BackgroundSync { interval_ms, delta: true }),
-        );
+    StrategyKind::ALL
+        .iter()
+        .flat_map(|&kind| {
+            let default = (kind.info().name.to_owned(), StrategyConfig::default_for(kind));
+            std::iter::once(default).chain(variants(kind))
+        })
+        .collect()
+}
+
+/// The non-default configurations of `kind` worth a row of their own.
+fn variants(kind: StrategyKind) -> Vec<(String, StrategyConfig)> {
+    let anti_entropy_ms = Some(EventPush::DEFAULT_ANTI_ENTROPY_MS);
+    match kind {
+        StrategyKind::EventPush => vec![
+            (
+                "Event push, at-least-once (retries)".to_owned(),
+                StrategyConfig::EventPush {
+                    anti_entropy_ms,
+                    retry_ms: Some(EventPush::DEFAULT_RETRY_MS),
+                    dedupe: true,
+                },
+            ),
+            (
+                "Event push, no de-duplication".to_owned(),
+                StrategyConfig::EventPush { anti_entropy_ms, retry_ms: None, dedupe: false },
+            ),
+        ],
+        StrategyKind::BackgroundSync => vec![(
+            "Background sync, deltas".to_owned(),
+            StrategyConfig::BackgroundSync { interval_ms: BackgroundSync::DEFAULT_INTERVAL_MS, delta: true },
+        )],
+        _ => Vec::new(),
     }
-    out
 }
 
 /// Seed of the workload.

@@ -358,12 +358,9 @@ pub fn parse_client_message(text: &str) -> Result<Command, ProtocolError> {
         ClientMessage::Like { region } => return Ok(Command::Like(region_id(&region)?)),
         ClientMessage::SetStrategy { config } => Control::SetStrategy(validate_strategy(config)?),
         ClientMessage::SetLink { from, to, conditions } => {
-            let (from, to) = (region_id(&from)?, region_id(&to)?);
-            if from == to {
-                return Err(invalid("a link joins two different regions"));
-            }
-            check_ms("latency_ms", conditions.latency_ms, 1)?;
-            check_ms("jitter_ms", conditions.jitter_ms, 0)?;
+            let (from, to) = pair(&from, &to)?;
+            check_ms("latency_ms", conditions.latency_ms.into(), 1)?;
+            check_ms("jitter_ms", conditions.jitter_ms.into(), 0)?;
             check_probability("loss", conditions.loss)?;
             check_probability("duplicate", conditions.duplicate)?;
             Control::SetLink { from, to, conditions }
@@ -373,7 +370,7 @@ pub fn parse_client_message(text: &str) -> Result<Command, ProtocolError> {
             check_probability("loss", loss)?;
             check_probability("duplicate", duplicate)?;
             if let Some(j) = jitter_ms {
-                check_ms("jitter_ms", j, 0)?;
+                check_ms("jitter_ms", j.into(), 0)?;
             }
             Control::SetAllLinks { loss, duplicate, jitter_ms }
         }
@@ -412,20 +409,18 @@ fn check_probability(name: &str, p: f64) -> Result<(), ProtocolError> {
     }
 }
 
-fn check_ms(name: &str, ms: u32, min: u32) -> Result<(), ProtocolError> {
-    if (min..=MAX_CONTROL_MS).contains(&ms) {
+/// A delay or interval between `min` and [`MAX_CONTROL_MS`].
+fn check_ms(name: &str, ms: Millis, min: Millis) -> Result<(), ProtocolError> {
+    if (min..=Millis::from(MAX_CONTROL_MS)).contains(&ms) {
         Ok(())
     } else {
         Err(invalid(format!("{name} must be between {min} and {MAX_CONTROL_MS} ms, got {ms}")))
     }
 }
 
+/// The period of a periodic job (sync, retry, batch).
 fn check_interval(name: &str, ms: Millis) -> Result<(), ProtocolError> {
-    if (MIN_INTERVAL_MS..=Millis::from(MAX_CONTROL_MS)).contains(&ms) {
-        Ok(())
-    } else {
-        Err(invalid(format!("{name} must be between {MIN_INTERVAL_MS} and {MAX_CONTROL_MS} ms, got {ms}")))
-    }
+    check_ms(name, ms, MIN_INTERVAL_MS)
 }
 
 /// Checks a strategy's knobs are in range (regions were checked by serde).

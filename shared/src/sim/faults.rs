@@ -30,11 +30,17 @@ impl Simulation {
         if from == to {
             return;
         }
+        self.follow_room(from, to);
+        self.custom_links.remove(&(from, to));
+        self.version += 1;
+    }
+
+    /// Sets `from -> to` to the room-wide settings over its base delay,
+    /// keeping its cut state.
+    fn follow_room(&mut self, from: RegionId, to: RegionId) {
         let cut = self.net.link(from, to).cut;
         let conditions = LinkConditions { cut, ..self.room_links.link(self.latency.get(from, to)) };
         self.net.set_link(from, to, conditions);
-        self.custom_links.remove(&(from, to));
-        self.version += 1;
     }
 
     /// Sets the room-wide loss and duplication, and the jitter when
@@ -48,10 +54,10 @@ impl Simulation {
             jitter_ms: jitter_ms.or(self.room_links.jitter_ms),
         };
         for a in RegionId::all() {
-            for b in RegionId::all().filter(|&b| b != a && !self.custom_links.contains(&(a, b))) {
-                let cut = self.net.link(a, b).cut;
-                let conditions = LinkConditions { cut, ..self.room_links.link(self.latency.get(a, b)) };
-                self.net.set_link(a, b, conditions);
+            for b in RegionId::all().filter(|&b| b != a) {
+                if !self.custom_links.contains(&(a, b)) {
+                    self.follow_room(a, b);
+                }
             }
         }
         self.version += 1;

@@ -425,11 +425,15 @@ impl Simulation {
             self.with_strategy(|s, ctx| s.like(ctx, region))
         };
         match outcome {
-            Ok(Accepted::Now) => self.record_ack(region),
-            Ok(Accepted::Later) => {
-                self.accepted_later += 1;
+            Ok(accepted) => {
+                // The write happens now, acknowledged or not: convergence is
+                // timed from here (a later acknowledgement only confirms it).
                 self.last_write_origin = Some(region);
                 self.last_disturbance_at = Some(self.now);
+                match accepted {
+                    Accepted::Now => self.record_ack(region),
+                    Accepted::Later => self.accepted_later += 1,
+                }
             }
             Err(_) => self.truth.refused += 1,
         }
@@ -470,23 +474,17 @@ impl Simulation {
         };
         let out = f(self.strategy.as_mut(), &mut ctx);
         for region in acknowledged {
-            // The like was written when it was accepted "later" (that is the
-            // disturbance convergence is timed from); the ack only confirms it.
-            let (origin, disturbance) = (self.last_write_origin, self.last_disturbance_at);
             self.acked_later += 1;
             self.record_ack(region);
-            self.last_write_origin = origin;
-            self.last_disturbance_at = disturbance;
         }
         out
     }
 
+    /// A like at `region` is acknowledged to its user: it joins the truth.
     fn record_ack(&mut self, region: RegionId) {
         self.truth.total += 1;
         self.truth.per_region[region.index()] += 1;
         self.last_write_at = Some(self.now);
-        self.last_write_origin = Some(region);
-        self.last_disturbance_at = Some(self.now);
         if self.unseen.len() >= MAX_VISIBILITY_SAMPLES {
             self.unseen.pop_front();
         }
@@ -512,7 +510,7 @@ impl Simulation {
             self.unseen.pop_front();
             self.visibility.push(self.now.saturating_sub(at));
         }
-        let agreed = self.divergence() == 0;
+        let agreed = self.last_values.iter().all(|&v| v == min);
         self.consistency = match (self.consistency, agreed) {
             (Consistency::Diverged { .. }, true) => Consistency::Converged {
                 since: self.now,
@@ -592,13 +590,12 @@ impl Simulation {
 
     fn fault_view(&self) -> FaultView {
         let room = self.room_links;
-        let pairs = || RegionId::all().flat_map(|a| RegionId::all().map(move |b| (a, b)));
         let mut view = FaultView {
             loss: room.loss,
             duplicate: room.duplicate,
-            jitter_ms: room.jitter_ms.unwrap_or_else(|| {
-                pairs().map(|(a, b)| room.link(self.latency.get(a, b)).jitter_ms).max().unwrap_or(0)
-            }),
+            // The room-wide jitter, or the natural jitter of the longest link
+            // (natural jitter grows with the delay).
+            jitter_ms: room.link(self.latency.max()).jitter_ms,
             natural_jitter: room.jitter_ms.is_none(),
             durable: self.config.durable,
             ..FaultView::default()

@@ -17,7 +17,7 @@
 //! that can be overwritten; it is a sum of contributions, which is exactly
 //! what the grow-only counter replicates instead.
 
-use super::{Accepted, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
+use super::{staggered, Accepted, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
 use crate::region::RegionId;
 use crate::sim::Millis;
 use rand::Rng;
@@ -53,7 +53,7 @@ impl LastWriterWins {
     fn arm(&self, ctx: &mut Ctx, r: RegionId, first: bool) {
         if let Some(period) = self.resend_ms {
             let period = ctx.scaled(period);
-            let after = if first { period * (r.index() as Millis + 1) / RegionId::COUNT as Millis } else { period };
+            let after = if first { staggered(period, r) } else { period };
             ctx.set_timer(after, r, Timer::AntiEntropy);
         }
     }

@@ -169,7 +169,7 @@ impl Ctx<'_> {
     /// The room's time scale; strategies stretch their intervals by it so the
     /// whole simulation speeds up or slows down together.
     pub fn scaled(&self, ms: Millis) -> Millis {
-        ((ms as f64) * self.time_scale).round().max(1.0) as Millis
+        scale(ms, self.time_scale)
     }
 
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
@@ -235,6 +235,19 @@ impl Reach<'_> {
     }
 }
 
+/// A strategy interval stretched by the room's time scale (never zero: a
+/// zero-period timer would fire forever at one instant).
+fn scale(ms: Millis, time_scale: f64) -> Millis {
+    ((ms as f64) * time_scale).round().max(1.0) as Millis
+}
+
+/// When `region`'s first round of a periodic job with this `period` fires:
+/// the regions' first rounds are spread evenly over one period, so they do
+/// not all send at the same instant (and keep that offset afterwards).
+pub(crate) fn staggered(period: Millis, region: RegionId) -> Millis {
+    period * (region.index() as Millis + 1) / RegionId::COUNT as Millis
+}
+
 /// Inputs for a strategy's theoretical lower bound on convergence time.
 pub struct BoundCtx<'a> {
     /// The room's time scale (strategy intervals are stretched by it).
@@ -245,8 +258,10 @@ pub struct BoundCtx<'a> {
 }
 
 impl BoundCtx<'_> {
+    /// The same stretch as [`Ctx::scaled`], so a bound counts the intervals
+    /// the strategy really waits.
     pub fn scaled(&self, ms: Millis) -> Millis {
-        ((ms as f64) * self.time_scale).round().max(1.0) as Millis
+        scale(ms, self.time_scale)
     }
 
     /// The farthest region from `from`, by shortest path.

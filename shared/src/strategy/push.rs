@@ -27,7 +27,7 @@
 //! count climb above the truth — for good, since the inflated slot then
 //! spreads by gossip like any other.
 
-use super::{crash_gcounter, Accepted, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
+use super::{crash_gcounter, staggered, Accepted, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
 use crate::crdt::GCounter;
 use crate::region::RegionId;
 use crate::sim::Millis;
@@ -76,11 +76,9 @@ impl EventPush {
     }
 
     fn arm(&self, ctx: &mut Ctx, r: RegionId) {
-        let n = RegionId::COUNT as Millis;
         if let Some(period) = self.anti_entropy_ms {
-            // Stagger the regions' rounds so they do not all gossip at once.
             let period = ctx.scaled(period);
-            ctx.set_timer(period * (r.index() as Millis + 1) / n, r, Timer::AntiEntropy);
+            ctx.set_timer(staggered(period, r), r, Timer::AntiEntropy);
         }
         if let Some(period) = self.retry_ms {
             let period = ctx.scaled(period);

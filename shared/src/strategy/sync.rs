@@ -23,7 +23,7 @@
 //! **Failure mode.** Slowness: a like waits up to one interval before it
 //! travels at all, then a link delay. Freshness is bought with bandwidth.
 
-use super::{crash_gcounter, Accepted, BoundCtx, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
+use super::{crash_gcounter, staggered, Accepted, BoundCtx, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
 use crate::crdt::GCounter;
 use crate::region::RegionId;
 use crate::sim::Millis;
@@ -66,8 +66,7 @@ impl BackgroundSync {
 
     fn arm(&self, ctx: &mut Ctx, r: RegionId, first: bool) {
         let period = ctx.scaled(self.interval_ms);
-        // Stagger the first round so regions do not all sync at once.
-        let after = if first { period * (r.index() as Millis + 1) / RegionId::COUNT as Millis } else { period };
+        let after = if first { staggered(period, r) } else { period };
         ctx.set_timer(after, r, Timer::Sync);
     }
 }
