@@ -123,7 +123,7 @@ pub fn jitter_text(ms: u32) -> String {
 }
 
 /// A probability as a whole percentage, for a 0–100 slider.
-fn percent_of(p: f64) -> u32 {
+pub fn percent_of(p: f64) -> u32 {
     (p * 100.0).round().clamp(0.0, 100.0) as u32
 }
 

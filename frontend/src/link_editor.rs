@@ -15,7 +15,7 @@
 //! four sliders is then one change to the room, not dozens.
 
 use crate::connection::Connection;
-use crate::fault_controls::{jitter_text, MAX_JITTER_MS};
+use crate::fault_controls::{jitter_text, percent_of, MAX_JITTER_MS};
 use crate::format::{duration, percent};
 use crate::knobs::{RangeKnob, RegionSelect};
 use crate::lab::Lab;
@@ -43,12 +43,11 @@ pub struct Tuning {
 
 impl Tuning {
     pub fn of(c: &LinkConditions) -> Tuning {
-        let pct = |p: f64| (p * 100.0).round().clamp(0.0, 100.0) as u32;
         Tuning {
             latency_ms: c.latency_ms,
             jitter_ms: c.jitter_ms,
-            loss_pct: pct(c.loss),
-            duplicate_pct: pct(c.duplicate),
+            loss_pct: percent_of(c.loss),
+            duplicate_pct: percent_of(c.duplicate),
         }
     }
 
@@ -77,6 +76,15 @@ pub fn summary(c: &LinkConditions) -> String {
         text.push_str(&format!(" · {} doubled", percent(c.duplicate)));
     }
     text
+}
+
+/// Between two city names: `⇄` for both directions, `→` for one.
+pub fn arrow(both_ways: bool) -> &'static str {
+    if both_ways {
+        " ⇄ "
+    } else {
+        " → "
+    }
 }
 
 /// A custom link as listed: one chip per direction, or one for both
@@ -214,7 +222,7 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
 
     let value = move |get: fn(&Tuning) -> u32| Signal::derive(move || shown().map_or(0, |t| get(&t)));
     let text = move |say: fn(&Tuning) -> String| Signal::derive(move || shown().map_or_else(String::new, |t| say(&t)));
-    let arrow = move || if both.get() { " ⇄ " } else { " → " };
+    let direction = move || arrow(both.get());
     view! {
         <div class="cutter link-pick">
             <RegionSelect label="From" role="link-from" value=from disabled on_pick=pick(from)/>
@@ -230,11 +238,11 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
                 None => "Pick two different regions.".to_owned(),
                 Some(c) if c.there_custom || (both.get() && c.back_custom) => format!(
                     "{}{}{} has settings of its own: the room-wide sliders above leave it alone.",
-                    from.get().info().city, arrow(), to.get().info().city,
+                    from.get().info().city, direction(), to.get().info().city,
                 ),
                 Some(c) => format!(
                     "{}{}{} follows the room-wide settings: {}.",
-                    from.get().info().city, arrow(), to.get().info().city, summary(&c.there),
+                    from.get().info().city, direction(), to.get().info().city, summary(&c.there),
                 ),
             }}
         </p>
@@ -255,7 +263,7 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
         <div class="link-actions">
             <button class="button button-primary" data-role="link-apply" disabled=move || off.get() || !dirty()
                 on:click=apply>
-                {move || format!("Apply to {}{}{}", from.get().info().city, arrow(), to.get().info().city)}
+                {move || format!("Apply to {}{}{}", from.get().info().city, direction(), to.get().info().city)}
             </button>
             <button class="button" data-role="link-reset" disabled=move || off.get() || !resettable()
                 title="Back to the room-wide settings (a cut stays cut)" on:click=reset>
@@ -278,7 +286,7 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
                             move |_| select(&chip)
                         }>
                         {chip.from.info().city}
-                        <span class="cut-mark" aria-hidden="true">{if chip.both_ways { " ⇄ " } else { " → " }}</span>
+                        <span class="cut-mark" aria-hidden="true">{arrow(chip.both_ways)}</span>
                         {chip.to.info().city}
                         <span class="link-chip-detail">{summary(&chip.conditions)}</span>
                     </button>

@@ -15,7 +15,7 @@ use crate::connection::Connection;
 use crate::format::{count_of, in_flight_text};
 use crate::geo::{graticule, progress, project, Lane, Point, MAP_H, MAP_W};
 use crate::lab::Lab;
-use crate::link_editor::{group, summary};
+use crate::link_editor::{arrow, group, summary};
 use leptos::prelude::*;
 use shared::region::RegionId;
 use shared::sim::{LinkView, MAX_PACKETS_IN_VIEW};
@@ -134,7 +134,7 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>, lab: Lab) -> impl Int
                                 {format!(
                                     "{}{}{}: set by hand, {}",
                                     c.from.info().city,
-                                    if c.both_ways { " ⇄ " } else { " → " },
+                                    arrow(c.both_ways),
                                     c.to.info().city,
                                     summary(&c.conditions),
                                 )}
