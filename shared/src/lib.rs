@@ -17,19 +17,26 @@
 //! 1. [`region`] — the regions and the delays between them.
 //! 2. [`crdt`] — the grow-only counter, which makes concurrent likes merge
 //!    without loss or double counting.
-//! 3. [`strategy`] — how replicas tell each other about likes (events pushed
-//!    at once, plus periodic gossip of whole states that repairs losses).
-//! 4. [`sim`] — a deterministic simulation of one room: the network with its
-//!    delays and faults, the ground truth, and the convergence status.
-//! 5. [`protocol`] — the messages between the browser and the server.
-//! 6. [`compare`] — one workload under every strategy, side by side.
+//! 3. [`kernel`] — simulated time, the messages replicas exchange, the
+//!    network that carries them, and the context a strategy acts through.
+//! 4. [`strategy`] — how replicas tell each other about likes: five
+//!    replication patterns, one file each.
+//! 5. [`sim`] — a deterministic simulation of one room: the world (clock,
+//!    network, faults), the ledger (the ground truth and every measurement)
+//!    and the verdict, judged only once nothing can change any more.
+//! 6. [`protocol`] — the messages between the browser and the server, and
+//!    the view of a room that every frame carries.
+//! 7. [`compare`] — one workload under every strategy, over many seeds.
 //!
 //! The crate is pure: no I/O, no clock, no threads. It compiles to native code
 //! for the server and to WebAssembly for the browser, and it is tested
 //! without either.
 
+#![warn(unreachable_pub)]
+
 pub mod compare;
 pub mod crdt;
+pub mod kernel;
 pub mod protocol;
 pub mod region;
 pub mod sim;

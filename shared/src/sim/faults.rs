@@ -1,11 +1,12 @@
 //! Faults and runtime changes: link conditions, partitions, crashes, and
 //! switching the replication strategy of a running room.
 //!
-//! Every method here bumps the room's version (a viewer can see the change)
-//! and, where the change can end a divergence (a heal, a restart, a switch),
-//! restarts the convergence clock of the [`Verdict`](super::Verdict).
+//! Every method here ends in [`Simulation::changed`]. Those that can end a
+//! divergence (a heal, a restart, a switch) also start the convergence clock
+//! and fold a repair reference into the episode's timing.
 
 use super::*;
+use crate::kernel::network::{LinkConditions, RoomLinks};
 
 impl Simulation {
     /// Gives the directed link `from -> to` conditions of its own: from now
@@ -15,13 +16,13 @@ impl Simulation {
         if from == to {
             return;
         }
-        let healed = self.net.link(from, to).cut && !conditions.cut;
-        self.net.set_link(from, to, conditions);
-        self.custom_links.insert((from, to));
+        let healed = self.world.net.link(from, to).cut && !conditions.cut;
+        self.world.net.set_link(from, to, conditions);
+        self.world.custom_links.insert((from, to));
         if healed {
-            self.last_disturbance_at = Some(self.now);
+            self.healed();
         }
-        self.version += 1;
+        self.changed();
     }
 
     /// Puts `from -> to` back on the room-wide settings over its base delay.
@@ -31,16 +32,16 @@ impl Simulation {
             return;
         }
         self.follow_room(from, to);
-        self.custom_links.remove(&(from, to));
-        self.version += 1;
+        self.world.custom_links.remove(&(from, to));
+        self.changed();
     }
 
     /// Sets `from -> to` to the room-wide settings over its base delay,
     /// keeping its cut state.
     fn follow_room(&mut self, from: RegionId, to: RegionId) {
-        let cut = self.net.link(from, to).cut;
-        let conditions = LinkConditions { cut, ..self.room_links.link(self.latency.get(from, to)) };
-        self.net.set_link(from, to, conditions);
+        let cut = self.world.net.link(from, to).cut;
+        let conditions = LinkConditions { cut, ..self.world.room_links.link(self.world.latency.get(from, to)) };
+        self.world.net.set_link(from, to, conditions);
     }
 
     /// Sets the room-wide loss and duplication, and the jitter when
@@ -48,24 +49,24 @@ impl Simulation {
     /// Every link takes them over its own base delay, except the links
     /// given conditions of their own with `set_link`; cuts stay as they are.
     pub fn set_all_links(&mut self, loss: f64, duplicate: f64, jitter_ms: Option<u32>) {
-        self.room_links = RoomLinks {
+        self.world.room_links = RoomLinks {
             loss: loss.clamp(0.0, 1.0),
             duplicate: duplicate.clamp(0.0, 1.0),
-            jitter_ms: jitter_ms.or(self.room_links.jitter_ms),
+            jitter_ms: jitter_ms.or(self.world.room_links.jitter_ms),
         };
         for a in RegionId::all() {
             for b in RegionId::all().filter(|&b| b != a) {
-                if !self.custom_links.contains(&(a, b)) {
+                if !self.world.custom_links.contains(&(a, b)) {
                     self.follow_room(a, b);
                 }
             }
         }
-        self.version += 1;
+        self.changed();
     }
 
     /// The conditions of the directed link `from -> to` right now.
     pub fn link(&self, from: RegionId, to: RegionId) -> &LinkConditions {
-        self.net.link(from, to)
+        self.world.net.link(from, to)
     }
 
     /// Partitions `a` from `b`: the link is cut both ways. Messages already
@@ -74,9 +75,9 @@ impl Simulation {
         if a == b {
             return;
         }
-        self.net.link_mut(a, b).cut = true;
-        self.net.link_mut(b, a).cut = true;
-        self.version += 1;
+        self.world.net.link_mut(a, b).cut = true;
+        self.world.net.link_mut(b, a).cut = true;
+        self.changed();
     }
 
     /// Restores the link between `a` and `b`, both ways.
@@ -84,10 +85,10 @@ impl Simulation {
         if a == b {
             return;
         }
-        self.net.link_mut(a, b).cut = false;
-        self.net.link_mut(b, a).cut = false;
-        self.last_disturbance_at = Some(self.now);
-        self.version += 1;
+        self.world.net.link_mut(a, b).cut = false;
+        self.world.net.link_mut(b, a).cut = false;
+        self.healed();
+        self.changed();
     }
 
     /// Cuts `region` off from every other region.
@@ -101,19 +102,29 @@ impl Simulation {
     pub fn heal_all(&mut self) {
         for a in RegionId::all() {
             for b in RegionId::all() {
-                self.net.link_mut(a, b).cut = false;
+                self.world.net.link_mut(a, b).cut = false;
             }
         }
-        self.last_disturbance_at = Some(self.now);
-        self.version += 1;
+        self.healed();
+        self.changed();
     }
 
     /// Whether `a -> b` is cut.
     pub fn is_cut(&self, a: RegionId, b: RegionId) -> bool {
-        self.net.link(a, b).cut
+        self.world.net.link(a, b).cut
     }
 
-    /// Whether a room's regions keep their acknowledged state across a crash.
+    /// The network changed in a way that can end a divergence: the clock
+    /// starts, and the episode's reference is recomputed from now (what
+    /// could not be reached before may be reachable now).
+    fn healed(&mut self) {
+        self.disturb();
+        self.ledger.reference_blocked = false;
+        let reference = self.repair_reference();
+        self.add_reference(reference);
+    }
+
+    /// Whether a room's regions keep their state across a crash.
     pub fn durable(&self) -> bool {
         self.config.durable
     }
@@ -121,79 +132,124 @@ impl Simulation {
     /// Sets whether crashes are durable (applies to crashes from now on).
     pub fn set_durable(&mut self, durable: bool) {
         self.config.durable = durable;
-        self.version += 1;
+        self.changed();
     }
 
     pub fn is_crashed(&self, region: RegionId) -> bool {
-        self.crashed[region.index()]
+        !self.world.live(region)
     }
 
-    /// Crashes `region`: it accepts no likes, drops what reaches it, and its
-    /// pending timers are cancelled. Without durability it loses the likes
-    /// it acknowledged but had not shipped; returns how many.
+    /// Crashes `region`: it takes no likes, messages on their way to it are
+    /// lost, and its pending timers are cancelled. Without durability it
+    /// keeps only what survives elsewhere (see [`Strategy::crash`]). Returns
+    /// how many acknowledged likes the crash destroyed.
     pub fn crash(&mut self, region: RegionId) -> u64 {
         let i = region.index();
-        if self.crashed[i] {
+        if self.world.crashed[i] {
             return 0;
         }
-        self.crashed[i] = true;
-        self.epochs[i] += 1;
-        let lost = self.strategy.crash(region, self.config.durable);
-        self.lost_in_crashes += lost;
-        self.version += 1;
-        self.observe();
-        lost
+        self.world.crashed[i] = true;
+        self.world.epochs[i] += 1;
+        self.world.agenda.lose_inbound(region);
+        let before: Vec<u64> = RegionId::all().map(|o| self.strategy.numbered(o)).collect();
+        let refused_before = self.ledger.truth.refused;
+        // What is on the wire and will still land somewhere survives.
+        let in_flight: Vec<(RegionId, Message)> = self
+            .world
+            .agenda
+            .envelopes()
+            .filter(|e| !e.lost && !self.world.net.link(e.from, e.to).cut)
+            .map(|e| (e.from, e.msg.clone()))
+            .collect();
+        let refs: Vec<(RegionId, &Message)> = in_flight.iter().map(|(f, m)| (*f, m)).collect();
+        let durable = self.config.durable;
+        let mut outcomes = Vec::new();
+        let mut ctx = self.world.ctx(&mut outcomes, Cause::Background);
+        self.strategy.crash(&mut ctx, region, durable, &refs);
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Acknowledged(r) => self.ledger.acknowledged_later(r),
+                Outcome::Refused(r) => self.ledger.refused_later(r),
+            }
+        }
+        let mut destroyed = 0;
+        for o in RegionId::all() {
+            let after = self.strategy.numbered(o);
+            destroyed += before[o.index()].saturating_sub(after);
+            if after < before[o.index()] {
+                self.ledger.renumber(o, after);
+            }
+        }
+        // Likes in doubt that the crash made fail were never acknowledged.
+        let destroyed = destroyed.saturating_sub(self.ledger.truth.refused - refused_before);
+        self.ledger.destroyed_in_crashes += destroyed;
+        self.changed();
+        destroyed
     }
 
     /// Brings `region` back up (recovering from its log when durable).
     pub fn restart(&mut self, region: RegionId) {
         let i = region.index();
-        if !self.crashed[i] {
+        if !self.world.crashed[i] {
             return;
         }
-        self.crashed[i] = false;
-        self.with_strategy(|s, ctx| s.restart(ctx, region));
-        self.last_disturbance_at = Some(self.now);
-        self.version += 1;
-        self.observe();
+        self.world.crashed[i] = false;
+        self.with_strategy(Cause::Background, |s, ctx| s.restart(ctx, region));
+        self.healed();
+        self.changed();
     }
 
-    /// Whether a like at `region` would be accepted right now.
+    /// Whether a like at `region` would be taken right now.
     pub fn available(&self, region: RegionId) -> bool {
-        !self.crashed[region.index()]
-            && self.strategy.available(region, &Reach { net: &self.net, crashed: &self.crashed })
+        self.world.live(region) && self.strategy.available(region, self.world.now)
     }
 
     /// Switches the room to another replication strategy, at the current time.
     ///
-    /// The new strategy starts from the **ground truth**: every replica is
-    /// seeded with the likes acknowledged so far, per region. The switch is
-    /// modelled as a migration from the system of record, so counts do not
-    /// reset to zero or jump around, and the new strategy is judged only on
-    /// what happens after the switch. The old strategy's messages in flight
-    /// and timers are discarded (they belong to a protocol nobody speaks any
-    /// more); likes still in doubt under the old strategy stay in doubt, and
-    /// likes destroyed by earlier crashes are restored by the seeding.
+    /// Likes in doubt under the old strategy end first: acknowledged if a
+    /// replica holds them, refused if not. The new strategy then starts from
+    /// what the old one's replicas **actually hold** (its queues included),
+    /// region by region — so a like the old strategy lost stays lost, and
+    /// the verdict keeps judging it. The old protocol's messages in flight
+    /// and timers are discarded (nobody speaks it any more); everything they
+    /// carried is also held by their sender. Measurements that describe one
+    /// strategy (visibility, stale reads, cost) start afresh.
     pub fn set_strategy(&mut self, config: StrategyConfig) {
-        self.agenda.clear();
-        self.net.clear_in_flight();
+        let from = self.strategy.kind();
+        let (acked_before, refused_before) = (self.ledger.truth.total, self.ledger.truth.refused);
+        self.with_strategy(Cause::Background, |s, ctx| s.abandon(ctx));
+        let resolved_acknowledged = self.ledger.truth.total - acked_before;
+        let resolved_refused = self.ledger.truth.refused - refused_before;
+        let holdings: Vec<Tally> = RegionId::all().map(|r| self.strategy.holdings(r)).collect();
+        let dropped_messages = self.world.agenda.envelopes().filter(|e| !e.lost).count() as u64;
+        self.world.agenda.clear();
+        self.world.net.clear_in_flight();
+        self.world.net.reset_stats();
         let mut strategy = config.build();
-        strategy.seed(&self.truth.per_region);
+        strategy.seed(&holdings);
         self.strategy = strategy;
         self.config.strategy = config;
-        self.lost_in_crashes = 0;
-        self.unseen.clear();
-        self.with_strategy(|s, ctx| s.start(ctx));
+        self.with_strategy(Cause::Background, |s, ctx| s.start(ctx));
         // Timers the new strategy set on regions that are down are stale:
         // those regions arm theirs when they restart.
-        for (epoch, &down) in self.epochs.iter_mut().zip(&self.crashed) {
+        for (epoch, &down) in self.world.epochs.iter_mut().zip(&self.world.crashed) {
             if down {
                 *epoch += 1;
             }
         }
-        self.last_disturbance_at = Some(self.now);
-        self.version += 1;
-        self.observe();
+        let now = self.world.now;
+        let strategy = &self.strategy;
+        self.ledger.switched(now, strategy.keeps_each_like(), |o| strategy.numbered(o));
+        self.ledger.last_switch = Some(SwitchNote {
+            at: now,
+            from,
+            to: self.strategy.kind(),
+            dropped_messages,
+            resolved_acknowledged,
+            resolved_refused,
+        });
+        self.healed();
+        self.changed();
     }
 
     /// The current strategy's configuration.

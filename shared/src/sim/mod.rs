@@ -1,5 +1,5 @@
 //! The deterministic simulation of one room: regions, links, messages in
-//! flight, the ground truth, and whether the replicas agree.
+//! flight, the ground truth, and the verdict.
 //!
 //! The simulation is a pure state machine. It never reads a clock: time is an
 //! argument (`advance(now)`, `like(region, now)`), measured in simulated
@@ -9,35 +9,37 @@
 //! check convergence without sockets or sleeps, and lets the server drive it
 //! from a real clock.
 //!
-//! What it tracks beyond the replicas themselves is what a person watching
-//! the demo wants to know:
-//! - the **ground truth**: how many likes users were told were accepted, in
-//!   total and per region — the number every replica should end on;
-//! - the **divergence**: how far apart the regions' counts are right now;
-//! - the **consistency status**: diverged since when, or converged and how
-//!   long convergence took after the last write;
-//! - the **faults** injected (link conditions, cuts, crashed regions), and
-//! - the **verdict** ([`Verdict`]): did the replicas end on the truth, how
-//!   fast compared with the physical lower bound, and at what cost.
+//! It is three parts with one job each, joined here:
+//! - the **world** ([`world`]): clock, agenda, network, randomness, which
+//!   regions are down;
+//! - the **strategy** ([`crate::strategy`]): the replicas and how they talk;
+//! - the **ledger** ([`ledger`]): the ground truth and every measurement,
+//!   fed by the events below.
+//!
+//! Every input goes through one of the methods here or in [`faults`], and
+//! every one of them ends in [`Simulation::changed`], the one place that
+//! marks a change for viewers and re-judges the room.
 
-pub mod agenda;
 mod faults;
-pub mod network;
+pub mod ledger;
 mod verdict;
+mod world;
 
-pub use verdict::{Verdict, Visibility};
+pub use ledger::{Change, SwitchNote, Truth};
+pub use verdict::{Extra, OriginJudgement, Timing, Verdict, Visibility};
 
+use crate::kernel::agenda::Event;
+use crate::kernel::Outcome;
+use crate::kernel::network::Network;
+use crate::kernel::{Cause, Ctx, Message, Millis, Tally};
+use crate::protocol::view::{
+    Consistency, FaultView, LinkRef, LinkSetting, LinkView, PacketView, ReplicaView, SimView, MAX_PACKETS_IN_VIEW,
+};
 use crate::region::{LatencyMatrix, RegionId};
-use crate::strategy::{Accepted, BoundCtx, Ctx, MessageKind, Reach, Refusal, Strategy, StrategyConfig, StrategyKind};
-use agenda::{Agenda, Event};
-use network::{LinkConditions, NetStats, Network, RoomLinks};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use crate::strategy::{Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyConfig};
+use ledger::{Change as LastChange, Ledger};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, VecDeque};
-
-/// Simulated time in milliseconds since the room started.
-pub type Millis = u64;
+use world::World;
 
 /// Everything needed to start a room's simulation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,8 +49,8 @@ pub struct SimConfig {
     /// Multiplies every link delay and every strategy interval.
     pub time_scale: f64,
     pub strategy: StrategyConfig,
-    /// Whether a region's acknowledged state survives a crash (it keeps a
-    /// log on disk). Without it, a crash loses what it had not shipped.
+    /// Whether a region's state survives a crash (it keeps a log on disk).
+    /// Without it, a crash loses what only that region held.
     #[serde(default = "default_durable")]
     pub durable: bool,
 }
@@ -63,279 +65,36 @@ impl Default for SimConfig {
     }
 }
 
-/// Whether the replicas agree, and since when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum Consistency {
-    /// Every replica shows the same count.
-    Converged {
-        since: Millis,
-        /// Time from the last like to the moment the replicas agreed again;
-        /// `None` before any like, or when a like never made them disagree.
-        took_ms: Option<Millis>,
-    },
-    /// At least two replicas show different counts.
-    Diverged { since: Millis },
-}
-
-/// The ground truth: what users were told.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Truth {
-    /// Likes acknowledged to users, all regions.
-    pub total: u64,
-    /// Likes acknowledged per region, in catalog order.
-    pub per_region: Vec<u64>,
-    /// Likes refused (the strategy could not accept them).
-    pub refused: u64,
-}
-
-/// One replica as a viewer sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReplicaView {
-    pub region: RegionId,
-    /// The count a reader in this region sees.
-    pub value: u64,
-    /// Ground truth minus `value`: how many likes it has not heard of yet
-    /// (negative if it over-counts).
-    pub behind: i64,
-    /// Messages this region has sent that are still on the wire.
-    pub in_flight_out: u32,
-    /// The region is down (crashed).
-    #[serde(default)]
-    pub crashed: bool,
-    /// A like here would be accepted (false when crashed, or when the
-    /// strategy cannot accept it, e.g. the leader is unreachable).
-    #[serde(default = "default_durable")]
-    pub available: bool,
-}
-
-/// A message on the wire, for drawing.
-///
-/// Packets and links are the bulk of every frame, and every viewer receives
-/// up to 30 frames a second, so on the wire their keys are one letter:
-/// `{"f":"tokyo","t":"sydney","s":5000,"a":6010,"k":"like","l":"like"}`
-/// (`"x":true` is added for a packet that will be lost). This halves a busy
-/// frame; the Rust names below are the documentation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PacketView {
-    #[serde(rename = "f")]
-    pub from: RegionId,
-    #[serde(rename = "t")]
-    pub to: RegionId,
-    #[serde(rename = "s")]
-    pub sent_at: Millis,
-    #[serde(rename = "a")]
-    pub arrive_at: Millis,
-    #[serde(rename = "k")]
-    pub kind: MessageKind,
-    /// It will vanish instead of arriving.
-    #[serde(rename = "x", default, skip_serializing_if = "is_false")]
-    pub lost: bool,
-    /// The precise message type ("like", "ack", "delta", "forward", ...),
-    /// finer than `kind`; see [`crate::strategy::Message::label`].
-    #[serde(rename = "l", default)]
-    pub label: String,
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-/// A directed link with messages on it; on the wire
-/// `{"f":"tokyo","t":"sydney","n":3}` (see [`PacketView`] for why).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LinkView {
-    #[serde(rename = "f")]
-    pub from: RegionId,
-    #[serde(rename = "t")]
-    pub to: RegionId,
-    #[serde(rename = "n")]
-    pub in_flight: u32,
-}
-
-/// Everything a viewer needs to draw the room at one instant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SimView {
-    pub now_ms: Millis,
-    pub strategy: StrategyKind,
-    /// The strategy's knobs (absent in views from older servers).
-    #[serde(default)]
-    pub strategy_config: Option<StrategyConfig>,
-    pub truth: Truth,
-    pub replicas: Vec<ReplicaView>,
-    /// Highest minus lowest replica count.
-    pub divergence: u64,
-    pub consistency: Consistency,
-    /// When the last like was accepted.
-    pub last_write_at: Option<Millis>,
-    pub in_flight: u32,
-    /// Links with at least one message in flight.
-    pub links: Vec<LinkView>,
-    /// The soonest-arriving messages in flight, at most [`MAX_PACKETS_IN_VIEW`].
-    pub packets: Vec<PacketView>,
-    pub net: NetStats,
-    /// How the strategy is doing: see [`Verdict`].
-    #[serde(default)]
-    pub verdict: Verdict,
-    /// The network's fault settings, so every viewer — not only the one who
-    /// changed them — sees the partition and the lossy links.
-    #[serde(default)]
-    pub faults: FaultView,
-    /// Counts inside the strategy's pipeline, e.g. "on the queues" against
-    /// "in the database" (see `Strategy::stages`); empty for most strategies.
-    #[serde(default)]
-    pub stages: Vec<crate::strategy::Stage>,
-}
-
-/// Fault settings as a viewer sees them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct FaultView {
-    /// Every cut directed link, as `{"f":"tokyo","t":"virginia"}`.
-    pub cut: Vec<LinkRef>,
-    /// The room-wide loss probability (links in `custom` may differ).
-    pub loss: f64,
-    /// The room-wide duplication probability.
-    pub duplicate: f64,
-    /// The room-wide jitter in simulated ms; with `natural_jitter`, the
-    /// largest of the links' natural jitters.
-    pub jitter_ms: u32,
-    /// Links keep their natural jitter (a tenth of their delay): nobody set
-    /// a room-wide one.
-    #[serde(default)]
-    pub natural_jitter: bool,
-    /// Whether replicas keep a durable log (see `Simulation::set_durable`).
-    pub durable: bool,
-    /// Links given conditions of their own (`set_link`), which ignore the
-    /// room-wide settings above. Usually empty, and then left out.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub custom: Vec<LinkSetting>,
-}
-
-impl FaultView {
-    /// The conditions of `from -> to` as this view describes them: its own
-    /// if it has some, else the room-wide settings over its base delay from
-    /// `latency` (the snapshot's matrix). This is how a viewer learns every
-    /// link's state from a frame that lists only the exceptions.
-    pub fn link(&self, latency: &LatencyMatrix, from: RegionId, to: RegionId) -> LinkConditions {
-        let cut = self.cut.iter().any(|l| l.from == from && l.to == to);
-        let conditions = match self.custom.iter().find(|s| s.link.from == from && s.link.to == to) {
-            Some(setting) => setting.conditions.clone(),
-            None => self.room_links().link(latency.get(from, to)),
-        };
-        LinkConditions { cut, ..conditions }
-    }
-
-    /// The room-wide settings this view was made from.
-    pub fn room_links(&self) -> RoomLinks {
-        RoomLinks {
-            loss: self.loss,
-            duplicate: self.duplicate,
-            jitter_ms: (!self.natural_jitter).then_some(self.jitter_ms),
-        }
-    }
-}
-
-/// One link with conditions of its own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LinkSetting {
-    #[serde(flatten)]
-    pub link: LinkRef,
-    #[serde(flatten)]
-    pub conditions: LinkConditions,
-}
-
-/// A directed link, by its ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkRef {
-    #[serde(rename = "f")]
-    pub from: RegionId,
-    #[serde(rename = "t")]
-    pub to: RegionId,
-}
-
-/// Cap on individual packets in a view, so a flood of likes does not turn
-/// every frame into megabytes; the per-link counts stay exact.
-pub const MAX_PACKETS_IN_VIEW: usize = 24;
-
-/// One room's replicas, network and clock.
+/// One room's replicas, network, clock and ledger.
 #[derive(Debug)]
 pub struct Simulation {
     config: SimConfig,
-    latency: LatencyMatrix,
-    now: Millis,
-    rng: ChaCha8Rng,
-    agenda: Agenda,
-    net: Network,
+    world: World,
     strategy: Box<dyn Strategy>,
-    truth: Truth,
+    ledger: Ledger,
     consistency: Consistency,
+    /// The last settled episode's timing.
+    timing: Option<Timing>,
     last_write_at: Option<Millis>,
     /// Bumped on every change a viewer could see; lets the server skip
     /// frames when nothing happened.
     version: u64,
-    /// Regions that are down.
-    crashed: Vec<bool>,
-    /// Crash count per region; timers set before a crash are stale.
-    epochs: Vec<u32>,
-    /// Likes answered [`Accepted::Later`], and how many of those were acknowledged.
-    accepted_later: u64,
-    acked_later: u64,
-    /// Acknowledged likes destroyed by volatile crashes.
-    lost_in_crashes: u64,
-    last_write_origin: Option<RegionId>,
-    /// Last write, heal, restart or strategy switch: what convergence is timed from.
-    last_disturbance_at: Option<Millis>,
-    /// Likes not yet shown everywhere: (ground truth right after it, accepted at).
-    unseen: VecDeque<(u64, Millis)>,
-    /// Visibility latencies of the most recent likes (ms).
-    visibility: verdict::SampleWindow,
-    reads: u64,
-    stale_reads: u64,
-    /// Each region's count at the last observation, and when any last changed.
-    last_values: Vec<u64>,
-    last_change_at: Millis,
-    /// What `set_all_links` set, which every link follows unless it is in
-    /// `custom_links`.
-    room_links: RoomLinks,
-    /// Directed links given conditions of their own with `set_link`.
-    custom_links: BTreeSet<(RegionId, RegionId)>,
 }
-
-/// How many visibility samples (and unseen likes) are kept.
-pub const MAX_VISIBILITY_SAMPLES: usize = 4_096;
 
 impl Simulation {
     pub fn new(config: SimConfig) -> Self {
-        let latency = LatencyMatrix::from_geography(config.time_scale);
         let mut sim = Simulation {
-            rng: ChaCha8Rng::seed_from_u64(config.seed),
-            net: Network::new(&latency),
-            latency,
-            now: 0,
-            agenda: Agenda::default(),
+            world: World::new(config.seed, config.time_scale),
             strategy: config.strategy.build(),
-            truth: Truth { per_region: vec![0; RegionId::COUNT], ..Truth::default() },
-            consistency: Consistency::Converged { since: 0, took_ms: None },
+            ledger: Ledger::new(),
+            consistency: Consistency::Settled { since: 0, took_ms: None, correct: true },
+            timing: None,
             last_write_at: None,
             version: 0,
-            crashed: vec![false; RegionId::COUNT],
-            epochs: vec![0; RegionId::COUNT],
-            accepted_later: 0,
-            acked_later: 0,
-            lost_in_crashes: 0,
-            last_write_origin: None,
-            last_disturbance_at: None,
-            unseen: VecDeque::new(),
-            visibility: verdict::SampleWindow::new(MAX_VISIBILITY_SAMPLES),
-            reads: 0,
-            stale_reads: 0,
-            last_values: vec![0; RegionId::COUNT],
-            last_change_at: 0,
-            room_links: RoomLinks::default(),
-            custom_links: BTreeSet::new(),
             config,
         };
-        sim.with_strategy(|s, ctx| s.start(ctx));
+        sim.ledger.per_like = sim.strategy.keeps_each_like();
+        sim.with_strategy(Cause::Background, |s, ctx| s.start(ctx));
         sim
     }
 
@@ -345,21 +104,21 @@ impl Simulation {
 
     /// The base one-way delays of this room's links.
     pub fn latency(&self) -> &LatencyMatrix {
-        &self.latency
+        &self.world.latency
     }
 
     pub fn network(&self) -> &Network {
-        &self.net
+        &self.world.net
     }
 
-    /// The links, to change their conditions (faults).
+    /// The links, to change their conditions directly (tests).
     pub fn network_mut(&mut self) -> &mut Network {
         self.version += 1;
-        &mut self.net
+        &mut self.world.net
     }
 
     pub fn now(&self) -> Millis {
-        self.now
+        self.world.now
     }
 
     pub fn version(&self) -> u64 {
@@ -367,7 +126,7 @@ impl Simulation {
     }
 
     pub fn truth(&self) -> &Truth {
-        &self.truth
+        &self.ledger.truth
     }
 
     pub fn consistency(&self) -> Consistency {
@@ -376,7 +135,12 @@ impl Simulation {
 
     /// When the next scheduled event (arrival or timer) is due.
     pub fn next_event_at(&self) -> Option<Millis> {
-        self.agenda.next_at()
+        self.world.agenda.next_at()
+    }
+
+    /// Events scheduled (messages on the wire and timers).
+    pub fn agenda_len(&self) -> usize {
+        self.world.agenda.len()
     }
 
     /// The count a reader at `region` sees.
@@ -384,61 +148,87 @@ impl Simulation {
         self.strategy.read(region)
     }
 
+    /// Which likes, per origin, `region`'s count is made of.
+    pub fn tally(&self, region: RegionId) -> Tally {
+        self.strategy.tally(region)
+    }
+
+    /// The running strategy (for tests and benchmarks that look inside).
+    pub fn strategy(&self) -> &dyn Strategy {
+        self.strategy.as_ref()
+    }
+
     /// Processes everything due up to `now`, in time order, and moves the
     /// clock to `now`. Time never runs backwards: an earlier `now` is ignored.
     pub fn advance(&mut self, now: Millis) {
-        while let Some((at, event)) = self.agenda.pop_due(now) {
-            self.now = self.now.max(at);
+        while let Some((at, event)) = self.world.agenda.pop_due(now) {
+            self.sample_reads(at);
+            self.world.now = self.world.now.max(at);
             match event {
                 Event::Deliver(envelope) => {
-                    let mut deliver = self.net.arrive(&envelope);
-                    if deliver && self.crashed[envelope.to.index()] {
+                    let mut deliver = self.world.net.arrive(&envelope);
+                    if deliver && !self.world.live(envelope.to) {
                         // A crashed region drops whatever reaches it.
-                        self.net.count_dropped();
+                        self.world.net.count_dropped();
                         deliver = false;
                     }
                     if deliver {
-                        let (from, to) = (envelope.from, envelope.to);
-                        self.with_strategy(|s, ctx| s.deliver(ctx, from, to, envelope.msg));
+                        let (from, to, sent_at) = (envelope.from, envelope.to, envelope.sent_at);
+                        let label = envelope.msg.label();
+                        let before = self.strategy.tally(to);
+                        self.with_strategy(envelope.cause, |s, ctx| s.deliver(ctx, from, to, envelope.msg));
+                        if self.strategy.tally(to) != before {
+                            let base = Millis::from(self.world.net.link(from, to).latency_ms);
+                            self.ledger.last_change = Some(LastChange {
+                                at: self.world.now,
+                                region: to,
+                                by: label.to_owned(),
+                                from: Some(from),
+                                travel_ms: Some(self.world.now - sent_at),
+                                base_ms: Some(base),
+                            });
+                        }
                     }
                 }
                 Event::Timer { region, timer, epoch } => {
-                    if !self.crashed[region.index()] && self.epochs[region.index()] == epoch {
-                        self.with_strategy(|s, ctx| s.timer(ctx, region, timer));
+                    if self.world.live(region) && self.world.epochs[region.index()] == epoch {
+                        let before: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
+                        self.with_strategy(Cause::Background, |s, ctx| s.timer(ctx, region, timer));
+                        self.note_local_changes(&before, "timer");
                     }
                 }
             }
             // Messages moving is visible (in-flight counts) even when no
             // count changes.
-            self.version += 1;
-            self.observe();
+            self.changed();
         }
-        self.now = self.now.max(now);
+        self.world.now = self.world.now.max(now);
+        self.sample_reads(self.world.now + 1);
     }
 
     /// A user at `region` clicks like at time `now`.
     pub fn like(&mut self, region: RegionId, now: Millis) -> Result<Accepted, Refusal> {
         self.advance(now);
-        let outcome = if self.crashed[region.index()] {
+        let now = self.world.now;
+        let outcome = if !self.world.live(region) {
             Err(Refusal::Unavailable(region))
         } else {
-            self.with_strategy(|s, ctx| s.like(ctx, region))
+            let before: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
+            let outcome = self.with_strategy(Cause::Like, |s, ctx| s.like(ctx, region));
+            self.note_local_changes(&before, "local");
+            outcome
         };
         match outcome {
             Ok(accepted) => {
-                // The write happens now, acknowledged or not: convergence is
-                // timed from here (a later acknowledgement only confirms it).
-                self.last_write_origin = Some(region);
-                self.last_disturbance_at = Some(self.now);
-                match accepted {
-                    Accepted::Now => self.record_ack(region),
-                    Accepted::Later => self.accepted_later += 1,
-                }
+                self.ledger.taken(region, now, accepted == Accepted::Now);
+                self.last_write_at = Some(now);
+                self.disturb();
+                let reference = self.like_reference(region);
+                self.add_reference(reference);
             }
-            Err(_) => self.truth.refused += 1,
+            Err(_) => self.ledger.refused_now(),
         }
-        self.version += 1;
-        self.observe();
+        self.changed();
         outcome
     }
 
@@ -447,97 +237,372 @@ impl Simulation {
     /// the agenda is empty" would never end). Returns the time reached.
     pub fn quiesce(&mut self, max_events: usize) -> Millis {
         for _ in 0..max_events {
-            if self.net.total_in_flight() == 0 {
+            if self.world.net.total_in_flight() == 0 {
                 break;
             }
-            match self.agenda.next_at() {
+            match self.world.agenda.next_at() {
                 Some(at) => self.advance(at),
                 None => break,
             }
         }
-        self.now
+        self.world.now
     }
 
-    /// Runs a strategy hook with a context over this simulation's world, then
-    /// records any acknowledgements it made.
-    fn with_strategy<T>(&mut self, f: impl FnOnce(&mut dyn Strategy, &mut Ctx) -> T) -> T {
-        let mut acknowledged = Vec::new();
-        let mut ctx = Ctx {
-            now: self.now,
-            time_scale: self.config.time_scale,
-            rng: &mut self.rng,
-            net: &mut self.net,
-            agenda: &mut self.agenda,
-            acknowledged: &mut acknowledged,
-            crashed: &self.crashed,
-            epochs: &self.epochs,
-        };
+    /// Advances until the room settles, or `limit` ms of simulated time
+    /// passed; returns whether it settled.
+    pub fn settle(&mut self, limit: Millis) -> bool {
+        let end = self.world.now + limit;
+        while !self.is_settled() {
+            match self.world.agenda.next_at() {
+                Some(at) if at <= end => self.advance(at),
+                _ => {
+                    self.advance(end);
+                    return self.is_settled();
+                }
+            }
+        }
+        true
+    }
+
+    /// Runs a strategy hook with a context over this simulation's world,
+    /// then records the likes it acknowledged or refused.
+    fn with_strategy<T>(&mut self, cause: Cause, f: impl FnOnce(&mut dyn Strategy, &mut Ctx) -> T) -> T {
+        let mut outcomes = Vec::new();
+        let mut ctx = self.world.ctx(&mut outcomes, cause);
         let out = f(self.strategy.as_mut(), &mut ctx);
-        for region in acknowledged {
-            self.acked_later += 1;
-            self.record_ack(region);
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Acknowledged(r) => self.ledger.acknowledged_later(r),
+                Outcome::Refused(r) => self.ledger.refused_later(r),
+            }
         }
         out
     }
 
-    /// A like at `region` is acknowledged to its user: it joins the truth.
-    fn record_ack(&mut self, region: RegionId) {
-        self.truth.total += 1;
-        self.truth.per_region[region.index()] += 1;
-        self.last_write_at = Some(self.now);
-        if self.unseen.len() >= MAX_VISIBILITY_SAMPLES {
-            self.unseen.pop_front();
+    /// Records a change made by something other than a message (a local
+    /// like, a batch commit) as the last change, if there was one.
+    fn note_local_changes(&mut self, before: &[Tally], by: &str) {
+        if let Some(region) = RegionId::all().find(|r| self.strategy.tally(*r) != before[r.index()]) {
+            self.ledger.last_change = Some(LastChange {
+                at: self.world.now,
+                region,
+                by: by.to_owned(),
+                from: None,
+                travel_ms: None,
+                base_ms: None,
+            });
         }
-        self.unseen.push_back((self.truth.total, self.now));
     }
 
-    /// Updates the consistency status after anything happened.
-    fn observe(&mut self) {
-        // Visibility: a like is shown everywhere once every region shows at
-        // least the ground truth as it was right after that like.
-        let values: Vec<u64> = RegionId::all().map(|r| self.read(r)).collect();
-        if values != self.last_values {
-            self.last_values = values;
-            self.last_change_at = self.now;
+    fn sample_reads(&mut self, until: Millis) {
+        let reads: Vec<u64> = RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.read(r)).collect();
+        self.ledger.sample_reads(until, reads.into_iter());
+    }
+
+    /// The timing reference of a like just taken at `region`, over the
+    /// network as it is now (shortest paths over six nodes: cheap to redo).
+    fn like_reference(&self, region: RegionId) -> Option<Reference> {
+        let paths = self.world.paths();
+        let rc = RefCtx { now: self.world.now, paths: &paths, crashed: &self.world.crashed };
+        self.strategy.reference(region, &rc)
+    }
+
+    /// Something that can move replica counts happened now: a like, a heal,
+    /// a restart or a switch. A room that had settled starts a new episode.
+    fn disturb(&mut self) {
+        let now = self.world.now;
+        if matches!(self.consistency, Consistency::Settled { .. }) {
+            self.ledger.reference = None;
+            self.ledger.reference_blocked = false;
+            self.ledger.last_change = None;
+            self.consistency = Consistency::Settling { since: now };
         }
-        let min = self.last_values.iter().copied().min().unwrap_or(0);
-        while let Some(&(n, at)) = self.unseen.front() {
-            // Likes destroyed by crashes can never show; do not let them
-            // block the ones behind them.
-            if n.saturating_sub(self.lost_in_crashes) > min {
-                break;
-            }
-            self.unseen.pop_front();
-            self.visibility.push(self.now.saturating_sub(at));
-        }
-        let agreed = self.last_values.iter().all(|&v| v == min);
-        self.consistency = match (self.consistency, agreed) {
-            (Consistency::Diverged { .. }, true) => Consistency::Converged {
-                since: self.now,
-                took_ms: self.last_write_at.map(|w| self.now.saturating_sub(w)),
-            },
-            (Consistency::Converged { .. }, false) => Consistency::Diverged { since: self.now },
-            (unchanged, _) => unchanged,
+        self.ledger.disturb(now);
+    }
+
+    /// Folds one more reference into the episode's (see [`Reference`]).
+    fn add_reference(&mut self, reference: Option<Reference>) {
+        let Some(r) = reference else {
+            self.ledger.reference_blocked = true;
+            return;
         };
+        let keep_old = !self.strategy.references_replace()
+            && self.ledger.reference.as_ref().is_some_and(|old| old.at >= r.at);
+        if !keep_old {
+            self.ledger.reference = Some(r);
+        }
     }
 
-    fn divergence(&self) -> u64 {
-        let values = RegionId::all().map(|r| self.read(r));
-        let (min, max) = values.fold((u64::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        max.saturating_sub(min)
+    /// The reference of a repair after a heal, a restart or a switch: every
+    /// live region that lacks likes another holds gets them, at the
+    /// earliest, from a holder's next send along the shortest path, or from
+    /// a message already on its way. `None` while some such region cannot be
+    /// reached by any holder.
+    fn repair_reference(&self) -> Option<Reference> {
+        let now = self.world.now;
+        let paths = self.world.paths();
+        let live: Vec<RegionId> = RegionId::all().filter(|&r| self.world.live(r)).collect();
+        let tallies: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
+        let mut worst: Option<Reference> = None;
+        for &r in &live {
+            let lacks = |x: RegionId| RegionId::all().any(|o| tallies[x.index()].get(o) > tallies[r.index()].get(o));
+            let holders: Vec<RegionId> = live.iter().copied().filter(|&x| x != r && lacks(x)).collect();
+            if holders.is_empty() {
+                continue;
+            }
+            let mut best: Option<(Millis, Millis, RegionId, &str)> = None;
+            let mut unreachable = false;
+            for &x in &holders {
+                let Some(send) = self.strategy.next_send(x, now) else { continue };
+                let Some(d) = paths.get(x, r) else {
+                    unreachable = true;
+                    continue;
+                };
+                let at = send.max(now) + d;
+                if best.is_none_or(|b| at < b.0) {
+                    best = Some((at, d, x, "repair"));
+                }
+            }
+            for e in self.world.agenda.envelopes().filter(|e| e.to == r && !e.lost) {
+                if self.strategy.would_change(e.from, e.to, &e.msg) && best.is_none_or(|b| e.arrive_at < b.0) {
+                    best = Some((e.arrive_at, e.arrive_at.saturating_sub(now), e.from, "message on its way"));
+                }
+            }
+            match best {
+                Some((at, d, x, how)) => {
+                    if worst.as_ref().is_none_or(|w| at > w.at) {
+                        let path = crate::strategy::path_text(x, r);
+                        worst = Some(Reference::new(now, at - now - d, d, path, how));
+                    }
+                }
+                None if unreachable => return None,
+                None => {}
+            }
+        }
+        Some(worst.unwrap_or_else(|| Reference::new(now, 0, 0, String::new(), "nothing to repair")))
+    }
+
+    /// The one place that marks a change: viewers get a new frame, and the
+    /// room is judged again.
+    fn changed(&mut self) {
+        self.version += 1;
+        self.observe();
+    }
+
+    /// Times newly visible likes and checks whether the room settled.
+    fn observe(&mut self) {
+        let now = self.world.now;
+        if self.ledger.per_like {
+            let shown = self.live_tallies().reduce(|a, b| a.min(&b)).unwrap_or_default();
+            self.ledger.see(&shown, now);
+        }
+        let settled = self.is_settled();
+        match self.consistency {
+            Consistency::Settling { .. } if settled => {
+                let timing = self.episode_timing();
+                let correct = self.judge().iter().all(|j| j.lost == 0 && j.double_counted == 0);
+                self.consistency =
+                    Consistency::Settled { since: now, took_ms: timing.as_ref().map(|t| t.measured_ms), correct };
+                if timing.is_some() {
+                    self.timing = timing;
+                }
+            }
+            Consistency::Settled { .. } if !settled => {
+                self.consistency = Consistency::Settling { since: now };
+            }
+            _ => {}
+        }
+    }
+
+    fn live_tallies(&self) -> impl Iterator<Item = Tally> + '_ {
+        RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.strategy.tally(r))
+    }
+
+    /// Whether nothing can change any replica any more (see [`Verdict::settled`]).
+    pub fn is_settled(&self) -> bool {
+        if self.world.crashed.iter().any(|&c| c) {
+            return false;
+        }
+        if !self.strategy.pending().is_empty() {
+            return false;
+        }
+        let mut tallies = self.live_tallies();
+        let first = tallies.next().unwrap_or_default();
+        if self.strategy.repairs() && !tallies.all(|t| t == first) {
+            return false;
+        }
+        !self.world.agenda.envelopes().any(|e| self.changes_something(e.from, e.to, e.lost, &e.msg))
+    }
+
+    /// Whether a message on the wire will still change something when it lands.
+    fn changes_something(&self, from: RegionId, to: RegionId, lost: bool, msg: &Message) -> bool {
+        !lost && self.world.live(to) && !self.world.net.link(from, to).cut && self.strategy.would_change(from, to, msg)
+    }
+
+    /// The timing of the episode that just settled.
+    fn episode_timing(&self) -> Option<Timing> {
+        let from_ms = self.ledger.disturbed_at?;
+        let last = self.ledger.last_change.clone();
+        let end = last.as_ref().map_or(from_ms, |c| c.at.max(from_ms));
+        let measured_ms = end - from_ms;
+        let reference = if self.ledger.reference_blocked { None } else { self.ledger.reference.clone() };
+        let reference_ms = reference.as_ref().map(|r| r.at.saturating_sub(from_ms));
+        let extra = verdict::explain(measured_ms, reference_ms, last.as_ref());
+        Some(Timing { from_ms, measured_ms, reference, reference_ms, last_change: last, extra })
+    }
+
+    /// Each origin's likes against what the live replicas hold.
+    fn judge(&self) -> Vec<OriginJudgement> {
+        let tallies: Vec<Tally> = self.live_tallies().collect();
+        let truth = &self.ledger.truth;
+        RegionId::all()
+            .map(|o| {
+                let acknowledged = truth.per_region[o.index()];
+                let in_doubt = truth.in_doubt[o.index()];
+                let held = tallies.iter().map(|t| t.get(o));
+                let fewest_held = held.clone().min().unwrap_or(0);
+                let most_held = held.max().unwrap_or(0);
+                OriginJudgement {
+                    origin: o,
+                    acknowledged,
+                    fewest_held,
+                    most_held,
+                    lost: acknowledged.saturating_sub(fewest_held),
+                    double_counted: most_held.saturating_sub(acknowledged + in_doubt),
+                }
+            })
+            .filter(|j| j.acknowledged + j.most_held > 0)
+            .collect()
+    }
+
+    /// What the room waits for before it can be judged, in words.
+    fn pending(&self) -> Vec<Pending> {
+        let mut out = Vec::new();
+        for r in RegionId::all().filter(|&r| !self.world.live(r)) {
+            out.push(Pending { count: 1, what: format!("{} is down: judged once it restarts", r.info().city) });
+        }
+        let wire = self.world.agenda.envelopes().filter(|e| self.changes_something(e.from, e.to, e.lost, &e.msg));
+        match wire.count() as u64 {
+            0 => {}
+            n => out.push(Pending {
+                count: n,
+                what: format!("{} on the wire will still change a replica", if n == 1 { "message" } else { "messages" }),
+            }),
+        }
+        out.extend(self.strategy.pending());
+        if self.strategy.repairs() {
+            if let Some(gap) = self.widest_gap() {
+                out.push(gap);
+            }
+        }
+        out
+    }
+
+    /// The largest difference between two live replicas, in words.
+    fn widest_gap(&self) -> Option<Pending> {
+        let live: Vec<RegionId> = RegionId::all().filter(|&r| self.world.live(r)).collect();
+        let tallies: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
+        let cut_off = if self.world.connected() { "" } else { ", cut off until the partition heals" };
+        if !self.strategy.keeps_each_like() {
+            let lo = live.iter().min_by_key(|r| tallies[r.index()].sum())?;
+            let hi = live.iter().max_by_key(|r| tallies[r.index()].sum())?;
+            if tallies[lo.index()] == tallies[hi.index()] {
+                return None;
+            }
+            return Some(Pending {
+                count: 1,
+                what: format!(
+                    "{} still shows {} where {} shows {}{cut_off}",
+                    lo.info().city,
+                    tallies[lo.index()].sum(),
+                    hi.info().city,
+                    tallies[hi.index()].sum()
+                ),
+            });
+        }
+        let mut best: Option<(u64, RegionId, RegionId)> = None;
+        for &r in &live {
+            for o in RegionId::all() {
+                let top = live.iter().map(|x| tallies[x.index()].get(o)).max().unwrap_or(0);
+                let gap = top.saturating_sub(tallies[r.index()].get(o));
+                if gap > 0 && best.is_none_or(|b| gap > b.0) {
+                    best = Some((gap, r, o));
+                }
+            }
+        }
+        let (gap, r, o) = best?;
+        let likes = if gap == 1 { "like" } else { "likes" };
+        Some(Pending {
+            count: gap,
+            what: format!("{} has not heard {gap} of {}'s {likes} yet{cut_off}", r.info().city, o.info().city),
+        })
+    }
+
+    /// The verdict on the running strategy, right now.
+    pub fn verdict(&self) -> Verdict {
+        let values: Vec<u64> = RegionId::all().map(|r| self.read(r)).collect();
+        let truth = &self.ledger.truth;
+        let settled = self.is_settled();
+        let per_origin = if settled { self.judge() } else { Vec::new() };
+        let lost = settled.then(|| per_origin.iter().map(|j| j.lost).sum::<u64>());
+        let double_counted = settled.then(|| per_origin.iter().map(|j| j.double_counted).sum::<u64>());
+        let lost_to_skew = match (lost, self.strategy.keeps_each_like()) {
+            (Some(l), false) => Some(l.min(self.strategy.skew_overwrites())),
+            _ => None,
+        };
+        let visibility = self.ledger.per_like.then(|| {
+            let sorted = self.ledger.visibility.sorted();
+            Visibility {
+                samples: sorted.len() as u64,
+                p50_ms: verdict::percentile(sorted, 0.5),
+                p99_ms: verdict::percentile(sorted, 0.99),
+                max_ms: sorted.last().copied(),
+                unseen: self.ledger.unseen(),
+            }
+        });
+        let stats = self.world.net.stats();
+        let likes = self.ledger.likes_since_switch;
+        let per_like = |x: u64| (likes > 0).then(|| x as f64 / likes as f64);
+        let elapsed_s = self.world.now.saturating_sub(self.ledger.strategy_since) as f64 / 1000.0;
+        let per_s = |x: u64| (elapsed_s >= 1.0).then(|| x as f64 / elapsed_s);
+        Verdict {
+            acknowledged: truth.total,
+            in_doubt: truth.in_doubt.iter().sum(),
+            refused: truth.refused,
+            values,
+            settled,
+            pending: if settled { Vec::new() } else { self.pending() },
+            lost,
+            double_counted,
+            per_origin,
+            lost_to_skew,
+            destroyed_in_crashes: self.ledger.destroyed_in_crashes,
+            timing: self.timing.clone(),
+            visibility,
+            reads: self.ledger.reads,
+            stale_reads: self.ledger.stale_reads,
+            like_messages_per_like: per_like(stats.like_messages),
+            like_bytes_per_like: per_like(stats.like_bytes),
+            background_messages_per_s: per_s(stats.messages - stats.like_messages),
+            background_bytes_per_s: per_s(stats.bytes - stats.like_bytes),
+            bytes_saved: self.strategy.bytes_saved(),
+            durable: self.config.durable,
+            last_switch: self.ledger.last_switch.clone(),
+        }
     }
 
     /// A picture of the room right now.
     pub fn view(&self) -> SimView {
+        let truth_total = self.ledger.truth.total;
         let replicas = RegionId::all()
             .map(|r| {
                 let value = self.read(r);
                 ReplicaView {
                     region: r,
                     value,
-                    behind: self.truth.total as i64 - value as i64,
-                    in_flight_out: RegionId::all().map(|to| self.net.in_flight(r, to)).sum(),
-                    crashed: self.crashed[r.index()],
+                    behind: truth_total as i64 - value as i64,
+                    in_flight_out: RegionId::all().map(|to| self.world.net.in_flight(r, to)).sum(),
+                    crashed: !self.world.live(r),
                     available: self.available(r),
                 }
             })
@@ -545,13 +610,13 @@ impl Simulation {
         let links = RegionId::all()
             .flat_map(|from| RegionId::all().map(move |to| (from, to)))
             .filter_map(|(from, to)| {
-                let in_flight = self.net.in_flight(from, to);
+                let in_flight = self.world.net.in_flight(from, to);
                 (in_flight > 0).then_some(LinkView { from, to, in_flight })
             })
             .collect();
         // Pick the soonest-arriving envelopes first and only then build their
         // views: a busy room has thousands on the wire, and a view allocates.
-        let mut soonest: Vec<_> = self.agenda.envelopes().collect();
+        let mut soonest: Vec<_> = self.world.agenda.envelopes().collect();
         if soonest.len() > MAX_PACKETS_IN_VIEW {
             soonest.select_nth_unstable_by_key(MAX_PACKETS_IN_VIEW, |e| (e.arrive_at, e.sent_at));
             soonest.truncate(MAX_PACKETS_IN_VIEW);
@@ -567,21 +632,24 @@ impl Simulation {
                 kind: e.msg.kind(),
                 lost: e.lost,
                 label: e.msg.label().to_owned(),
+                background: e.cause == Cause::Background,
             })
             .collect();
+        let live_values = RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.read(r));
+        let (lo, hi) = live_values.fold((u64::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)));
         SimView {
-            now_ms: self.now,
+            now_ms: self.world.now,
             strategy: self.strategy.kind(),
             strategy_config: Some(self.config.strategy.clone()),
-            truth: self.truth.clone(),
+            truth: self.ledger.truth.clone(),
             replicas,
-            divergence: self.divergence(),
+            divergence: hi.saturating_sub(lo.min(hi)),
             consistency: self.consistency,
             last_write_at: self.last_write_at,
-            in_flight: self.net.total_in_flight(),
+            in_flight: self.world.net.total_in_flight(),
             links,
             packets,
-            net: self.net.stats().clone(),
+            net: self.world.net.stats().clone(),
             verdict: self.verdict(),
             faults: self.fault_view(),
             stages: self.strategy.stages(),
@@ -589,30 +657,34 @@ impl Simulation {
     }
 
     fn fault_view(&self) -> FaultView {
-        let room = self.room_links;
+        let room = self.world.room_links;
         let mut view = FaultView {
             loss: room.loss,
             duplicate: room.duplicate,
             // The room-wide jitter, or the natural jitter of the longest link
             // (natural jitter grows with the delay).
-            jitter_ms: room.link(self.latency.max()).jitter_ms,
+            jitter_ms: room.link(self.world.latency.max()).jitter_ms,
             natural_jitter: room.jitter_ms.is_none(),
             durable: self.config.durable,
             ..FaultView::default()
         };
         for from in RegionId::all() {
             for to in RegionId::all().filter(|&to| to != from) {
-                if self.net.link(from, to).cut {
+                if self.world.net.link(from, to).cut {
                     view.cut.push(LinkRef { from, to });
                 }
             }
         }
         view.custom = self
+            .world
             .custom_links
             .iter()
             .map(|&(from, to)| LinkSetting {
                 link: LinkRef { from, to },
-                conditions: LinkConditions { cut: false, ..self.net.link(from, to).clone() },
+                conditions: crate::kernel::network::LinkConditions {
+                    cut: false,
+                    ..self.world.net.link(from, to).clone()
+                },
             })
             .collect();
         view

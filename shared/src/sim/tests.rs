@@ -2,6 +2,8 @@
 //! time is just a number we pass in.
 
 use super::*;
+use crate::protocol::view::Consistency;
+use crate::kernel::network::LinkConditions;
 use crate::region::CATALOG;
 use proptest::prelude::*;
 
@@ -37,7 +39,7 @@ fn a_like_shows_at_once_in_its_region_and_later_elsewhere() {
     let view = sim.view();
     assert_eq!(view.truth.total, 1);
     assert_eq!(view.divergence, 1);
-    assert_eq!(view.consistency, Consistency::Diverged { since: 100 });
+    assert_eq!(view.consistency, Consistency::Settling { since: 100 });
     assert_eq!(view.in_flight, (RegionId::COUNT - 1) as u32, "one event per peer");
     assert_eq!(view.replicas[tokyo.index()].in_flight_out, view.in_flight);
     let far = view.replicas.iter().find(|r| r.region == region("saopaulo")).unwrap();
@@ -57,11 +59,11 @@ fn default_latencies_converge_within_five_seconds() {
     let min_link = min_link.map(|(a, b)| sim.latency().get(a, b)).min().unwrap();
     assert!(took >= Millis::from(min_link), "took {took} ms < {min_link} ms");
     match sim.consistency() {
-        Consistency::Converged { took_ms: Some(t), since } => {
-            assert!(since <= sim.now() && since + 10 > sim.now(), "agreed at the last delivery");
+        Consistency::Settled { took_ms: Some(t), since, correct: true } => {
+            assert!(since <= sim.now() && since + 10 > sim.now(), "settled at the last delivery");
             assert_eq!(t, since - sim.view().last_write_at.unwrap());
         }
-        other => panic!("expected converged, got {other:?}"),
+        other => panic!("expected settled, got {other:?}"),
     }
 }
 
@@ -140,7 +142,10 @@ fn without_anti_entropy_a_lost_push_is_lost_for_good() {
     sim.like(tokyo, 0).unwrap();
     sim.advance(120_000);
     assert_eq!(sim.read(sydney), 0);
-    assert!(matches!(sim.consistency(), Consistency::Diverged { .. }));
+    // Nothing can repair it: the room is settled, on a wrong count.
+    assert!(matches!(sim.consistency(), Consistency::Settled { correct: false, .. }));
+    let v = sim.verdict();
+    assert_eq!((v.lost, v.double_counted), (Some(1), Some(0)));
 }
 
 #[test]
@@ -190,8 +195,9 @@ proptest! {
         for r in RegionId::all() {
             prop_assert_eq!(sim.read(r), sim.truth().total, "region {}", r);
         }
-        let converged = matches!(sim.consistency(), Consistency::Converged { .. });
-        prop_assert!(converged, "status {:?}", sim.consistency());
+        prop_assert!(sim.settle(30_000));
+        let correct = matches!(sim.consistency(), Consistency::Settled { correct: true, .. });
+        prop_assert!(correct, "status {:?}", sim.consistency());
     }
 }
 
@@ -284,9 +290,11 @@ fn a_slow_link_of_its_own_delays_delivery_and_raises_the_bound() {
     assert_eq!(sim.read(sydney), 0, "nothing reached Sydney before the link's delay");
     sim.advance(20_000);
     assert_eq!(sim.read(sydney), 1);
-    // Every way out of Tokyo now takes 20 s, and the bound knows it.
-    let bound = sim.view().verdict.bound_ms;
-    assert!(bound.is_some_and(|b| b >= 20_000), "bound {bound:?}");
+    // Every way out of Tokyo now takes 20 s, and the reference knows it.
+    assert!(sim.settle(30_000));
+    let timing = sim.view().verdict.timing.unwrap();
+    assert_eq!(timing.reference_ms, Some(20_000), "{timing:?}");
+    assert_eq!(timing.measured_ms, 20_000, "no jitter, no loss: measured equals its reference");
 }
 
 #[test]

@@ -1,65 +1,132 @@
 //! Last writer wins, applied to the total: the classic mistake.
 //!
-//! **How it works.** Each region holds a register `(total, ts, origin)`. A
-//! like sets the local register to `(total + 1, now, here)` and broadcasts
-//! it; a region receiving a register overwrites its own if the incoming
-//! `(ts, origin)` is newer (the origin breaks timestamp ties, so every region
-//! picks the same winner). Optionally each region also re-sends its register
-//! to a random peer every `resend_ms`, so a lost broadcast is repaired.
+//! **How it works.** Each region holds a register `(total, stamp, origin)`.
+//! A like sets the local register to `(total + 1, clock, here)` and
+//! broadcasts it; a region receiving a register overwrites its own if the
+//! incoming `(stamp, origin)` is newer (the origin breaks ties, so every
+//! region picks the same winner). Optionally each region also re-sends its
+//! register to a random peer every `resend_ms`, so a lost broadcast is
+//! repaired.
+//!
+//! **Clocks.** The stamp is the writing region's own clock, and real clocks
+//! disagree. Region clocks here are offset from true time by a fixed
+//! fraction of the room's skew (see [`LastWriterWins::clock_offset`]). A
+//! region also never stamps below what it already holds, so its own write
+//! always wins locally.
 //!
 //! **Guarantee.** Convergence, and only that: every region ends on the
-//! register with the largest `(ts, origin)`.
+//! register with the largest `(stamp, origin)`.
 //!
-//! **Failure mode.** It converges to the *wrong number*. Two likes taken at
-//! about the same time in two regions — each before hearing of the other —
-//! both produce "old + 1"; one register overwrites the other, and one like
-//! is gone although its user was told it counted. The total is not a value
-//! that can be overwritten; it is a sum of contributions, which is exactly
-//! what the grow-only counter replicates instead.
+//! **Failure mode.** It converges to the *wrong number*, in two ways:
+//! - *Concurrent writes.* Two likes taken at about the same time in two
+//!   regions — each before hearing of the other — both produce "old + 1";
+//!   one register overwrites the other, and a like is gone although its
+//!   user was told it counted.
+//! - *Clock skew.* A region whose clock runs ahead stamps its writes in the
+//!   future. A later write elsewhere, stamped by a clock that is behind,
+//!   looks older and is thrown away — even when it had already seen the
+//!   earlier write.
+//!
+//! The total is not a value that can be overwritten; it is a sum of
+//! contributions, which is exactly what the grow-only counter replicates
+//! instead.
 
-use super::{staggered, Accepted, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
+use super::{path_text, Accepted, RefCtx, Reference, Refusal, Strategy, StrategyKind};
+use crate::kernel::{staggered, Ctx, Message, Millis, Tally, Timer};
 use crate::region::RegionId;
-use crate::sim::Millis;
 use rand::Rng;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Register {
     total: u64,
-    ts: Millis,
+    /// The writer's clock reading (may be negative, or in the future).
+    ts: i64,
     origin: RegionId,
+    /// Which likes, per origin, the total is made of (bookkeeping).
+    tally: Tally,
+    /// True time of the write (bookkeeping, for blaming skew).
+    written_at: Millis,
 }
 
 impl Register {
     fn newer_than(&self, other: &Register) -> bool {
         (self.ts, self.origin) > (other.ts, other.origin)
     }
+
+    fn message(&self) -> Message {
+        Message::Total {
+            total: self.total,
+            ts: self.ts,
+            origin: self.origin,
+            tally: self.tally,
+            written_at: self.written_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct LastWriterWins {
     registers: Vec<Register>,
-    /// The last register each region put on the wire (its durability).
-    shipped: Vec<Register>,
     resend_ms: Option<Millis>,
+    skew_ms: Millis,
+    next_resend: Vec<Option<Millis>>,
+    skew_overwrites: u64,
 }
 
+/// Each region's clock offset as a fraction of the skew, in catalog order:
+/// Tokyo runs the full skew ahead, Frankfurt the full skew behind, the
+/// others in between, so every pair of regions disagrees by a different
+/// amount.
+const CLOCK_SPREAD: [f64; RegionId::COUNT] = [1.0, -0.6, 0.2, -1.0, 0.6, -0.2];
+
 impl LastWriterWins {
-    pub fn new(resend_ms: Option<Millis>) -> Self {
-        let zero = |r| Register { total: 0, ts: 0, origin: r };
-        let registers: Vec<Register> = RegionId::all().map(zero).collect();
-        LastWriterWins { shipped: registers.clone(), registers, resend_ms }
+    /// Real clocks synchronised by NTP across regions disagree by a few
+    /// milliseconds.
+    pub const DEFAULT_SKEW_MS: Millis = 5;
+    /// The largest skew a room accepts.
+    pub const MAX_SKEW_MS: Millis = 10_000;
+
+    pub fn new(resend_ms: Option<Millis>, skew_ms: Millis) -> Self {
+        let zero = |r| Register { total: 0, ts: 0, origin: r, tally: Tally::default(), written_at: 0 };
+        LastWriterWins {
+            registers: RegionId::all().map(zero).collect(),
+            resend_ms,
+            skew_ms,
+            next_resend: vec![None; RegionId::COUNT],
+            skew_overwrites: 0,
+        }
     }
 
-    fn arm(&self, ctx: &mut Ctx, r: RegionId, first: bool) {
+    /// How far `region`'s clock is from true time, in ms (positive: ahead).
+    pub fn clock_offset(skew_ms: Millis, region: RegionId) -> i64 {
+        (skew_ms as f64 * CLOCK_SPREAD[region.index()]).round() as i64
+    }
+
+    fn arm(&mut self, ctx: &mut Ctx, r: RegionId, first: bool) {
         if let Some(period) = self.resend_ms {
             let period = ctx.scaled(period);
             let after = if first { staggered(period, r) } else { period };
             ctx.set_timer(after, r, Timer::AntiEntropy);
+            self.next_resend[r.index()] = Some(ctx.now() + after);
         }
     }
 
-    fn message(reg: Register) -> Message {
-        Message::Total { total: reg.total, ts: reg.ts, origin: reg.origin }
+    /// The register every region will end on, as far as anyone knows now.
+    fn winner(&self) -> &Register {
+        self.registers.iter().fold(&self.registers[0], |w, r| if r.newer_than(w) { r } else { w })
+    }
+
+    fn receive(&mut self, to: RegionId, incoming: Register) {
+        let current = self.registers[to.index()];
+        if !incoming.newer_than(&current) {
+            return;
+        }
+        // The region's own newest write, replaced by one made earlier in
+        // true time: only a clock running ahead can do that.
+        if current.origin == to && current.total > 0 && incoming.written_at < current.written_at {
+            self.skew_overwrites += 1;
+        }
+        self.registers[to.index()] = incoming;
     }
 }
 
@@ -75,25 +142,19 @@ impl Strategy for LastWriterWins {
     }
 
     fn like(&mut self, ctx: &mut Ctx, region: RegionId) -> Result<Accepted, Refusal> {
-        let r = region.index();
-        let old = self.registers[r];
-        // A later timestamp than anything this region has seen, so its own
-        // write wins locally even if its clock is behind the last writer's.
-        let ts = ctx.now().max(old.ts + 1);
-        let reg = Register { total: old.total + 1, ts, origin: region };
-        self.registers[r] = reg;
-        if ctx.broadcast(region, &Self::message(reg)) {
-            self.shipped[r] = reg;
-        }
+        let old = self.registers[region.index()];
+        let clock = ctx.now() as i64 + Self::clock_offset(self.skew_ms, region);
+        let mut tally = old.tally;
+        tally.add(region, 1);
+        let reg = Register { total: old.total + 1, ts: clock.max(old.ts + 1), origin: region, tally, written_at: ctx.now() };
+        self.registers[region.index()] = reg;
+        ctx.broadcast(region, &reg.message());
         Ok(Accepted::Now)
     }
 
     fn deliver(&mut self, _ctx: &mut Ctx, _from: RegionId, to: RegionId, msg: Message) {
-        if let Message::Total { total, ts, origin } = msg {
-            let incoming = Register { total, ts, origin };
-            if incoming.newer_than(&self.registers[to.index()]) {
-                self.registers[to.index()] = incoming;
-            }
+        if let Message::Total { total, ts, origin, tally, written_at } = msg {
+            self.receive(to, Register { total, ts, origin, tally, written_at });
         }
     }
 
@@ -103,38 +164,84 @@ impl Strategy for LastWriterWins {
         }
         let peers: Vec<RegionId> = RegionId::all().filter(|&p| p != region).collect();
         let peer = peers[ctx.rng().random_range(0..peers.len())];
-        let reg = self.registers[region.index()];
-        if ctx.send(region, peer, Self::message(reg)) {
-            self.shipped[region.index()] = reg;
-        }
+        ctx.send(region, peer, self.registers[region.index()].message());
         self.arm(ctx, region, false);
     }
 
-    fn read(&self, region: RegionId) -> u64 {
-        self.registers[region.index()].total
+    fn numbered(&self, _origin: RegionId) -> u64 {
+        // Likes are not numbered: a write replaces the total.
+        0
     }
 
-    fn crash(&mut self, region: RegionId, durable: bool) -> u64 {
-        let r = region.index();
-        if durable {
-            return 0;
+    fn tally(&self, region: RegionId) -> Tally {
+        self.registers[region.index()].tally
+    }
+
+    fn would_change(&self, _from: RegionId, to: RegionId, msg: &Message) -> bool {
+        match *msg {
+            Message::Total { ts, origin, .. } => (ts, origin) > {
+                let cur = &self.registers[to.index()];
+                (cur.ts, cur.origin)
+            },
+            _ => false,
         }
-        // Back to the last register it shipped. (Counting the likes this
-        // destroys is meaningless here: LWW loses likes anyway; the verdict
-        // compares the final count with the ground truth.)
-        self.registers[r] = self.shipped[r];
-        0
+    }
+
+    fn repairs(&self) -> bool {
+        self.resend_ms.is_some()
+    }
+
+    fn crash(&mut self, _ctx: &mut Ctx, region: RegionId, durable: bool, in_flight: &[(RegionId, &Message)]) {
+        if durable {
+            return;
+        }
+        // It comes back with the newest register that survives elsewhere: a
+        // peer's, or one still on the wire.
+        let carried = in_flight.iter().filter_map(|(_, m)| match **m {
+            Message::Total { total, ts, origin, tally, written_at } => {
+                Some(Register { total, ts, origin, tally, written_at })
+            }
+            _ => None,
+        });
+        let peers = RegionId::all().filter(|&r| r != region).map(|r| self.registers[r.index()]);
+        let zero = Register { total: 0, ts: i64::MIN, origin: region, tally: Tally::default(), written_at: 0 };
+        let newest = peers.chain(carried).fold(zero, |w, r| if r.newer_than(&w) { r } else { w });
+        self.registers[region.index()] = newest;
     }
 
     fn restart(&mut self, ctx: &mut Ctx, region: RegionId) {
         self.arm(ctx, region, false);
     }
 
-    fn seed(&mut self, per_region: &[u64]) {
-        let total = per_region.iter().sum();
-        let first = RegionId::from_index(0).expect("catalog is not empty");
-        let reg = Register { total, ts: 0, origin: first };
-        self.registers = vec![reg; RegionId::COUNT];
-        self.shipped = self.registers.clone();
+    fn seed(&mut self, tallies: &[Tally]) {
+        for r in RegionId::all() {
+            let tally = tallies[r.index()];
+            self.registers[r.index()] = Register { total: tally.sum(), ts: 0, origin: r, tally, written_at: 0 };
+        }
+    }
+
+    fn reference(&self, _origin: RegionId, rc: &RefCtx) -> Option<Reference> {
+        // Only the winning write has to reach everyone; it may be an older
+        // one whose clock was ahead.
+        let w = self.winner();
+        let (d, far) = rc.farthest(w.origin)?;
+        let start = w.written_at.min(rc.now);
+        Some(Reference::new(start, 0, d, path_text(w.origin, far), "broadcast of the winning write"))
+    }
+
+    fn references_replace(&self) -> bool {
+        true
+    }
+
+    fn next_send(&self, region: RegionId, _now: Millis) -> Option<Millis> {
+        self.next_resend[region.index()]
+    }
+
+    fn keeps_each_like(&self) -> bool {
+        false
+    }
+
+    fn skew_overwrites(&self) -> u64 {
+        self.skew_overwrites
     }
 }

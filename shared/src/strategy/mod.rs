@@ -34,104 +34,9 @@ pub use queue::QueueBatch;
 pub use single::SingleWriter;
 pub use sync::BackgroundSync;
 
-use crate::crdt::GCounter;
+use crate::kernel::{Ctx, Message, Millis, Paths, Tally, Timer};
 use crate::region::RegionId;
-use crate::sim::agenda::{Agenda, Event};
-use crate::sim::network::Network;
-use crate::sim::Millis;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-
-/// A message between replicas. Each strategy uses the variants it needs.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Message {
-    /// Operation-based: "this is like number `seq` accepted at `origin`".
-    Like { origin: RegionId, seq: u64 },
-    /// State-based: a replica's whole counter, for anti-entropy.
-    State(GCounter),
-    /// "I have applied like `seq` from `origin`" (at-least-once push).
-    Ack { origin: RegionId, seq: u64 },
-    /// Delta-state: only the slots the receiver is believed to lack.
-    Delta(Vec<(RegionId, u64)>),
-    /// A region's queue ships "my likes 1..=upto" to the batch writer.
-    Drain { origin: RegionId, upto: u64 },
-    /// Last writer wins: a whole total stamped with (time, origin).
-    Total { total: u64, ts: Millis, origin: RegionId },
-    /// Single writer: a follower forwards its like number `id` to the leader.
-    Forward { origin: RegionId, id: u64 },
-    /// Single writer: the leader applied forwarded like `id`; the count is now `value`.
-    Applied { id: u64, value: u64 },
-    /// Single writer: the leader's current count.
-    Value(u64),
-}
-
-/// The kind of a message, for display and statistics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MessageKind {
-    Like,
-    State,
-}
-
-impl Message {
-    /// The coarse kind shown by viewers: small per-like events are `Like`,
-    /// anything carrying a whole or partial count is `State`.
-    pub fn kind(&self) -> MessageKind {
-        match self {
-            Message::Like { .. }
-            | Message::Ack { .. }
-            | Message::Drain { .. }
-            | Message::Forward { .. }
-            | Message::Applied { .. } => MessageKind::Like,
-            Message::State(_) | Message::Delta(_) | Message::Total { .. } | Message::Value(_) => MessageKind::State,
-        }
-    }
-
-    /// A finer, human-readable name of the message.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Message::Like { .. } => "like",
-            Message::State(_) => "state",
-            Message::Ack { .. } => "ack",
-            Message::Delta(_) => "delta",
-            Message::Drain { .. } => "drain",
-            Message::Total { .. } => "total",
-            Message::Forward { .. } => "forward",
-            Message::Applied { .. } => "applied",
-            Message::Value(_) => "value",
-        }
-    }
-
-    /// What the message would cost on a real wire with a compact binary
-    /// encoding: a 1-byte tag, 1 byte per region id, 8 bytes per number.
-    /// Used to compare strategies' costs, not to encode anything.
-    pub fn wire_bytes(&self) -> u32 {
-        match self {
-            Message::Like { .. } => 1 + 1 + 8,
-            Message::State(c) => 1 + 8 * c.slots().len() as u32,
-            Message::Ack { .. } => 1 + 1 + 8,
-            Message::Delta(d) => 1 + 1 + 9 * d.len() as u32,
-            Message::Drain { .. } => 1 + 1 + 8,
-            Message::Total { .. } => 1 + 8 + 8 + 1,
-            Message::Forward { .. } => 1 + 1 + 8,
-            Message::Applied { .. } => 1 + 8 + 8,
-            Message::Value(_) => 1 + 8,
-        }
-    }
-}
-
-/// Timers a strategy can set on a region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Timer {
-    /// Time for this region's next anti-entropy (state exchange) round.
-    AntiEntropy,
-    /// Time to re-send events peers have not acknowledged.
-    Retry,
-    /// Time for a background state sync round.
-    Sync,
-    /// A batch boundary (queue + batch writer).
-    Batch,
-}
 
 /// Why a like was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -141,132 +46,82 @@ pub enum Refusal {
 }
 
 /// A strategy's answer to a like: accepted at once, or (for strategies that
-/// must coordinate first) accepted later through [`Ctx::acknowledge`].
+/// must coordinate first) "pending", settled later through
+/// [`Ctx::acknowledge`] or [`Ctx::refuse`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accepted {
     Now,
     Later,
 }
 
-/// The strategy's window on the world for one step.
-pub struct Ctx<'a> {
-    pub(crate) now: Millis,
-    pub(crate) time_scale: f64,
-    pub(crate) rng: &'a mut ChaCha8Rng,
-    pub(crate) net: &'a mut Network,
-    pub(crate) agenda: &'a mut Agenda,
-    pub(crate) acknowledged: &'a mut Vec<RegionId>,
-    pub(crate) crashed: &'a [bool],
-    pub(crate) epochs: &'a [u32],
+/// Work inside a strategy that can still change what a replica shows:
+/// likes waiting on a queue, events a peer has not acknowledged, forwards
+/// awaiting the leader's answer. While there is any, the room has not
+/// settled and the verdict does not judge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// How many likes (or messages) are waiting.
+    pub count: u64,
+    /// What they wait for, in words: "waiting for the 3 s batch".
+    pub what: String,
 }
 
-impl Ctx<'_> {
-    /// The current simulated time.
-    pub fn now(&self) -> Millis {
-        self.now
-    }
+/// The earliest moment, on a network with no loss and no jitter, at which
+/// every live region could show what is known now — computed from the
+/// strategy's own schedule, so it says *why* convergence takes the time it
+/// takes. Measured convergence is never earlier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// When (simulated time).
+    pub at: Millis,
+    /// Time spent waiting for the strategy's schedule (the next sync round,
+    /// the batch boundary) before anything could travel.
+    pub wait_ms: Millis,
+    /// Time on the wire along the shortest healthy paths.
+    pub propagation_ms: Millis,
+    /// The path that takes longest, in words: "Tokyo → São Paulo".
+    pub path: String,
+    /// The mechanism that carries it ("push", "sync round", ...).
+    pub mechanism: String,
+}
 
-    /// The room's time scale; strategies stretch their intervals by it so the
-    /// whole simulation speeds up or slows down together.
-    pub fn scaled(&self, ms: Millis) -> Millis {
-        scale(ms, self.time_scale)
-    }
-
-    pub fn rng(&mut self) -> &mut ChaCha8Rng {
-        self.rng
-    }
-
-    /// Sends `msg` over the link `from -> to`. Returns whether the message
-    /// actually left on the wire (the link was not cut and the network did
-    /// not lose it); strategies use it to know what they have *shipped*.
-    pub fn send(&mut self, from: RegionId, to: RegionId, msg: Message) -> bool {
-        self.net.send(self.agenda, self.rng, self.now, from, to, msg)
-    }
-
-    /// Sends a copy of `msg` from `from` to every other region. Returns
-    /// whether at least one copy left on the wire.
-    pub fn broadcast(&mut self, from: RegionId, msg: &Message) -> bool {
-        let mut any = false;
-        for to in RegionId::all().filter(|&to| to != from) {
-            any |= self.send(from, to, msg.clone());
-        }
-        any
-    }
-
-    /// Fires `timer` at `region` after `after` simulated milliseconds. A
-    /// crash of `region` cancels its pending timers.
-    pub fn set_timer(&mut self, after: Millis, region: RegionId, timer: Timer) {
-        let epoch = self.epochs.get(region.index()).copied().unwrap_or(0);
-        self.agenda.push(self.now + after, Event::Timer { region, timer, epoch });
-    }
-
-    /// Whether `a` and `b` can talk right now: both up, link not cut either way.
-    pub fn reachable(&self, a: RegionId, b: RegionId) -> bool {
-        Reach { net: self.net, crashed: self.crashed }.up(a, b)
-    }
-
-    /// Tells the user at `region` that a like answered with
-    /// [`Accepted::Later`] is now acknowledged.
-    pub fn acknowledge(&mut self, region: RegionId) {
-        self.acknowledged.push(region);
+impl Reference {
+    /// A reference that starts at `start`, waits `wait_ms`, then travels
+    /// `propagation_ms` along `path`.
+    pub fn new(start: Millis, wait_ms: Millis, propagation_ms: Millis, path: String, mechanism: &str) -> Reference {
+        Reference { at: start + wait_ms + propagation_ms, wait_ms, propagation_ms, path, mechanism: mechanism.to_owned() }
     }
 }
 
-/// What a strategy may know about faults when asked whether a region can
-/// take likes: which links are cut and which regions are down.
-pub struct Reach<'a> {
-    pub(crate) net: &'a Network,
-    pub(crate) crashed: &'a [bool],
-}
-
-impl Reach<'_> {
-    /// Whether `region` is down.
-    pub fn crashed(&self, region: RegionId) -> bool {
-        self.crashed.get(region.index()).copied().unwrap_or(false)
-    }
-
-    /// Both regions up and the link between them not cut in either
-    /// direction (a region always reaches itself while it is up).
-    pub fn up(&self, a: RegionId, b: RegionId) -> bool {
-        if self.crashed(a) || self.crashed(b) {
-            return false;
-        }
-        a == b || (!self.net.link(a, b).cut && !self.net.link(b, a).cut)
+/// "Tokyo → São Paulo".
+pub(crate) fn path_text(a: RegionId, b: RegionId) -> String {
+    if a == b {
+        a.info().city.to_owned()
+    } else {
+        format!("{} → {}", a.info().city, b.info().city)
     }
 }
 
-/// A strategy interval stretched by the room's time scale (never zero: a
-/// zero-period timer would fire forever at one instant).
-fn scale(ms: Millis, time_scale: f64) -> Millis {
-    ((ms as f64) * time_scale).round().max(1.0) as Millis
+/// What a timing reference may look at: the shortest paths over the
+/// network as it is, which regions are up, and the current time.
+pub struct RefCtx<'a> {
+    pub now: Millis,
+    pub paths: &'a Paths,
+    pub crashed: &'a [bool],
 }
 
-/// When `region`'s first round of a periodic job with this `period` fires:
-/// the regions' first rounds are spread evenly over one period, so they do
-/// not all send at the same instant (and keep that offset afterwards).
-pub(crate) fn staggered(period: Millis, region: RegionId) -> Millis {
-    period * (region.index() as Millis + 1) / RegionId::COUNT as Millis
-}
-
-/// Inputs for a strategy's theoretical lower bound on convergence time.
-pub struct BoundCtx<'a> {
-    /// The room's time scale (strategy intervals are stretched by it).
-    pub time_scale: f64,
-    /// Shortest delivery delay from `a` to `b` over healthy links, `None`
-    /// when `b` cannot be reached from `a` at all.
-    pub dist: &'a dyn Fn(RegionId, RegionId) -> Option<Millis>,
-}
-
-impl BoundCtx<'_> {
-    /// The same stretch as [`Ctx::scaled`], so a bound counts the intervals
-    /// the strategy really waits.
-    pub fn scaled(&self, ms: Millis) -> Millis {
-        scale(ms, self.time_scale)
+impl RefCtx<'_> {
+    pub fn live(&self, r: RegionId) -> bool {
+        !self.crashed.get(r.index()).copied().unwrap_or(false)
     }
 
-    /// The farthest region from `from`, by shortest path.
-    pub fn farthest(&self, from: RegionId) -> Option<Millis> {
-        RegionId::all().map(|r| (self.dist)(from, r)).try_fold(0, |acc, d| d.map(|d| acc.max(d)))
+    /// The farthest live region from `from` by shortest path.
+    pub fn farthest(&self, from: RegionId) -> Option<(Millis, RegionId)> {
+        self.paths.farthest(from, |r| self.live(r))
+    }
+
+    pub fn dist(&self, a: RegionId, b: RegionId) -> Option<Millis> {
+        self.paths.get(a, b)
     }
 }
 
@@ -274,10 +129,20 @@ impl BoundCtx<'_> {
 ///
 /// Implementations must be deterministic given the `Ctx` they are handed: no
 /// clocks, no threads, randomness only from `ctx.rng()`.
+///
+/// Adding a strategy touches exactly these places, and no others:
+/// 1. a new file in this folder with a type implementing this trait;
+/// 2. a variant in [`StrategyKind`] (with its [`StrategyKind::info`] text) and
+///    one in [`StrategyConfig`] (with its knobs, `default_for` and `build`);
+/// 3. the knob validation in `protocol::validate_strategy`;
+/// 4. the frontend's knob editor, `frontend/src/strategy_picker.rs`.
+///
+/// The simulation, the verdict, the server and the compare table pick it up
+/// from there.
 pub trait Strategy: Send + std::fmt::Debug {
     fn kind(&self) -> StrategyKind;
 
-    /// Called once when the simulation starts: set the first timers.
+    /// Called once when the strategy starts: set the first timers.
     fn start(&mut self, ctx: &mut Ctx);
 
     /// A user at `region` clicked like.
@@ -289,35 +154,87 @@ pub trait Strategy: Send + std::fmt::Debug {
     /// A timer set with [`Ctx::set_timer`] fired.
     fn timer(&mut self, ctx: &mut Ctx, region: RegionId, timer: Timer);
 
-    /// The like count a reader at `region` sees right now.
-    fn read(&self, region: RegionId) -> u64;
+    /// Which likes, per origin, the count a reader at `region` sees is made
+    /// of. Its sum is what the reader sees.
+    fn tally(&self, region: RegionId) -> Tally;
 
-    /// Whether a like at `region` could be accepted right now (the UI greys
-    /// the button otherwise). The simulation already refuses likes at a
-    /// crashed region; this is for strategies that need to coordinate.
-    fn available(&self, _region: RegionId, _reach: &Reach) -> bool {
+    /// What `region` holds, per origin, including likes it has taken but
+    /// does not show yet (a queue's likes): what a switch to another
+    /// strategy starts from. Usually the same as [`Strategy::tally`].
+    fn holdings(&self, region: RegionId) -> Tally {
+        self.tally(region)
+    }
+
+    /// How many of `origin`'s likes the strategy has numbered: the next like
+    /// there is number `numbered + 1`. After a crash destroyed some, it
+    /// resumes after the ones that survive.
+    fn numbered(&self, origin: RegionId) -> u64;
+
+    /// The like count a reader at `region` sees right now.
+    fn read(&self, region: RegionId) -> u64 {
+        self.tally(region).sum()
+    }
+
+    /// Whether a like at `region` would be taken right now, as far as the
+    /// strategy itself knows (the UI greys the button otherwise). The
+    /// simulation already refuses likes at a crashed region.
+    fn available(&self, _region: RegionId, _now: Millis) -> bool {
         true
     }
 
-    /// `region` crashed. With `durable` its state survives in its own log;
-    /// without, whatever it had not yet shipped to anyone is gone. Returns
-    /// how many *acknowledged* likes the crash destroyed for good. Pending
-    /// timers of `region` are cancelled by the simulation.
-    fn crash(&mut self, _region: RegionId, _durable: bool) -> u64 {
-        0
+    /// Whether `msg` from `from`, arriving at `to` now, would change anything there
+    /// (a replica's state, or work the strategy still has pending). A
+    /// message that would not is no reason to wait before judging.
+    fn would_change(&self, from: RegionId, to: RegionId, msg: &Message) -> bool;
+
+    /// Work that can still change a replica (see [`Pending`]).
+    fn pending(&self) -> Vec<Pending> {
+        Vec::new()
     }
 
+    /// Whether replicas that disagree are brought together by some periodic
+    /// mechanism (gossip, sync rounds, re-sends), once the network lets it.
+    fn repairs(&self) -> bool;
+
+    /// `region` crashed. With `durable` its state survives in its own log.
+    /// Without, it keeps only what survives elsewhere: what other replicas
+    /// hold and what the messages still in flight carry (`in_flight`, as
+    /// `(sender, message)`). Pending timers of `region` are cancelled by the
+    /// simulation, and messages on their way to it are lost.
+    fn crash(&mut self, ctx: &mut Ctx, region: RegionId, durable: bool, in_flight: &[(RegionId, &Message)]);
+
     /// `region` is back up: re-arm its timers.
-    fn restart(&mut self, _ctx: &mut Ctx, _region: RegionId) {}
+    fn restart(&mut self, ctx: &mut Ctx, region: RegionId);
 
-    /// Replaces the replicas' state by the ground truth (`per_region[r]` =
-    /// likes acknowledged at `r`), used when a room switches strategy.
-    fn seed(&mut self, _per_region: &[u64]) {}
+    /// Starts this (new) strategy from what the replicas of the previous one
+    /// actually hold: `tallies[r]` for region `r`.
+    fn seed(&mut self, tallies: &[Tally]);
 
-    /// The least time, after a like at `origin`, before every region can
-    /// show it under this strategy; `None` when some region cannot get it.
-    fn convergence_bound(&self, origin: RegionId, b: &BoundCtx) -> Option<Millis> {
-        b.farthest(origin)
+    /// The room is leaving this strategy: settle every like still answered
+    /// "pending" as acknowledged (it is in some replica's count) or refused.
+    fn abandon(&mut self, _ctx: &mut Ctx) {}
+
+    /// The timing reference of a like just taken at `origin` (see
+    /// [`Reference`]); `None` when some live region cannot get it until the
+    /// network heals.
+    fn reference(&self, origin: RegionId, r: &RefCtx) -> Option<Reference>;
+
+    /// Whether the reference of each like replaces the previous ones instead
+    /// of adding to them (last writer wins: only the newest write matters).
+    fn references_replace(&self) -> bool {
+        false
+    }
+
+    /// When `region` next sends what it holds to a peer on its own (a gossip
+    /// or sync round, a re-send, a heartbeat); used for the reference of a
+    /// repair after a heal, a restart or a switch.
+    fn next_send(&self, region: RegionId, now: Millis) -> Option<Millis>;
+
+    /// Last writer wins only: how many of a region's own newest writes were
+    /// overwritten by a write made *earlier* in real time, which only a
+    /// clock running ahead makes possible.
+    fn skew_overwrites(&self) -> u64 {
+        0
     }
 
     /// Bytes a delta-based strategy saved against sending full states.
@@ -332,6 +249,13 @@ pub trait Strategy: Send + std::fmt::Debug {
     fn stages(&self) -> Vec<Stage> {
         Vec::new()
     }
+
+    /// Whether every like keeps its own place in the count (a like can be
+    /// late, never overwritten): then "visible everywhere after" is defined
+    /// per like. False for last writer wins.
+    fn keeps_each_like(&self) -> bool {
+        true
+    }
 }
 
 /// One named count in a strategy's pipeline (see [`Strategy::stages`]).
@@ -344,19 +268,18 @@ pub struct Stage {
     pub note: String,
 }
 
-/// Likes `region` acknowledged but had not shipped, lost by a volatile crash,
-/// for the grow-only-counter strategies: the replica restarts knowing only
-/// its own shipped likes (modelled as peers handing back what they hold of
-/// its slot) and relearns the other slots from sync.
-pub(crate) fn crash_gcounter(replica: &mut GCounter, region: RegionId, shipped: u64, durable: bool) -> u64 {
-    if durable {
-        return 0;
+/// What a crashed grow-only-counter replica keeps without a log: for every
+/// origin, what the other replicas hold and what messages in flight carry,
+/// as if its peers handed that back on restart. Whatever only it held is
+/// gone.
+pub(crate) fn survivors(others: impl Iterator<Item = Tally>, in_flight: &[(RegionId, &Message)]) -> Tally {
+    let mut carried = Tally::default();
+    for (_, msg) in in_flight {
+        for o in RegionId::all() {
+            carried.set(o, carried.get(o).max(msg.knows(o)));
+        }
     }
-    let own = replica.get(region);
-    let mut fresh = GCounter::new();
-    fresh.observe(region, shipped.min(own));
-    *replica = fresh;
-    own.saturating_sub(shipped)
+    others.fold(carried, |acc, t| acc.max(&t))
 }
 
 /// The strategies a room can run.
@@ -408,8 +331,9 @@ impl StrategyKind {
                             number, so a duplicate or a late, reordered copy changes nothing.",
                 failure: "Readers far from the like see an old count until the event crosses the \
                           ocean; a lost event waits for a retry or the next gossip round. Turn \
-                          de-duplication off and a network that duplicates messages makes the count \
-                          climb above the truth.",
+                          de-duplication off and every extra copy counts: a duplicated message, a \
+                          retry whose ack was lost, or an event that arrives after gossip already \
+                          brought its like makes the count climb above the truth.",
             },
             StrategyKind::BackgroundSync => StrategyInfo {
                 kind: self,
@@ -435,21 +359,27 @@ impl StrategyKind {
             StrategyKind::LastWriterWins => StrategyInfo {
                 kind: self,
                 name: "Last writer wins (on the total)",
-                how: "Each region keeps the total with a timestamp; a like increments the local total and \
-                      broadcasts it, and a region overwrites its total with any newer one it receives.",
-                guarantee: "Regions converge: they all end on the total with the latest timestamp.",
+                how: "Each region keeps the total stamped with its own clock; a like increments the local \
+                      total and broadcasts it, and a region overwrites its total with any newer stamp it \
+                      receives. The regions' clocks disagree by up to the skew.",
+                guarantee: "Regions converge: they all end on the total with the latest stamp.",
                 failure: "Two likes at about the same time in two regions both produce 'old + 1'; one \
-                          overwrites the other and a like is silently lost: it converges to a wrong number.",
+                          overwrites the other and a like is silently lost. A clock that runs ahead makes \
+                          it worse: its old write beats a newer one. It converges to a wrong number.",
             },
             StrategyKind::SingleWriter => StrategyInfo {
                 kind: self,
                 name: "Single writer (leader)",
                 how: "Every like is forwarded to one leader region, which applies it, answers, and \
-                      broadcasts the new count; followers show the leader's last count.",
-                guarantee: "No region ever shows more than the leader, and the leader's count is the \
-                            truth: nothing is lost or double counted.",
-                failure: "A like costs a round trip to the leader, and a region that cannot reach the \
-                          leader cannot take likes at all (it is unavailable during a partition).",
+                      broadcasts the new count; followers show the leader's last count they heard, so \
+                      they lag behind it. A follower that hears nothing from the leader for the \
+                      timeout suspects it is down.",
+                guarantee: "The leader's count is the one that decides: a like is acknowledged only \
+                            once the leader holds it, and re-sent forwards carry the same ids, so \
+                            nothing is lost or double counted.",
+                failure: "A like costs a round trip to the leader and stays in doubt until the answer \
+                          comes back; a follower that suspects the leader — rightly during a partition, \
+                          wrongly when the leader is only slow — refuses likes.",
             },
         }
     }
@@ -457,6 +387,14 @@ impl StrategyKind {
 
 fn default_true() -> bool {
     true
+}
+
+fn default_skew() -> Millis {
+    LastWriterWins::DEFAULT_SKEW_MS
+}
+
+fn default_timeout() -> Millis {
+    SingleWriter::DEFAULT_TIMEOUT_MS
 }
 
 /// How to build a strategy, with its knobs. New knobs carry serde defaults
@@ -494,9 +432,17 @@ pub enum StrategyConfig {
         /// Each region re-sends its current total to a random peer this
         /// often, repairing lost broadcasts; `None` turns it off.
         resend_ms: Option<Millis>,
+        /// How far the regions' clocks disagree: the clocks are spread over
+        /// `-skew_ms ..= +skew_ms` (see [`LastWriterWins::clock_offset`]).
+        #[serde(default = "default_skew")]
+        skew_ms: Millis,
     },
     SingleWriter {
         leader: RegionId,
+        /// A follower that has heard nothing from the leader for this long
+        /// suspects it is down and refuses new likes.
+        #[serde(default = "default_timeout")]
+        timeout_ms: Millis,
     },
 }
 
@@ -536,10 +482,14 @@ impl StrategyConfig {
             StrategyKind::QueueBatch => {
                 StrategyConfig::QueueBatch { batch_ms: QueueBatch::DEFAULT_BATCH_MS, writer: default_central_region() }
             }
-            StrategyKind::LastWriterWins => {
-                StrategyConfig::LastWriterWins { resend_ms: Some(EventPush::DEFAULT_ANTI_ENTROPY_MS) }
-            }
-            StrategyKind::SingleWriter => StrategyConfig::SingleWriter { leader: default_central_region() },
+            StrategyKind::LastWriterWins => StrategyConfig::LastWriterWins {
+                resend_ms: Some(EventPush::DEFAULT_ANTI_ENTROPY_MS),
+                skew_ms: LastWriterWins::DEFAULT_SKEW_MS,
+            },
+            StrategyKind::SingleWriter => StrategyConfig::SingleWriter {
+                leader: default_central_region(),
+                timeout_ms: SingleWriter::DEFAULT_TIMEOUT_MS,
+            },
         }
     }
 
@@ -550,8 +500,8 @@ impl StrategyConfig {
             }
             StrategyConfig::BackgroundSync { interval_ms, delta } => Box::new(BackgroundSync::new(interval_ms, delta)),
             StrategyConfig::QueueBatch { batch_ms, writer } => Box::new(QueueBatch::new(batch_ms, writer)),
-            StrategyConfig::LastWriterWins { resend_ms } => Box::new(LastWriterWins::new(resend_ms)),
-            StrategyConfig::SingleWriter { leader } => Box::new(SingleWriter::new(leader)),
+            StrategyConfig::LastWriterWins { resend_ms, skew_ms } => Box::new(LastWriterWins::new(resend_ms, skew_ms)),
+            StrategyConfig::SingleWriter { leader, timeout_ms } => Box::new(SingleWriter::new(leader, timeout_ms)),
         }
     }
 }

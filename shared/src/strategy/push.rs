@@ -12,27 +12,28 @@
 //!    reason, because merging states needs no history.
 //!
 //! Optionally the push is made **at-least-once**: each receiver answers
-//! `Ack { origin, seq }`, and every `retry_ms` the origin re-sends, peer by
-//! peer, the events that peer has not acknowledged yet. A lost event (or a
-//! lost ack) is then repaired by the origin itself, without waiting for
-//! gossip — at the price of acks on every like and re-sends that may arrive
-//! twice.
+//! `Ack { origin, upto }`, and every `retry_ms` the origin re-sends to each
+//! peer that has not acknowledged its newest like. The ack is a *high-water
+//! mark* ("I hold Tokyo's likes up to 41") and the re-send carries only the
+//! newest sequence number, so what an origin remembers per peer is one
+//! number and a retry round is one message per lagging peer — however many
+//! likes are pending, and however long a peer stays down.
 //!
 //! At-least-once delivery is only safe because the *apply* is idempotent:
 //! an event "like #k from Tokyo" is applied as "Tokyo has at least k likes"
 //! ([`GCounter::observe`]), so a duplicate, a re-send, or an event overtaken
 //! by a later one or by a gossip round, changes nothing. Turn `dedupe` off
 //! and each arriving event adds one ([`GCounter::add_unchecked`]): a network
-//! that duplicates messages, or a retry whose ack was lost, now makes the
-//! count climb above the truth — for good, since the inflated slot then
-//! spreads by gossip like any other.
+//! that duplicates messages, a retry whose ack was lost, or an event that
+//! arrives after gossip already brought its like now makes the count climb
+//! above the truth — for good, since the inflated slot then spreads by
+//! gossip like any other.
 
-use super::{crash_gcounter, staggered, Accepted, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
+use super::{path_text, survivors, Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyKind};
 use crate::crdt::GCounter;
+use crate::kernel::{staggered, Ctx, Message, Millis, Tally, Timer};
 use crate::region::RegionId;
-use crate::sim::Millis;
 use rand::Rng;
-use std::collections::BTreeSet;
 
 #[derive(Debug, Clone)]
 pub struct EventPush {
@@ -40,19 +41,24 @@ pub struct EventPush {
     anti_entropy_ms: Option<Millis>,
     retry_ms: Option<Millis>,
     dedupe: bool,
-    /// `unacked[origin][peer]`: sequence numbers of `origin`'s likes that
-    /// `peer` has not acknowledged (only with retries on).
-    unacked: Vec<Vec<BTreeSet<u64>>>,
-    /// Highest own like each region has put on the wire (its durability).
-    shipped: Vec<u64>,
+    /// `acked[origin][peer]`: the highest of `origin`'s likes that `peer`
+    /// acknowledged (only with retries on).
+    acked: Vec<Vec<u64>>,
+    /// When each region's next anti-entropy round and retry round fire.
+    next_gossip: Vec<Option<Millis>>,
+    next_retry: Vec<Option<Millis>>,
 }
 
 impl EventPush {
     /// Each region gossips its state every 4 s (before time scaling): rare
     /// enough to stay cheap, frequent enough to repair a loss quickly.
     pub const DEFAULT_ANTI_ENTROPY_MS: Millis = 4_000;
-    /// A suggested retry period: above the slowest round trip (~4 s).
+    /// The retry period: above the slowest round trip (~3.8 s: Tokyo ⇄ São
+    /// Paulo twice), so an ack normally comes back before the event is sent
+    /// again.
     pub const DEFAULT_RETRY_MS: Millis = 5_000;
+    /// The shortest retry period a room accepts: the slowest round trip.
+    pub const MIN_RETRY_MS: Millis = 4_000;
 
     /// Push plus optional anti-entropy, no retries, de-duplicating.
     pub fn new(anti_entropy_ms: Option<Millis>) -> Self {
@@ -65,8 +71,9 @@ impl EventPush {
             anti_entropy_ms,
             retry_ms,
             dedupe,
-            unacked: vec![vec![BTreeSet::new(); RegionId::COUNT]; RegionId::COUNT],
-            shipped: vec![0; RegionId::COUNT],
+            acked: vec![vec![0; RegionId::COUNT]; RegionId::COUNT],
+            next_gossip: vec![None; RegionId::COUNT],
+            next_retry: vec![None; RegionId::COUNT],
         }
     }
 
@@ -75,22 +82,26 @@ impl EventPush {
         &self.replicas[region.index()]
     }
 
-    fn arm(&self, ctx: &mut Ctx, r: RegionId) {
+    fn arm_gossip(&mut self, ctx: &mut Ctx, r: RegionId, first: bool) {
         if let Some(period) = self.anti_entropy_ms {
             let period = ctx.scaled(period);
-            ctx.set_timer(staggered(period, r), r, Timer::AntiEntropy);
-        }
-        if let Some(period) = self.retry_ms {
-            let period = ctx.scaled(period);
-            ctx.set_timer(period, r, Timer::Retry);
+            let after = if first { staggered(period, r) } else { period };
+            ctx.set_timer(after, r, Timer::AntiEntropy);
+            self.next_gossip[r.index()] = Some(ctx.now() + after);
         }
     }
 
-    fn ship(&mut self, region: RegionId, seq: u64, sent: bool) {
-        if sent {
-            let s = &mut self.shipped[region.index()];
-            *s = (*s).max(seq);
+    fn arm_retry(&mut self, ctx: &mut Ctx, r: RegionId) {
+        if let Some(period) = self.retry_ms {
+            let period = ctx.scaled(period);
+            ctx.set_timer(period, r, Timer::Retry);
+            self.next_retry[r.index()] = Some(ctx.now() + period);
         }
+    }
+
+    /// How many of `origin`'s likes `peer` has not acknowledged.
+    fn unacked(&self, origin: RegionId, peer: RegionId) -> u64 {
+        self.replicas[origin.index()].get(origin).saturating_sub(self.acked[origin.index()][peer.index()])
     }
 }
 
@@ -101,19 +112,14 @@ impl Strategy for EventPush {
 
     fn start(&mut self, ctx: &mut Ctx) {
         for r in RegionId::all() {
-            self.arm(ctx, r);
+            self.arm_gossip(ctx, r, true);
+            self.arm_retry(ctx, r);
         }
     }
 
     fn like(&mut self, ctx: &mut Ctx, region: RegionId) -> Result<Accepted, Refusal> {
         let seq = self.replicas[region.index()].increment(region);
-        if self.retry_ms.is_some() {
-            for peer in RegionId::all().filter(|&p| p != region) {
-                self.unacked[region.index()][peer.index()].insert(seq);
-            }
-        }
-        let sent = ctx.broadcast(region, &Message::Like { origin: region, seq });
-        self.ship(region, seq, sent);
+        ctx.broadcast(region, &Message::Like { origin: region, seq });
         Ok(Accepted::Now)
     }
 
@@ -127,11 +133,12 @@ impl Strategy for EventPush {
                     replica.add_unchecked(origin, 1);
                 }
                 if self.retry_ms.is_some() {
-                    ctx.send(to, from, Message::Ack { origin, seq });
+                    ctx.send(to, from, Message::Ack { origin, upto: seq });
                 }
             }
-            Message::Ack { origin, seq } => {
-                self.unacked[origin.index()][from.index()].remove(&seq);
+            Message::Ack { origin, upto } => {
+                let acked = &mut self.acked[origin.index()][from.index()];
+                *acked = (*acked).max(upto);
             }
             Message::State(state) => {
                 self.replicas[to.index()].merge(&state);
@@ -143,57 +150,100 @@ impl Strategy for EventPush {
     fn timer(&mut self, ctx: &mut Ctx, region: RegionId, timer: Timer) {
         match timer {
             Timer::AntiEntropy => {
-                let Some(period) = self.anti_entropy_ms else { return };
                 // Gossip to one random peer: over a few rounds every pair is
                 // covered, at one message per region per round instead of N - 1.
                 let peers: Vec<RegionId> = RegionId::all().filter(|&r| r != region).collect();
                 let peer = peers[ctx.rng().random_range(0..peers.len())];
-                let state = self.replicas[region.index()].clone();
-                let own = state.get(region);
-                let sent = ctx.send(region, peer, Message::State(state));
-                self.ship(region, own, sent);
-                let period = ctx.scaled(period);
-                ctx.set_timer(period, region, Timer::AntiEntropy);
+                ctx.send(region, peer, Message::State(self.replicas[region.index()].clone()));
+                self.arm_gossip(ctx, region, false);
             }
             Timer::Retry => {
-                let Some(period) = self.retry_ms else { return };
+                ctx.for_likes();
+                let seq = self.replicas[region.index()].get(region);
                 for peer in RegionId::all().filter(|&p| p != region) {
-                    let pending: Vec<u64> = self.unacked[region.index()][peer.index()].iter().copied().collect();
-                    for seq in pending {
-                        let sent = ctx.send(region, peer, Message::Like { origin: region, seq });
-                        self.ship(region, seq, sent);
+                    if self.unacked(region, peer) > 0 {
+                        ctx.send(region, peer, Message::Like { origin: region, seq });
                     }
                 }
-                let period = ctx.scaled(period);
-                ctx.set_timer(period, region, Timer::Retry);
+                self.arm_retry(ctx, region);
             }
             _ => {}
         }
     }
 
-    fn read(&self, region: RegionId) -> u64 {
-        self.replicas[region.index()].value()
+    fn numbered(&self, origin: RegionId) -> u64 {
+        self.replicas[origin.index()].get(origin)
     }
 
-    fn crash(&mut self, region: RegionId, durable: bool) -> u64 {
-        let i = region.index();
-        let lost = crash_gcounter(&mut self.replicas[i], region, self.shipped[i], durable);
-        if !durable {
-            let shipped = self.shipped[i];
-            for set in &mut self.unacked[i] {
-                set.retain(|&s| s <= shipped);
+    fn tally(&self, region: RegionId) -> Tally {
+        Tally::from_slots(self.replicas[region.index()].slots())
+    }
+
+    fn would_change(&self, from: RegionId, to: RegionId, msg: &Message) -> bool {
+        match msg {
+            Message::Like { origin, seq } => {
+                !self.dedupe
+                    || *seq > self.replicas[to.index()].get(*origin)
+                    || (self.retry_ms.is_some() && self.acked[origin.index()][to.index()] < *seq)
             }
+            Message::Ack { origin, upto } => *upto > self.acked[origin.index()][from.index()],
+            Message::State(state) => !self.replicas[to.index()].dominates(state),
+            _ => false,
         }
-        lost
+    }
+
+    fn pending(&self) -> Vec<Pending> {
+        if self.retry_ms.is_none() {
+            return Vec::new();
+        }
+        let count: u64 = RegionId::all()
+            .map(|o| RegionId::all().filter(|&p| p != o).map(|p| self.unacked(o, p)).max().unwrap_or(0))
+            .sum();
+        if count == 0 {
+            return Vec::new();
+        }
+        vec![Pending { count, what: "not yet acknowledged by every peer: re-sent until they are".into() }]
+    }
+
+    fn repairs(&self) -> bool {
+        self.anti_entropy_ms.is_some() || self.retry_ms.is_some()
+    }
+
+    fn crash(&mut self, _ctx: &mut Ctx, region: RegionId, durable: bool, in_flight: &[(RegionId, &Message)]) {
+        if durable {
+            return;
+        }
+        let i = region.index();
+        let others = RegionId::all().filter(|&r| r != region).map(|r| self.tally(r));
+        self.replicas[i] = GCounter::from_slots(survivors(others, in_flight).slots().iter().copied());
+        // The acks it had collected were in memory too.
+        self.acked[i].iter_mut().for_each(|a| *a = 0);
     }
 
     fn restart(&mut self, ctx: &mut Ctx, region: RegionId) {
-        self.arm(ctx, region);
+        self.arm_gossip(ctx, region, false);
+        self.arm_retry(ctx, region);
     }
 
-    fn seed(&mut self, per_region: &[u64]) {
-        let state = GCounter::from_slots(per_region.iter().copied());
-        self.replicas = vec![state; RegionId::COUNT];
-        self.shipped = per_region.to_vec();
+    fn seed(&mut self, tallies: &[Tally]) {
+        for r in RegionId::all() {
+            self.replicas[r.index()] = GCounter::from_slots(tallies[r.index()].slots().iter().copied());
+            for p in RegionId::all() {
+                self.acked[r.index()][p.index()] = tallies[p.index()].get(r);
+            }
+        }
+    }
+
+    fn reference(&self, origin: RegionId, rc: &RefCtx) -> Option<Reference> {
+        let (d, far) = rc.farthest(origin)?;
+        Some(Reference::new(rc.now, 0, d, path_text(origin, far), "push"))
+    }
+
+    fn next_send(&self, region: RegionId, _now: Millis) -> Option<Millis> {
+        let i = region.index();
+        match (self.next_gossip[i], self.next_retry[i]) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }

@@ -13,6 +13,9 @@
 //! Each region shows its *read model*: the last database state published to
 //! it. So counts move only at batch boundaries (plus the link delay of the
 //! publication), never on a click — not even the clicking region's own count.
+//! A like therefore waits for the next boundary to leave its queue, travels
+//! to the writer, waits for the boundary after it arrives to be committed,
+//! and travels to every read model: that is its timing reference.
 //!
 //! **Guarantee.** There is one writer, so there is nothing to reconcile. The
 //! database is per-origin ("origin r has at least n likes"), so a duplicated
@@ -20,14 +23,14 @@
 //! published database confirms its likes: nothing is lost or double counted,
 //! and every region ends on the database's count.
 //!
-//! **Failure mode.** Staleness by design (a full batch interval plus two
+//! **Failure mode.** Staleness by design (up to two batch intervals plus two
 //! link delays), and a single point of failure: while the writer region is
 //! down or cut off, likes keep queueing but no count moves anywhere.
 
-use super::{Accepted, BoundCtx, Ctx, Message, Refusal, Stage, Strategy, StrategyKind, Timer};
+use super::{Accepted, Pending, RefCtx, Reference, Refusal, Stage, Strategy, StrategyKind};
 use crate::crdt::GCounter;
+use crate::kernel::{Ctx, Message, Millis, Tally, Timer};
 use crate::region::RegionId;
-use crate::sim::Millis;
 
 #[derive(Debug, Clone)]
 pub struct QueueBatch {
@@ -35,16 +38,14 @@ pub struct QueueBatch {
     writer: RegionId,
     /// Likes each region's queue has accepted (its own sequence).
     queued: Vec<u64>,
-    /// Highest queued like each region has put on the wire.
-    shipped: Vec<u64>,
     /// Drains received by the writer, not yet committed.
     staging: GCounter,
     /// The database, at the writer.
     database: GCounter,
     /// Each region's read model: the last database state it received.
     read_model: Vec<GCounter>,
-    /// How many commits changed the database (for tests and display).
-    commits: u64,
+    /// The next batch boundary (scaled period).
+    period: Millis,
 }
 
 impl QueueBatch {
@@ -57,11 +58,10 @@ impl QueueBatch {
             batch_ms: batch_ms.clamp(Self::MIN_BATCH_MS, Self::MAX_BATCH_MS),
             writer,
             queued: vec![0; RegionId::COUNT],
-            shipped: vec![0; RegionId::COUNT],
             staging: GCounter::new(),
             database: GCounter::new(),
             read_model: vec![GCounter::new(); RegionId::COUNT],
-            commits: 0,
+            period: batch_ms,
         }
     }
 
@@ -74,11 +74,21 @@ impl QueueBatch {
         self.writer
     }
 
+    /// The first batch boundary strictly after `t`.
+    fn boundary_after(&self, t: Millis) -> Millis {
+        (t / self.period + 1) * self.period
+    }
+
     /// Arms `r`'s timer at the next batch boundary (a multiple of the period).
-    fn arm(&self, ctx: &mut Ctx, r: RegionId) {
-        let period = ctx.scaled(self.batch_ms);
-        let next = (ctx.now() / period + 1) * period;
+    fn arm(&mut self, ctx: &mut Ctx, r: RegionId) {
+        self.period = ctx.scaled(self.batch_ms);
+        let next = self.boundary_after(ctx.now());
         ctx.set_timer(next - ctx.now(), r, Timer::Batch);
+    }
+
+    /// Likes on the queues that the database does not hold yet.
+    fn uncommitted(&self) -> u64 {
+        RegionId::all().map(|r| self.queued[r.index()].saturating_sub(self.database.get(r))).sum()
     }
 }
 
@@ -90,7 +100,8 @@ impl Strategy for QueueBatch {
     fn start(&mut self, ctx: &mut Ctx) {
         // The writer first, so at a boundary it commits before the queues ship.
         self.arm(ctx, self.writer);
-        for r in RegionId::all().filter(|&r| r != self.writer) {
+        let writer = self.writer;
+        for r in RegionId::all().filter(|&r| r != writer) {
             self.arm(ctx, r);
         }
     }
@@ -119,9 +130,7 @@ impl Strategy for QueueBatch {
         let r = region.index();
         if region == self.writer {
             // The batch job: commit, then publish.
-            if self.database.merge(&self.staging) > 0 {
-                self.commits += 1;
-            }
+            self.database.merge(&self.staging);
             let db = self.database.clone();
             self.read_model[r].merge(&db);
             ctx.broadcast(region, &Message::State(db));
@@ -129,11 +138,11 @@ impl Strategy for QueueBatch {
         // This region's queue ships what the database has not confirmed.
         let upto = self.queued[r];
         if upto > self.read_model[r].get(region) {
+            ctx.for_likes();
             if region == self.writer {
                 self.staging.observe(region, upto);
-                self.shipped[r] = upto;
-            } else if ctx.send(region, self.writer, Message::Drain { origin: region, upto }) {
-                self.shipped[r] = self.shipped[r].max(upto);
+            } else {
+                ctx.send(region, self.writer, Message::Drain { origin: region, upto });
             }
         }
         self.arm(ctx, region);
@@ -158,48 +167,101 @@ impl Strategy for QueueBatch {
         ]
     }
 
-    fn read(&self, region: RegionId) -> u64 {
-        self.read_model[region.index()].value()
+    fn numbered(&self, origin: RegionId) -> u64 {
+        self.queued[origin.index()]
     }
 
-    fn crash(&mut self, region: RegionId, durable: bool) -> u64 {
+    fn holdings(&self, region: RegionId) -> Tally {
+        let mut t = self.tally(region);
+        t.set(region, t.get(region).max(self.queued[region.index()]));
+        t
+    }
+
+    fn tally(&self, region: RegionId) -> Tally {
+        Tally::from_slots(self.read_model[region.index()].slots())
+    }
+
+    fn would_change(&self, _from: RegionId, to: RegionId, msg: &Message) -> bool {
+        match msg {
+            Message::Drain { origin, upto } => to == self.writer && *upto > self.staging.get(*origin),
+            Message::State(db) => !self.read_model[to.index()].dominates(db),
+            _ => false,
+        }
+    }
+
+    fn pending(&self) -> Vec<Pending> {
+        match self.uncommitted() {
+            0 => Vec::new(),
+            n => vec![Pending {
+                count: n,
+                what: format!(
+                    "on the queues, waiting for the {} s batch in {}",
+                    self.period as f64 / 1000.0,
+                    self.writer.info().city
+                ),
+            }],
+        }
+    }
+
+    fn repairs(&self) -> bool {
+        true
+    }
+
+    fn crash(&mut self, _ctx: &mut Ctx, region: RegionId, durable: bool, in_flight: &[(RegionId, &Message)]) {
         if durable {
-            return 0;
+            return;
         }
         let r = region.index();
-        // The queue loses what it never shipped; the read model is a cache.
-        let confirmed = self.read_model[r].get(region).max(self.shipped[r]);
-        let lost = self.queued[r].saturating_sub(confirmed);
-        self.queued[r] -= lost;
-        self.read_model[r] = GCounter::new();
+        // The queue keeps what left it: what the database or the staging
+        // area holds of it, or a drain still on its way.
+        let drained = in_flight
+            .iter()
+            .filter(|(from, _)| *from == region)
+            .map(|(_, m)| m.knows(region))
+            .max()
+            .unwrap_or(0);
+        self.queued[r] = self.database.get(region).max(self.staging.get(region)).max(drained);
+        // The read model is a cache of the database: peers hand it back.
+        self.read_model[r] = self.database.clone();
         if region == self.writer {
             // The database is durable; the uncommitted staging area is not.
             // Queues re-ship whatever the database does not confirm.
             self.staging = self.database.clone();
-            self.read_model[r] = self.database.clone();
         }
-        lost
     }
 
     fn restart(&mut self, ctx: &mut Ctx, region: RegionId) {
         self.arm(ctx, region);
     }
 
-    fn seed(&mut self, per_region: &[u64]) {
-        let db = GCounter::from_slots(per_region.iter().copied());
-        self.queued = per_region.to_vec();
-        self.shipped = per_region.to_vec();
-        self.staging = db.clone();
-        self.read_model = vec![db.clone(); RegionId::COUNT];
-        self.database = db;
+    fn seed(&mut self, tallies: &[Tally]) {
+        let db = tallies.iter().fold(Tally::default(), |acc, t| acc.max(t));
+        self.database = GCounter::from_slots(db.slots().iter().copied());
+        self.staging = self.database.clone();
+        self.queued = db.slots().to_vec();
+        self.read_model = tallies.iter().map(|t| GCounter::from_slots(t.slots().iter().copied())).collect();
     }
 
-    fn convergence_bound(&self, origin: RegionId, b: &BoundCtx) -> Option<Millis> {
-        // Ship at a boundary, reach the writer, wait for a *later* boundary
-        // to commit, then publish to the farthest region.
-        let period = b.scaled(self.batch_ms);
-        let to_writer = (b.dist)(origin, self.writer)?;
-        let commit_wait = to_writer.div_ceil(period).max(1) * period;
-        Some(commit_wait + b.farthest(self.writer)?)
+    fn reference(&self, origin: RegionId, rc: &RefCtx) -> Option<Reference> {
+        // Ship at the next boundary; reach the writer; committed at the
+        // first boundary after it arrives (the writer's own likes, staged
+        // just after that boundary's commit, wait one more); published to
+        // the farthest read model.
+        let ship = self.boundary_after(rc.now);
+        let to_writer = rc.dist(origin, self.writer)?;
+        let commit = if origin == self.writer {
+            ship + self.period
+        } else {
+            (ship + to_writer).div_ceil(self.period) * self.period
+        };
+        let (publish, far) = rc.farthest(self.writer)?;
+        let propagation = to_writer + publish;
+        let path = format!("{} → {} (writer) → {}", origin.info().city, self.writer.info().city, far.info().city);
+        Some(Reference::new(rc.now, commit - rc.now - to_writer, propagation, path, "batch"))
+    }
+
+    fn next_send(&self, _region: RegionId, now: Millis) -> Option<Millis> {
+        // Every region acts on the same boundaries.
+        Some(self.boundary_after(now))
     }
 }

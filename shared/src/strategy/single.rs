@@ -1,62 +1,80 @@
 //! Single writer: one leader region owns the count.
 //!
 //! **How it works.** A like at the leader is applied there and acknowledged
-//! at once. A like anywhere else is *forwarded* to the leader
-//! (`Forward { origin, id }`) and the user is told "pending"
-//! ([`Accepted::Later`]); the leader applies it, answers
-//! `Applied { id, value }`, and only when that answer gets back is the like
-//! acknowledged. After every change the leader broadcasts its count
-//! (`Value`); followers show the leader's last count they heard (never going
-//! backwards). Every `RETRY_MS` a follower re-sends the forwards still
-//! unanswered (the leader answers again without re-applying), and the leader
-//! re-broadcasts its count, so lost messages are repaired once links heal.
+//! at once. A like anywhere else is *forwarded*: the follower numbers its
+//! likes 1, 2, 3, … and sends `Forward { origin, upto }` ("my likes up to
+//! 7"); the user is told "pending" ([`Accepted::Later`]). The leader applies
+//! whatever part of that it does not hold yet, answers `Applied { upto,
+//! value }`, and only when that answer gets back is the like acknowledged.
+//! After every change, and on a heartbeat, the leader broadcasts its count
+//! (`Value`); followers show the last count they heard (never going
+//! backwards), so they lag behind the leader.
 //!
-//! **Guarantee.** The leader's count is the truth: every acknowledged like is
-//! in it, each forwarded like is applied once (the leader remembers the ids
-//! it applied, so a duplicated forward changes nothing), and no region ever
-//! shows more than the leader.
+//! **Retries and idempotence.** Until answered, a follower re-sends its
+//! forward every [`SingleWriter::RETRY_MS`], carrying the same numbers. The
+//! leader keeps, per follower, only the highest number it holds, so a
+//! repeated or duplicated forward changes nothing: the record is one number
+//! per follower, not a set of ids that grows forever.
 //!
-//! **Failure mode.** Availability. A like costs a round trip to the leader,
-//! and a region that cannot reach the leader — a cut link either way, or the
-//! leader down — cannot take likes at all: they are refused
-//! ([`Refusal::Unavailable`]). Until its answer arrives a forwarded like is
-//! *in doubt*: it may or may not have been counted already.
+//! **Failure detection.** A follower cannot see the network. It *suspects*
+//! the leader when it has heard nothing from it (no heartbeat, no answer)
+//! for `timeout_ms`, and then refuses new likes. During a partition that is
+//! right; on a link that is only slow or lossy it is a false suspicion, and
+//! likes are refused although the leader is fine. Likes taken before the
+//! suspicion stay in doubt and are retried until the leader answers.
+//!
+//! **Guarantee.** The leader's count is the one that decides: a like is
+//! acknowledged only once the leader holds it, nothing is lost or double
+//! counted.
+//!
+//! **Failure mode.** Availability and latency: a like costs a round trip
+//! to the leader and waits in doubt while it is unreachable; a follower that
+//! suspects the leader refuses likes.
 
-use super::{Accepted, BoundCtx, Ctx, Message, Reach, Refusal, Stage, Strategy, StrategyKind, Timer};
+use super::{Accepted, Pending, RefCtx, Reference, Refusal, Stage, Strategy, StrategyKind};
+use crate::kernel::{Ctx, Message, Millis, Tally, Timer};
 use crate::region::RegionId;
-use crate::sim::Millis;
-use std::collections::BTreeSet;
 
 #[derive(Debug, Clone)]
 pub struct SingleWriter {
     leader: RegionId,
-    /// The leader's count.
-    value: u64,
-    /// What the leader last put on the wire (its durability without a log).
-    shipped_value: u64,
-    /// The count each region shows (the leader's entry is unused).
-    shown: Vec<u64>,
-    /// Next forward id per region.
-    next_id: Vec<u64>,
-    /// Forwards awaiting the leader's answer, per region.
-    pending: Vec<BTreeSet<u64>>,
-    /// Forward ids the leader applied, per origin.
-    applied: Vec<BTreeSet<u64>>,
+    timeout_ms: Millis,
+    /// The leader's count, per origin (its sum is the count). For a
+    /// follower's slot it is also the highest forwarded like it holds.
+    tally: Tally,
+    /// What each follower shows: the leader's last count it heard.
+    shown: Vec<Tally>,
+    /// Likes each follower has taken (its numbering).
+    taken: Vec<u64>,
+    /// The highest of its likes the leader confirmed to each follower.
+    answered: Vec<u64>,
+    /// When each follower last heard from the leader.
+    last_heard: Vec<Millis>,
+    /// When each region's next heartbeat (leader) or re-send (follower) fires.
+    next_tick: Vec<Option<Millis>>,
 }
 
 impl SingleWriter {
-    /// Period of re-sent forwards and of the leader's heartbeat broadcast.
-    pub const RETRY_MS: Millis = 5_000;
+    /// Period of re-sent forwards (above the slowest round trip to the leader).
+    pub const RETRY_MS: Millis = 4_000;
+    /// Period of the leader's heartbeat broadcast.
+    pub const HEARTBEAT_MS: Millis = 1_000;
+    /// How long a follower waits without hearing from the leader before it
+    /// suspects it is down: three heartbeats plus the longest link.
+    pub const DEFAULT_TIMEOUT_MS: Millis = 5_000;
+    /// The shortest timeout a room accepts: two heartbeats.
+    pub const MIN_TIMEOUT_MS: Millis = 2_000;
 
-    pub fn new(leader: RegionId) -> Self {
+    pub fn new(leader: RegionId, timeout_ms: Millis) -> Self {
         SingleWriter {
             leader,
-            value: 0,
-            shipped_value: 0,
-            shown: vec![0; RegionId::COUNT],
-            next_id: vec![0; RegionId::COUNT],
-            pending: vec![BTreeSet::new(); RegionId::COUNT],
-            applied: vec![BTreeSet::new(); RegionId::COUNT],
+            timeout_ms,
+            tally: Tally::default(),
+            shown: vec![Tally::default(); RegionId::COUNT],
+            taken: vec![0; RegionId::COUNT],
+            answered: vec![0; RegionId::COUNT],
+            last_heard: vec![0; RegionId::COUNT],
+            next_tick: vec![None; RegionId::COUNT],
         }
     }
 
@@ -66,16 +84,38 @@ impl SingleWriter {
 
     /// The leader's count.
     pub fn leader_value(&self) -> u64 {
-        self.value
+        self.tally.sum()
+    }
+
+    /// Whether `region` (a follower) suspects the leader at `now`.
+    pub fn suspects(&self, region: RegionId, now: Millis) -> bool {
+        region != self.leader && now.saturating_sub(self.last_heard[region.index()]) > self.timeout_ms
     }
 
     fn publish(&mut self, ctx: &mut Ctx, except: Option<RegionId>) {
-        let value = self.value;
+        let msg = Message::Value { value: self.tally.sum(), tally: self.tally };
         for to in RegionId::all().filter(|&r| r != self.leader && Some(r) != except) {
-            if ctx.send(self.leader, to, Message::Value(value)) {
-                self.shipped_value = self.shipped_value.max(value);
-            }
+            ctx.send(self.leader, to, msg.clone());
         }
+    }
+
+    fn arm(&mut self, ctx: &mut Ctx, region: RegionId) {
+        let period = ctx.scaled(if region == self.leader { Self::HEARTBEAT_MS } else { Self::RETRY_MS });
+        ctx.set_timer(period, region, Timer::Retry);
+        self.next_tick[region.index()] = Some(ctx.now() + period);
+    }
+
+    /// A follower heard the leader's count.
+    fn hear(&mut self, region: RegionId, now: Millis, tally: Tally) {
+        let r = region.index();
+        self.last_heard[r] = now;
+        if tally.sum() > self.shown[r].sum() {
+            self.shown[r] = tally;
+        }
+    }
+
+    fn in_doubt(&self, region: RegionId) -> u64 {
+        self.taken[region.index()].saturating_sub(self.answered[region.index()])
     }
 }
 
@@ -86,56 +126,58 @@ impl Strategy for SingleWriter {
 
     fn start(&mut self, ctx: &mut Ctx) {
         for r in RegionId::all() {
-            self.restart(ctx, r);
+            // A fresh follower gives the leader a full timeout to be heard.
+            self.last_heard[r.index()] = ctx.now();
+            self.arm(ctx, r);
         }
     }
 
     fn restart(&mut self, ctx: &mut Ctx, region: RegionId) {
-        let period = ctx.scaled(Self::RETRY_MS);
-        ctx.set_timer(period, region, Timer::Retry);
+        self.last_heard[region.index()] = ctx.now();
+        self.arm(ctx, region);
     }
 
     fn like(&mut self, ctx: &mut Ctx, region: RegionId) -> Result<Accepted, Refusal> {
-        if !ctx.reachable(region, self.leader) {
-            return Err(Refusal::Unavailable(region));
-        }
         if region == self.leader {
-            self.value += 1;
+            self.tally.add(region, 1);
             self.publish(ctx, None);
             return Ok(Accepted::Now);
         }
+        if self.suspects(region, ctx.now()) {
+            return Err(Refusal::Unavailable(region));
+        }
         let r = region.index();
-        self.next_id[r] += 1;
-        let id = self.next_id[r];
-        self.pending[r].insert(id);
-        ctx.send(region, self.leader, Message::Forward { origin: region, id });
+        self.taken[r] += 1;
+        ctx.send(region, self.leader, Message::Forward { origin: region, upto: self.taken[r] });
         Ok(Accepted::Later)
     }
 
     fn deliver(&mut self, ctx: &mut Ctx, _from: RegionId, to: RegionId, msg: Message) {
         match msg {
-            Message::Forward { origin, id } if to == self.leader => {
-                // Apply once; answer every copy (the answer may have been lost).
-                if self.applied[origin.index()].insert(id) {
-                    self.value += 1;
+            Message::Forward { origin, upto } if to == self.leader => {
+                // Apply what is new; answer every copy (an answer may have been lost).
+                if upto > self.tally.get(origin) {
+                    self.tally.set(origin, upto);
+                    self.publish(ctx, Some(origin));
                 }
-                let value = self.value;
-                if ctx.send(self.leader, origin, Message::Applied { id, value }) {
-                    self.shipped_value = self.shipped_value.max(value);
-                }
-                self.publish(ctx, Some(origin));
+                let answer = Message::Applied {
+                    origin,
+                    upto: self.tally.get(origin),
+                    value: self.tally.sum(),
+                    tally: self.tally,
+                };
+                ctx.send(self.leader, origin, answer);
             }
-            Message::Applied { id, value } => {
+            Message::Applied { origin, upto, tally, .. } if to == origin => {
+                self.hear(to, ctx.now(), tally);
                 let r = to.index();
-                self.shown[r] = self.shown[r].max(value);
-                if self.pending[r].remove(&id) {
+                let upto = upto.min(self.taken[r]);
+                for _ in self.answered[r]..upto {
                     ctx.acknowledge(to);
                 }
+                self.answered[r] = self.answered[r].max(upto);
             }
-            Message::Value(value) => {
-                let r = to.index();
-                self.shown[r] = self.shown[r].max(value);
-            }
+            Message::Value { tally, .. } => self.hear(to, ctx.now(), tally),
             _ => {}
         }
     }
@@ -146,61 +188,143 @@ impl Strategy for SingleWriter {
         }
         if region == self.leader {
             self.publish(ctx, None);
-        } else {
-            let pending: Vec<u64> = self.pending[region.index()].iter().copied().collect();
-            for id in pending {
-                ctx.send(region, self.leader, Message::Forward { origin: region, id });
-            }
+        } else if self.in_doubt(region) > 0 {
+            ctx.for_likes();
+            let upto = self.taken[region.index()];
+            ctx.send(region, self.leader, Message::Forward { origin: region, upto });
         }
-        self.restart(ctx, region);
+        self.arm(ctx, region);
     }
 
     fn stages(&self) -> Vec<Stage> {
         vec![Stage {
             label: "Applied by the leader".into(),
-            count: self.value,
+            count: self.tally.sum(),
             note: format!("the one copy that decides, in {}", self.leader.info().city),
         }]
     }
 
-    fn read(&self, region: RegionId) -> u64 {
+    fn numbered(&self, origin: RegionId) -> u64 {
+        if origin == self.leader {
+            self.tally.get(origin)
+        } else {
+            self.taken[origin.index()]
+        }
+    }
+
+    fn tally(&self, region: RegionId) -> Tally {
         if region == self.leader {
-            self.value
+            self.tally
         } else {
             self.shown[region.index()]
         }
     }
 
-    fn available(&self, region: RegionId, reach: &Reach) -> bool {
-        reach.up(region, self.leader)
+    fn available(&self, region: RegionId, now: Millis) -> bool {
+        !self.suspects(region, now)
     }
 
-    fn crash(&mut self, region: RegionId, durable: bool) -> u64 {
+    fn would_change(&self, _from: RegionId, to: RegionId, msg: &Message) -> bool {
+        match msg {
+            Message::Forward { origin, upto } => to == self.leader && *upto > self.tally.get(*origin),
+            Message::Applied { upto, value, .. } => {
+                *upto > self.answered[to.index()] || *value > self.shown[to.index()].sum()
+            }
+            Message::Value { value, .. } => to != self.leader && *value > self.shown[to.index()].sum(),
+            _ => false,
+        }
+    }
+
+    fn pending(&self) -> Vec<Pending> {
+        let n: u64 = RegionId::all().map(|r| self.in_doubt(r)).sum();
+        if n == 0 {
+            return Vec::new();
+        }
+        vec![Pending { count: n, what: "in doubt: forwarded, waiting for the leader's answer".into() }]
+    }
+
+    fn repairs(&self) -> bool {
+        true
+    }
+
+    fn crash(&mut self, ctx: &mut Ctx, region: RegionId, durable: bool, in_flight: &[(RegionId, &Message)]) {
         if durable {
-            return 0;
+            return;
         }
         let r = region.index();
         if region == self.leader {
-            // Only what left the leader survives (a follower holds it).
-            let lost = self.value.saturating_sub(self.shipped_value);
-            self.value = self.shipped_value;
-            lost
+            // The leader comes back with the newest count that left it and
+            // survives: a follower's copy, or an answer still on its way. Its
+            // record of what it applied rolls back with it, so a follower's
+            // re-sent forward is applied again.
+            let from_leader =
+                in_flight.iter().filter(|(from, _)| *from == self.leader).filter_map(|(_, m)| match m {
+                    Message::Value { tally, .. } | Message::Applied { tally, .. } => Some(*tally),
+                    _ => None,
+                });
+            let followers = RegionId::all().filter(|&f| f != self.leader).map(|f| self.shown[f.index()]);
+            self.tally = followers.chain(from_leader).fold(Tally::default(), |acc, t| acc.max(&t));
         } else {
-            // A follower only caches the count; its pending likes stay in doubt.
-            self.shown[r] = 0;
-            self.pending[r].clear();
-            0
+            // A follower loses its record of the likes in doubt: those the
+            // leader holds, or will once a forward on its way lands, count;
+            // the others are refused. Its numbering resumes after them.
+            let forwarded = in_flight
+                .iter()
+                .filter(|(from, _)| *from == region)
+                .map(|(_, m)| m.knows(region))
+                .max()
+                .unwrap_or(0);
+            let kept = self.tally.get(region).max(forwarded).min(self.taken[r]);
+            for _ in self.answered[r]..kept {
+                ctx.acknowledge(region);
+            }
+            for _ in kept.max(self.answered[r])..self.taken[r] {
+                ctx.refuse(region);
+            }
+            self.taken[r] = kept.max(self.answered[r]);
+            self.answered[r] = self.taken[r];
+            self.shown[r] = Tally::default();
         }
     }
 
-    fn seed(&mut self, per_region: &[u64]) {
-        let total = per_region.iter().sum();
-        self.value = total;
-        self.shipped_value = total;
-        self.shown = vec![total; RegionId::COUNT];
+    fn seed(&mut self, tallies: &[Tally]) {
+        self.tally = tallies[self.leader.index()];
+        self.shown = tallies.to_vec();
+        // The new leader has applied nothing forwarded yet: followers number
+        // their likes afresh, from what the leader already counts of them.
+        for r in RegionId::all() {
+            self.taken[r.index()] = self.tally.get(r);
+            self.answered[r.index()] = self.tally.get(r);
+        }
     }
 
-    fn convergence_bound(&self, origin: RegionId, b: &BoundCtx) -> Option<Millis> {
-        Some((b.dist)(origin, self.leader)? + b.farthest(self.leader)?)
+    fn abandon(&mut self, ctx: &mut Ctx) {
+        // Likes in doubt end here: counted if the leader holds them.
+        for r in RegionId::all().filter(|&r| r != self.leader) {
+            let i = r.index();
+            let held = self.tally.get(r).min(self.taken[i]).max(self.answered[i]);
+            for _ in self.answered[i]..held {
+                ctx.acknowledge(r);
+            }
+            for _ in held..self.taken[i] {
+                ctx.refuse(r);
+            }
+            self.answered[i] = self.taken[i];
+        }
+    }
+
+    fn reference(&self, origin: RegionId, rc: &RefCtx) -> Option<Reference> {
+        let to_leader = rc.dist(origin, self.leader)?;
+        let (out, far) = rc.farthest(self.leader)?;
+        let path = if origin == self.leader {
+            format!("{} (leader) → {}", self.leader.info().city, far.info().city)
+        } else {
+            format!("{} → {} (leader) → {}", origin.info().city, self.leader.info().city, far.info().city)
+        };
+        Some(Reference::new(rc.now, 0, to_leader + out, path, "forward"))
+    }
+
+    fn next_send(&self, region: RegionId, _now: Millis) -> Option<Millis> {
+        self.next_tick[region.index()]
     }
 }

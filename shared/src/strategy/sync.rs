@@ -20,13 +20,14 @@
 //! corrects the belief. The bytes saved against always-full rounds are
 //! counted in [`Strategy::bytes_saved`].
 //!
-//! **Failure mode.** Slowness: a like waits up to one interval before it
-//! travels at all, then a link delay. Freshness is bought with bandwidth.
+//! **Failure mode.** Slowness: a like waits for its region's next round
+//! before it travels at all, then a link delay. Freshness is bought with
+//! bandwidth.
 
-use super::{crash_gcounter, staggered, Accepted, BoundCtx, Ctx, Message, Refusal, Strategy, StrategyKind, Timer};
+use super::{path_text, survivors, Accepted, RefCtx, Reference, Refusal, Strategy, StrategyKind};
 use crate::crdt::GCounter;
+use crate::kernel::{staggered, Ctx, Message, Millis, Tally, Timer};
 use crate::region::RegionId;
-use crate::sim::Millis;
 
 #[derive(Debug, Clone)]
 pub struct BackgroundSync {
@@ -37,7 +38,8 @@ pub struct BackgroundSync {
     known: Vec<Vec<GCounter>>,
     /// Rounds each region has run (every `FULL_EVERY`-th sends full state).
     rounds: Vec<u64>,
-    shipped: Vec<u64>,
+    /// When each region's next round fires.
+    next_round: Vec<Option<Millis>>,
     saved: u64,
 }
 
@@ -55,7 +57,7 @@ impl BackgroundSync {
             delta,
             known: vec![vec![GCounter::new(); RegionId::COUNT]; RegionId::COUNT],
             rounds: vec![0; RegionId::COUNT],
-            shipped: vec![0; RegionId::COUNT],
+            next_round: vec![None; RegionId::COUNT],
             saved: 0,
         }
     }
@@ -64,10 +66,11 @@ impl BackgroundSync {
         &self.replicas[region.index()]
     }
 
-    fn arm(&self, ctx: &mut Ctx, r: RegionId, first: bool) {
+    fn arm(&mut self, ctx: &mut Ctx, r: RegionId, first: bool) {
         let period = ctx.scaled(self.interval_ms);
         let after = if first { staggered(period, r) } else { period };
         ctx.set_timer(after, r, Timer::Sync);
+        self.next_round[r.index()] = Some(ctx.now() + after);
     }
 }
 
@@ -129,39 +132,64 @@ impl Strategy for BackgroundSync {
             if self.delta {
                 self.known[r][p].merge(&state);
             }
-            if ctx.send(region, peer, msg) {
-                self.shipped[r] = self.shipped[r].max(state.get(region));
-            }
+            ctx.send(region, peer, msg);
         }
         self.arm(ctx, region, false);
     }
 
-    fn read(&self, region: RegionId) -> u64 {
-        self.replicas[region.index()].value()
+    fn numbered(&self, origin: RegionId) -> u64 {
+        self.replicas[origin.index()].get(origin)
     }
 
-    fn crash(&mut self, region: RegionId, durable: bool) -> u64 {
-        let i = region.index();
-        let lost = crash_gcounter(&mut self.replicas[i], region, self.shipped[i], durable);
-        if !durable {
-            self.known[i] = vec![GCounter::new(); RegionId::COUNT];
+    fn tally(&self, region: RegionId) -> Tally {
+        Tally::from_slots(self.replicas[region.index()].slots())
+    }
+
+    fn would_change(&self, _from: RegionId, to: RegionId, msg: &Message) -> bool {
+        let replica = &self.replicas[to.index()];
+        match msg {
+            Message::State(state) => !replica.dominates(state),
+            Message::Delta(entries) => entries.iter().any(|&(o, n)| n > replica.get(o)),
+            _ => false,
         }
-        lost
+    }
+
+    fn repairs(&self) -> bool {
+        true
+    }
+
+    fn crash(&mut self, _ctx: &mut Ctx, region: RegionId, durable: bool, in_flight: &[(RegionId, &Message)]) {
+        if durable {
+            return;
+        }
+        let i = region.index();
+        let others = RegionId::all().filter(|&r| r != region).map(|r| self.tally(r));
+        self.replicas[i] = GCounter::from_slots(survivors(others, in_flight).slots().iter().copied());
+        self.known[i] = vec![GCounter::new(); RegionId::COUNT];
     }
 
     fn restart(&mut self, ctx: &mut Ctx, region: RegionId) {
         self.arm(ctx, region, false);
     }
 
-    fn seed(&mut self, per_region: &[u64]) {
-        let state = GCounter::from_slots(per_region.iter().copied());
-        self.replicas = vec![state.clone(); RegionId::COUNT];
-        self.known = vec![vec![state; RegionId::COUNT]; RegionId::COUNT];
-        self.shipped = per_region.to_vec();
+    fn seed(&mut self, tallies: &[Tally]) {
+        for r in RegionId::all() {
+            self.replicas[r.index()] = GCounter::from_slots(tallies[r.index()].slots().iter().copied());
+        }
+        // Beliefs start empty: the first delta rounds send what they hold.
+        self.known = vec![vec![GCounter::new(); RegionId::COUNT]; RegionId::COUNT];
     }
 
-    fn convergence_bound(&self, origin: RegionId, b: &BoundCtx) -> Option<Millis> {
-        Some(b.farthest(origin)? + b.scaled(self.interval_ms))
+    fn reference(&self, origin: RegionId, rc: &RefCtx) -> Option<Reference> {
+        // Nothing leaves before the origin's next round; then one hop to
+        // every peer (a relay would wait for another round on top).
+        let next = self.next_round[origin.index()]?;
+        let (d, far) = rc.farthest(origin)?;
+        Some(Reference::new(rc.now, next.saturating_sub(rc.now), d, path_text(origin, far), "sync round"))
+    }
+
+    fn next_send(&self, region: RegionId, _now: Millis) -> Option<Millis> {
+        self.next_round[region.index()]
     }
 
     fn bytes_saved(&self) -> u64 {

@@ -6,9 +6,8 @@
 //! produce the same history. Ties are broken by insertion order, never by
 //! anything the platform decides.
 
-use super::Millis;
+use super::{Cause, Message, Millis, Timer};
 use crate::region::RegionId;
-use crate::strategy::{Message, Timer};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
@@ -21,6 +20,8 @@ pub struct Envelope {
     pub arrive_at: Millis,
     /// The network lost it; it is discarded on arrival.
     pub lost: bool,
+    /// Sent because of a like, or as background work.
+    pub cause: Cause,
     pub msg: Message,
 }
 
@@ -91,6 +92,23 @@ impl Agenda {
             Event::Deliver(e) => Some(e),
             Event::Timer { .. } => None,
         })
+    }
+
+    /// Marks every message still travelling to `region` as lost: a region
+    /// that crashes drops whatever was on its way to it.
+    pub fn lose_inbound(&mut self, region: RegionId) {
+        let heap = std::mem::take(&mut self.heap);
+        self.heap = heap
+            .into_iter()
+            .map(|mut s| {
+                if let Event::Deliver(e) = &mut s.event {
+                    if e.to == region {
+                        e.lost = true;
+                    }
+                }
+                s
+            })
+            .collect();
     }
 
     pub fn len(&self) -> usize {

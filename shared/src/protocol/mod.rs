@@ -57,7 +57,7 @@
 //! links with conditions of their own. Every other link is the room-wide
 //! settings over its base delay from the snapshot's `latency_ms`:
 //! ```
-//! # use shared::{region::*, sim::FaultView};
+//! # use shared::{region::*, protocol::view::FaultView};
 //! let faults: FaultView = serde_json::from_str(r#"{
 //!   "cut":[{"f":"tokyo","t":"virginia"},{"f":"virginia","t":"tokyo"}],
 //!   "loss":0.1,"duplicate":0.0,"jitter_ms":300,"natural_jitter":false,"durable":true,
@@ -111,10 +111,13 @@
 //! changes incompatibly; a client that sees another version than its own
 //! must reload instead of misreading frames.
 
+pub mod view;
+
+use crate::kernel::network::LinkConditions;
+use crate::kernel::Millis;
 use crate::region::{LatencyMatrix, RegionId, CATALOG};
-use crate::sim::network::LinkConditions;
-use crate::sim::{Millis, SimView};
-use crate::strategy::{StrategyConfig, StrategyKind};
+use crate::strategy::{EventPush, LastWriterWins, SingleWriter, StrategyConfig, StrategyKind};
+use view::SimView;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -431,17 +434,23 @@ fn validate_strategy(config: StrategyConfig) -> Result<StrategyConfig, ProtocolE
                 check_interval("anti_entropy_ms", *ms)?;
             }
             if let Some(ms) = retry_ms {
-                check_interval("retry_ms", *ms)?;
+                // Re-sending before an ack could come back only adds traffic.
+                check_ms("retry_ms", *ms, EventPush::MIN_RETRY_MS)?;
             }
         }
         StrategyConfig::BackgroundSync { interval_ms, .. } => check_interval("interval_ms", *interval_ms)?,
         StrategyConfig::QueueBatch { batch_ms, .. } => check_interval("batch_ms", *batch_ms)?,
-        StrategyConfig::LastWriterWins { resend_ms } => {
+        StrategyConfig::LastWriterWins { resend_ms, skew_ms } => {
             if let Some(ms) = resend_ms {
                 check_interval("resend_ms", *ms)?;
             }
+            if *skew_ms > LastWriterWins::MAX_SKEW_MS {
+                return Err(invalid(format!("skew_ms must be at most {} ms", LastWriterWins::MAX_SKEW_MS)));
+            }
         }
-        StrategyConfig::SingleWriter { .. } => {}
+        StrategyConfig::SingleWriter { timeout_ms, .. } => {
+            check_ms("timeout_ms", *timeout_ms, SingleWriter::MIN_TIMEOUT_MS)?
+        }
     }
     Ok(config)
 }
@@ -536,7 +545,7 @@ mod tests {
         assert_eq!(ok(r#"{"type":"set_durable","durable":false}"#), Control::SetDurable(false));
         assert_eq!(
             ok(r#"{"type":"set_strategy","config":{"kind":"single_writer","leader":"frankfurt"}}"#),
-            Control::SetStrategy(StrategyConfig::SingleWriter { leader: r("frankfurt") })
+            Control::SetStrategy(StrategyConfig::SingleWriter { leader: r("frankfurt"), timeout_ms: SingleWriter::DEFAULT_TIMEOUT_MS })
         );
         assert!(matches!(
             ok(r#"{"type":"set_all_links","loss":0.2,"duplicate":0.1,"jitter_ms":null}"#),
@@ -611,7 +620,7 @@ mod tests {
         }
         let json = serde_json::to_value(ServerMessage::Frame(Frame { seq: 1, viewers: 1, sim: sim.view() })).unwrap();
         assert_eq!(json["type"], "frame");
-        assert_eq!(json["sim"]["consistency"]["state"], "diverged");
+        assert_eq!(json["sim"]["consistency"]["state"], "settling");
         assert_eq!(json["sim"]["replicas"][0]["region"], "tokyo");
     }
 }

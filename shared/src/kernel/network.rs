@@ -10,9 +10,8 @@
 //! clock gets there.
 
 use super::agenda::{Agenda, Envelope, Event};
-use super::Millis;
+use super::{Cause, Message, Millis};
 use crate::region::{LatencyMatrix, RegionId};
-use crate::strategy::Message;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -68,11 +67,16 @@ impl RoomLinks {
 
 /// Running totals of what the network carried: the *cost* side of a strategy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NetStats {
     /// Messages handed to the network (a duplicate is not counted twice).
     pub messages: u64,
     /// Estimated bytes of those messages (see [`Message::wire_bytes`]).
     pub bytes: u64,
+    /// Of `messages`, those sent because of a like ([`Cause::Like`]).
+    pub like_messages: u64,
+    /// Of `bytes`, those sent because of a like.
+    pub like_bytes: u64,
     /// Messages lost, or sent into a cut link.
     pub dropped: u64,
     /// Extra copies the network created.
@@ -125,6 +129,7 @@ impl Network {
     /// Hands `msg` to the link `from -> to` at time `now`: rolls for loss,
     /// duplication and jitter, and schedules the arrival(s) on the agenda.
     /// Returns whether the message left on the wire (not cut, not lost).
+    #[allow(clippy::too_many_arguments)]
     pub fn send(
         &mut self,
         agenda: &mut Agenda,
@@ -133,11 +138,17 @@ impl Network {
         from: RegionId,
         to: RegionId,
         msg: Message,
+        cause: Cause,
     ) -> bool {
         debug_assert_ne!(from, to, "a region does not message itself");
         let link = self.links[slot(from, to)].clone();
+        let bytes = u64::from(msg.wire_bytes());
         self.stats.messages += 1;
-        self.stats.bytes += u64::from(msg.wire_bytes());
+        self.stats.bytes += bytes;
+        if cause == Cause::Like {
+            self.stats.like_messages += 1;
+            self.stats.like_bytes += bytes;
+        }
         if link.cut {
             self.stats.dropped += 1;
             return false;
@@ -156,7 +167,7 @@ impl Network {
             self.in_flight[slot(from, to)] += 1;
             agenda.push(
                 arrive_at,
-                Event::Deliver(Envelope { from, to, sent_at: now, arrive_at, lost, msg: msg.clone() }),
+                Event::Deliver(Envelope { from, to, sent_at: now, arrive_at, lost, cause, msg: msg.clone() }),
             );
         }
         !lost
@@ -170,6 +181,11 @@ impl Network {
     /// Forgets every message in flight (their events were dropped).
     pub fn clear_in_flight(&mut self) {
         self.in_flight.iter_mut().for_each(|n| *n = 0);
+    }
+
+    /// Starts counting costs afresh (a new strategy is priced on its own).
+    pub fn reset_stats(&mut self) {
+        self.stats = NetStats::default();
     }
 
     /// Replaces the conditions of the link `from -> to`.
