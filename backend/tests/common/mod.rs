@@ -167,6 +167,18 @@ pub fn all_at(msg: &Value, n: u64) -> bool {
     frame(msg)["sim"]["replicas"].as_array().is_some_and(|rs| rs.iter().all(|r| r["value"] == n))
 }
 
+/// The verdict has judged the room: nothing can change a replica any more.
+/// Only then are `verdict.lost` and `verdict.double_counted` numbers (they
+/// are `null` while the room settles).
+pub fn settled(msg: &Value) -> bool {
+    frame(msg)["sim"]["verdict"]["settled"] == true
+}
+
+/// The room's one status: `"settled"` or `"settling"`.
+pub fn status(msg: &Value) -> &str {
+    frame(msg)["sim"]["consistency"]["state"].as_str().unwrap_or("")
+}
+
 pub fn is_frame(msg: &Value) -> bool {
     msg["type"] == "frame"
 }
