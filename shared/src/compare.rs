@@ -16,8 +16,8 @@
 //! what the lab shows, and deterministic: the same build always prints the
 //! same numbers.
 
-use crate::region::RegionId;
 use crate::kernel::Millis;
+use crate::region::RegionId;
 use crate::sim::{SimConfig, Simulation, Verdict};
 use crate::strategy::{BackgroundSync, EventPush, SingleWriter, StrategyConfig, StrategyKind};
 use serde::{Deserialize, Serialize};

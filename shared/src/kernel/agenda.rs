@@ -97,12 +97,23 @@ impl Agenda {
     /// Marks every message still travelling to `region` as lost: a region
     /// that crashes drops whatever was on its way to it.
     pub fn lose_inbound(&mut self, region: RegionId) {
+        self.lose_where(|e| e.to == region);
+    }
+
+    /// Marks every message still travelling over `from -> to` as lost: a
+    /// cut drops what is on the wire, even if the link heals before it would
+    /// have landed.
+    pub fn lose_on_link(&mut self, from: RegionId, to: RegionId) {
+        self.lose_where(|e| e.from == from && e.to == to);
+    }
+
+    fn lose_where(&mut self, hit: impl Fn(&Envelope) -> bool) {
         let heap = std::mem::take(&mut self.heap);
         self.heap = heap
             .into_iter()
             .map(|mut s| {
                 if let Event::Deliver(e) = &mut s.event {
-                    if e.to == region {
+                    if hit(e) {
                         e.lost = true;
                     }
                 }

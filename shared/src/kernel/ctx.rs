@@ -61,7 +61,8 @@ impl Ctx<'_> {
     /// left on the wire (the link was not cut and the network did not lose
     /// it).
     pub fn send(&mut self, from: RegionId, to: RegionId, msg: Message) -> bool {
-        self.net.send(self.agenda, self.rng, self.now, from, to, msg, self.cause)
+        let down = self.crashed.get(to.index()).copied().unwrap_or(false);
+        self.net.send(self.agenda, self.rng, self.now, from, to, msg, self.cause, down)
     }
 
     /// Sends a copy of `msg` from `from` to every other region.
@@ -117,10 +118,8 @@ impl Paths {
                 }
                 dist[from.index()] = Some(0);
                 // Dijkstra over six nodes: a linear scan beats a heap here.
-                while let Some((d, a)) = RegionId::all()
-                    .filter(|r| !done[r.index()])
-                    .filter_map(|r| dist[r.index()].map(|d| (d, r)))
-                    .min()
+                while let Some((d, a)) =
+                    RegionId::all().filter(|r| !done[r.index()]).filter_map(|r| dist[r.index()].map(|d| (d, r))).min()
                 {
                     done[a.index()] = true;
                     for b in RegionId::all().filter(|&b| !done[b.index()] && !down(b)) {

@@ -86,9 +86,7 @@ impl Message {
             | Message::Drain { .. }
             | Message::Forward { .. }
             | Message::Applied { .. } => MessageKind::Like,
-            Message::State(_) | Message::Delta(_) | Message::Total { .. } | Message::Value { .. } => {
-                MessageKind::State
-            }
+            Message::State(_) | Message::Delta(_) | Message::Total { .. } | Message::Value { .. } => MessageKind::State,
         }
     }
 
@@ -124,6 +122,15 @@ impl Message {
             Message::Applied { .. } => 1 + 1 + 8 + 8,
             Message::Value { .. } => 1 + 8,
         }
+    }
+
+    /// What the message carries, per origin (see [`Message::knows`]).
+    pub fn carries(&self) -> Tally {
+        let mut t = Tally::default();
+        for o in RegionId::all() {
+            t.set(o, self.knows(o));
+        }
+        t
     }
 
     /// How many of `origin`'s likes this message carries knowledge of (for

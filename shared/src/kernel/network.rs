@@ -128,7 +128,8 @@ impl Network {
 
     /// Hands `msg` to the link `from -> to` at time `now`: rolls for loss,
     /// duplication and jitter, and schedules the arrival(s) on the agenda.
-    /// Returns whether the message left on the wire (not cut, not lost).
+    /// Returns whether the message left on the wire (not cut, not lost, and
+    /// `to` is not down).
     #[allow(clippy::too_many_arguments)]
     pub fn send(
         &mut self,
@@ -139,6 +140,7 @@ impl Network {
         to: RegionId,
         msg: Message,
         cause: Cause,
+        to_down: bool,
     ) -> bool {
         debug_assert_ne!(from, to, "a region does not message itself");
         let link = self.links[slot(from, to)].clone();
@@ -149,7 +151,9 @@ impl Network {
             self.stats.like_messages += 1;
             self.stats.like_bytes += bytes;
         }
-        if link.cut {
+        // A cut link, or a region that is down (the connection is refused),
+        // drops the message at once.
+        if link.cut || to_down {
             self.stats.dropped += 1;
             return false;
         }

@@ -117,9 +117,9 @@ use crate::kernel::network::LinkConditions;
 use crate::kernel::Millis;
 use crate::region::{LatencyMatrix, RegionId, CATALOG};
 use crate::strategy::{EventPush, LastWriterWins, SingleWriter, StrategyConfig, StrategyKind};
-use view::SimView;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use view::SimView;
 
 /// Bumped on any incompatible change to the messages below.
 pub const PROTOCOL_VERSION: u32 = 2;
@@ -545,7 +545,10 @@ mod tests {
         assert_eq!(ok(r#"{"type":"set_durable","durable":false}"#), Control::SetDurable(false));
         assert_eq!(
             ok(r#"{"type":"set_strategy","config":{"kind":"single_writer","leader":"frankfurt"}}"#),
-            Control::SetStrategy(StrategyConfig::SingleWriter { leader: r("frankfurt"), timeout_ms: SingleWriter::DEFAULT_TIMEOUT_MS })
+            Control::SetStrategy(StrategyConfig::SingleWriter {
+                leader: r("frankfurt"),
+                timeout_ms: SingleWriter::DEFAULT_TIMEOUT_MS
+            })
         );
         assert!(matches!(
             ok(r#"{"type":"set_all_links","loss":0.2,"duplicate":0.1,"jitter_ms":null}"#),

@@ -17,6 +17,9 @@ impl Simulation {
             return;
         }
         let healed = self.world.net.link(from, to).cut && !conditions.cut;
+        if conditions.cut {
+            self.world.agenda.lose_on_link(from, to);
+        }
         self.world.net.set_link(from, to, conditions);
         self.world.custom_links.insert((from, to));
         if healed {
@@ -70,13 +73,16 @@ impl Simulation {
     }
 
     /// Partitions `a` from `b`: the link is cut both ways. Messages already
-    /// on the wire between them are dropped on arrival.
+    /// on the wire between them are lost (they still travel on the map, and
+    /// vanish where they would have landed).
     pub fn cut(&mut self, a: RegionId, b: RegionId) {
         if a == b {
             return;
         }
         self.world.net.link_mut(a, b).cut = true;
         self.world.net.link_mut(b, a).cut = true;
+        self.world.agenda.lose_on_link(a, b);
+        self.world.agenda.lose_on_link(b, a);
         self.changed();
     }
 
@@ -163,15 +169,19 @@ impl Simulation {
             .collect();
         let refs: Vec<(RegionId, &Message)> = in_flight.iter().map(|(f, m)| (*f, m)).collect();
         let durable = self.config.durable;
+        #[cfg(test)]
+        let kept = self.strategy.durable_state(region);
         let mut outcomes = Vec::new();
         let mut ctx = self.world.ctx(&mut outcomes, Cause::Background);
         self.strategy.crash(&mut ctx, region, durable, &refs);
-        for outcome in outcomes {
-            match outcome {
-                Outcome::Acknowledged(r) => self.ledger.acknowledged_later(r),
-                Outcome::Refused(r) => self.ledger.refused_later(r),
-            }
-        }
+        self.settle_outcomes(outcomes);
+        #[cfg(test)]
+        self.trace.push(super::oracle::Trace::Crash {
+            region,
+            durable,
+            carried: in_flight.iter().fold(Tally::default(), |acc, (_, m)| acc.max(&m.carries())),
+            kept,
+        });
         let mut destroyed = 0;
         for o in RegionId::all() {
             let after = self.strategy.numbered(o);
@@ -225,6 +235,8 @@ impl Simulation {
         self.world.agenda.clear();
         self.world.net.clear_in_flight();
         self.world.net.reset_stats();
+        #[cfg(test)]
+        self.trace.push(super::oracle::Trace::Switch(config.clone()));
         let mut strategy = config.build();
         strategy.seed(&holdings);
         self.strategy = strategy;

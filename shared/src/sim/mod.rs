@@ -29,8 +29,8 @@ pub use ledger::{Change, SwitchNote, Truth};
 pub use verdict::{Extra, OriginJudgement, Timing, Verdict, Visibility};
 
 use crate::kernel::agenda::Event;
-use crate::kernel::Outcome;
 use crate::kernel::network::Network;
+use crate::kernel::Outcome;
 use crate::kernel::{Cause, Ctx, Message, Millis, Tally};
 use crate::protocol::view::{
     Consistency, FaultView, LinkRef, LinkSetting, LinkView, PacketView, ReplicaView, SimView, MAX_PACKETS_IN_VIEW,
@@ -79,6 +79,10 @@ pub struct Simulation {
     /// Bumped on every change a viewer could see; lets the server skip
     /// frames when nothing happened.
     version: u64,
+    /// Raw events for the test-only oracle ([`oracle`]), which recomputes
+    /// from them what the replicas must hold, without the ledger's help.
+    #[cfg(test)]
+    pub(crate) trace: Vec<oracle::Trace>,
 }
 
 impl Simulation {
@@ -91,6 +95,8 @@ impl Simulation {
             timing: None,
             last_write_at: None,
             version: 0,
+            #[cfg(test)]
+            trace: Vec::new(),
             config,
         };
         sim.ledger.per_like = sim.strategy.keeps_each_like();
@@ -173,6 +179,8 @@ impl Simulation {
                         deliver = false;
                     }
                     if deliver {
+                        #[cfg(test)]
+                        self.trace.push(oracle::Trace::Deliver { to: envelope.to, carries: envelope.msg.carries() });
                         let (from, to, sent_at) = (envelope.from, envelope.to, envelope.sent_at);
                         let label = envelope.msg.label();
                         let before = self.strategy.tally(to);
@@ -220,6 +228,8 @@ impl Simulation {
         };
         match outcome {
             Ok(accepted) => {
+                #[cfg(test)]
+                self.trace.push(oracle::Trace::Like(region));
                 self.ledger.taken(region, now, accepted == Accepted::Now);
                 self.last_write_at = Some(now);
                 self.disturb();
@@ -270,13 +280,22 @@ impl Simulation {
         let mut outcomes = Vec::new();
         let mut ctx = self.world.ctx(&mut outcomes, cause);
         let out = f(self.strategy.as_mut(), &mut ctx);
+        self.settle_outcomes(outcomes);
+        out
+    }
+
+    /// Records what became of likes that were answered "pending".
+    fn settle_outcomes(&mut self, outcomes: Vec<Outcome>) {
         for outcome in outcomes {
             match outcome {
                 Outcome::Acknowledged(r) => self.ledger.acknowledged_later(r),
-                Outcome::Refused(r) => self.ledger.refused_later(r),
+                Outcome::Refused(r) => {
+                    #[cfg(test)]
+                    self.trace.push(oracle::Trace::Refused(r));
+                    self.ledger.refused_later(r);
+                }
             }
         }
-        out
     }
 
     /// Records a change made by something other than a message (a local
@@ -326,8 +345,8 @@ impl Simulation {
             self.ledger.reference_blocked = true;
             return;
         };
-        let keep_old = !self.strategy.references_replace()
-            && self.ledger.reference.as_ref().is_some_and(|old| old.at >= r.at);
+        let keep_old =
+            !self.strategy.references_replace() && self.ledger.reference.as_ref().is_some_and(|old| old.at >= r.at);
         if !keep_old {
             self.ledger.reference = Some(r);
         }
@@ -369,14 +388,12 @@ impl Simulation {
                 }
             }
             match best {
-                Some((at, d, x, how)) => {
-                    if worst.as_ref().is_none_or(|w| at > w.at) {
-                        let path = crate::strategy::path_text(x, r);
-                        worst = Some(Reference::new(now, at - now - d, d, path, how));
-                    }
+                Some((at, d, x, how)) if worst.as_ref().is_none_or(|w| at > w.at) => {
+                    let path = crate::strategy::path_text(x, r);
+                    worst = Some(Reference::new(now, at - now - d, d, path, how));
                 }
                 None if unreachable => return None,
-                None => {}
+                _ => {}
             }
         }
         Some(worst.unwrap_or_else(|| Reference::new(now, 0, 0, String::new(), "nothing to repair")))
@@ -486,7 +503,10 @@ impl Simulation {
             0 => {}
             n => out.push(Pending {
                 count: n,
-                what: format!("{} on the wire will still change a replica", if n == 1 { "message" } else { "messages" }),
+                what: format!(
+                    "{} on the wire will still change a replica",
+                    if n == 1 { "message" } else { "messages" }
+                ),
             }),
         }
         out.extend(self.strategy.pending());
@@ -691,6 +711,8 @@ impl Simulation {
     }
 }
 
+#[cfg(test)]
+mod oracle;
 #[cfg(test)]
 mod scenarios;
 #[cfg(test)]

@@ -307,15 +307,29 @@ fn switching_strategy_keeps_the_count_and_drops_old_messages() {
     sim.set_strategy(StrategyConfig::default_for(StrategyKind::SingleWriter));
     assert!(sim.version() > v0);
     assert_eq!(sim.network().total_in_flight(), 0, "old messages discarded");
-    // Seeded from what each replica held: each region its own like so far.
-    assert_eq!(reads(&sim), vec![1; 6], "seeded from the replicas, not the truth");
+    // Seeded from what each replica held: each region its own like so far,
+    // the leader all of them (the migration hands it the union).
+    assert_eq!(reads(&sim), vec![1, 1, 1, 1, 6, 1], "seeded from the replicas, not the truth");
     assert_eq!(sim.verdict().last_switch.unwrap().dropped_messages, 30);
-    assert_eq!(sim.view().strategy, StrategyKind::SingleWriter);
     sim.like(region("tokyo"), 1_000).unwrap();
     assert!(sim.settle(20_000));
-    // The leader (Virginia) held one like: the others were dropped on the
-    // wire with the old protocol and never reached it. That is the price of
-    // a switch mid-flight, and the verdict says so.
+    assert_eq!(reads(&sim), vec![7; 6]);
+    assert_eq!(sim.verdict().lost, Some(0), "the dropped pushes carried nothing their senders lacked");
+    for kind in StrategyKind::ALL {
+        sim.set_strategy(StrategyConfig::default_for(kind));
+        sim.like(region("mumbai"), sim.now() + 10).unwrap();
+        assert!(sim.settle(30_000), "{kind:?}");
+        assert_eq!(sim.verdict().lost, Some(0), "{kind:?}");
+    }
+}
+
+#[test]
+fn a_loss_survives_every_later_switch() {
+    let mut sim = sim_with(StrategyConfig::default_for(StrategyKind::LastWriterWins), 3);
+    for r in RegionId::all() {
+        sim.like(r, 1_000).unwrap();
+    }
+    assert!(sim.settle(60_000));
     assert_eq!(sim.verdict().lost, Some(5));
     for kind in StrategyKind::ALL {
         sim.set_strategy(StrategyConfig::default_for(kind));
@@ -344,7 +358,10 @@ fn verdict_times_convergence_against_its_reference() {
     assert_eq!(vis.samples, 1);
     assert_eq!(vis.max_ms, Some(timing.measured_ms));
     assert_eq!(v.like_messages_per_like, Some(5.0), "five pushes");
-    assert_eq!(sim.consistency(), Consistency::Settled { since: 100 + timing.measured_ms, took_ms: Some(timing.measured_ms), correct: true });
+    assert_eq!(
+        sim.consistency(),
+        Consistency::Settled { since: 100 + timing.measured_ms, took_ms: Some(timing.measured_ms), correct: true }
+    );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! time is just a number we pass in.
 
 use super::*;
-use crate::protocol::view::Consistency;
 use crate::kernel::network::LinkConditions;
+use crate::protocol::view::Consistency;
 use crate::region::CATALOG;
 use proptest::prelude::*;
 

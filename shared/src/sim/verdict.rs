@@ -164,9 +164,6 @@ pub(crate) fn explain(measured_ms: Millis, reference_ms: Option<Millis>, last: O
     if total_ms == 0 {
         return None;
     }
-    let jitter_ms = last
-        .and_then(|c| Some(c.travel_ms?.saturating_sub(c.base_ms?)))
-        .unwrap_or(0)
-        .min(total_ms);
+    let jitter_ms = last.and_then(|c| Some(c.travel_ms?.saturating_sub(c.base_ms?))).unwrap_or(0).min(total_ms);
     Some(Extra { total_ms, jitter_ms, late_ms: total_ms - jitter_ms })
 }

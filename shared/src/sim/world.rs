@@ -7,8 +7,8 @@
 
 use crate::kernel::agenda::Agenda;
 use crate::kernel::network::{Network, RoomLinks};
-use crate::kernel::{Cause, Ctx, Millis, Paths};
 use crate::kernel::Outcome;
+use crate::kernel::{Cause, Ctx, Millis, Paths};
 use crate::region::{LatencyMatrix, RegionId};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

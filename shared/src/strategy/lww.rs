@@ -146,7 +146,8 @@ impl Strategy for LastWriterWins {
         let clock = ctx.now() as i64 + Self::clock_offset(self.skew_ms, region);
         let mut tally = old.tally;
         tally.add(region, 1);
-        let reg = Register { total: old.total + 1, ts: clock.max(old.ts + 1), origin: region, tally, written_at: ctx.now() };
+        let reg =
+            Register { total: old.total + 1, ts: clock.max(old.ts + 1), origin: region, tally, written_at: ctx.now() };
         self.registers[region.index()] = reg;
         ctx.broadcast(region, &reg.message());
         Ok(Accepted::Now)
@@ -179,10 +180,12 @@ impl Strategy for LastWriterWins {
 
     fn would_change(&self, _from: RegionId, to: RegionId, msg: &Message) -> bool {
         match *msg {
-            Message::Total { ts, origin, .. } => (ts, origin) > {
-                let cur = &self.registers[to.index()];
-                (cur.ts, cur.origin)
-            },
+            Message::Total { ts, origin, .. } => {
+                (ts, origin) > {
+                    let cur = &self.registers[to.index()];
+                    (cur.ts, cur.origin)
+                }
+            }
             _ => false,
         }
     }
@@ -195,18 +198,21 @@ impl Strategy for LastWriterWins {
         if durable {
             return;
         }
-        // It comes back with the newest register that survives elsewhere: a
-        // peer's, or one still on the wire.
-        let carried = in_flight.iter().filter_map(|(_, m)| match **m {
-            Message::Total { total, ts, origin, tally, written_at } => {
-                Some(Register { total, ts, origin, tally, written_at })
-            }
-            _ => None,
-        });
-        let peers = RegionId::all().filter(|&r| r != region).map(|r| self.registers[r.index()]);
-        let zero = Register { total: 0, ts: i64::MIN, origin: region, tally: Tally::default(), written_at: 0 };
-        let newest = peers.chain(carried).fold(zero, |w, r| if r.newer_than(&w) { r } else { w });
-        self.registers[region.index()] = newest;
+        // It comes back with its register if that survives elsewhere (a peer
+        // holds it, or it is still on the wire); otherwise with nothing, and
+        // relearns the winner from the next register it hears. (A like taken
+        // before that starts again from zero and, stamped now, overwrites
+        // everything older: the hazard of a volatile last-writer-wins store.)
+        let own = self.registers[region.index()];
+        let same = |r: &Register| (r.ts, r.origin) == (own.ts, own.origin);
+        let on_wire = in_flight
+            .iter()
+            .any(|(_, m)| matches!(**m, Message::Total { ts, origin, .. } if (ts, origin) == (own.ts, own.origin)));
+        let held = RegionId::all().filter(|&r| r != region).any(|r| same(&self.registers[r.index()]));
+        if !(on_wire || held) {
+            self.registers[region.index()] =
+                Register { total: 0, ts: i64::MIN, origin: region, tally: Tally::default(), written_at: 0 };
+        }
     }
 
     fn restart(&mut self, ctx: &mut Ctx, region: RegionId) {
@@ -214,10 +220,12 @@ impl Strategy for LastWriterWins {
     }
 
     fn seed(&mut self, tallies: &[Tally]) {
-        for r in RegionId::all() {
-            let tally = tallies[r.index()];
-            self.registers[r.index()] = Register { total: tally.sum(), ts: 0, origin: r, tally, written_at: 0 };
-        }
+        // The migration merges what the replicas held into one register,
+        // so switching itself loses nothing.
+        let tally = tallies.iter().fold(Tally::default(), |acc, t| acc.max(t));
+        let first = RegionId::from_index(0).expect("catalog is not empty");
+        let reg = Register { total: tally.sum(), ts: 0, origin: first, tally, written_at: 0 };
+        self.registers = vec![reg; RegionId::COUNT];
     }
 
     fn reference(&self, _origin: RegionId, rc: &RefCtx) -> Option<Reference> {

@@ -89,7 +89,13 @@ impl Reference {
     /// A reference that starts at `start`, waits `wait_ms`, then travels
     /// `propagation_ms` along `path`.
     pub fn new(start: Millis, wait_ms: Millis, propagation_ms: Millis, path: String, mechanism: &str) -> Reference {
-        Reference { at: start + wait_ms + propagation_ms, wait_ms, propagation_ms, path, mechanism: mechanism.to_owned() }
+        Reference {
+            at: start + wait_ms + propagation_ms,
+            wait_ms,
+            propagation_ms,
+            path,
+            mechanism: mechanism.to_owned(),
+        }
     }
 }
 
@@ -203,6 +209,13 @@ pub trait Strategy: Send + std::fmt::Debug {
     /// simulation, and messages on their way to it are lost.
     fn crash(&mut self, ctx: &mut Ctx, region: RegionId, durable: bool, in_flight: &[(RegionId, &Message)]);
 
+    /// What `region` keeps across even a volatile crash, per origin: a
+    /// database is durable by nature, whatever the room's durable switch
+    /// says about the replicas' logs. Empty for most strategies.
+    fn durable_state(&self, _region: RegionId) -> Tally {
+        Tally::default()
+    }
+
     /// `region` is back up: re-arm its timers.
     fn restart(&mut self, ctx: &mut Ctx, region: RegionId);
 
@@ -268,18 +281,14 @@ pub struct Stage {
     pub note: String,
 }
 
-/// What a crashed grow-only-counter replica keeps without a log: for every
-/// origin, what the other replicas hold and what messages in flight carry,
-/// as if its peers handed that back on restart. Whatever only it held is
-/// gone.
-pub(crate) fn survivors(others: impl Iterator<Item = Tally>, in_flight: &[(RegionId, &Message)]) -> Tally {
-    let mut carried = Tally::default();
-    for (_, msg) in in_flight {
-        for o in RegionId::all() {
-            carried.set(o, carried.get(o).max(msg.knows(o)));
-        }
-    }
-    others.fold(carried, |acc, t| acc.max(&t))
+/// What a crashed replica that held `own` keeps without a log: of what it
+/// held, what survives elsewhere — in the other replicas, or in messages
+/// still in flight — as if its peers handed that back on restart. Whatever
+/// only it held is gone; it gains nothing it did not have (it relearns the
+/// rest through the strategy's own repair, like any replica that is behind).
+pub(crate) fn survivors(own: Tally, others: impl Iterator<Item = Tally>, in_flight: &[(RegionId, &Message)]) -> Tally {
+    let carried = in_flight.iter().fold(Tally::default(), |acc, (_, m)| acc.max(&m.carries()));
+    own.min(&others.fold(carried, |acc, t| acc.max(&t)))
 }
 
 /// The strategies a room can run.

@@ -215,7 +215,8 @@ impl Strategy for EventPush {
         }
         let i = region.index();
         let others = RegionId::all().filter(|&r| r != region).map(|r| self.tally(r));
-        self.replicas[i] = GCounter::from_slots(survivors(others, in_flight).slots().iter().copied());
+        self.replicas[i] =
+            GCounter::from_slots(survivors(self.tally(region), others, in_flight).slots().iter().copied());
         // The acks it had collected were in memory too.
         self.acked[i].iter_mut().for_each(|a| *a = 0);
     }
@@ -228,6 +229,11 @@ impl Strategy for EventPush {
     fn seed(&mut self, tallies: &[Tally]) {
         for r in RegionId::all() {
             self.replicas[r.index()] = GCounter::from_slots(tallies[r.index()].slots().iter().copied());
+            // A region numbers its next like after every one of its likes any
+            // replica holds, or a new like would reuse a number and vanish
+            // into the merge.
+            let own = tallies.iter().map(|t| t.get(r)).max().unwrap_or(0);
+            self.replicas[r.index()].observe(r, own);
             for p in RegionId::all() {
                 self.acked[r.index()][p.index()] = tallies[p.index()].get(r);
             }

@@ -172,7 +172,12 @@ impl Strategy for QueueBatch {
     }
 
     fn holdings(&self, region: RegionId) -> Tally {
+        // A region holds its read model and its queue; the writer also the
+        // database and what is staged for the next commit.
         let mut t = self.tally(region);
+        if region == self.writer {
+            t = t.max(&Tally::from_slots(self.database.slots())).max(&Tally::from_slots(self.staging.slots()));
+        }
         t.set(region, t.get(region).max(self.queued[region.index()]));
         t
     }
@@ -214,19 +219,36 @@ impl Strategy for QueueBatch {
         let r = region.index();
         // The queue keeps what left it: what the database or the staging
         // area holds of it, or a drain still on its way.
-        let drained = in_flight
-            .iter()
-            .filter(|(from, _)| *from == region)
-            .map(|(_, m)| m.knows(region))
-            .max()
-            .unwrap_or(0);
-        self.queued[r] = self.database.get(region).max(self.staging.get(region)).max(drained);
-        // The read model is a cache of the database: peers hand it back.
-        self.read_model[r] = self.database.clone();
+        let drained =
+            in_flight.iter().filter(|(from, _)| *from == region).map(|(_, m)| m.knows(region)).max().unwrap_or(0);
+        // (The writer's own staging area dies with it.)
+        let staged = if region == self.writer { 0 } else { self.staging.get(region) };
+        let kept = self.database.get(region).max(staged).max(drained);
+        self.queued[r] = self.queued[r].min(kept);
+        // The read model is a copy of (part of) the durable database: what
+        // it held survives there, so it comes back as it was.
         if region == self.writer {
-            // The database is durable; the uncommitted staging area is not.
-            // Queues re-ship whatever the database does not confirm.
-            self.staging = self.database.clone();
+            // The database is durable; the uncommitted staging area is not:
+            // of what it staged, it keeps what the queues still hold (they
+            // re-ship whatever the database does not confirm anyway).
+            let staged: Vec<u64> = RegionId::all()
+                .map(|o| {
+                    let drained =
+                        in_flight.iter().filter(|(from, _)| *from == o).map(|(_, m)| m.knows(o)).max().unwrap_or(0);
+                    let queue = if o == region { 0 } else { self.queued[o.index()] };
+                    let elsewhere = self.database.get(o).max(queue).max(drained);
+                    self.staging.get(o).min(elsewhere).max(self.database.get(o))
+                })
+                .collect();
+            self.staging = GCounter::from_slots(staged);
+        }
+    }
+
+    fn durable_state(&self, region: RegionId) -> Tally {
+        if region == self.writer {
+            Tally::from_slots(self.database.slots())
+        } else {
+            Tally::default()
         }
     }
 

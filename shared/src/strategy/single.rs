@@ -212,6 +212,13 @@ impl Strategy for SingleWriter {
         }
     }
 
+    fn holdings(&self, region: RegionId) -> Tally {
+        // A follower also holds the likes it took itself (its forward log).
+        let mut t = self.tally(region);
+        t.set(region, t.get(region).max(self.numbered(region)));
+        t
+    }
+
     fn tally(&self, region: RegionId) -> Tally {
         if region == self.leader {
             self.tally
@@ -253,42 +260,44 @@ impl Strategy for SingleWriter {
         }
         let r = region.index();
         if region == self.leader {
-            // The leader comes back with the newest count that left it and
-            // survives: a follower's copy, or an answer still on its way. Its
-            // record of what it applied rolls back with it, so a follower's
-            // re-sent forward is applied again.
-            let from_leader =
-                in_flight.iter().filter(|(from, _)| *from == self.leader).filter_map(|(_, m)| match m {
-                    Message::Value { tally, .. } | Message::Applied { tally, .. } => Some(*tally),
-                    _ => None,
-                });
-            let followers = RegionId::all().filter(|&f| f != self.leader).map(|f| self.shown[f.index()]);
-            self.tally = followers.chain(from_leader).fold(Tally::default(), |acc, t| acc.max(&t));
+            // The leader comes back with what of its count survives
+            // elsewhere: a follower's copy of it, a follower's own log of the
+            // likes it took, or an answer still on its way. Its record of
+            // what it applied rolls back with it, so a follower's re-sent
+            // forward is applied again.
+            let from_leader = in_flight.iter().filter(|(from, _)| *from == self.leader).filter_map(|(_, m)| match m {
+                Message::Value { tally, .. } | Message::Applied { tally, .. } => Some(*tally),
+                _ => None,
+            });
+            let followers = RegionId::all().filter(|&f| f != self.leader).map(|f| self.holdings(f));
+            self.tally = self.tally.min(&followers.chain(from_leader).fold(Tally::default(), |acc, t| acc.max(&t)));
         } else {
-            // A follower loses its record of the likes in doubt: those the
-            // leader holds, or will once a forward on its way lands, count;
-            // the others are refused. Its numbering resumes after them.
-            let forwarded = in_flight
-                .iter()
-                .filter(|(from, _)| *from == region)
-                .map(|(_, m)| m.knows(region))
-                .max()
-                .unwrap_or(0);
-            let kept = self.tally.get(region).max(forwarded).min(self.taken[r]);
-            for _ in self.answered[r]..kept {
+            // A follower loses its record of the likes in doubt. Those the
+            // leader holds count; those a forward still on its way carries
+            // come back with it (the follower keeps re-sending them); the
+            // others are gone, and their users are told so.
+            let forwarded =
+                in_flight.iter().filter(|(from, _)| *from == region).map(|(_, m)| m.knows(region)).max().unwrap_or(0);
+            let applied = self.tally.get(region).min(self.taken[r]);
+            let kept = applied.max(forwarded).min(self.taken[r]).max(self.answered[r]);
+            for _ in self.answered[r]..applied.max(self.answered[r]) {
                 ctx.acknowledge(region);
             }
-            for _ in kept.max(self.answered[r])..self.taken[r] {
+            for _ in kept..self.taken[r] {
                 ctx.refuse(region);
             }
-            self.taken[r] = kept.max(self.answered[r]);
-            self.answered[r] = self.taken[r];
-            self.shown[r] = Tally::default();
+            self.taken[r] = kept;
+            self.answered[r] = applied.max(self.answered[r]);
+            // Its copy of the leader's count keeps what survives elsewhere.
+            let others = RegionId::all().filter(|&x| x != region).map(|x| self.holdings(x));
+            self.shown[r] = super::survivors(self.shown[r], others, in_flight);
         }
     }
 
     fn seed(&mut self, tallies: &[Tally]) {
-        self.tally = tallies[self.leader.index()];
+        // The migration gives the one copy that decides everything any
+        // replica held; followers start from what they held.
+        self.tally = tallies.iter().fold(Tally::default(), |acc, t| acc.max(t));
         self.shown = tallies.to_vec();
         // The new leader has applied nothing forwarded yet: followers number
         // their likes afresh, from what the leader already counts of them.
@@ -309,7 +318,9 @@ impl Strategy for SingleWriter {
             for _ in held..self.taken[i] {
                 ctx.refuse(r);
             }
-            self.answered[i] = self.taken[i];
+            // Refused likes leave the log: they must not count anywhere.
+            self.taken[i] = held;
+            self.answered[i] = held;
         }
     }
 

@@ -164,7 +164,8 @@ impl Strategy for BackgroundSync {
         }
         let i = region.index();
         let others = RegionId::all().filter(|&r| r != region).map(|r| self.tally(r));
-        self.replicas[i] = GCounter::from_slots(survivors(others, in_flight).slots().iter().copied());
+        self.replicas[i] =
+            GCounter::from_slots(survivors(self.tally(region), others, in_flight).slots().iter().copied());
         self.known[i] = vec![GCounter::new(); RegionId::COUNT];
     }
 
@@ -175,6 +176,11 @@ impl Strategy for BackgroundSync {
     fn seed(&mut self, tallies: &[Tally]) {
         for r in RegionId::all() {
             self.replicas[r.index()] = GCounter::from_slots(tallies[r.index()].slots().iter().copied());
+            // A region numbers its next like after every one of its likes any
+            // replica holds, or a new like would reuse a number and vanish
+            // into the merge.
+            let own = tallies.iter().map(|t| t.get(r)).max().unwrap_or(0);
+            self.replicas[r.index()].observe(r, own);
         }
         // Beliefs start empty: the first delta rounds send what they hold.
         self.known = vec![vec![GCounter::new(); RegionId::COUNT]; RegionId::COUNT];
