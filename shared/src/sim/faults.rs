@@ -24,6 +24,8 @@ impl Simulation {
         self.world.custom_links.insert((from, to));
         if healed {
             self.healed();
+        } else if !self.is_settled() {
+            self.rereference();
         }
         self.changed();
     }
@@ -36,6 +38,9 @@ impl Simulation {
         }
         self.follow_room(from, to);
         self.world.custom_links.remove(&(from, to));
+        if !self.is_settled() {
+            self.rereference();
+        }
         self.changed();
     }
 
@@ -125,7 +130,15 @@ impl Simulation {
     /// could not be reached before may be reachable now).
     fn healed(&mut self) {
         self.disturb();
+        self.rereference();
+    }
+
+    /// The network got faster (a heal, a link of its own, a region back):
+    /// references computed over the old paths may now be too late to be a
+    /// floor, so the episode's reference is recomputed from here.
+    fn rereference(&mut self) {
         self.ledger.reference_blocked = false;
+        self.ledger.reference = None;
         let reference = self.repair_reference();
         self.add_reference(reference);
     }

@@ -361,11 +361,10 @@ impl Simulation {
         let now = self.world.now;
         let paths = self.world.paths();
         let live: Vec<RegionId> = RegionId::all().filter(|&r| self.world.live(r)).collect();
-        let tallies: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
         let mut worst: Option<Reference> = None;
         for &r in &live {
-            let lacks = |x: RegionId| RegionId::all().any(|o| tallies[x.index()].get(o) > tallies[r.index()].get(o));
-            let holders: Vec<RegionId> = live.iter().copied().filter(|&x| x != r && lacks(x)).collect();
+            let holders: Vec<RegionId> =
+                live.iter().copied().filter(|&x| x != r && self.strategy.can_teach(x, r)).collect();
             if holders.is_empty() {
                 continue;
             }
@@ -382,9 +381,17 @@ impl Simulation {
                     best = Some((at, d, x, "repair"));
                 }
             }
-            for e in self.world.agenda.envelopes().filter(|e| e.to == r && !e.lost) {
-                if self.strategy.would_change(e.from, e.to, &e.msg) && best.is_none_or(|b| e.arrive_at < b.0) {
-                    best = Some((e.arrive_at, e.arrive_at.saturating_sub(now), e.from, "message on its way"));
+            // A message on its way may start a relay sooner: it lands, and
+            // its receiver passes it on (at the earliest, at once).
+            for e in self.world.agenda.envelopes() {
+                if !self.changes_something(e.from, e.to, e.lost, &e.msg) {
+                    continue;
+                }
+                let Some(d) = paths.get(e.to, r) else { continue };
+                let at = e.arrive_at + d;
+                if best.is_none_or(|b| at < b.0) {
+                    let travel = e.arrive_at.saturating_sub(now) + d;
+                    best = Some((at, travel, e.from, "message on its way"));
                 }
             }
             match best {
@@ -396,7 +403,9 @@ impl Simulation {
                 _ => {}
             }
         }
-        Some(worst.unwrap_or_else(|| Reference::new(now, 0, 0, String::new(), "nothing to repair")))
+        // Nothing left to carry: the floor is what already happened.
+        let done = self.ledger.last_change.as_ref().map_or(now, |c| c.at).max(self.ledger.disturbed_at.unwrap_or(0));
+        Some(worst.unwrap_or_else(|| Reference::new(done.min(now), 0, 0, String::new(), "nothing left to carry")))
     }
 
     /// The one place that marks a change: viewers get a new frame, and the
@@ -713,6 +722,8 @@ impl Simulation {
 
 #[cfg(test)]
 mod oracle;
+#[cfg(test)]
+mod reproductions;
 #[cfg(test)]
 mod scenarios;
 #[cfg(test)]

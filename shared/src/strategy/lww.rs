@@ -237,6 +237,13 @@ impl Strategy for LastWriterWins {
         Some(Reference::new(start, 0, d, path_text(w.origin, far), "broadcast of the winning write"))
     }
 
+    fn can_teach(&self, x: RegionId, r: RegionId) -> bool {
+        // Only a newer register is taken (an older one is ignored), and it
+        // changes what `r` shows only if it holds other likes.
+        let (rx, rr) = (&self.registers[x.index()], &self.registers[r.index()]);
+        rx.newer_than(rr) && rx.tally != rr.tally
+    }
+
     fn references_replace(&self) -> bool {
         true
     }

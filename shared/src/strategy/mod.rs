@@ -250,6 +250,13 @@ pub trait Strategy: Send + std::fmt::Debug {
         0
     }
 
+    /// Whether `x` holds something that `r` will take from it (a repair
+    /// can flow from `x` to `r`): by default, more of some origin's likes.
+    fn can_teach(&self, x: RegionId, r: RegionId) -> bool {
+        let (tx, tr) = (self.tally(x), self.tally(r));
+        RegionId::all().any(|o| tx.get(o) > tr.get(o))
+    }
+
     /// Bytes a delta-based strategy saved against sending full states.
     fn bytes_saved(&self) -> u64 {
         0
