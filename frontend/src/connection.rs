@@ -23,6 +23,7 @@ use gloo_net::websocket::{futures::WebSocket, Message};
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::protocol::view::SimView;
 use shared::protocol::{
     ClientMessage, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, StrategyDescription,
     PROTOCOL_VERSION,
@@ -117,6 +118,17 @@ impl Connection {
                 warn!("message not sent: the connection task has stopped");
             }
         });
+    }
+
+    /// A memo of one part of the latest frame's room view (`None` before the
+    /// first frame). Components select what they show through this, so a
+    /// frame that leaves that part unchanged re-renders nothing.
+    pub fn select<T>(&self, part: impl Fn(&SimView) -> T + Send + Sync + 'static) -> Memo<Option<T>>
+    where
+        T: PartialEq + Send + Sync + 'static,
+    {
+        let frame = self.frame;
+        Memo::new(move |_| frame.with(|r| r.as_ref().map(|r| part(&r.frame.sim))))
     }
 
     /// Whether the page is currently in step with the server.

@@ -46,8 +46,10 @@ pub fn Explainer(conn: Connection) -> impl IntoView {
                     <p>
                         "Once the likes stop and every message has landed, all six replicas hold the same "
                         "slots, so they show the same sum: they have "<em>"converged"</em>". Eventual "
-                        "consistency promises exactly that, and nothing about when. The header times it, "
-                        "from the last like to the moment all six agree."
+                        "consistency promises exactly that, and nothing about when. Once nothing in flight "
+                        "or waiting can change a replica any more, the room has "<em>"settled"</em>": the "
+                        "header says how long that took, from the last like to the last change, and the "
+                        "verdict checks the count against every like acknowledged."
                     </p>
                 </article>
                 <Strategy conn/>

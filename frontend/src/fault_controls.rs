@@ -15,9 +15,9 @@ use crate::knobs::{RangeKnob, RegionSelect, Switch};
 use crate::lab::Lab;
 use crate::link_editor::LinkEditor;
 use leptos::prelude::*;
+use shared::protocol::view::FaultView;
 use shared::protocol::ClientMessage;
 use shared::region::RegionId;
-use shared::sim::FaultView;
 use std::time::Duration;
 
 /// Quiet time after the last slider movement before it is sent.

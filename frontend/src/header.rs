@@ -1,6 +1,7 @@
 //! The masthead: what this is, and the three numbers that tell the story at
 //! a glance — how many likes were accepted (the truth every replica must
-//! reach), how far apart the replicas are, and whether they agree.
+//! reach), how far apart the replicas are, and the room's one status (see
+//! [`crate::status_pill`]): settling, or settled right or wrong.
 
 use crate::connection::Connection;
 use crate::logo::Logo;
@@ -9,12 +10,10 @@ use leptos::prelude::*;
 
 #[component]
 pub fn Header(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
-    let sim = move |f: fn(&shared::sim::SimView) -> u64| {
-        move || conn.frame.with(|r| r.as_ref().map(|r| f(&r.frame.sim).to_string()).unwrap_or_else(|| "—".into()))
-    };
-    let truth = sim(|s| s.truth.total);
-    let divergence = sim(|s| s.divergence);
-    let refused = move || conn.frame.with(|r| r.as_ref().map_or(0, |r| r.frame.sim.truth.refused));
+    let truth = conn.select(|s| s.truth.total);
+    let divergence = conn.select(|s| s.divergence);
+    let refused = conn.select(|s| s.truth.refused);
+    let number = |m: Memo<Option<u64>>| move || m.get().map_or_else(|| "—".to_owned(), |n| n.to_string());
 
     view! {
         <header class="masthead">
@@ -31,9 +30,9 @@ pub fn Header(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
             <dl class="vitals">
                 <div class="vital">
                     <dt>"Likes accepted"</dt>
-                    <dd data-role="truth">{truth}</dd>
+                    <dd data-role="truth">{number(truth)}</dd>
                     <span class="vital-note">
-                        {move || match refused() {
+                        {move || match refused.get().unwrap_or(0) {
                             0 => "the ground truth".to_owned(),
                             n => format!("ground truth · {n} refused"),
                         }}
@@ -41,15 +40,15 @@ pub fn Header(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
                 </div>
                 <div class="vital">
                     <dt>"Divergence"</dt>
-                    <dd data-role="divergence">{divergence}</dd>
+                    <dd data-role="divergence">{number(divergence)}</dd>
                     <span class="vital-note">"highest − lowest count"</span>
                 </div>
                 <div class="vital vital-status">
-                    <dt>"Replicas"</dt>
+                    <dt>"Status"</dt>
                     <dd>
                         <StatusPill conn sim_now/>
                     </dd>
-                    <span class="vital-note">"all six the same?"</span>
+                    <span class="vital-note">"judged against the ground truth"</span>
                 </div>
             </dl>
         </header>

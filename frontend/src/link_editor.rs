@@ -20,10 +20,10 @@ use crate::format::{duration, percent};
 use crate::knobs::{RangeKnob, RegionSelect};
 use crate::lab::Lab;
 use leptos::prelude::*;
+use shared::kernel::network::LinkConditions;
+use shared::protocol::view::LinkSetting;
 use shared::protocol::ClientMessage;
 use shared::region::RegionId;
-use shared::sim::network::LinkConditions;
-use shared::sim::LinkSetting;
 
 /// The delay slider's range, in simulated ms. The protocol allows up to a
 /// minute; ten seconds already dwarfs every real link.
@@ -299,7 +299,7 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::sim::LinkRef;
+    use shared::protocol::view::LinkRef;
 
     fn r(id: &str) -> RegionId {
         RegionId::parse(id).unwrap()

@@ -17,9 +17,9 @@ use crate::geo::{graticule, progress, project, Lane, Point, MAP_H, MAP_W};
 use crate::lab::Lab;
 use crate::link_editor::{arrow, group, summary};
 use leptos::prelude::*;
+use shared::kernel::MessageKind;
+use shared::protocol::view::{LinkView, MAX_PACKETS_IN_VIEW};
 use shared::region::RegionId;
-use shared::sim::{LinkView, MAX_PACKETS_IN_VIEW};
-use shared::strategy::MessageKind;
 
 /// Where a region's node sits on the map.
 fn position(id: RegionId) -> Point {
@@ -41,6 +41,9 @@ struct Flight {
     arrive_at: u64,
     kind: MessageKind,
     lost: bool,
+    /// Background work (gossip, sync rounds, heartbeats), not a like's own
+    /// traffic: drawn smaller, so a like's messages stand out.
+    background: bool,
     /// The strategy's name for the message ("like", "ack", "delta", …).
     label: String,
 }
@@ -62,6 +65,7 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>, lab: Lab) -> impl Int
                     arrive_at: p.arrive_at,
                     kind: p.kind,
                     lost: p.lost,
+                    background: p.background,
                     label: p.label.clone(),
                 });
             }
@@ -180,7 +184,7 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>, lab: Lab) -> impl Int
 /// One message on its lane.
 #[component]
 fn FlightDot(flight: Flight, sim_now: Signal<f64>) -> impl IntoView {
-    let Flight { key, lane, sent_at, arrive_at, kind, lost, label } = flight;
+    let Flight { key, lane, sent_at, arrive_at, kind, lost, background, label } = flight;
     let title = format!(
         "{} {} → {}{}",
         if label.is_empty() { "message" } else { &label },
@@ -201,7 +205,7 @@ fn FlightDot(flight: Flight, sim_now: Signal<f64>) -> impl IntoView {
         (MessageKind::State, false) => "flight state",
     };
     view! {
-        <g class=class transform=transform opacity=opacity>
+        <g class=class class:background=background transform=transform opacity=opacity>
             <title>{title}</title>
             <circle class="flight-halo" r="9"></circle>
             <circle class="flight-core" r="4.5"></circle>
@@ -237,7 +241,12 @@ fn MapNode(id: RegionId, conn: Connection) -> impl IntoView {
             <circle class="node-core" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="6"></circle>
             <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{id.info().city}</text>
             <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>
-                {move || replica.get().map_or_else(String::new, |(v, _, _)| count_of(v, "like", "likes"))}
+                {move || match replica.get() {
+                    None => String::new(),
+                    // A crashed replica serves no reads: no count, like its card.
+                    Some((_, _, true)) => "down".to_owned(),
+                    Some((v, _, false)) => count_of(v, "like", "likes"),
+                }}
             </text>
         </g>
     }

@@ -4,6 +4,9 @@
 //! The card's look follows its state so the lag reads without reading:
 //! green accent when in sync, amber when behind, and a short flash whenever
 //! its count changes, so the moment a like lands in each region is visible.
+//! A crashed card reads "Down" and nothing else: no count and no lag, since
+//! a region that is down serves no reads ("Down" beside "in sync" would
+//! contradict itself).
 //!
 //! In a private room each card also carries its region's two faults,
 //! Isolate/Rejoin and Crash/Restart, right beside the count they affect
@@ -14,8 +17,8 @@ use crate::connection::Connection;
 use crate::format::{behind_text, count_of, in_flight_text};
 use crate::lab::{isolated, Lab};
 use leptos::prelude::*;
+use shared::protocol::view::ReplicaView;
 use shared::protocol::RegionInfo;
-use shared::sim::ReplicaView;
 
 /// The grid of region cards, in catalog order (roughly west to east of the
 /// date line, so neighbouring cards are neighbours on the globe).
@@ -68,7 +71,8 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
     // would notice first.
     let down = move || replica.with(|r| r.as_ref().is_some_and(|r| r.crashed));
     let available = move || replica.with(|r| r.as_ref().is_some_and(|r| r.available));
-    // Up but refusing likes (e.g. a single-writer leader it cannot reach).
+    // Up but refusing likes (a single writer's follower that suspects its
+    // leader: it took likes until its timeout, and refuses from then on).
     let read_only = move || replica.with(|r| r.as_ref().is_some_and(|r| !r.crashed && !r.available));
     let state = move || match behind() {
         _ if down() => "down",
@@ -104,10 +108,21 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
                 <p class="count-line">
                     // No aria-live here: six counts changing many times a second would
                     // drown a screen reader; the status pill speaks for them.
+                    // A crashed region serves no reads: no count, no lag, only
+                    // "Down" (on the badge and the button).
                     <span class=count_class data-role="count">
-                        {move || value.get().map_or_else(|| "—".to_owned(), |v| v.to_string())}
+                        {move || match value.get() {
+                            Some(v) if !down() => v.to_string(),
+                            _ => "—".to_owned(),
+                        }}
                     </span>
-                    <span class="count-unit">{move || if value.get() == Some(1) { "like" } else { "likes" }}</span>
+                    <span class="count-unit">
+                        {move || match value.get() {
+                            _ if down() => "",
+                            Some(1) => "like",
+                            _ => "likes",
+                        }}
+                    </span>
                 </p>
                 <button
                     class="like-button"
@@ -131,7 +146,11 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
             </div>
             <footer class="card-foot">
                 <span class="behind" data-role="behind">
-                    {move || behind().map_or_else(|| "waiting…".to_owned(), behind_text)}
+                    {move || match behind() {
+                        _ if down() => String::new(),
+                        None => "waiting…".to_owned(),
+                        Some(b) => behind_text(b),
+                    }}
                 </span>
                 // Nothing to say about traffic before the first frame.
                 <Show when=move || replica.with(Option::is_some)>

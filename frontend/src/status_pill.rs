@@ -1,30 +1,29 @@
-//! The consistency status as a pill: "In sync" before any like, "Diverged
-//! for 1.2 s" (ticking) while the replicas disagree, "Converged in 1.4 s"
-//! once they agree again. Colour carries the same message for a glance from
-//! across the room; the words carry it for everyone else.
+//! The room's one status as a pill, judged against the ground truth and
+//! shown the same way as the verdict: "No likes yet", "Settling for 3.2 s"
+//! (ticking, amber) while something can still change a replica, then
+//! "Settled in 2.1 s" (green) or "Settled on a wrong count" (red). The time
+//! is the verdict's own (`took_ms` is `timing.measured_ms`), so the header
+//! and the verdict never disagree. Colour carries the message for a glance
+//! from across the room; the words carry it for everyone else.
 
 use crate::connection::Connection;
-use crate::format::consistency_label;
+use crate::format::{consistency_label, consistency_state, idle};
 use leptos::prelude::*;
-use shared::sim::Consistency;
+use shared::protocol::view::Consistency;
 
 #[component]
 pub fn StatusPill(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
-    let consistency = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.consistency)));
+    let consistency = conn.select(|s| (s.consistency, idle(&s.verdict)));
     // The timer shows tenths: recomputing the label more often than that
     // would only re-render identical text every animation frame.
     let tenths = Memo::new(move |_| (sim_now.get() / 100.0) as u64);
 
-    let state = move || match consistency.get() {
-        None => "waiting",
-        Some(Consistency::Diverged { .. }) => "diverged",
-        Some(Consistency::Converged { took_ms: Some(_), .. }) => "converged",
-        Some(Consistency::Converged { took_ms: None, .. }) => "in-sync",
-    };
+    let state = move || consistency.get().map_or("waiting", |(c, idle)| consistency_state(&c, idle));
     let label = move || match consistency.get() {
         None => "Waiting for the room…".to_owned(),
-        Some(c @ Consistency::Diverged { .. }) => consistency_label(&c, tenths.get() * 100),
-        Some(c) => consistency_label(&c, 0),
+        // Only a settling room ticks; a settled one does not read the clock.
+        Some((c @ Consistency::Settling { .. }, idle)) => consistency_label(&c, idle, tenths.get() * 100),
+        Some((c, idle)) => consistency_label(&c, idle, 0),
     };
 
     view! {
