@@ -1,11 +1,13 @@
-//! The lab's four kinds of input: an interval slider, a plain number
-//! slider, an on/off switch and a region picker. Shared by the strategy knobs and the fault controls so
-//! every control looks and behaves the same.
+//! The lab's four kinds of input: a slider over notches (periods, skews,
+//! timeouts), a plain number slider, an on/off switch and a region picker.
+//! Shared by the strategy knobs and the fault controls so every control
+//! looks and behaves the same.
 //!
 //! None of them owns the value it shows: they are drawn from the room's
 //! latest frame and report a choice through a callback, which sends it to
 //! the server. The room changes for everyone, and the next frame redraws
-//! the input with what the room actually runs.
+//! the input with what the room actually runs — exactly, even when that is
+//! not one of the notches (see [`notches`]).
 
 use crate::format::interval_text;
 use leptos::prelude::*;
@@ -19,17 +21,24 @@ pub const PERIODS: &[Option<u64>] =
 pub const OPTIONAL_PERIODS: &[Option<u64>] =
     &[None, Some(500), Some(1_000), Some(2_000), Some(4_000), Some(10_000), Some(30_000), Some(60_000)];
 
-/// The preset closest to `value` (the first at least as long, else the
-/// longest), so a value set by another client still lands on a notch.
-pub fn notch(presets: &[Option<u64>], value: Option<u64>) -> usize {
-    match value {
-        None => presets.iter().position(Option::is_none).unwrap_or(0),
-        Some(v) => presets.iter().position(|p| p.is_some_and(|p| p >= v)).unwrap_or(presets.len().saturating_sub(1)),
+/// The notches of a slider over `presets` that must show `value`: the
+/// presets, plus `value` in its sorted place when it is not one of them
+/// (another client, an older default, a config from the compare table).
+/// The knob then always shows the value in force, never the nearest notch.
+pub fn notches(presets: &[Option<u64>], value: Option<u64>) -> Vec<Option<u64>> {
+    let mut all = presets.to_vec();
+    if !all.contains(&value) {
+        // `None` (off) sorts first, like it does in every preset list.
+        let at = all.partition_point(|p| *p < value);
+        all.insert(at, value);
     }
+    all
 }
 
-/// A slider over `presets`. Dragging only moves the label; letting go
-/// sends the choice, so a drag across six notches is one change, not six.
+/// A slider over `presets` (see [`notches`]), its value in words beside
+/// its label (`{role}-value`, [`interval_text`] unless `text` says
+/// otherwise). Dragging only moves the label; letting go sends the choice,
+/// so a drag across six notches is one change, not six.
 #[component]
 pub fn IntervalKnob(
     label: &'static str,
@@ -38,23 +47,31 @@ pub fn IntervalKnob(
     on_pick: Callback<Option<u64>>,
     #[prop(into)] disabled: Signal<bool>,
     #[prop(default = "interval")] role: &'static str,
+    #[prop(default = interval_text)] text: fn(Option<u64>) -> String,
+    /// A line under the slider explaining what the value means.
+    #[prop(optional)]
+    hint: Option<&'static str>,
 ) -> impl IntoView {
-    let shown = RwSignal::new(notch(presets, value));
+    let notches = notches(presets, value);
+    let last = notches.len() - 1;
+    let at = notches.iter().position(|n| *n == value).unwrap_or(0);
+    let shown = RwSignal::new(at);
+    let chosen = StoredValue::new(notches);
     let pick = move |ev| {
         let i: usize = event_target_value(&ev).parse().unwrap_or(0);
-        shown.set(i.min(presets.len() - 1));
+        shown.set(i.min(last));
     };
     view! {
         <label class="knob">
             <span class="knob-label">{label}</span>
             <span class="knob-value" data-role=format!("{role}-value")>
-                {move || interval_text(presets[shown.get()])}
+                {move || chosen.with_value(|n| text(n[shown.get()]))}
             </span>
             <input
                 class="slider"
                 type="range"
                 min="0"
-                max=(presets.len() - 1).to_string()
+                max=last.to_string()
                 step="1"
                 data-role=role
                 prop:value=move || shown.get().to_string()
@@ -62,12 +79,13 @@ pub fn IntervalKnob(
                 on:input=pick
                 on:change=move |ev| {
                     pick(ev);
-                    let chosen = presets[shown.get_untracked()];
-                    if chosen != value {
-                        on_pick.run(chosen);
+                    let picked = chosen.with_value(|n| n[shown.get_untracked()]);
+                    if picked != value {
+                        on_pick.run(picked);
                     }
                 }
             />
+            {hint.map(|h| view! { <span class="knob-hint">{h}</span> })}
         </label>
     }
 }
@@ -172,12 +190,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn values_land_on_the_nearest_notch() {
-        assert_eq!(notch(PERIODS, Some(100)), 0);
-        assert_eq!(notch(PERIODS, Some(2_000)), 4);
-        assert_eq!(notch(PERIODS, Some(3_000)), 5);
-        assert_eq!(notch(PERIODS, Some(600_000)), PERIODS.len() - 1);
-        assert_eq!(notch(OPTIONAL_PERIODS, None), 0);
-        assert_eq!(notch(OPTIONAL_PERIODS, Some(4_000)), 4);
+    fn the_value_in_force_is_always_a_notch() {
+        assert_eq!(notches(PERIODS, Some(2_000)), PERIODS, "a preset adds nothing");
+        let with_3s = notches(PERIODS, Some(3_000));
+        assert_eq!(with_3s.len(), PERIODS.len() + 1);
+        assert_eq!(with_3s[5], Some(3_000), "between 2 s and 5 s");
+        assert_eq!(notches(PERIODS, Some(600_000)).last(), Some(&Some(600_000)));
+        assert_eq!(notches(PERIODS, Some(50))[0], Some(50));
+        assert_eq!(notches(PERIODS, None)[0], None);
+        assert_eq!(notches(OPTIONAL_PERIODS, None), OPTIONAL_PERIODS);
     }
 }

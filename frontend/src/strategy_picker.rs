@@ -6,26 +6,56 @@
 //! switch it, and the page must show what is actually running. Every knob
 //! sends the strategy's *full* config (`set_strategy`), so the server
 //! never has to merge a partial change with what it had. Switching, or
-//! turning a knob, restarts the strategy from the ground truth.
+//! turning a knob, restarts the strategy from what the replicas hold, and
+//! everyone in the room is told what that did (see [`crate::switch_notice`]).
+//!
+//! Knob ranges and defaults come from the strategies themselves
+//! (`EventPush::MIN_RETRY_MS`, `LastWriterWins::MAX_SKEW_MS`,
+//! `SingleWriter::MIN_TIMEOUT_MS`, ...), so the UI cannot offer a value
+//! the server refuses or a default the compare table does not measure.
 
 use crate::connection::Connection;
+use crate::format::{after_text, short_name, skew_text};
 use crate::knobs::{IntervalKnob, RegionSelect, Switch, OPTIONAL_PERIODS, PERIODS};
 use crate::lab::Lab;
 use leptos::prelude::*;
 use shared::protocol::{ClientMessage, StrategyDescription};
-use shared::strategy::{StrategyConfig, StrategyKind};
+use shared::strategy::{EventPush, LastWriterWins, SingleWriter, StrategyConfig, StrategyKind};
 
-/// Re-sends of unacknowledged events, when turned on.
-const RETRY_MS: u64 = 2_000;
+/// Re-send periods for event push's retries: never below
+/// [`EventPush::MIN_RETRY_MS`], the slowest round trip, or a re-send would
+/// leave before its ack could return.
+const RETRY_PERIODS: &[Option<u64>] =
+    &[Some(EventPush::MIN_RETRY_MS), Some(EventPush::DEFAULT_RETRY_MS), Some(10_000), Some(30_000), Some(60_000)];
+
+/// Clock skews for last writer wins, from perfect clocks through NTP's few
+/// milliseconds (the default) to a clock seconds off.
+const SKEWS: &[Option<u64>] = &[
+    Some(0),
+    Some(LastWriterWins::DEFAULT_SKEW_MS),
+    Some(50),
+    Some(200),
+    Some(500),
+    Some(1_000),
+    Some(2_000),
+    Some(5_000),
+    Some(LastWriterWins::MAX_SKEW_MS),
+];
+
+/// How long a single writer's follower waits for the leader before
+/// suspecting it: from [`SingleWriter::MIN_TIMEOUT_MS`] to half a minute.
+const TIMEOUTS: &[Option<u64>] = &[
+    Some(SingleWriter::MIN_TIMEOUT_MS),
+    Some(3_000),
+    Some(SingleWriter::DEFAULT_TIMEOUT_MS),
+    Some(10_000),
+    Some(20_000),
+    Some(30_000),
+];
 
 /// The wire name of a strategy kind (`"event_push"`), for test hooks.
 pub fn kind_id(kind: StrategyKind) -> String {
     serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-/// A strategy's name without its parenthesis: short enough for a tab.
-pub fn short_name(name: &str) -> &str {
-    name.split(" (").next().unwrap_or(name).trim()
 }
 
 #[component]
@@ -113,15 +143,27 @@ fn Knobs(config: StrategyConfig, lab: Lab, disabled: Signal<bool>) -> impl IntoV
             />
             <Switch
                 label="Retries"
-                hint="re-send unacknowledged events every 2 s"
+                hint="re-send events a peer has not acknowledged (at-least-once)"
                 role="retries"
                 on=retry_ms.is_some()
                 disabled
                 on_toggle=Callback::new(move |on: bool| {
-                    let retry_ms = on.then_some(RETRY_MS);
+                    let retry_ms = on.then_some(EventPush::DEFAULT_RETRY_MS);
                     set(StrategyConfig::EventPush { anti_entropy_ms, retry_ms, dedupe })
                 })
             />
+            {retry_ms.map(|ms| view! {
+                <IntervalKnob
+                    label="Retry period"
+                    role="retry"
+                    value=Some(ms)
+                    presets=RETRY_PERIODS
+                    disabled
+                    on_pick=Callback::new(move |retry_ms: Option<u64>| {
+                        set(StrategyConfig::EventPush { anti_entropy_ms, retry_ms: retry_ms.or(Some(ms)), dedupe })
+                    })
+                />
+            })}
             <Switch
                 label="De-duplicate"
                 hint="apply each event once, however often it arrives"
@@ -171,23 +213,47 @@ fn Knobs(config: StrategyConfig, lab: Lab, disabled: Signal<bool>) -> impl IntoV
             />
         }
         .into_any(),
-        StrategyConfig::LastWriterWins { resend_ms } => view! {
+        StrategyConfig::LastWriterWins { resend_ms, skew_ms } => view! {
             <IntervalKnob
                 label="Re-send the total"
                 value=resend_ms
                 presets=OPTIONAL_PERIODS
                 disabled
-                on_pick=Callback::new(move |resend_ms| set(StrategyConfig::LastWriterWins { resend_ms }))
+                on_pick=Callback::new(move |resend_ms| set(StrategyConfig::LastWriterWins { resend_ms, skew_ms }))
+            />
+            <IntervalKnob
+                label="Clock skew"
+                role="skew"
+                value=Some(skew_ms)
+                presets=SKEWS
+                text=skew_text
+                hint="Tokyo's clock runs this far ahead, Frankfurt's this far behind, the others in between"
+                disabled
+                on_pick=Callback::new(move |skew: Option<u64>| {
+                    set(StrategyConfig::LastWriterWins { resend_ms, skew_ms: skew.unwrap_or(skew_ms) })
+                })
             />
         }
         .into_any(),
-        StrategyConfig::SingleWriter { leader } => view! {
+        StrategyConfig::SingleWriter { leader, timeout_ms } => view! {
             <RegionSelect
                 label="Leader in"
                 role="leader"
                 value=leader
                 disabled
-                on_pick=Callback::new(move |leader| set(StrategyConfig::SingleWriter { leader }))
+                on_pick=Callback::new(move |leader| set(StrategyConfig::SingleWriter { leader, timeout_ms }))
+            />
+            <IntervalKnob
+                label="Followers suspect the leader"
+                role="timeout"
+                value=Some(timeout_ms)
+                presets=TIMEOUTS
+                text=after_text
+                hint="after hearing nothing from it this long; then they refuse likes until it answers again"
+                disabled
+                on_pick=Callback::new(move |timeout: Option<u64>| {
+                    set(StrategyConfig::SingleWriter { leader, timeout_ms: timeout.unwrap_or(timeout_ms) })
+                })
             />
         }
         .into_any(),
@@ -203,5 +269,21 @@ mod tests {
         assert_eq!(kind_id(StrategyKind::LastWriterWins), "last_writer_wins");
         assert_eq!(short_name("Background sync (anti-entropy only)"), "Background sync");
         assert_eq!(short_name("Event push + anti-entropy"), "Event push + anti-entropy");
+    }
+
+    #[test]
+    fn knob_ranges_come_from_the_strategies_own_limits() {
+        let defaults = |kind| StrategyConfig::default_for(kind);
+        let StrategyConfig::LastWriterWins { skew_ms, .. } = defaults(StrategyKind::LastWriterWins) else { panic!() };
+        assert!(SKEWS.contains(&Some(skew_ms)), "the default skew is a notch");
+        assert_eq!(SKEWS.last(), Some(&Some(LastWriterWins::MAX_SKEW_MS)));
+        let StrategyConfig::SingleWriter { timeout_ms, .. } = defaults(StrategyKind::SingleWriter) else { panic!() };
+        assert!(TIMEOUTS.contains(&Some(timeout_ms)), "the default timeout is a notch");
+        assert!(TIMEOUTS.iter().flatten().all(|&t| t >= SingleWriter::MIN_TIMEOUT_MS));
+        assert!(RETRY_PERIODS.iter().flatten().all(|&t| t >= EventPush::MIN_RETRY_MS));
+        assert!(RETRY_PERIODS.contains(&Some(EventPush::DEFAULT_RETRY_MS)));
+        for list in [SKEWS, TIMEOUTS, RETRY_PERIODS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "notches are sorted: {list:?}");
+        }
     }
 }
