@@ -5,9 +5,11 @@
 //! frontend`, and so components stay about layout rather than string
 //! plumbing.
 
+use shared::kernel::Millis;
+use shared::protocol::view::Consistency;
 use shared::protocol::ErrorCode;
-use shared::sim::{Consistency, Verdict};
-use shared::strategy::StrategyKind;
+use shared::sim::{OriginJudgement, SwitchNote, Timing, Verdict};
+use shared::strategy::{Pending, StrategyKind};
 
 /// `1 like`, `2 likes`: the noun agrees with the number.
 pub fn count_of(n: u64, one: &str, many: &str) -> String {
@@ -17,7 +19,7 @@ pub fn count_of(n: u64, one: &str, many: &str) -> String {
 /// How far a replica is from the ground truth, in words.
 ///
 /// `behind` is truth minus the replica's value, as in
-/// [`shared::sim::ReplicaView::behind`]: positive means it has not heard of
+/// [`shared::protocol::view::ReplicaView::behind`]: positive means it has not heard of
 /// some likes yet, negative means it shows more than was ever accepted.
 pub fn behind_text(behind: i64) -> String {
     match behind {
@@ -58,17 +60,38 @@ pub fn ticking(ms: u64) -> String {
     }
 }
 
-/// The consistency status in words, as the header's pill shows it.
+/// The room's one status, in words, as the header's pill shows it.
 ///
-/// `now_ms` is the (estimated) simulated time, used to say how long the
-/// replicas have disagreed; a clock estimate slightly behind `since` reads
-/// as zero rather than going negative.
-pub fn consistency_label(consistency: &Consistency, now_ms: u64) -> String {
+/// `idle` (no like taken, refused or in doubt yet) reads "No likes yet"
+/// whatever the status says. `now_ms` is the (estimated) simulated time,
+/// used to say how long the room has been settling; a clock estimate
+/// slightly behind `since` reads as zero rather than going negative. The
+/// time in "Settled in" is `took_ms`, which is the verdict's
+/// `timing.measured_ms`, so header and verdict always show the same time.
+pub fn consistency_label(consistency: &Consistency, idle: bool, now_ms: u64) -> String {
     match *consistency {
-        Consistency::Converged { took_ms: Some(took), .. } => format!("Converged in {}", duration(took)),
-        Consistency::Converged { took_ms: None, .. } => "In sync".to_owned(),
-        Consistency::Diverged { since } => format!("Diverged for {}", ticking(now_ms.saturating_sub(since))),
+        _ if idle => "No likes yet".to_owned(),
+        Consistency::Settled { correct: false, .. } => "Settled on a wrong count".to_owned(),
+        Consistency::Settled { took_ms: Some(took), .. } => format!("Settled in {}", duration(took)),
+        Consistency::Settled { took_ms: None, .. } => "Settled".to_owned(),
+        Consistency::Settling { since } => format!("Settling for {}", ticking(now_ms.saturating_sub(since))),
     }
+}
+
+/// The status as a `data-state` for styling and tests: `idle`, `settled`
+/// (green), `wrong` (red) or `settling` (amber).
+pub fn consistency_state(consistency: &Consistency, idle: bool) -> &'static str {
+    match consistency {
+        _ if idle => "idle",
+        Consistency::Settled { correct: true, .. } => "settled",
+        Consistency::Settled { correct: false, .. } => "wrong",
+        Consistency::Settling { .. } => "settling",
+    }
+}
+
+/// Whether a verdict has nothing to judge: no like taken, refused or in doubt.
+pub fn idle(v: &Verdict) -> bool {
+    v.acknowledged == 0 && v.in_doubt == 0 && v.refused == 0
 }
 
 /// A short heading for a refusal from the server; its message says the rest.
@@ -148,19 +171,31 @@ pub fn interval_text(ms: Option<u64>) -> String {
     }
 }
 
+/// A clock skew: `none`, `±5 ms`, `±2.0 s`.
+pub fn skew_text(ms: Option<u64>) -> String {
+    match ms {
+        None | Some(0) => "none".to_owned(),
+        Some(ms) => format!("±{}", duration(ms)),
+    }
+}
+
+/// A timeout: `after 5.0 s`.
+pub fn after_text(ms: Option<u64>) -> String {
+    ms.map_or_else(|| "never".to_owned(), |ms| format!("after {}", duration(ms)))
+}
+
 /// A probability as a whole percentage: `0 %`, `15 %`.
 pub fn percent(p: f64) -> String {
     let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.0 };
     format!("{:.0} %", p * 100.0)
 }
 
-/// A per-like cost: one decimal below 100, whole numbers above; `—`
-/// before the first like.
-pub fn per_like(x: Option<f64>) -> String {
+/// A rate or a ratio: one decimal below 100, whole numbers above.
+pub fn decimal(x: f64) -> String {
     match x {
-        Some(x) if x.is_finite() && x < 100.0 => format!("{x:.1}"),
-        Some(x) if x.is_finite() => format!("{x:.0}"),
-        _ => "—".to_owned(),
+        x if !x.is_finite() => "0".to_owned(),
+        x if x < 100.0 => format!("{x:.1}"),
+        x => format!("{x:.0}"),
     }
 }
 
@@ -177,62 +212,236 @@ pub fn bytes_text(n: u64) -> String {
     }
 }
 
-/// Convergence time against its lower bound: `1.3× the bound`. Below 1 the
-/// strategy got lucky with a round's phase (see [`shared::sim::Verdict`]).
-pub fn ratio_text(ratio: f64) -> String {
-    if !ratio.is_finite() {
-        return "—".to_owned();
-    }
-    format!("{ratio:.1}× the bound")
+/// A like's own traffic: `5.7 msgs · 83 B`.
+pub fn like_cost_text(messages: f64, bytes: f64) -> String {
+    format!("{} msgs · {}", decimal(messages), bytes_text(bytes.max(0.0).round() as u64))
 }
 
-/// The verdict in one plain sentence: what the replicas agreed on and
-/// whether that number is the truth, with the strategy's usual culprit
-/// named when it is not.
+/// Background traffic: `3.0 msgs/s · 240 B/s`.
+pub fn background_text(messages_per_s: f64, bytes_per_s: f64) -> String {
+    format!("{} msgs/s · {}/s", decimal(messages_per_s), bytes_text(bytes_per_s.max(0.0).round() as u64))
+}
+
+/// A strategy's name without its parenthesis: short enough for a tab.
+pub fn short_name(name: &str) -> &str {
+    name.split(" (").next().unwrap_or(name).trim()
+}
+
+/// A strategy's name inside a sentence: "last writer wins".
+pub fn strategy_words(kind: StrategyKind) -> String {
+    short_name(kind.info().name).to_lowercase()
+}
+
+/// One thing the room waits for, in words: "1 like on the queues, waiting
+/// for the 3 s batch in Virginia".
+///
+/// `Pending::what` comes in two shapes: a whole sentence that names its
+/// own subject ("Sydney has not heard 3 of Tokyo's likes yet", "Mumbai is
+/// down: …", capitalised) or a predicate whose subject is `count` likes
+/// ("in doubt: …") or messages ("messages on the wire …"). The subject is
+/// added only to the second.
+pub fn pending_text(p: &Pending) -> String {
+    let what = p.what.trim();
+    match what.chars().next() {
+        Some(c) if c.is_uppercase() => what.to_owned(),
+        _ if what.starts_with("message") => format!("{} {what}", p.count),
+        _ => format!("{} {what}", count_of(p.count, "like", "likes")),
+    }
+}
+
+/// One origin's judgement: "Tokyo: 3 acknowledged, 1 lost".
+pub fn origin_text(j: &OriginJudgement) -> String {
+    let mut parts = vec![format!("{} acknowledged", j.acknowledged)];
+    if j.lost > 0 {
+        parts.push(format!("{} lost", j.lost));
+    }
+    if j.double_counted > 0 {
+        parts.push(format!("{} double counted", j.double_counted));
+    }
+    if j.lost == 0 && j.double_counted == 0 {
+        parts.push("all counted once".to_owned());
+    }
+    format!("{}: {}", j.origin.info().city, parts.join(", "))
+}
+
+/// Last writer wins: what the lost likes were lost to, e.g. "1 to clock
+/// skew, 2 to concurrent writes" (see `Verdict::lost_to_skew`).
+pub fn lost_cause_text(lost: u64, lost_to_skew: u64) -> String {
+    let skew = lost_to_skew.min(lost);
+    let mut parts = Vec::new();
+    if skew > 0 {
+        parts.push(format!("{skew} to clock skew"));
+    }
+    if lost > skew {
+        parts.push(format!("{} to concurrent writes", lost - skew));
+    }
+    parts.join(", ")
+}
+
+/// What started the last timed episode, for "2.1 s after …": the last like
+/// if it was taken then, the switch if one happened then, else a heal or a
+/// restart (the only other things that start an episode).
+pub fn episode_start(from_ms: Millis, last_write_at: Option<Millis>, last_switch: Option<&SwitchNote>) -> &'static str {
+    if last_write_at == Some(from_ms) {
+        "the last like"
+    } else if last_switch.is_some_and(|s| s.at == from_ms) {
+        "the switch"
+    } else {
+        "the heal or restart"
+    }
+}
+
+/// What carried a change, by its message label: "gossip (state)".
+fn carrier(by: &str, kind: StrategyKind) -> String {
+    let what = match (by, kind) {
+        ("like", _) => "a push",
+        ("state", StrategyKind::BackgroundSync) => "a sync round",
+        ("state", StrategyKind::QueueBatch) => "the read model's publication",
+        ("state", _) => "gossip",
+        ("delta", _) => "a sync round",
+        ("total", _) => return "a total".to_owned(),
+        ("drain", _) => "a drain to the writer",
+        ("forward", _) => "a forward to the leader",
+        ("applied", _) => "the leader's answer",
+        ("value", _) => "the leader's broadcast",
+        ("local", _) => return "a local change".to_owned(),
+        ("crash", _) => return "a crash".to_owned(),
+        ("switch", _) => return "the switch".to_owned(),
+        (other, _) => return format!("a “{other}” message"),
+    };
+    format!("{what} ({by})")
+}
+
+/// The last settled episode's time, broken down against its reference:
+/// - `2.1 s after the last like = 1.9 s propagation (Tokyo → São Paulo) + 0.2 s jitter`
+/// - `5.0 s after the last like = 3.1 s waiting for the next sync round + 1.9 s propagation (…)`
+/// - `14.6 s after the last like: the reference is 1.9 s by push; the last
+///   change came by gossip (state) from Mumbai, 12.7 s later — a repair
+///   after a message was lost or cut`
+///
+/// `start` comes from [`episode_start`].
+pub fn timing_text(t: &Timing, start: &str, kind: StrategyKind) -> String {
+    let head = format!("{} after {start}", duration(t.measured_ms));
+    let (Some(r), Some(reference_ms)) = (&t.reference, t.reference_ms) else {
+        return format!("{head} (no reference: a region was cut off for part of it)");
+    };
+    let path = if r.path.is_empty() { String::new() } else { format!(" ({})", r.path) };
+    // The reference as its parts, when they add up to it (they do unless
+    // the reference was computed for an earlier like than the last one).
+    let mut parts = Vec::new();
+    if r.wait_ms + r.propagation_ms == reference_ms {
+        if r.wait_ms > 0 {
+            parts.push(format!("{} waiting for the next {}", duration(r.wait_ms), r.mechanism));
+        }
+        if r.propagation_ms > 0 {
+            parts.push(format!("{} propagation{path}", duration(r.propagation_ms)));
+        }
+    } else if reference_ms > 0 {
+        parts.push(format!("{} by {}{path}", duration(reference_ms), r.mechanism));
+    }
+    match &t.extra {
+        Some(e) if e.late_ms > 0 => {
+            let by = t.last_change.as_ref().map_or_else(
+                || "a later message".to_owned(),
+                |c| {
+                    let from = c.from.map_or_else(String::new, |f| format!(" from {}", f.info().city));
+                    format!("{}{from}", carrier(&c.by, kind))
+                },
+            );
+            let why = match t.last_change.as_ref().map(|c| c.by.as_str()) {
+                Some("state" | "delta" | "total") => "a repair after a message was lost or cut",
+                _ => "a message sent later than the reference assumes (a re-send, or a longer path)",
+            };
+            format!(
+                "{head}: the reference is {} by {}{path}; the last change came by {by}, {} later — {why}",
+                duration(reference_ms),
+                r.mechanism,
+                duration(e.total_ms)
+            )
+        }
+        Some(e) => {
+            parts.push(format!("{} jitter", duration(e.jitter_ms)));
+            format!("{head} = {}", parts.join(" + "))
+        }
+        None if t.measured_ms == reference_ms && !parts.is_empty() => format!("{head} = {}", parts.join(" + ")),
+        None if t.measured_ms == reference_ms => head,
+        // Faster than the reference: a reference is a lower bound, so this
+        // should not happen; say so rather than hide it.
+        None => format!("{head}, under its reference of {} by {}{path}", duration(reference_ms), r.mechanism),
+    }
+}
+
+/// The announcement of a strategy switch: "Switched from last writer wins
+/// to event push + anti-entropy: 12 messages in flight dropped; 2 likes in
+/// doubt acknowledged, 1 refused".
+pub fn switch_text(s: &SwitchNote) -> String {
+    let dropped = match s.dropped_messages {
+        0 => "nothing was in flight".to_owned(),
+        n => format!("{} in flight dropped", count_of(n, "message", "messages")),
+    };
+    // A knob change rebuilds the strategy too, with the same consequences.
+    let mut text = if s.from == s.to {
+        format!("Restarted {} with new settings: {dropped}", strategy_words(s.to))
+    } else {
+        format!("Switched from {} to {}: {dropped}", strategy_words(s.from), strategy_words(s.to))
+    };
+    if s.resolved_acknowledged + s.resolved_refused > 0 {
+        text.push_str(&format!(
+            "; {} in doubt acknowledged, {} refused",
+            count_of(s.resolved_acknowledged, "like", "likes"),
+            s.resolved_refused
+        ));
+    }
+    text
+}
+
+/// The verdict in one plain sentence: what the replicas settled on and
+/// whether that number is the truth, with the usual culprit named when it
+/// is not. Before the room settles it judges nothing.
 pub fn verdict_sentence(v: &Verdict, kind: StrategyKind) -> String {
-    if v.acknowledged == 0 && v.in_doubt == 0 && v.refused == 0 {
+    if idle(v) {
         return "No likes yet. Like in a region or two, break something, and see what survives.".to_owned();
     }
-    let Some(value) = v.converged_value.filter(|_| v.converged) else {
-        let lo = v.values.iter().min().copied().unwrap_or(0);
-        let hi = v.values.iter().max().copied().unwrap_or(0);
+    let lo = v.values.iter().min().copied().unwrap_or(0);
+    let hi = v.values.iter().max().copied().unwrap_or(0);
+    let shown = if lo == hi { format!("{lo}") } else { format!("between {lo} and {hi}") };
+    let (Some(lost), Some(double), true) = (v.lost, v.double_counted, v.settled) else {
         return format!(
-            "Not converged yet: the regions show between {lo} and {hi} of {} — the verdict comes once they agree.",
+            "Judging once nothing can change any more: the regions show {shown} of {} so far.",
             count_of(v.acknowledged, "acknowledged like", "acknowledged likes")
         );
     };
+    let on =
+        if lo == hi { format!("Settled on {lo}") } else { format!("Settled with the regions apart ({lo} to {hi})") };
     let mut wrongs = Vec::new();
-    if v.lost > 0 {
-        let cause = if v.lost_in_crashes >= v.lost {
-            "a crash without a durable log destroyed them"
-        } else if kind == StrategyKind::LastWriterWins {
-            "last writer wins overwrote them"
-        } else if v.lost_in_crashes > 0 {
-            "crashes and overwrites"
-        } else {
-            "they never reached every region"
+    if lost > 0 {
+        let overwritten = kind == StrategyKind::LastWriterWins
+            || v.last_switch.as_ref().is_some_and(|s| s.from == StrategyKind::LastWriterWins);
+        let cause = match () {
+            _ if v.destroyed_in_crashes >= lost => "a crash without a durable log destroyed them",
+            _ if overwritten && kind != StrategyKind::LastWriterWins => {
+                "last writer wins overwrote them before the switch"
+            }
+            _ if overwritten => "last writer wins overwrote them",
+            _ if v.destroyed_in_crashes > 0 => "crashes destroyed some, the rest never reached every region",
+            _ => "they never reached every region",
         };
-        wrongs.push(format!("{} lost ({cause})", were(v.lost, "acknowledged like")));
+        wrongs.push(format!("{} lost ({cause})", were(lost, "acknowledged like")));
     }
-    if v.double_counted > 0 {
-        let cause = if kind == StrategyKind::EventPush {
-            "duplicated messages applied again without de-duplication"
-        } else {
-            "applied more than once"
+    if double > 0 {
+        let cause = match kind {
+            StrategyKind::EventPush => "counted again without de-duplication",
+            _ => "applied more than once",
         };
-        wrongs.push(format!("{} counted twice ({cause})", were(v.double_counted, "like")));
+        wrongs.push(format!("{} counted twice ({cause})", were(double, "like")));
     }
-    if wrongs.is_empty() {
-        if v.in_doubt > 0 {
-            format!(
-                "Converged to {value} — nothing acknowledged was lost or double counted ({} still in doubt).",
-                count_of(v.in_doubt, "like", "likes")
-            )
-        } else {
-            format!("Converged to {value} — every acknowledged like counted exactly once.")
-        }
-    } else {
-        format!("Converged to {value} — {}.", wrongs.join(", and "))
+    match (wrongs.is_empty(), v.in_doubt) {
+        (true, 0) => format!("{on} — every acknowledged like counted exactly once."),
+        (true, n) => format!(
+            "{on} — nothing acknowledged was lost or double counted ({} still in doubt).",
+            count_of(n, "like", "likes")
+        ),
+        (false, _) => format!("{on} — {}.", wrongs.join(", and ")),
     }
 }
 
@@ -249,6 +458,9 @@ fn were(n: u64, noun: &str) -> String {
 mod tests {
     use super::*;
     use shared::protocol::RoomId;
+    use shared::region::RegionId;
+    use shared::sim::{Change, Extra};
+    use shared::strategy::Reference;
 
     #[test]
     fn behind_reads_naturally() {
@@ -282,14 +494,20 @@ mod tests {
     }
 
     #[test]
-    fn consistency_reads_as_a_status() {
-        let fresh = Consistency::Converged { since: 0, took_ms: None };
-        assert_eq!(consistency_label(&fresh, 5_000), "In sync");
-        let diverged = Consistency::Diverged { since: 5_000 };
-        assert_eq!(consistency_label(&diverged, 6_234), "Diverged for 1.2 s");
-        assert_eq!(consistency_label(&diverged, 4_990), "Diverged for 0.0 s");
-        let converged = Consistency::Converged { since: 7_012, took_ms: Some(1_412) };
-        assert_eq!(consistency_label(&converged, 9_000), "Converged in 1.4 s");
+    fn consistency_reads_as_one_status() {
+        let fresh = Consistency::Settled { since: 0, took_ms: None, correct: true };
+        assert_eq!(consistency_label(&fresh, true, 5_000), "No likes yet");
+        assert_eq!(consistency_state(&fresh, true), "idle");
+        let settling = Consistency::Settling { since: 5_000 };
+        assert_eq!(consistency_label(&settling, false, 8_234), "Settling for 3.2 s");
+        assert_eq!(consistency_label(&settling, false, 4_990), "Settling for 0.0 s");
+        assert_eq!(consistency_state(&settling, false), "settling");
+        let settled = Consistency::Settled { since: 7_012, took_ms: Some(2_112), correct: true };
+        assert_eq!(consistency_label(&settled, false, 9_000), "Settled in 2.1 s");
+        assert_eq!(consistency_state(&settled, false), "settled");
+        let wrong = Consistency::Settled { since: 7_012, took_ms: Some(2_112), correct: false };
+        assert_eq!(consistency_label(&wrong, false, 9_000), "Settled on a wrong count");
+        assert_eq!(consistency_state(&wrong, false), "wrong");
     }
 
     #[test]
@@ -343,27 +561,161 @@ mod tests {
         assert_eq!(interval_text(Some(100)), "every 100 ms");
         assert_eq!(interval_text(Some(2_000)), "every 2.0 s");
         assert_eq!(interval_text(Some(60_000)), "every minute");
+        assert_eq!(skew_text(Some(0)), "none");
+        assert_eq!(skew_text(Some(5)), "±5 ms");
+        assert_eq!(skew_text(Some(2_000)), "±2.0 s");
+        assert_eq!(after_text(Some(5_000)), "after 5.0 s");
         assert_eq!(percent(0.15), "15 %");
         assert_eq!(percent(f64::NAN), "0 %");
-        assert_eq!(per_like(None), "—");
-        assert_eq!(per_like(Some(5.0)), "5.0");
-        assert_eq!(per_like(Some(250.4)), "250");
+        assert_eq!(decimal(5.0), "5.0");
+        assert_eq!(decimal(250.4), "250");
         assert_eq!(bytes_text(512), "512 B");
         assert_eq!(bytes_text(3_400), "3.4 KB");
         assert_eq!(bytes_text(12_345), "12 KB");
-        assert_eq!(ratio_text(1.26), "1.3× the bound");
+        assert_eq!(like_cost_text(5.66, 83.2), "5.7 msgs · 83 B");
+        assert_eq!(background_text(3.0, 240.4), "3.0 msgs/s · 240 B/s");
+    }
+
+    fn r(id: &str) -> RegionId {
+        RegionId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn pending_work_reads_as_a_phrase_with_its_subject() {
+        let p = |count, what: &str| Pending { count, what: what.to_owned() };
+        assert_eq!(
+            pending_text(&p(1, "on the queues, waiting for the 3 s batch in Virginia")),
+            "1 like on the queues, waiting for the 3 s batch in Virginia"
+        );
+        assert_eq!(
+            pending_text(&p(2, "in doubt: forwarded, waiting for the leader's answer")),
+            "2 likes in doubt: forwarded, waiting for the leader's answer"
+        );
+        assert_eq!(
+            pending_text(&p(3, "messages on the wire will still change a replica")),
+            "3 messages on the wire will still change a replica"
+        );
+        assert_eq!(
+            pending_text(&p(3, "Sydney has not heard 3 of Tokyo's likes yet")),
+            "Sydney has not heard 3 of Tokyo's likes yet"
+        );
+    }
+
+    #[test]
+    fn origins_and_causes_read_naturally() {
+        let j = |lost, double_counted| OriginJudgement {
+            origin: r("tokyo"),
+            acknowledged: 3,
+            fewest_held: 3 - lost,
+            most_held: 3 + double_counted,
+            lost,
+            double_counted,
+        };
+        assert_eq!(origin_text(&j(1, 0)), "Tokyo: 3 acknowledged, 1 lost");
+        assert_eq!(origin_text(&j(0, 2)), "Tokyo: 3 acknowledged, 2 double counted");
+        assert_eq!(origin_text(&j(0, 0)), "Tokyo: 3 acknowledged, all counted once");
+        assert_eq!(lost_cause_text(3, 0), "3 to concurrent writes");
+        assert_eq!(lost_cause_text(3, 1), "1 to clock skew, 2 to concurrent writes");
+        assert_eq!(lost_cause_text(2, 5), "2 to clock skew");
+    }
+
+    fn switch(from: StrategyKind, to: StrategyKind, dropped: u64, acked: u64, refused: u64) -> SwitchNote {
+        SwitchNote {
+            at: 9_000,
+            from,
+            to,
+            dropped_messages: dropped,
+            resolved_acknowledged: acked,
+            resolved_refused: refused,
+        }
+    }
+
+    #[test]
+    fn a_switch_is_announced_with_what_it_did() {
+        assert_eq!(
+            switch_text(&switch(StrategyKind::LastWriterWins, StrategyKind::EventPush, 12, 2, 1)),
+            "Switched from last writer wins to event push + anti-entropy: 12 messages in flight dropped; \
+             2 likes in doubt acknowledged, 1 refused"
+        );
+        assert_eq!(
+            switch_text(&switch(StrategyKind::EventPush, StrategyKind::QueueBatch, 0, 0, 0)),
+            "Switched from event push + anti-entropy to queue + batch writer: nothing was in flight"
+        );
+        assert_eq!(
+            switch_text(&switch(StrategyKind::EventPush, StrategyKind::EventPush, 2, 0, 0)),
+            "Restarted event push + anti-entropy with new settings: 2 messages in flight dropped"
+        );
+    }
+
+    fn timing(measured_ms: u64, reference: Option<Reference>, last: Option<Change>) -> Timing {
+        let reference_ms = reference.as_ref().map(|r| r.at.saturating_sub(10_000));
+        let extra = reference_ms.and_then(|rm| {
+            let total_ms = measured_ms.checked_sub(rm).filter(|&t| t > 0)?;
+            let jitter_ms = last.as_ref().and_then(|c| Some(c.travel_ms? - c.base_ms?)).unwrap_or(0).min(total_ms);
+            Some(Extra { total_ms, jitter_ms, late_ms: total_ms - jitter_ms })
+        });
+        Timing { from_ms: 10_000, measured_ms, reference, reference_ms, last_change: last, extra }
+    }
+
+    fn change(by: &str, from: &str, travel_ms: u64, base_ms: u64) -> Change {
+        Change {
+            at: 0,
+            region: r("saopaulo"),
+            by: by.to_owned(),
+            from: Some(r(from)),
+            travel_ms: Some(travel_ms),
+            base_ms: Some(base_ms),
+        }
+    }
+
+    #[test]
+    fn timing_breaks_the_time_down() {
+        let push = Reference::new(10_000, 0, 1_900, "Tokyo → São Paulo".into(), "push");
+        let exact = timing(1_900, Some(push.clone()), Some(change("like", "tokyo", 1_900, 1_900)));
+        assert_eq!(
+            timing_text(&exact, "the last like", StrategyKind::EventPush),
+            "1.9 s after the last like = 1.9 s propagation (Tokyo → São Paulo)"
+        );
+        let jittered = timing(2_100, Some(push.clone()), Some(change("like", "tokyo", 2_100, 1_900)));
+        assert_eq!(
+            timing_text(&jittered, "the last like", StrategyKind::EventPush),
+            "2.1 s after the last like = 1.9 s propagation (Tokyo → São Paulo) + 200 ms jitter"
+        );
+        let repaired = timing(14_600, Some(push), Some(change("state", "mumbai", 1_500, 1_500)));
+        assert_eq!(
+            timing_text(&repaired, "the last like", StrategyKind::EventPush),
+            "15 s after the last like: the reference is 1.9 s by push (Tokyo → São Paulo); the last change came \
+             by gossip (state) from Mumbai, 13 s later — a repair after a message was lost or cut"
+        );
+        let sync = Reference::new(10_000, 1_200, 1_900, "Tokyo → São Paulo".into(), "sync round");
+        let waited = timing(3_100, Some(sync), Some(change("state", "tokyo", 1_900, 1_900)));
+        assert_eq!(
+            timing_text(&waited, "the switch", StrategyKind::BackgroundSync),
+            "3.1 s after the switch = 1.2 s waiting for the next sync round + 1.9 s propagation (Tokyo → São Paulo)"
+        );
+        assert_eq!(
+            timing_text(&timing(4_000, None, None), "the heal or restart", StrategyKind::EventPush),
+            "4.0 s after the heal or restart (no reference: a region was cut off for part of it)"
+        );
+    }
+
+    #[test]
+    fn the_episode_starts_where_the_frame_says() {
+        let s = switch(StrategyKind::LastWriterWins, StrategyKind::EventPush, 0, 0, 0);
+        assert_eq!(episode_start(5_000, Some(5_000), None), "the last like");
+        assert_eq!(episode_start(9_000, Some(5_000), Some(&s)), "the switch");
+        assert_eq!(episode_start(9_500, Some(5_000), Some(&s)), "the heal or restart");
     }
 
     fn verdict(ack: u64, values: &[u64]) -> Verdict {
-        let converged = values.windows(2).all(|w| w[0] == w[1]);
-        let value = converged.then(|| values[0]);
+        let agree = values.windows(2).all(|w| w[0] == w[1]);
+        let value = agree.then(|| values[0]);
         Verdict {
             acknowledged: ack,
             values: values.to_vec(),
-            converged,
-            converged_value: value,
-            lost: value.map_or(0, |v| ack.saturating_sub(v)),
-            double_counted: value.map_or(0, |v| v.saturating_sub(ack)),
+            settled: agree,
+            lost: value.map(|v| ack.saturating_sub(v)),
+            double_counted: value.map(|v| v.saturating_sub(ack)),
             ..Verdict::default()
         }
     }
@@ -373,21 +725,32 @@ mod tests {
         assert!(verdict_sentence(&Verdict::default(), StrategyKind::EventPush).starts_with("No likes yet"));
         assert_eq!(
             verdict_sentence(&verdict(3, &[3, 3, 2]), StrategyKind::EventPush),
-            "Not converged yet: the regions show between 2 and 3 of 3 acknowledged likes — the verdict comes once they agree."
+            "Judging once nothing can change any more: the regions show between 2 and 3 of 3 acknowledged likes so far."
         );
         assert_eq!(
+            verdict_sentence(&verdict(1, &[0, 0, 0]), StrategyKind::QueueBatch),
+            "Settled on 0 — 1 acknowledged like was lost (they never reached every region)."
+        );
+        let waiting = Verdict { settled: false, lost: None, double_counted: None, ..verdict(1, &[0, 0]) };
+        assert!(!verdict_sentence(&waiting, StrategyKind::QueueBatch).contains("lost"));
+        assert_eq!(
             verdict_sentence(&verdict(3, &[3, 3, 3]), StrategyKind::EventPush),
-            "Converged to 3 — every acknowledged like counted exactly once."
+            "Settled on 3 — every acknowledged like counted exactly once."
         );
         assert_eq!(
             verdict_sentence(&verdict(9, &[7, 7]), StrategyKind::LastWriterWins),
-            "Converged to 7 — 2 acknowledged likes were lost (last writer wins overwrote them)."
+            "Settled on 7 — 2 acknowledged likes were lost (last writer wins overwrote them)."
         );
+        let switched = Verdict {
+            last_switch: Some(switch(StrategyKind::LastWriterWins, StrategyKind::EventPush, 0, 0, 0)),
+            ..verdict(9, &[7, 7])
+        };
+        assert!(verdict_sentence(&switched, StrategyKind::EventPush).contains("overwrote them before the switch"));
         assert_eq!(
             verdict_sentence(&verdict(4, &[5, 5]), StrategyKind::EventPush),
-            "Converged to 5 — 1 like was counted twice (duplicated messages applied again without de-duplication)."
+            "Settled on 5 — 1 like was counted twice (counted again without de-duplication)."
         );
-        let crashed = Verdict { lost_in_crashes: 1, ..verdict(2, &[1, 1]) };
+        let crashed = Verdict { destroyed_in_crashes: 1, ..verdict(2, &[1, 1]) };
         assert!(verdict_sentence(&crashed, StrategyKind::BackgroundSync).contains("crash without a durable log"));
     }
 }

@@ -8,7 +8,8 @@
 //! - [`lab`]: the room's controls as one handle, and its partitions.
 //! - [`app`] lays out [`header`] (with [`status_pill`]), [`share_bar`],
 //!   [`region_card`], the lab band ([`controls`] with [`strategy_picker`]
-//!   and [`fault_controls`], built from [`knobs`]; beside it [`verdict`]),
+//!   and [`fault_controls`], built from [`knobs`]; beside it [`verdict`],
+//!   made of [`switch_notice`], [`verdict_judgement`] and [`verdict_facts`]),
 //!   [`network_view`] (drawn with [`geo`]) and [`explainer`] (with
 //!   [`latency`]); [`toast`] and [`banner`] for notices.
 //! - [`format`]: every number-to-words rule, unit-tested natively.
@@ -34,8 +35,11 @@ mod route;
 mod share_bar;
 mod status_pill;
 mod strategy_picker;
+mod switch_notice;
 mod toast;
 mod verdict;
+mod verdict_facts;
+mod verdict_judgement;
 
 fn main() {
     // Panics become readable console errors instead of "unreachable".
