@@ -61,9 +61,11 @@ test('a like shows at once in its region, lags elsewhere, and both pages converg
   const endB = await waitForCounts(b, (c) => c.every((n) => n === 3), 6000);
   assert.deepEqual(endA, endB);
 
-  // The header tells the story: nothing behind, converged.
-  const status = (await a.textContent('[data-role="status"]')).toLowerCase();
-  assert.match(status, /converged|in sync/, status);
+  // The header tells the story: settled, in the verdict's own time.
+  await a.waitForSelector('[data-role="status"][data-state="settled"]', { timeout: 5000 });
+  const status = (await a.textContent('[data-role="status"]')).trim();
+  assert.match(status, /^Settled in \d/, status);
+  assert.equal(status, `Settled ${(await a.textContent('[data-role="verdict-converged"]')).trim()}`);
   assert.match(await a.textContent('[data-role="viewers"]'), /2/);
 
   // A frozen moment of divergence makes the better picture: like, then shoot.
