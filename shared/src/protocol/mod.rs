@@ -40,17 +40,27 @@
 //! ```json
 //! {"type":"frame","seq":42,"viewers":3,"sim":{
 //!   "now_ms":5120,"strategy":"event_push",
-//!   "truth":{"total":1,"per_region":[1,0,0,0,0,0],"refused":0},
+//!   "truth":{"total":1,"per_region":[1,0,0,0,0,0],"refused":0,"in_doubt":[0,0,0,0,0,0]},
 //!   "replicas":[{"region":"tokyo","value":1,"behind":0,"in_flight_out":5},
 //!               {"region":"frankfurt","value":0,"behind":1,"in_flight_out":0}],
-//!   "divergence":1,"consistency":{"state":"diverged","since":5000},
+//!   "divergence":1,"consistency":{"state":"settling","since":5000},
 //!   "last_write_at":5000,"in_flight":5,
 //!   "links":[{"f":"tokyo","t":"frankfurt","n":1}],
 //!   "packets":[{"f":"tokyo","t":"frankfurt","s":5000,"a":6140,"k":"like","l":"like"}],
-//!   "net":{"messages":5,"bytes":50,"dropped":0,"duplicated":0}}}
+//!   "net":{"messages":5,"bytes":50,"like_messages":5,"like_bytes":50,"dropped":0,"duplicated":0},
+//!   "verdict":{"settled":false,"lost":null,"pending":[{"count":5,"what":"messages on the wire will still change a replica"}], ...}}}
 //! ```
-//! After convergence `consistency` reads
-//! `{"state":"converged","since":7012,"took_ms":2012}`.
+//! The room's status is one of two, judged against the ground truth; the
+//! verdict's figures (see [`crate::sim::Verdict`]) are judged only once it
+//! has settled:
+//! ```
+//! # use shared::protocol::view::Consistency;
+//! let now: Consistency = serde_json::from_str(r#"{"state":"settling","since":5000}"#).unwrap();
+//! assert_eq!(now, Consistency::Settling { since: 5000 });
+//! let later: Consistency =
+//!     serde_json::from_str(r#"{"state":"settled","since":7012,"took_ms":2012,"correct":true}"#).unwrap();
+//! assert_eq!(later, Consistency::Settled { since: 7012, took_ms: Some(2012), correct: true });
+//! ```
 //!
 //! A frame's `faults` lists what the lab changed: cut directed links, the
 //! room-wide loss, duplication and jitter, and (only when there are any) the
@@ -85,7 +95,9 @@
 //! ```
 //! # use shared::protocol::*;
 //! for text in [
-//!     r#"{"type":"set_strategy","config":{"kind":"last_writer_wins","resend_ms":4000}}"#,
+//!     r#"{"type":"set_strategy","config":{"kind":"last_writer_wins","resend_ms":4000,"skew_ms":250}}"#,
+//!     r#"{"type":"set_strategy","config":{"kind":"single_writer","leader":"virginia","timeout_ms":5000}}"#,
+//!     r#"{"type":"set_strategy","config":{"kind":"event_push","anti_entropy_ms":4000,"retry_ms":5000,"dedupe":true}}"#,
 //!     r#"{"type":"set_strategy","config":{"kind":"background_sync","interval_ms":60000,"delta":true}}"#,
 //!     r#"{"type":"set_link","from":"tokyo","to":"sydney","conditions":{"latency_ms":900,"jitter_ms":300,"loss":0.1,"duplicate":0.05,"cut":false}}"#,
 //!     r#"{"type":"reset_link","from":"tokyo","to":"sydney"}"#,
