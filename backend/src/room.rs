@@ -309,27 +309,8 @@ impl Room {
                 }
                 self.sim.advance(self.sim_time(now));
                 tracing::debug!(room = %self.id, viewer, ?control, "control");
-                self.apply(control);
+                self.sim.apply(control);
             }
-        }
-    }
-
-    fn apply(&mut self, control: Control) {
-        let sim = &mut self.sim;
-        match control {
-            Control::SetStrategy(config) => sim.set_strategy(config),
-            Control::SetLink { from, to, conditions } => sim.set_link(from, to, conditions),
-            Control::ResetLink { from, to } => sim.reset_link(from, to),
-            Control::SetAllLinks { loss, duplicate, jitter_ms } => sim.set_all_links(loss, duplicate, jitter_ms),
-            Control::Cut(a, b) => sim.cut(a, b),
-            Control::Heal(a, b) => sim.heal(a, b),
-            Control::Isolate(region) => sim.isolate(region),
-            Control::HealAll => sim.heal_all(),
-            Control::Crash(region) => {
-                sim.crash(region);
-            }
-            Control::Restart(region) => sim.restart(region),
-            Control::SetDurable(durable) => sim.set_durable(durable),
         }
     }
 

@@ -181,15 +181,18 @@ pub enum ClientMessage {
 }
 
 /// A client message after validation: ids resolved, values in range, ready
-/// for the room.
-#[derive(Debug, Clone, PartialEq)]
+/// for the room. Serializable, so a room's inputs can be logged and replayed
+/// (see [`crate::sim::replay`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "args", rename_all = "snake_case")]
 pub enum Command {
     Like(RegionId),
     Control(Control),
 }
 
 /// A validated room control.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", content = "args", rename_all = "snake_case")]
 pub enum Control {
     SetStrategy(StrategyConfig),
     SetLink { from: RegionId, to: RegionId, conditions: LinkConditions },

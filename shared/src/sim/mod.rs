@@ -22,6 +22,7 @@
 
 mod faults;
 pub mod ledger;
+pub mod replay;
 mod verdict;
 mod world;
 
@@ -65,8 +66,9 @@ impl Default for SimConfig {
     }
 }
 
-/// One room's replicas, network, clock and ledger.
-#[derive(Debug)]
+/// One room's replicas, network, clock and ledger. Cloning it copies the
+/// whole room (to seek in its history, or to fork it).
+#[derive(Debug, Clone)]
 pub struct Simulation {
     config: SimConfig,
     world: World,

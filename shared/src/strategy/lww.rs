@@ -135,6 +135,10 @@ impl Strategy for LastWriterWins {
         StrategyKind::LastWriterWins
     }
 
+    fn clone_box(&self) -> Box<dyn Strategy> {
+        Box::new(self.clone())
+    }
+
     fn start(&mut self, ctx: &mut Ctx) {
         for r in RegionId::all() {
             self.arm(ctx, r, true);

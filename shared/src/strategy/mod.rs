@@ -148,6 +148,10 @@ impl RefCtx<'_> {
 pub trait Strategy: Send + std::fmt::Debug {
     fn kind(&self) -> StrategyKind;
 
+    /// A copy of this strategy's whole state (a room is cloned to seek in
+    /// its history or to fork it).
+    fn clone_box(&self) -> Box<dyn Strategy>;
+
     /// Called once when the strategy starts: set the first timers.
     fn start(&mut self, ctx: &mut Ctx);
 
@@ -275,6 +279,12 @@ pub trait Strategy: Send + std::fmt::Debug {
     /// per like. False for last writer wins.
     fn keeps_each_like(&self) -> bool {
         true
+    }
+}
+
+impl Clone for Box<dyn Strategy> {
+    fn clone(&self) -> Self {
+        self.clone_box()
     }
 }
 

@@ -110,6 +110,10 @@ impl Strategy for EventPush {
         StrategyKind::EventPush
     }
 
+    fn clone_box(&self) -> Box<dyn Strategy> {
+        Box::new(self.clone())
+    }
+
     fn start(&mut self, ctx: &mut Ctx) {
         for r in RegionId::all() {
             self.arm_gossip(ctx, r, true);

@@ -97,6 +97,10 @@ impl Strategy for QueueBatch {
         StrategyKind::QueueBatch
     }
 
+    fn clone_box(&self) -> Box<dyn Strategy> {
+        Box::new(self.clone())
+    }
+
     fn start(&mut self, ctx: &mut Ctx) {
         // The writer first, so at a boundary it commits before the queues ship.
         self.arm(ctx, self.writer);

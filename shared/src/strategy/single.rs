@@ -124,6 +124,10 @@ impl Strategy for SingleWriter {
         StrategyKind::SingleWriter
     }
 
+    fn clone_box(&self) -> Box<dyn Strategy> {
+        Box::new(self.clone())
+    }
+
     fn start(&mut self, ctx: &mut Ctx) {
         for r in RegionId::all() {
             // A fresh follower gives the leader a full timeout to be heard.

@@ -79,6 +79,10 @@ impl Strategy for BackgroundSync {
         StrategyKind::BackgroundSync
     }
 
+    fn clone_box(&self) -> Box<dyn Strategy> {
+        Box::new(self.clone())
+    }
+
     fn start(&mut self, ctx: &mut Ctx) {
         for r in RegionId::all() {
             self.arm(ctx, r, true);
