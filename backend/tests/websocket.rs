@@ -349,6 +349,40 @@ async fn controls_switch_strategy_and_inject_faults_in_a_private_room() {
 }
 
 #[tokio::test]
+async fn a_switch_keeps_the_loss_and_every_viewer_learns_what_it_did() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("switch").await;
+    let (mut b, _) = server.join("switch").await;
+    let lost = |m: &serde_json::Value| frame(m)["sim"]["verdict"]["lost"].as_u64();
+
+    // Last writer wins; likes on both sides of a partition overwrite each other.
+    send(&mut a, r#"{"type":"set_strategy","config":{"kind":"last_writer_wins","resend_ms":500}}"#).await;
+    wait_for(&mut b, SOON, |m| is_frame(m) && frame(m)["sim"]["strategy"] == "last_writer_wins").await;
+    send(&mut a, r#"{"type":"isolate","region":"virginia"}"#).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    like(&mut a, "tokyo").await;
+    like(&mut a, "tokyo").await;
+    like(&mut a, "virginia").await;
+    wait_for(&mut b, SOON, |m| is_frame(m) && count(m, "tokyo") == 2 && count(m, "virginia") == 1).await;
+    assert!(lost(&wait_for(&mut b, SOON, is_frame).await).is_none(), "not judged while cut off");
+    send(&mut a, r#"{"type":"heal_all"}"#).await;
+    let wrong = wait_for(&mut b, SOON, |m| is_frame(m) && settled(m)).await;
+    let before = lost(&wrong).unwrap();
+    assert!(before > 0, "{wrong}");
+    assert_eq!(frame(&wrong)["sim"]["consistency"]["correct"], false, "{wrong}");
+
+    // Back to event push: B hears of the switch, and the loss stays once settled.
+    send(&mut a, r#"{"type":"set_strategy","config":{"kind":"event_push","anti_entropy_ms":1000}}"#).await;
+    let switched = wait_for(&mut b, SOON, |m| {
+        is_frame(m) && frame(m)["sim"]["verdict"]["last_switch"]["to"] == "event_push" && settled(m)
+    })
+    .await;
+    let note = &frame(&switched)["sim"]["verdict"]["last_switch"];
+    assert_eq!(note["from"], "last_writer_wins", "{note}");
+    assert_eq!(lost(&switched), Some(before), "a switch never erases a loss: {switched}");
+}
+
+#[tokio::test]
 async fn a_link_of_its_own_is_shown_to_everyone_and_can_be_reset() {
     let server = Server::start().await;
     let (mut a, _) = server.join("links").await;
