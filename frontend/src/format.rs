@@ -352,10 +352,14 @@ pub fn timing_text(t: &Timing, start: &str, kind: StrategyKind) -> String {
                 Some("state" | "delta" | "total") => "a repair after a message was lost or cut",
                 _ => "a message sent later than the reference assumes (a re-send, or a longer path)",
             };
+            // A zero reference means the strategy expected nothing more to
+            // change ("nothing to repair"): say that rather than "0 ms by".
+            let reference = match reference_ms {
+                0 => format!("expected no change ({}{path})", r.mechanism),
+                ms => format!("is {} by {}{path}", duration(ms), r.mechanism),
+            };
             format!(
-                "{head}: the reference is {} by {}{path}; the last change came by {by}, {} later — {why}",
-                duration(reference_ms),
-                r.mechanism,
+                "{head}: the reference {reference}; the last change came by {by}, {} later — {why}",
                 duration(e.total_ms)
             )
         }
@@ -686,6 +690,14 @@ mod tests {
             timing_text(&repaired, "the last like", StrategyKind::EventPush),
             "15 s after the last like: the reference is 1.9 s by push (Tokyo → São Paulo); the last change came \
              by gossip (state) from Mumbai, 13 s later — a repair after a message was lost or cut"
+        );
+        let nothing = Reference::new(10_000, 0, 0, String::new(), "nothing to repair");
+        let surprise = timing(2_000, Some(nothing), Some(change("value", "virginia", 535, 498)));
+        assert_eq!(
+            timing_text(&surprise, "the heal or restart", StrategyKind::SingleWriter),
+            "2.0 s after the heal or restart: the reference expected no change (nothing to repair); the last change \
+             came by the leader's broadcast (value) from Virginia, 2.0 s later — a message sent later than the \
+             reference assumes (a re-send, or a longer path)"
         );
         let sync = Reference::new(10_000, 1_200, 1_900, "Tokyo → São Paulo".into(), "sync round");
         let waited = timing(3_100, Some(sync), Some(change("state", "tokyo", 1_900, 1_900)));
