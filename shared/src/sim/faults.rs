@@ -23,7 +23,7 @@ impl Simulation {
         self.world.net.set_link(from, to, conditions);
         self.world.custom_links.insert((from, to));
         if healed {
-            self.healed();
+            self.healed("a heal");
         } else if !self.is_settled() {
             self.rereference();
         }
@@ -98,7 +98,7 @@ impl Simulation {
         }
         self.world.net.link_mut(a, b).cut = false;
         self.world.net.link_mut(b, a).cut = false;
-        self.healed();
+        self.healed("a heal");
         self.changed();
     }
 
@@ -116,7 +116,7 @@ impl Simulation {
                 self.world.net.link_mut(a, b).cut = false;
             }
         }
-        self.healed();
+        self.healed("a heal");
         self.changed();
     }
 
@@ -128,8 +128,8 @@ impl Simulation {
     /// The network changed in a way that can end a divergence: the clock
     /// starts, and the episode's reference is recomputed from now (what
     /// could not be reached before may be reachable now).
-    fn healed(&mut self) {
-        self.disturb();
+    fn healed(&mut self, by: &'static str) {
+        self.disturb(by);
         self.rereference();
     }
 
@@ -218,7 +218,7 @@ impl Simulation {
         }
         self.world.crashed[i] = false;
         self.with_strategy(Cause::Background, |s, ctx| s.restart(ctx, region));
-        self.healed();
+        self.healed("a restart");
         self.changed();
     }
 
@@ -273,7 +273,7 @@ impl Simulation {
             resolved_acknowledged,
             resolved_refused,
         });
-        self.healed();
+        self.healed("the switch");
         self.changed();
     }
 

@@ -134,6 +134,8 @@ pub(crate) struct Ledger {
     pub(crate) last_switch: Option<SwitchNote>,
     /// The episode since the room last settled.
     pub(crate) disturbed_at: Option<Millis>,
+    /// What that was: "the last like", "a heal", "a restart", "the switch".
+    pub(crate) disturbed_by: &'static str,
     pub(crate) reference: Option<Reference>,
     /// A like or heal whose reference could not be computed (some region was
     /// unreachable) happened in this episode.
@@ -161,6 +163,7 @@ impl Ledger {
             destroyed_in_crashes: 0,
             last_switch: None,
             disturbed_at: None,
+            disturbed_by: "the last like",
             reference: None,
             reference_blocked: false,
             last_change: None,
@@ -267,7 +270,8 @@ impl Ledger {
     }
 
     /// Something that can move replica counts happened at `now`.
-    pub(crate) fn disturb(&mut self, now: Millis) {
+    pub(crate) fn disturb(&mut self, now: Millis, by: &'static str) {
         self.disturbed_at = Some(now);
+        self.disturbed_by = by;
     }
 }

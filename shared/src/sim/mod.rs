@@ -234,7 +234,7 @@ impl Simulation {
                 self.trace.push(oracle::Trace::Like(region));
                 self.ledger.taken(region, now, accepted == Accepted::Now);
                 self.last_write_at = Some(now);
-                self.disturb();
+                self.disturb("the last like");
                 let reference = self.like_reference(region);
                 self.add_reference(reference);
             }
@@ -330,7 +330,7 @@ impl Simulation {
 
     /// Something that can move replica counts happened now: a like, a heal,
     /// a restart or a switch. A room that had settled starts a new episode.
-    fn disturb(&mut self) {
+    fn disturb(&mut self, by: &'static str) {
         let now = self.world.now;
         if matches!(self.consistency, Consistency::Settled { .. }) {
             self.ledger.reference = None;
@@ -338,7 +338,7 @@ impl Simulation {
             self.ledger.last_change = None;
             self.consistency = Consistency::Settling { since: now };
         }
-        self.ledger.disturb(now);
+        self.ledger.disturb(now, by);
     }
 
     /// Folds one more reference into the episode's (see [`Reference`]).
@@ -476,7 +476,8 @@ impl Simulation {
         let reference = if self.ledger.reference_blocked { None } else { self.ledger.reference.clone() };
         let reference_ms = reference.as_ref().map(|r| r.at.saturating_sub(from_ms));
         let extra = verdict::explain(measured_ms, reference_ms, last.as_ref());
-        Some(Timing { from_ms, measured_ms, reference, reference_ms, last_change: last, extra })
+        let from_what = self.ledger.disturbed_by.to_owned();
+        Some(Timing { from_ms, from_what, measured_ms, reference, reference_ms, last_change: last, extra })
     }
 
     /// Each origin's likes against what the live replicas hold.

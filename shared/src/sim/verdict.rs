@@ -77,8 +77,12 @@ pub struct Extra {
 /// How long the last episode took to settle, against its reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timing {
-    /// What started the time: the last like, heal, restart or switch.
+    /// When the time started: the last like, heal, restart or switch.
     pub from_ms: Millis,
+    /// Which of those it was: "the last like", "a heal", "a restart", "the
+    /// switch".
+    #[serde(default)]
+    pub from_what: String,
     /// From `from_ms` to the last change of any live replica.
     pub measured_ms: Millis,
     /// The earliest that change could have come (see [`Reference`]);
