@@ -300,6 +300,36 @@ test('a region that cannot take likes says why, on its button', async () => {
   await ctx.close();
 });
 
+test('a volatile crash destroys a like only its region held: the card reads Down, the verdict waits, then counts it lost', async () => {
+  const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const p = await openRoom(ctx, randomRoom('volatile'));
+  // No durable log, and Tokyo cut off: a like there lives in Tokyo alone.
+  await p.click('[data-role="durable"]');
+  await p.waitForFunction(() => document.querySelector('[data-role="durable"]')?.checked === false, null, { timeout: 3000 });
+  await p.click(card('tokyo', 'isolate'));
+  await waitForCutLanes(p, 5);
+  await p.click(card('tokyo', 'like'));
+  await waitForCounts(p, (c) => c[idx('tokyo')] === 1, 3000);
+  await p.click(card('tokyo', 'crash'));
+  // Down, and nothing else on the card; the verdict waits for the restart.
+  await p.waitForSelector(`${card('tokyo', 'like')}:disabled`, { timeout: 3000 });
+  assert.equal((await p.textContent(card('tokyo', 'behind'))).trim(), '');
+  assert.equal((await p.textContent(card('tokyo', 'count'))).trim(), '—');
+  await waitForText(p, 'verdict-crashes', (t) => /^1 acknowledged like was destroyed by crashes/.test(t), 3000);
+  assert.match(await text(p, 'verdict-pending'), /Tokyo is down: judged once it restarts/);
+  assert.equal(await p.locator('[data-role="verdict-lost"]').count(), 0);
+  // Back up and healed: settled on 0, the like lost, Tokyo's origin blamed.
+  await p.click(card('tokyo', 'crash'));
+  await p.waitForSelector(`${card('tokyo', 'like')}:enabled`, { timeout: 3000 });
+  await p.click(card('tokyo', 'isolate'));
+  await waitForText(p, 'verdict-lost', (t) => t === '1', 10000);
+  assert.equal(await p.getAttribute('[data-role="verdict"]', 'data-state'), 'bad');
+  assert.match(await text(p, 'verdict-sentence'), /crash without a durable log destroyed them/);
+  assert.match(await text(p, 'verdict-origins'), /Tokyo: 1 acknowledged, 1 lost/);
+  assert.deepEqual(await status(p), { text: 'Settled on a wrong count', state: 'wrong' });
+  await ctx.close();
+});
+
 test('queue + batch: one like is late, not lost — the verdict waits for the batch, then finds nothing lost', async () => {
   const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const p = await openRoom(ctx, randomRoom('batch'));
