@@ -9,7 +9,9 @@
 //! The time shown is the header's (`took_ms` is `timing.measured_ms`).
 
 use crate::connection::Connection;
-use crate::format::{background_text, bytes_text, count_of, duration, episode_start, like_cost_text, timing_text};
+use crate::format::{
+    background_text, bytes_text, count_of, duration, episode_start, idle, like_cost_text, timing_text,
+};
 use leptos::prelude::*;
 use shared::protocol::view::Consistency;
 use shared::sim::{Verdict, Visibility};
@@ -43,7 +45,10 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
                     </dd>
                 </div>
             </Show>
-            <Settled conn verdict/>
+            // Nothing to time before the first like.
+            <Show when=has(|v| !idle(v))>
+                <Settled conn verdict/>
+            </Show>
             <Show when=has(|v| v.visibility.as_ref().is_some_and(|x| x.samples + x.unseen > 0))>
                 <div class="fact fact-wide" data-role="verdict-visibility">
                     <dt>"Visible everywhere after"</dt>
