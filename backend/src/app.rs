@@ -11,12 +11,13 @@
 //! State is one `Arc<AppState>` shared by every handler; it holds nothing
 //! mutable but the room registry, which guards itself.
 
+use crate::origin::AllowedOrigins;
 use crate::room::RoomSettings;
 use crate::rooms::{JoinError, Rooms};
 use crate::ws::{self, ConnectionLimits};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -43,6 +44,8 @@ pub struct Config {
     pub rooms: RoomSettings,
     pub max_rooms: usize,
     pub limits: ConnectionLimits,
+    /// Web origins besides this host's own that may open WebSockets.
+    pub allowed_origins: AllowedOrigins,
 }
 
 impl Default for Config {
@@ -52,6 +55,7 @@ impl Default for Config {
             rooms: RoomSettings::default(),
             max_rooms: 10_000,
             limits: ConnectionLimits::default(),
+            allowed_origins: AllowedOrigins::default(),
         }
     }
 }
@@ -109,8 +113,15 @@ async fn index_html(state: &AppState) -> Response {
 async fn websocket(
     State(state): State<Arc<AppState>>,
     Path(room): Path<String>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // First, before anything is spent on the request: is the page that asks
+    // allowed to connect at all? (see `origin`)
+    if let Err(refused) = state.config.allowed_origins.check(headers.get(header::ORIGIN), headers.get(header::HOST)) {
+        tracing::info!(origin = %refused.origin, "refused a WebSocket from a foreign origin");
+        return (StatusCode::FORBIDDEN, refused.to_string()).into_response();
+    }
     let room = match RoomId::parse(&room) {
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),

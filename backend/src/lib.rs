@@ -4,13 +4,15 @@
 //! - [`app`]: routes and shared state;
 //! - [`rooms`]: the registry that starts and forgets rooms;
 //! - [`room`]: one room's actor task, which owns its simulation;
-//! - [`ws`]: one viewer's connection (reader loop + writer task).
+//! - [`ws`]: one viewer's connection (reader loop + writer task);
+//! - [`origin`]: which web pages may open a WebSocket here.
 //!
 //! The simulation itself lives in the `shared` crate and knows nothing of
 //! sockets or clocks; this crate feeds it wall-clock time and fans its frames
 //! out to viewers.
 
 pub mod app;
+pub mod origin;
 pub mod room;
 pub mod rooms;
 pub mod ws;

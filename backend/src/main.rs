@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use backend::app::Config;
+use backend::origin::AllowedOrigins;
 use backend::room::RoomSettings;
 use clap::Parser;
 use std::net::SocketAddr;
@@ -28,6 +29,11 @@ struct Args {
     /// Most rooms hosted at once.
     #[arg(long, default_value_t = 10_000)]
     max_rooms: usize,
+    /// A web origin (scheme://host[:port]) whose pages may open WebSockets,
+    /// besides pages served by this host itself; repeat it, or give a
+    /// comma-separated list; `*` allows any origin.
+    #[arg(long = "allowed-origin", env = "LIKEWISE_ALLOWED_ORIGIN", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
 }
 
 #[tokio::main]
@@ -48,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
             ..RoomSettings::default()
         },
         max_rooms: args.max_rooms,
+        allowed_origins: AllowedOrigins::parse(&args.allowed_origins)?,
         ..Config::default()
     };
     let listener =
