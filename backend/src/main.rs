@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use backend::app::Config;
+use backend::limits::AddressLimits;
 use backend::origin::AllowedOrigins;
 use backend::room::RoomSettings;
 use clap::Parser;
@@ -34,6 +35,26 @@ struct Args {
     /// comma-separated list; `*` allows any origin.
     #[arg(long = "allowed-origin", env = "LIKEWISE_ALLOWED_ORIGIN", value_delimiter = ',')]
     allowed_origins: Vec<String>,
+    /// Most WebSockets open at once from one client address (IPv6: per /64).
+    #[arg(long, default_value_t = 50)]
+    max_connections_per_ip: u32,
+    /// New private rooms one client address may start per minute (0: no
+    /// limit). The public room never counts.
+    #[arg(long, default_value_t = 20)]
+    new_rooms_per_minute: u32,
+    /// Likes and controls per second from one client address, all its
+    /// connections together (burst: twice that; 0: no limit). Each
+    /// connection also has its own limit of 20 a second, burst 40.
+    #[arg(long, default_value_t = 100)]
+    likes_per_second_per_ip: u32,
+    /// Most viewers in one room; more are refused with close code 1013.
+    #[arg(long, default_value_t = 20_000)]
+    max_viewers_per_room: usize,
+    /// Behind a reverse proxy: take the client address from the last entry
+    /// of X-Forwarded-For. Only when the server is reachable through the
+    /// proxy alone, or clients could choose their own address.
+    #[arg(long, env = "LIKEWISE_TRUST_PROXY")]
+    trust_proxy: bool,
 }
 
 #[tokio::main]
@@ -43,6 +64,8 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     anyhow::ensure!(args.time_scale.is_finite() && args.time_scale > 0.0, "--time-scale must be a positive number");
+    anyhow::ensure!(args.max_connections_per_ip > 0, "--max-connections-per-ip must be at least 1");
+    anyhow::ensure!(args.max_viewers_per_room > 0, "--max-viewers-per-room must be at least 1");
     if !args.dist.join("index.html").exists() {
         tracing::warn!(dist = %args.dist.display(), "no index.html in the dist folder: build the frontend with `trunk build --release`");
     }
@@ -51,10 +74,17 @@ async fn main() -> anyhow::Result<()> {
         rooms: RoomSettings {
             time_scale: args.time_scale,
             idle_ttl: Duration::from_secs(args.room_ttl),
+            max_viewers: args.max_viewers_per_room,
             ..RoomSettings::default()
         },
         max_rooms: args.max_rooms,
         allowed_origins: AllowedOrigins::parse(&args.allowed_origins)?,
+        per_address: AddressLimits {
+            max_connections: args.max_connections_per_ip,
+            new_rooms_per_minute: args.new_rooms_per_minute,
+            likes_per_second: args.likes_per_second_per_ip,
+        },
+        trust_proxy: args.trust_proxy,
         ..Config::default()
     };
     let listener =

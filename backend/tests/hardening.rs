@@ -6,9 +6,11 @@
 mod common;
 
 use common::*;
+use futures_util::StreamExt;
+use serde_json::Value;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
 
 const SOON: Duration = Duration::from_secs(5);
 
@@ -57,4 +59,170 @@ async fn listed_origins_are_allowed() {
     assert_eq!(status, 101);
     let (status, body, _) = connect_with_origin(&server, "listed", "https://other.example").await;
     assert_eq!(status, 403, "{body}");
+}
+
+/// What became of a connection attempt.
+#[derive(Debug)]
+enum Outcome {
+    /// In the room (the snapshot arrived).
+    Joined(Box<Ws>),
+    /// Upgraded, then closed by the server before any snapshot.
+    Closed(u16, String),
+}
+
+/// Connects to `room` with extra request headers, and reads the first message.
+async fn attempt(server: &Server, room: &str, headers: &[(&'static str, &str)]) -> Outcome {
+    let mut request = server.ws_url(room).into_client_request().unwrap();
+    for (name, value) in headers {
+        request.headers_mut().append(*name, value.parse().unwrap());
+    }
+    let (mut ws, _) = tokio::time::timeout(SOON, tokio_tungstenite::connect_async(request))
+        .await
+        .expect("handshake")
+        .expect("upgrade");
+    let first = tokio::time::timeout(SOON, ws.next()).await.expect("no first message");
+    match first {
+        Some(Ok(Message::Text(text))) => {
+            let snapshot: Value = serde_json::from_str(text.as_str()).unwrap();
+            assert_eq!(snapshot["type"], "snapshot");
+            Outcome::Joined(Box::new(ws))
+        }
+        Some(Ok(Message::Close(Some(frame)))) => Outcome::Closed(u16::from(frame.code), frame.reason.to_string()),
+        other => panic!("expected a snapshot or a close frame, got {other:?}"),
+    }
+}
+
+/// Asserts a refusal: close code 1013 and a reason containing `words`.
+fn assert_refused(outcome: &Outcome, words: &str) {
+    match outcome {
+        Outcome::Closed(code, reason) => {
+            assert_eq!(*code, 1013, "try again later: {reason}");
+            assert!(reason.contains(words), "{reason:?} should say {words:?}");
+        }
+        Outcome::Joined(_) => panic!("expected a refusal ({words}), got a snapshot"),
+    }
+}
+
+fn joined(outcome: Outcome) -> Ws {
+    match outcome {
+        Outcome::Joined(ws) => *ws,
+        Outcome::Closed(code, reason) => panic!("refused: {code} {reason}"),
+    }
+}
+
+#[tokio::test]
+async fn connections_per_address_are_capped_and_given_back() {
+    let server = Server::start_with(|c| c.per_address.max_connections = 3).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(joined(attempt(&server, "crowd", &[]).await));
+    }
+    assert_refused(&attempt(&server, "crowd", &[]).await, "too many connections from your address (limit 3)");
+    // A closed connection gives its slot back (once the server has seen it go).
+    open.pop().unwrap().close(None).await.unwrap();
+    let deadline = tokio::time::Instant::now() + SOON;
+    loop {
+        match attempt(&server, "crowd", &[]).await {
+            Outcome::Joined(ws) => {
+                open.push(*ws);
+                break;
+            }
+            refused => {
+                assert!(tokio::time::Instant::now() < deadline, "slot never given back: {refused:?}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_proxy_address_counts_only_with_trust_proxy() {
+    // Not trusted: X-Forwarded-For is ignored, everyone is 127.0.0.1.
+    let server = Server::start_with(|c| c.per_address.max_connections = 1).await;
+    let _a = joined(attempt(&server, "proxied", &[("x-forwarded-for", "198.51.100.1")]).await);
+    assert_refused(&attempt(&server, "proxied", &[("x-forwarded-for", "198.51.100.2")]).await, "too many connections");
+
+    // Trusted: the last X-Forwarded-For entry is the client.
+    let server = Server::start_with(|c| {
+        c.per_address.max_connections = 1;
+        c.trust_proxy = true;
+    })
+    .await;
+    let _a = joined(attempt(&server, "proxied", &[("x-forwarded-for", "198.51.100.1")]).await);
+    let _b = joined(attempt(&server, "proxied", &[("x-forwarded-for", "198.51.100.1, 198.51.100.2")]).await);
+    assert_refused(
+        &attempt(&server, "proxied", &[("x-forwarded-for", "198.51.100.2, 198.51.100.1")]).await,
+        "too many connections",
+    );
+}
+
+#[tokio::test]
+async fn new_rooms_per_address_are_rate_limited_but_joining_is_not() {
+    let server = Server::start_with(|c| c.per_address.new_rooms_per_minute = 2).await;
+    let _a = joined(attempt(&server, "first", &[]).await);
+    let _b = joined(attempt(&server, "second", &[]).await);
+    assert_refused(&attempt(&server, "third", &[]).await, "too many new rooms from your address (limit 2 a minute)");
+    // Joining rooms that exist, and the public room, cost nothing.
+    let _a2 = joined(attempt(&server, "first", &[]).await);
+    let _p = joined(attempt(&server, "public", &[]).await);
+}
+
+#[tokio::test]
+async fn the_public_room_opens_even_when_private_rooms_are_at_the_maximum() {
+    let server = Server::start_with(|c| c.max_rooms = 2).await;
+    let _a = joined(attempt(&server, "one", &[]).await);
+    let _b = joined(attempt(&server, "two", &[]).await);
+    assert_refused(&attempt(&server, "three", &[]).await, "maximum of 2 rooms");
+    // The public room was not open yet; it opens anyway, and does not use a
+    // private room's place.
+    let (mut p, snap) = server.join("public").await;
+    assert_eq!(snap["public"], true);
+    assert_refused(&attempt(&server, "three", &[]).await, "maximum of 2 rooms");
+    like(&mut p, "tokyo").await;
+    wait_for(&mut p, SOON, |m| is_frame(m) && truth(m) == 1).await;
+}
+
+#[tokio::test]
+async fn a_full_room_refuses_with_1013_and_a_reason() {
+    let server = Server::start_with(|c| c.rooms.max_viewers = 2).await;
+    let (mut a, _) = server.join("full").await;
+    let (_b, _) = server.join("full").await;
+    assert_refused(&attempt(&server, "full", &[]).await, "this room is full (2 viewers)");
+    // Other rooms are not affected, and the room goes on.
+    let _elsewhere = joined(attempt(&server, "not-full", &[]).await);
+    like(&mut a, "sydney").await;
+    wait_for(&mut a, SOON, |m| is_frame(m) && truth(m) == 1).await;
+}
+
+#[tokio::test]
+async fn likes_are_limited_per_address_across_connections_and_all_accounted_for() {
+    // Per connection 20/s (burst 40); per address 5/s, burst 10: two
+    // connections together get about 10, not 80.
+    let server = Server::start_with(|c| c.per_address.likes_per_second = 5).await;
+    let (mut a, _) = server.join("shared-budget").await;
+    let (mut b, _) = server.join("shared-budget").await;
+    const EACH: u64 = 30;
+    for _ in 0..EACH {
+        like(&mut a, "mumbai").await;
+        like(&mut b, "mumbai").await;
+    }
+    let mut refused = 0;
+    let mut counted = 0;
+    let deadline = tokio::time::Instant::now() + SOON;
+    // Both sockets' errors, and the frames either one sees.
+    while counted + refused < 2 * EACH && tokio::time::Instant::now() < deadline {
+        for ws in [&mut a, &mut b] {
+            if let Ok(msg) = tokio::time::timeout(Duration::from_millis(100), next_json(ws)).await {
+                if msg["type"] == "error" {
+                    assert_eq!(msg["code"], "rate_limited", "{msg}");
+                    assert!(msg["message"].as_str().unwrap().contains("5 per address"), "{msg}");
+                    refused += msg["count"].as_u64().unwrap_or(1);
+                } else {
+                    counted = counted.max(truth(&msg));
+                }
+            }
+        }
+    }
+    assert_eq!(counted + refused, 2 * EACH, "counted {counted} + refused {refused}");
+    assert!((10..=13).contains(&counted), "the address's burst, and a little refill: {counted}");
 }
