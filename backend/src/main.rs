@@ -5,6 +5,7 @@ use backend::app::Config;
 use backend::limits::AddressLimits;
 use backend::origin::AllowedOrigins;
 use backend::room::RoomSettings;
+use backend::ws::ConnectionLimits;
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -55,6 +56,13 @@ struct Args {
     /// proxy alone, or clients could choose their own address.
     #[arg(long, env = "LIKEWISE_TRUST_PROXY")]
     trust_proxy: bool,
+    /// Seconds between the server's pings on each WebSocket. A reverse
+    /// proxy's read timeout must be longer (nginx: proxy_read_timeout).
+    #[arg(long, default_value_t = 20)]
+    ping_interval: u64,
+    /// Seconds of silence (not even a pong) after which a WebSocket is closed.
+    #[arg(long, default_value_t = 60)]
+    idle_timeout: u64,
 }
 
 #[tokio::main]
@@ -66,6 +74,10 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(args.time_scale.is_finite() && args.time_scale > 0.0, "--time-scale must be a positive number");
     anyhow::ensure!(args.max_connections_per_ip > 0, "--max-connections-per-ip must be at least 1");
     anyhow::ensure!(args.max_viewers_per_room > 0, "--max-viewers-per-room must be at least 1");
+    anyhow::ensure!(
+        args.ping_interval > 0 && args.idle_timeout > args.ping_interval,
+        "--ping-interval must be at least 1 and --idle-timeout longer than it"
+    );
     if !args.dist.join("index.html").exists() {
         tracing::warn!(dist = %args.dist.display(), "no index.html in the dist folder: build the frontend with `trunk build --release`");
     }
@@ -85,7 +97,11 @@ async fn main() -> anyhow::Result<()> {
             likes_per_second: args.likes_per_second_per_ip,
         },
         trust_proxy: args.trust_proxy,
-        ..Config::default()
+        limits: ConnectionLimits {
+            ping_interval: Duration::from_secs(args.ping_interval),
+            idle_timeout: Duration::from_secs(args.idle_timeout),
+            ..ConnectionLimits::default()
+        },
     };
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;

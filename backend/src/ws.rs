@@ -18,6 +18,16 @@
 //! - each send has a deadline; a viewer that stops reading altogether is
 //!   disconnected once its socket buffer is full and the deadline passes;
 //! - bad input is answered with an error message and the loop carries on.
+//!
+//! **Liveness.** A connection can die without a word (a laptop lid closed, a
+//! phone leaving coverage, a NAT forgetting the mapping): no FIN, no error,
+//! just silence, and the server would hold its viewer slot and push frames
+//! into the void for as long as TCP retransmits. So the writer sends a ping
+//! every `ping_interval` (20 s: under the 60 s idle timeouts common in
+//! proxies and NATs, which the traffic also keeps open), and the reader
+//! closes the connection (1001 and a reason) once nothing at all — a pong,
+//! a like, anything — arrived for `idle_timeout` (60 s: three pings missed).
+//! Browsers answer pings by themselves; the page need do nothing.
 
 use crate::limits::ConnectionSlot;
 use crate::room::{Joined, RoomHandle};
@@ -28,6 +38,7 @@ use shared::protocol::{parse_client_message, Command, ErrorCode, ProtocolError, 
 use std::num::NonZeroU32;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 /// Per-connection limits.
 #[derive(Debug, Clone)]
@@ -38,11 +49,22 @@ pub struct ConnectionLimits {
     pub like_burst: u32,
     /// How long one send may take before the viewer is dropped as stuck.
     pub send_timeout: Duration,
+    /// How often the server pings.
+    pub ping_interval: Duration,
+    /// How long a connection may stay silent (no frame at all, pongs
+    /// included) before it is closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        ConnectionLimits { likes_per_second: 20, like_burst: 40, send_timeout: Duration::from_secs(10) }
+        ConnectionLimits {
+            likes_per_second: 20,
+            like_burst: 40,
+            send_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -82,7 +104,16 @@ pub async fn serve(
     let (sink, mut stream) = socket.split();
     let (replies, replies_rx) = mpsc::channel::<ServerMessage>(8);
 
-    let writer = Writer { frames, direct, replies: replies_rx, shutdown, send_timeout: limits.send_timeout };
+    let (close, close_rx) = mpsc::channel::<(u16, &'static str)>(1);
+    let writer = Writer {
+        frames,
+        direct,
+        replies: replies_rx,
+        close: close_rx,
+        shutdown,
+        send_timeout: limits.send_timeout,
+        ping_interval: limits.ping_interval,
+    };
     let mut writer = tokio::spawn(writer.run(sink, snapshot));
 
     let budget = LikeBudget {
@@ -98,19 +129,26 @@ pub async fn serve(
     // reply queue fills up; rather than drop those reports, they are summed
     // and sent as one error with a count as soon as there is room.
     let mut unreported_refusals: u32 = 0;
+    let silence = tokio::time::sleep(limits.idle_timeout);
+    tokio::pin!(silence);
     loop {
         tokio::select! {
             msg = stream.next() => match msg {
-                Some(Ok(msg)) => match handle_message(msg, &room, viewer, &budget) {
-                    None => {}
-                    Some(err) if err.code == ErrorCode::RateLimited => unreported_refusals += 1,
-                    // Other bad input changed nothing; if the client floods
-                    // us with it, it does not get an unbounded queue of
-                    // errors back.
-                    Some(err) => {
-                        let _ = replies.try_send(ServerMessage::Error(err));
+                Some(Ok(msg)) => {
+                    // Any frame at all, a pong or a bad message too, proves
+                    // the client is there.
+                    silence.as_mut().reset(Instant::now() + limits.idle_timeout);
+                    match handle_message(msg, &room, viewer, &budget) {
+                        None => {}
+                        Some(err) if err.code == ErrorCode::RateLimited => unreported_refusals += 1,
+                        // Other bad input changed nothing; if the client
+                        // floods us with it, it does not get an unbounded
+                        // queue of errors back.
+                        Some(err) => {
+                            let _ = replies.try_send(ServerMessage::Error(err));
+                        }
                     }
-                },
+                }
                 Some(Err(e)) => {
                     tracing::debug!(viewer, error = %e, "websocket read failed");
                     break;
@@ -123,6 +161,20 @@ pub async fn serve(
             }
             // The writer ends on shutdown, a stuck client, or a closed socket.
             _ = &mut writer => break,
+            () = &mut silence => {
+                tracing::info!(viewer, "closing a connection silent for {:?}", limits.idle_timeout);
+                if close.try_send((1001, "no answer to pings; closing the connection")).is_ok() {
+                    // Let the writer send the close frame, within its deadline.
+                    let _ = tokio::time::timeout(limits.send_timeout, &mut writer).await;
+                    // Then read (and drop) until the client's closing reply,
+                    // briefly: closing the socket with unread input would
+                    // reset the connection, and a client that wakes up now
+                    // would lose the close frame and its reason.
+                    let linger = limits.send_timeout.min(Duration::from_secs(2));
+                    let _ = tokio::time::timeout(linger, async { while let Some(Ok(_)) = stream.next().await {} }).await;
+                }
+                break;
+            }
         }
     }
     writer.abort();
@@ -172,8 +224,11 @@ struct Writer {
     frames: watch::Receiver<Utf8Bytes>,
     direct: mpsc::Receiver<Utf8Bytes>,
     replies: mpsc::Receiver<ServerMessage>,
+    /// A close the reader asks for: code and reason.
+    close: mpsc::Receiver<(u16, &'static str)>,
     shutdown: watch::Receiver<bool>,
     send_timeout: Duration,
+    ping_interval: Duration,
 }
 
 /// Why the writer stopped.
@@ -182,6 +237,8 @@ enum WriterEnd {
     Closed,
     Stuck,
     Shutdown,
+    /// The reader asked to close with this code and reason.
+    Close(u16, &'static str),
 }
 
 impl Writer {
@@ -191,8 +248,13 @@ impl Writer {
         snapshot: Utf8Bytes,
     ) -> WriterEnd {
         let end = self.pump(&mut sink, snapshot).await;
-        if let WriterEnd::Shutdown = end {
-            let close = CloseFrame { code: 1001, reason: Utf8Bytes::from_static("server restarting") };
+        let close = match end {
+            WriterEnd::Shutdown => Some((1001, "server restarting")),
+            WriterEnd::Close(code, reason) => Some((code, reason)),
+            WriterEnd::Closed | WriterEnd::Stuck => None,
+        };
+        if let Some((code, reason)) = close {
+            let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
             let _ = tokio::time::timeout(self.send_timeout, sink.send(Message::Close(Some(close)))).await;
         }
         end
@@ -203,34 +265,42 @@ impl Writer {
         sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
         snapshot: Utf8Bytes,
     ) -> WriterEnd {
-        if let Err(end) = self.send(sink, snapshot).await {
+        if let Err(end) = self.send(sink, Message::Text(snapshot)).await {
             return end;
         }
+        let mut ping = tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
+        // After a stall, one ping, not a burst of the missed ones.
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let text = tokio::select! {
+            let msg = tokio::select! {
                 changed = self.frames.changed() => match changed {
-                    Ok(()) => self.frames.borrow_and_update().clone(),
+                    Ok(()) => Message::Text(self.frames.borrow_and_update().clone()),
                     Err(_) => return WriterEnd::Closed, // the room ended
                 },
-                Some(text) = self.direct.recv() => text,
+                Some(text) = self.direct.recv() => Message::Text(text),
                 Some(reply) = self.replies.recv() => match serde_json::to_string(&reply) {
-                    Ok(json) => Utf8Bytes::from(json),
+                    Ok(json) => Message::Text(Utf8Bytes::from(json)),
                     Err(_) => continue,
                 },
+                _ = ping.tick() => Message::Ping(Default::default()),
+                Some((code, reason)) = self.close.recv() => return WriterEnd::Close(code, reason),
                 _ = self.shutdown.changed() => return WriterEnd::Shutdown,
             };
-            if let Err(end) = self.send(sink, text).await {
+            if let Err(end) = self.send(sink, msg).await {
                 return end;
             }
         }
     }
 
+    /// Sends one message within the deadline; a viewer whose socket cannot
+    /// take it in time is dropped (only this viewer: the room never waits
+    /// on a writer, see the module doc).
     async fn send(
         &self,
         sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-        text: Utf8Bytes,
+        msg: Message,
     ) -> Result<(), WriterEnd> {
-        match tokio::time::timeout(self.send_timeout, sink.send(Message::Text(text))).await {
+        match tokio::time::timeout(self.send_timeout, sink.send(msg)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(WriterEnd::Closed),
             Err(_) => {

@@ -226,3 +226,73 @@ async fn likes_are_limited_per_address_across_connections_and_all_accounted_for(
     assert_eq!(counted + refused, 2 * EACH, "counted {counted} + refused {refused}");
     assert!((10..=13).contains(&counted), "the address's burst, and a little refill: {counted}");
 }
+
+/// Reads until the server closes the socket; returns the close code and reason.
+async fn closed_with(ws: &mut Ws, within: Duration) -> Option<(u16, String)> {
+    tokio::time::timeout(within, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return Some((u16::from(frame.code), frame.reason.to_string()))
+                }
+                None | Some(Err(_)) | Some(Ok(Message::Close(None))) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .expect("the server did not close the socket in time")
+}
+
+/// Pings every 100 ms, silence closes after 400 ms.
+fn quick_liveness(c: &mut backend::app::Config) {
+    c.limits.ping_interval = Duration::from_millis(100);
+    c.limits.idle_timeout = Duration::from_millis(400);
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_and_the_room_goes_on() {
+    let server = Server::start_with(quick_liveness).await;
+    let (mut watcher, _) = server.join("liveness").await;
+    // The silent one joins and reads nothing, so it answers no ping.
+    let started = tokio::time::Instant::now();
+    let (mut silent, _) = server.join("liveness").await;
+    wait_for(&mut watcher, SOON, |m| is_frame(m) && viewers(m) == 2).await;
+    // Meanwhile the watcher reads, and so answers pings.
+    let until = tokio::time::Instant::now() + Duration::from_millis(600);
+    while let Ok(msg) = tokio::time::timeout_at(until, watcher.next()).await {
+        assert!(matches!(msg, Some(Ok(ref m)) if !m.is_close()), "the watcher must stay: {msg:?}");
+    }
+    // When it wakes up, past the idle timeout, it finds a close frame with a
+    // reason (the server lingers briefly for the closing handshake).
+    let (code, reason) = closed_with(&mut silent, SOON).await.expect("a close frame");
+    assert_eq!(code, 1001);
+    assert!(reason.contains("no answer to pings"), "{reason}");
+    // The watcher sees the silent one go.
+    wait_for(&mut watcher, SOON, |m| is_frame(m) && viewers(m) == 1).await;
+    assert!(started.elapsed() >= Duration::from_millis(400), "not before the idle timeout");
+    // The room goes on.
+    like(&mut watcher, "frankfurt").await;
+    wait_for(&mut watcher, SOON, |m| is_frame(m) && truth(m) == 1).await;
+}
+
+#[tokio::test]
+async fn a_client_that_only_answers_pings_stays_connected() {
+    let server = Server::start_with(quick_liveness).await;
+    let (mut quiet, _) = server.join("pongs").await;
+    // Read (tungstenite answers each ping with a pong) but send nothing,
+    // for three idle timeouts.
+    let until = tokio::time::Instant::now() + Duration::from_millis(1200);
+    let mut pings = 0;
+    while let Ok(msg) = tokio::time::timeout_at(until, quiet.next()).await {
+        match msg {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            Some(Ok(Message::Close(frame))) => panic!("closed while answering pings: {frame:?}"),
+            Some(Ok(_)) => {}
+            other => panic!("socket ended: {other:?}"),
+        }
+    }
+    assert!(pings >= 5, "the server pings every 100 ms: {pings} pings");
+    like(&mut quiet, "tokyo").await;
+    wait_for(&mut quiet, SOON, |m| is_frame(m) && truth(m) == 1).await;
+}
