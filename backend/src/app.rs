@@ -6,7 +6,7 @@
 //! | `GET /r/{room}`  | the app, on a private room (400 for an invalid id)          |
 //! | `GET /ws/{room}` | the room's WebSocket (see `shared::protocol`)               |
 //! | `GET /healthz`   | liveness, with the number of running rooms                 |
-//! | anything else    | static assets from the Trunk build (`dist/`)                |
+//! | anything else    | the frontend's assets (embedded, or `--dist`; see `assets`) |
 //!
 //! State is one `Arc<AppState>` shared by every handler; it holds nothing
 //! mutable but the room registry and the per-address counters, which guard
@@ -33,6 +33,7 @@
 //! used for them because a refused connection never gets a snapshot, and a
 //! close frame is what ends it anyway.
 
+use crate::assets::{self, Assets};
 use crate::limits::{self, AddressLimits, PerAddress};
 use crate::origin::AllowedOrigins;
 use crate::room::RoomSettings;
@@ -40,13 +41,12 @@ use crate::rooms::Rooms;
 use crate::ws::{self, ConnectionLimits};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::protocol::RoomId;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -64,8 +64,8 @@ pub const MAX_WS_MESSAGE_BYTES: usize = 64 * 1024;
 /// Everything configurable about the server.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Folder with the built frontend (index.html, wasm, css).
-    pub dist: PathBuf,
+    /// The built frontend (index.html, wasm, css): embedded or a folder.
+    pub assets: Assets,
     pub rooms: RoomSettings,
     pub max_rooms: usize,
     pub limits: ConnectionLimits,
@@ -80,7 +80,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            dist: PathBuf::from("dist"),
+            assets: Assets::embedded(),
             rooms: RoomSettings::default(),
             max_rooms: 10_000,
             limits: ConnectionLimits::default(),
@@ -100,13 +100,16 @@ pub struct AppState {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let assets = ServeDir::new(&state.config.dist);
-    Router::new()
+    let routes = Router::new()
         .route("/", get(public_page))
         .route("/r/{room}", get(private_page))
         .route("/ws/{room}", get(websocket))
-        .route("/healthz", get(healthz))
-        .fallback_service(assets)
+        .route("/healthz", get(healthz));
+    let routes = match &state.config.assets {
+        Assets::Dir(dir) => routes.fallback_service(ServeDir::new(dir)),
+        Assets::Embedded(_) => routes.fallback(embedded_asset),
+    };
+    routes
         .layer(CompressionLayer::new())
         // Each request as a span (`RUST_LOG=tower_http=debug` to see them).
         .layer(TraceLayer::new_for_http())
@@ -124,21 +127,15 @@ async fn private_page(State(state): State<Arc<AppState>>, Path(room): Path<Strin
     }
 }
 
-/// The app's page. It is the same for every room: the frontend reads the
-/// room from the URL. Read per request so a rebuilt frontend is picked up
-/// without a restart (it is a small file).
 async fn index_html(state: &AppState) -> Response {
-    let path = state.config.dist.join("index.html");
-    match tokio::fs::read_to_string(&path).await {
-        Ok(html) => ([(header::CACHE_CONTROL, "no-cache")], Html(html)).into_response(),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "The frontend is not built: {} is missing. Run scripts/demo.sh (or `trunk build --release`) first.",
-                path.display()
-            ),
-        )
-            .into_response(),
+    state.config.assets.index_html().await
+}
+
+async fn embedded_asset(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    match &state.config.assets {
+        Assets::Embedded(set) => assets::serve_embedded(set.as_ref(), &method, &uri, &headers).await,
+        // Not routed here: a folder is served by `ServeDir`.
+        Assets::Dir(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

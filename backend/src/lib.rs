@@ -6,13 +6,15 @@
 //! - [`room`]: one room's actor task, which owns its simulation;
 //! - [`ws`]: one viewer's connection (reader loop + writer task);
 //! - [`origin`]: which web pages may open a WebSocket here;
-//! - [`limits`]: how much one client address may take.
+//! - [`limits`]: how much one client address may take;
+//! - [`assets`]: the frontend's files, embedded in the binary or from a folder.
 //!
 //! The simulation itself lives in the `shared` crate and knows nothing of
 //! sockets or clocks; this crate feeds it wall-clock time and fans its frames
 //! out to viewers.
 
 pub mod app;
+pub mod assets;
 pub mod limits;
 pub mod origin;
 pub mod room;

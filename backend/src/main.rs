@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use backend::app::Config;
+use backend::assets::Assets;
 use backend::limits::AddressLimits;
 use backend::origin::AllowedOrigins;
 use backend::room::RoomSettings;
@@ -19,9 +20,10 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "LIKEWISE_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Folder with the built frontend (the output of `trunk build`).
-    #[arg(long, env = "LIKEWISE_DIST", default_value = "dist")]
-    dist: PathBuf,
+    /// Serve the frontend from this folder (the output of `trunk build`)
+    /// instead of the copy embedded in the binary.
+    #[arg(long, env = "LIKEWISE_DIST")]
+    dist: Option<PathBuf>,
     /// Stretch every simulated delay by this factor (2 = slow motion).
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
@@ -78,11 +80,15 @@ async fn main() -> anyhow::Result<()> {
         args.ping_interval > 0 && args.idle_timeout > args.ping_interval,
         "--ping-interval must be at least 1 and --idle-timeout longer than it"
     );
-    if !args.dist.join("index.html").exists() {
-        tracing::warn!(dist = %args.dist.display(), "no index.html in the dist folder: build the frontend with `trunk build --release`");
+    let assets = match args.dist {
+        Some(dir) => Assets::Dir(dir),
+        None => Assets::embedded(),
+    };
+    if !assets.has_index() {
+        tracing::warn!("{}", assets.missing_frontend());
     }
     let config = Config {
-        dist: args.dist,
+        assets,
         rooms: RoomSettings {
             time_scale: args.time_scale,
             idle_ttl: Duration::from_secs(args.room_ttl),

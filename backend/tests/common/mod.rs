@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use backend::app::Config;
+use backend::assets::Assets;
 use backend::room::RoomSettings;
 use backend::ws::ConnectionLimits;
 use futures_util::{SinkExt, StreamExt};
@@ -38,7 +39,7 @@ impl Server {
         std::fs::write(dist.join("index.html"), "<!doctype html><title>Likewise test</title>").unwrap();
         std::fs::write(dist.join("app.css"), "body{}").unwrap();
         let mut config = Config {
-            dist: dist.clone(),
+            assets: Assets::Dir(dist.clone()),
             rooms: RoomSettings { time_scale: 0.1, ..RoomSettings::default() },
             limits: ConnectionLimits::default(),
             ..Config::default()
