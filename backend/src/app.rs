@@ -213,3 +213,28 @@ async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         "addresses_connected": state.per_address.addresses_connected(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::AddressRefusal;
+    use crate::rooms::JoinError;
+
+    #[test]
+    fn close_reasons_fit_in_a_close_frame() {
+        assert_eq!(close_reason("short").as_str(), "short");
+        let long = "é".repeat(100); // 200 bytes
+        let cut = close_reason(&long);
+        assert!(cut.len() <= 123 && cut.as_str().chars().all(|c| c == 'é'), "{}", cut.len());
+        // Every refusal the server sends fits whole, with the largest numbers.
+        for text in [
+            AddressRefusal::TooManyConnections(u32::MAX).to_string(),
+            AddressRefusal::TooManyNewRooms(u32::MAX).to_string(),
+            JoinError::TooManyRooms(usize::MAX).to_string(),
+            JoinError::RoomFull(crate::room::RoomFull(usize::MAX)).to_string(),
+            JoinError::Unavailable.to_string(),
+        ] {
+            assert!(text.len() <= 123, "{} bytes: {text}", text.len());
+        }
+    }
+}
