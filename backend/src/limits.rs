@@ -91,11 +91,12 @@ impl PerAddress {
     /// slot is dropped.
     pub fn open_connection(self: &Arc<Self>, key: IpAddr) -> Result<ConnectionSlot, AddressRefusal> {
         let mut open = self.lock();
-        let count = open.entry(key).or_insert(0);
-        if *count >= self.limits.max_connections {
+        let count = open.get(&key).copied().unwrap_or(0);
+        if count >= self.limits.max_connections {
             return Err(AddressRefusal::TooManyConnections(self.limits.max_connections));
         }
-        *count += 1;
+        // Only addresses with a connection open have an entry.
+        open.insert(key, count + 1);
         Ok(ConnectionSlot { per_address: Arc::clone(self), key })
     }
 
@@ -234,6 +235,9 @@ mod tests {
         let _c = per.open_connection(ip("10.0.0.1")).expect("a closed connection gives its slot back");
         drop((_b, _c, _other));
         assert_eq!(per.addresses_connected(), 0, "no entry left behind");
+        let none = PerAddress::new(AddressLimits { max_connections: 0, ..AddressLimits::default() });
+        assert!(none.open_connection(ip("10.0.0.1")).is_err());
+        assert_eq!(none.addresses_connected(), 0, "a refusal leaves no entry either");
     }
 
     #[test]
