@@ -296,3 +296,49 @@ async fn a_client_that_only_answers_pings_stays_connected() {
     like(&mut quiet, "tokyo").await;
     wait_for(&mut quiet, SOON, |m| is_frame(m) && truth(m) == 1).await;
 }
+
+#[tokio::test]
+async fn a_viewer_whose_socket_is_full_is_dropped_by_the_send_deadline_not_the_room() {
+    // Pings and the idle timeout stay at their defaults (20 s, 60 s): what
+    // drops the stuck viewer here is the send deadline alone. Small server
+    // send buffers (accepted sockets inherit the listener's), or loopback's
+    // auto-tuned megabytes would take a minute of frames to fill.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_send_buffer_size(16 * 1024).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let server = Server::start_on(socket.listen(64).unwrap(), |c| {
+        c.limits.send_timeout = Duration::from_millis(300);
+        c.limits.likes_per_second = 1000;
+        c.limits.like_burst = 1000;
+    })
+    .await;
+    let (mut watcher, _) = server.join("full-socket").await;
+    // The stuck viewer: a tiny receive buffer, and it stops reading after
+    // the snapshot, so the server's sends soon cannot complete.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(server.addr).await.unwrap();
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (mut stuck, _) = tokio_tungstenite::client_async(server.ws_url("full-socket"), stream).await.unwrap();
+    assert_eq!(next_json(&mut stuck).await["type"], "snapshot");
+    let started = tokio::time::Instant::now();
+    // The watcher keeps the room busy (frames every ~33 ms) and watches the
+    // viewer count until the stuck one is gone.
+    let mut likes = 0u64;
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(15), "the stuck viewer was never dropped");
+        like(&mut watcher, ["tokyo", "saopaulo"][likes as usize % 2]).await;
+        likes += 1;
+        let msg = tokio::time::timeout(Duration::from_secs(2), next_json(&mut watcher)).await.expect("watcher starved");
+        if is_frame(&msg) && viewers(&msg) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("stuck viewer dropped after {:?}", started.elapsed());
+    // The room goes on for the one who reads.
+    let truth_now = wait_for(&mut watcher, SOON, is_frame).await;
+    like(&mut watcher, "sydney").await;
+    wait_for(&mut watcher, SOON, |m| is_frame(m) && truth(m) > truth(&truth_now)).await;
+    drop(stuck);
+}

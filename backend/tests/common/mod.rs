@@ -34,6 +34,13 @@ impl Server {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Server::start_on(listener, tweak).await
+    }
+
+    /// On a listener of the test's own making (e.g. with small socket
+    /// buffers, which accepted sockets inherit).
+    pub async fn start_on(listener: tokio::net::TcpListener, tweak: impl FnOnce(&mut Config)) -> Server {
         let dist = std::env::temp_dir().join(format!("likewise-test-dist-{}", rand_suffix()));
         std::fs::create_dir_all(&dist).unwrap();
         std::fs::write(dist.join("index.html"), "<!doctype html><title>Likewise test</title>").unwrap();
@@ -45,7 +52,6 @@ impl Server {
             ..Config::default()
         };
         tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let done = tokio::spawn(backend::serve(listener, config, async {
