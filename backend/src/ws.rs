@@ -120,11 +120,10 @@ pub async fn serve(
         connection: RateLimiter::direct(like_quota(limits.likes_per_second, limits.like_burst)),
         address: slot,
     };
-    let describe_limit = format!(
-        "{} per second per connection, {} per address",
-        limits.likes_per_second,
-        budget.address.likes_per_second()
-    );
+    let describe_limit = match budget.address.likes_per_second() {
+        0 => format!("{} per second per connection", limits.likes_per_second),
+        n => format!("{} per second per connection, {n} per address", limits.likes_per_second),
+    };
     // Likes refused by the rate limit but not yet reported. Under a flood the
     // reply queue fills up; rather than drop those reports, they are summed
     // and sent as one error with a count as soon as there is room.
@@ -268,7 +267,9 @@ impl Writer {
         if let Err(end) = self.send(sink, Message::Text(snapshot)).await {
             return end;
         }
-        let mut ping = tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
+        // (A zero period would make `interval` panic.)
+        let period = self.ping_interval.max(Duration::from_millis(1));
+        let mut ping = tokio::time::interval_at(Instant::now() + period, period);
         // After a stall, one ping, not a burst of the missed ones.
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
