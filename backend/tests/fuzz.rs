@@ -211,17 +211,14 @@ fn never_panics(text: &str) {
     }
 }
 
+// Case counts: each test stays within a few seconds in a debug build on a
+// busy 2-core machine (the generators, not the parser, take the time).
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..1500)) {
         never_panics(&String::from_utf8_lossy(&bytes));
-    }
-
-    #[test]
-    fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
-        never_panics(&text);
     }
 
     #[test]
@@ -230,12 +227,21 @@ proptest! {
     }
 
     #[test]
-    fn message_shaped_json_never_panics(value in message_like()) {
+    fn well_formed_messages_with_edge_values_never_panic(value in well_formed()) {
         never_panics(&value.to_string());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+        never_panics(&text);
     }
 
     #[test]
-    fn well_formed_messages_with_edge_values_never_panic(value in well_formed()) {
+    fn message_shaped_json_never_panics(value in message_like()) {
         never_panics(&value.to_string());
     }
 }
