@@ -3,7 +3,8 @@
 //! by default.
 //!
 //! ```sh
-//! cargo run --release -p backend --bin likewise -- --addr 127.0.0.1:8080 &
+//! cargo run --release -p backend --bin likewise -- --addr 127.0.0.1:8080 \
+//!     --max-connections-per-ip 10000 --likes-per-second-per-ip 0 &
 //! cargo run --release -p backend --example loadgen -- --viewers 2000 --likers 100 --seconds 20
 //! ```
 //!
@@ -12,6 +13,10 @@
 //! time from a probe sending a like to the first frame, on its own socket,
 //! whose ground truth includes it — while every other connection loads the
 //! same room.
+//!
+//! Every connection comes from one address (loopback), so the server's
+//! per-address limits (50 connections, 100 likes a second) must be lifted
+//! as above, or most connections are refused with close code 1013.
 
 use futures_util::{SinkExt, StreamExt};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -6,23 +6,49 @@
 //! | `GET /r/{room}`  | the app, on a private room (400 for an invalid id)          |
 //! | `GET /ws/{room}` | the room's WebSocket (see `shared::protocol`)               |
 //! | `GET /healthz`   | liveness, with the number of running rooms                 |
-//! | anything else    | static assets from the Trunk build (`dist/`)                |
+//! | anything else    | the frontend's assets (embedded, or `--dist`; see `assets`) |
 //!
 //! State is one `Arc<AppState>` shared by every handler; it holds nothing
-//! mutable but the room registry, which guards itself.
+//! mutable but the room registry and the per-address counters, which guard
+//! themselves.
+//!
+//! **How a WebSocket is refused**, checked in this order:
+//!
+//! | why                                   | answer                                  |
+//! |---------------------------------------|-----------------------------------------|
+//! | a foreign `Origin` (see `origin`)     | HTTP 403, plain-text reason, no upgrade |
+//! | an invalid room id                    | HTTP 400, plain-text reason, no upgrade |
+//! | too many connections from the address | upgrade, then close 1013 + reason       |
+//! | too many rooms on the server          | upgrade, then close 1013 + reason       |
+//! | too many new rooms from the address   | upgrade, then close 1013 + reason       |
+//! | the room is full                      | upgrade, then close 1013 + reason       |
+//!
+//! The first two are mistakes in the request itself; the rest are "not now"
+//! (1013 is the WebSocket close code for *try again later*). A browser's
+//! WebSocket API never shows a page the HTTP status of a refused handshake
+//! (only an error event and close code 1006), while it does show a close
+//! frame's code and reason (`CloseEvent.code` / `.reason`). So capacity
+//! refusals are sent as a close frame right after the upgrade, where the
+//! page can tell the person why; the shared protocol's error codes are not
+//! used for them because a refused connection never gets a snapshot, and a
+//! close frame is what ends it anyway.
 
+use crate::assets::{self, Assets};
+use crate::limits::{self, AddressLimits, PerAddress};
+use crate::origin::AllowedOrigins;
 use crate::room::RoomSettings;
-use crate::rooms::{JoinError, Rooms};
+use crate::rooms::Rooms;
 use crate::ws::{self, ConnectionLimits};
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::protocol::RoomId;
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -38,39 +64,52 @@ pub const MAX_WS_MESSAGE_BYTES: usize = 64 * 1024;
 /// Everything configurable about the server.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Folder with the built frontend (index.html, wasm, css).
-    pub dist: PathBuf,
+    /// The built frontend (index.html, wasm, css): embedded or a folder.
+    pub assets: Assets,
     pub rooms: RoomSettings,
     pub max_rooms: usize,
     pub limits: ConnectionLimits,
+    /// Web origins besides this host's own that may open WebSockets.
+    pub allowed_origins: AllowedOrigins,
+    /// Limits per client address (see `limits`).
+    pub per_address: AddressLimits,
+    /// Take the client address from `X-Forwarded-For` (behind a proxy).
+    pub trust_proxy: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            dist: PathBuf::from("dist"),
+            assets: Assets::embedded(),
             rooms: RoomSettings::default(),
             max_rooms: 10_000,
             limits: ConnectionLimits::default(),
+            allowed_origins: AllowedOrigins::default(),
+            per_address: AddressLimits::default(),
+            trust_proxy: false,
         }
     }
 }
 
 pub struct AppState {
     pub rooms: Arc<Rooms>,
+    pub per_address: Arc<PerAddress>,
     pub config: Config,
     /// Flips to `true` when the server is stopping; connections close cleanly.
     pub shutdown: watch::Receiver<bool>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let assets = ServeDir::new(&state.config.dist);
-    Router::new()
+    let routes = Router::new()
         .route("/", get(public_page))
         .route("/r/{room}", get(private_page))
         .route("/ws/{room}", get(websocket))
-        .route("/healthz", get(healthz))
-        .fallback_service(assets)
+        .route("/healthz", get(healthz));
+    let routes = match &state.config.assets {
+        Assets::Dir(dir) => routes.fallback_service(ServeDir::new(dir)),
+        Assets::Embedded(_) => routes.fallback(embedded_asset),
+    };
+    routes
         .layer(CompressionLayer::new())
         // Each request as a span (`RUST_LOG=tower_http=debug` to see them).
         .layer(TraceLayer::new_for_http())
@@ -88,50 +127,114 @@ async fn private_page(State(state): State<Arc<AppState>>, Path(room): Path<Strin
     }
 }
 
-/// The app's page. It is the same for every room: the frontend reads the
-/// room from the URL. Read per request so a rebuilt frontend is picked up
-/// without a restart (it is a small file).
 async fn index_html(state: &AppState) -> Response {
-    let path = state.config.dist.join("index.html");
-    match tokio::fs::read_to_string(&path).await {
-        Ok(html) => ([(header::CACHE_CONTROL, "no-cache")], Html(html)).into_response(),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "The frontend is not built: {} is missing. Run scripts/demo.sh (or `trunk build --release`) first.",
-                path.display()
-            ),
-        )
-            .into_response(),
+    state.config.assets.index_html().await
+}
+
+async fn embedded_asset(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    match &state.config.assets {
+        Assets::Embedded(set) => assets::serve_embedded(set.as_ref(), &method, &uri, &headers).await,
+        // Not routed here: a folder is served by `ServeDir`.
+        Assets::Dir(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
 async fn websocket(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(room): Path<String>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // First, before anything is spent on the request: is the page that asks
+    // allowed to connect at all? (see `origin`)
+    if let Err(refused) = state.config.allowed_origins.check(headers.get(header::ORIGIN), headers.get(header::HOST)) {
+        tracing::info!(origin = %refused.origin, "refused a WebSocket from a foreign origin");
+        return (StatusCode::FORBIDDEN, refused.to_string()).into_response();
+    }
     let room = match RoomId::parse(&room) {
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
-    // Join before upgrading, so "too many rooms" is a plain HTTP error the
-    // client can show, not a socket that opens and dies.
-    let joined = match state.rooms.join(&room).await {
+    let key = limits::limit_key(limits::client_ip(peer, &headers, state.config.trust_proxy));
+    let upgrade = upgrade.max_message_size(MAX_WS_MESSAGE_BYTES).max_frame_size(MAX_WS_MESSAGE_BYTES);
+    let slot = match state.per_address.open_connection(key) {
+        Ok(slot) => slot,
+        Err(refused) => return refuse(upgrade, &refused.to_string()),
+    };
+    // Join before upgrading, so a refusal costs no room task and no viewer
+    // slot; the new-room budget is asked only if the room must be started.
+    let joined = match state.rooms.join(&room, || state.per_address.allow_new_room(key)).await {
         Ok(joined) => joined,
-        Err(e @ (JoinError::TooManyRooms(_) | JoinError::Unavailable)) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
-        }
+        Err(e) => return refuse(upgrade, &e.to_string()),
     };
     let limits = state.config.limits.clone();
     let shutdown = state.shutdown.clone();
-    upgrade
-        .max_message_size(MAX_WS_MESSAGE_BYTES)
-        .max_frame_size(MAX_WS_MESSAGE_BYTES)
-        // If the upgrade fails, `joined` is dropped and its guard leaves the room.
-        .on_upgrade(move |socket| ws::serve(socket, joined, limits, shutdown))
+    // If the upgrade fails, `joined` and `slot` are dropped: their guards
+    // leave the room and give the connection slot back.
+    upgrade.on_upgrade(move |socket| ws::serve(socket, joined, slot, limits, shutdown))
+}
+
+/// WebSocket close code 1013, "try again later" (RFC 6455 registry).
+pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+
+/// Upgrades only to close at once with 1013 and `reason` (see the module
+/// doc for why not an HTTP status).
+fn refuse(upgrade: WebSocketUpgrade, reason: &str) -> Response {
+    tracing::info!(reason, "refused a WebSocket");
+    let reason = close_reason(reason);
+    upgrade.on_upgrade(move |socket| close_with(socket, CLOSE_TRY_AGAIN_LATER, reason))
+}
+
+/// Sends a close frame and waits briefly for the client's answer, so the
+/// frame is read before the TCP connection goes (closing at once could
+/// reset it and lose the reason).
+pub(crate) async fn close_with(mut socket: WebSocket, code: u16, reason: Utf8Bytes) {
+    let bounded = Duration::from_secs(2);
+    let frame = Message::Close(Some(CloseFrame { code, reason }));
+    if let Ok(Ok(())) = tokio::time::timeout(bounded, socket.send(frame)).await {
+        let _ = tokio::time::timeout(bounded, async { while let Some(Ok(_)) = socket.recv().await {} }).await;
+    }
+}
+
+/// A close frame's reason is at most 123 bytes: cut at a char boundary.
+pub(crate) fn close_reason(text: &str) -> Utf8Bytes {
+    let mut end = text.len().min(123);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Utf8Bytes::from(text[..end].to_owned())
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    Json(serde_json::json!({ "status": "ok", "rooms": state.rooms.len() }))
+    Json(serde_json::json!({
+        "status": "ok",
+        "rooms": state.rooms.len(),
+        "addresses_connected": state.per_address.addresses_connected(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::AddressRefusal;
+    use crate::rooms::JoinError;
+
+    #[test]
+    fn close_reasons_fit_in_a_close_frame() {
+        assert_eq!(close_reason("short").as_str(), "short");
+        let long = "é".repeat(100); // 200 bytes
+        let cut = close_reason(&long);
+        assert!(cut.len() <= 123 && cut.as_str().chars().all(|c| c == 'é'), "{}", cut.len());
+        // Every refusal the server sends fits whole, with the largest numbers.
+        for text in [
+            AddressRefusal::TooManyConnections(u32::MAX).to_string(),
+            AddressRefusal::TooManyNewRooms(u32::MAX).to_string(),
+            JoinError::TooManyRooms(usize::MAX).to_string(),
+            JoinError::RoomFull(crate::room::RoomFull(usize::MAX)).to_string(),
+            JoinError::Unavailable.to_string(),
+        ] {
+            assert!(text.len() <= 123, "{} bytes: {text}", text.len());
+        }
+    }
 }

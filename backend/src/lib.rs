@@ -4,20 +4,28 @@
 //! - [`app`]: routes and shared state;
 //! - [`rooms`]: the registry that starts and forgets rooms;
 //! - [`room`]: one room's actor task, which owns its simulation;
-//! - [`ws`]: one viewer's connection (reader loop + writer task).
+//! - [`ws`]: one viewer's connection (reader loop + writer task);
+//! - [`origin`]: which web pages may open a WebSocket here;
+//! - [`limits`]: how much one client address may take;
+//! - [`assets`]: the frontend's files, embedded in the binary or from a folder.
 //!
 //! The simulation itself lives in the `shared` crate and knows nothing of
 //! sockets or clocks; this crate feeds it wall-clock time and fans its frames
 //! out to viewers.
 
 pub mod app;
+pub mod assets;
+pub mod limits;
+pub mod origin;
 pub mod room;
 pub mod rooms;
 pub mod ws;
 
 use app::{AppState, Config};
+use limits::PerAddress;
 use rooms::Rooms;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -32,14 +40,27 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let rooms = Rooms::new(config.rooms.clone(), config.max_rooms);
-    let state = Arc::new(AppState { rooms, config, shutdown: stopped.clone() });
+    let per_address = PerAddress::new(config.per_address.clone());
+    let state = Arc::new(AppState { rooms, per_address: per_address.clone(), config, shutdown: stopped.clone() });
     let app = app::router(state);
+    // The rate limiters' janitor: forgets addresses that are limited no more.
+    let mut janitor_stop = stopped.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(limits::JANITOR_PERIOD);
+        loop {
+            tokio::select! {
+                _ = every.tick() => per_address.forget_idle(),
+                _ = janitor_stop.wait_for(|stop| *stop) => return,
+            }
+        }
+    });
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop.send(true);
     });
     let mut stopped_signal = stopped;
-    axum::serve(listener, app)
+    // With the peer address, for the per-address limits.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             let _ = stopped_signal.wait_for(|stop| *stop).await;
         })

@@ -2,7 +2,11 @@
 
 use anyhow::Context;
 use backend::app::Config;
+use backend::assets::Assets;
+use backend::limits::AddressLimits;
+use backend::origin::AllowedOrigins;
 use backend::room::RoomSettings;
+use backend::ws::ConnectionLimits;
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,9 +20,10 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "LIKEWISE_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Folder with the built frontend (the output of `trunk build`).
-    #[arg(long, env = "LIKEWISE_DIST", default_value = "dist")]
-    dist: PathBuf,
+    /// Serve the frontend from this folder (the output of `trunk build`)
+    /// instead of the copy embedded in the binary.
+    #[arg(long, env = "LIKEWISE_DIST")]
+    dist: Option<PathBuf>,
     /// Stretch every simulated delay by this factor (2 = slow motion).
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
@@ -28,6 +33,38 @@ struct Args {
     /// Most rooms hosted at once.
     #[arg(long, default_value_t = 10_000)]
     max_rooms: usize,
+    /// A web origin (scheme://host[:port]) whose pages may open WebSockets,
+    /// besides pages served by this host itself; repeat it, or give a
+    /// comma-separated list; `*` allows any origin.
+    #[arg(long = "allowed-origin", env = "LIKEWISE_ALLOWED_ORIGIN", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// Most WebSockets open at once from one client address (IPv6: per /64).
+    #[arg(long, default_value_t = 50)]
+    max_connections_per_ip: u32,
+    /// New private rooms one client address may start per minute (0: no
+    /// limit). The public room never counts.
+    #[arg(long, default_value_t = 20)]
+    new_rooms_per_minute: u32,
+    /// Likes and controls per second from one client address, all its
+    /// connections together (burst: twice that; 0: no limit). Each
+    /// connection also has its own limit of 20 a second, burst 40.
+    #[arg(long, default_value_t = 100)]
+    likes_per_second_per_ip: u32,
+    /// Most viewers in one room; more are refused with close code 1013.
+    #[arg(long, default_value_t = 20_000)]
+    max_viewers_per_room: usize,
+    /// Behind a reverse proxy: take the client address from the last entry
+    /// of X-Forwarded-For. Only when the server is reachable through the
+    /// proxy alone, or clients could choose their own address.
+    #[arg(long, env = "LIKEWISE_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Seconds between the server's pings on each WebSocket. A reverse
+    /// proxy's read timeout must be longer (nginx: proxy_read_timeout).
+    #[arg(long, default_value_t = 20)]
+    ping_interval: u64,
+    /// Seconds of silence (not even a pong) after which a WebSocket is closed.
+    #[arg(long, default_value_t = 60)]
+    idle_timeout: u64,
 }
 
 #[tokio::main]
@@ -37,18 +74,40 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     anyhow::ensure!(args.time_scale.is_finite() && args.time_scale > 0.0, "--time-scale must be a positive number");
-    if !args.dist.join("index.html").exists() {
-        tracing::warn!(dist = %args.dist.display(), "no index.html in the dist folder: build the frontend with `trunk build --release`");
+    anyhow::ensure!(args.max_connections_per_ip > 0, "--max-connections-per-ip must be at least 1");
+    anyhow::ensure!(args.max_viewers_per_room > 0, "--max-viewers-per-room must be at least 1");
+    anyhow::ensure!(
+        args.ping_interval > 0 && args.idle_timeout > args.ping_interval,
+        "--ping-interval must be at least 1 and --idle-timeout longer than it"
+    );
+    let assets = match args.dist {
+        Some(dir) => Assets::Dir(dir),
+        None => Assets::embedded(),
+    };
+    if !assets.has_index() {
+        tracing::warn!("{}", assets.missing_frontend());
     }
     let config = Config {
-        dist: args.dist,
+        assets,
         rooms: RoomSettings {
             time_scale: args.time_scale,
             idle_ttl: Duration::from_secs(args.room_ttl),
+            max_viewers: args.max_viewers_per_room,
             ..RoomSettings::default()
         },
         max_rooms: args.max_rooms,
-        ..Config::default()
+        allowed_origins: AllowedOrigins::parse(&args.allowed_origins)?,
+        per_address: AddressLimits {
+            max_connections: args.max_connections_per_ip,
+            new_rooms_per_minute: args.new_rooms_per_minute,
+            likes_per_second: args.likes_per_second_per_ip,
+        },
+        trust_proxy: args.trust_proxy,
+        limits: ConnectionLimits {
+            ping_interval: Duration::from_secs(args.ping_interval),
+            idle_timeout: Duration::from_secs(args.idle_timeout),
+            ..ConnectionLimits::default()
+        },
     };
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;

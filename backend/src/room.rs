@@ -50,6 +50,10 @@ pub struct RoomSettings {
     pub command_capacity: usize,
     /// Capacity of each viewer's channel for direct (non-broadcast) messages.
     pub direct_capacity: usize,
+    /// Most viewers in one room; more are refused with [`RoomFull`]. Past
+    /// 10 000 a room already sends its slowest frame rate, so each further
+    /// viewer costs the whole server bytes without limit.
+    pub max_viewers: usize,
 }
 
 impl Default for RoomSettings {
@@ -60,6 +64,7 @@ impl Default for RoomSettings {
             time_scale: 1.0,
             command_capacity: 4096,
             direct_capacity: 16,
+            max_viewers: 20_000,
         }
     }
 }
@@ -83,7 +88,7 @@ pub fn frame_interval_for(base: Duration, viewers: usize) -> Duration {
 /// What a room's task accepts.
 #[derive(Debug)]
 pub enum RoomCommand {
-    Join { reply: oneshot::Sender<Joined> },
+    Join { reply: oneshot::Sender<Result<Joined, RoomFull>> },
     Leave { viewer: ViewerId },
     Like { viewer: ViewerId, region: RegionId },
     Control { viewer: ViewerId, control: Control },
@@ -133,16 +138,26 @@ pub struct RoomHandle {
     pub(crate) tx: mpsc::Sender<RoomCommand>,
 }
 
-/// The room's task has ended (it expired); the registry makes a new one.
+/// Why [`RoomHandle::join`] failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the room has closed")]
-pub struct RoomClosed;
+pub enum JoinFailure {
+    /// The room's task has ended (it expired); the registry makes a new one.
+    #[error("the room has closed")]
+    Closed,
+    #[error(transparent)]
+    Full(#[from] RoomFull),
+}
+
+/// The room has its maximum of viewers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this room is full ({0} viewers); try again later")]
+pub struct RoomFull(pub usize);
 
 impl RoomHandle {
-    pub async fn join(&self) -> Result<Joined, RoomClosed> {
+    pub async fn join(&self) -> Result<Joined, JoinFailure> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(RoomCommand::Join { reply }).await.map_err(|_| RoomClosed)?;
-        rx.await.map_err(|_| RoomClosed)
+        self.tx.send(RoomCommand::Join { reply }).await.map_err(|_| JoinFailure::Closed)?;
+        Ok(rx.await.map_err(|_| JoinFailure::Closed)??)
     }
 
     /// Queues a like without waiting. A full queue is reported, never hidden.
@@ -262,6 +277,10 @@ impl Room {
         let now = Instant::now();
         match cmd {
             RoomCommand::Join { reply } => {
+                if self.viewers.len() >= self.settings.max_viewers {
+                    let _ = reply.send(Err(RoomFull(self.settings.max_viewers)));
+                    return;
+                }
                 let viewer = self.next_viewer;
                 self.next_viewer += 1;
                 let (direct_tx, direct) = mpsc::channel(self.settings.direct_capacity);
@@ -277,7 +296,7 @@ impl Room {
                     direct,
                     membership: Membership { viewer, room: self.me.clone() },
                 };
-                if reply.send(joined).is_err() {
+                if reply.send(Ok(joined)).is_err() {
                     // The joiner gave up; its Membership guard (dropped with
                     // the unsent reply) queues a Leave for it.
                 }

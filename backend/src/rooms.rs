@@ -5,19 +5,30 @@
 //! insert a handle — never across an `.await`, never while a room works.
 //! Each entry carries a generation number so that a room task that expires
 //! removes *its own* entry and not a newer room that took the same id.
+//!
+//! The public room is special: it is what `/` shows everyone, so it never
+//! counts against `--max-rooms` nor against anyone's new-room budget — a
+//! server full of private rooms still opens it.
 
-use crate::room::{self, Joined, RoomClosed, RoomHandle, RoomSettings};
+use crate::limits::AddressRefusal;
+use crate::room::{self, JoinFailure, Joined, RoomFull, RoomHandle, RoomSettings};
 use shared::protocol::RoomId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Why a viewer could not join.
+/// Why a viewer could not join. Each text is shown to the client as a
+/// WebSocket close reason, so it stays under 123 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JoinError {
     #[error("the server is hosting its maximum of {0} rooms; try again later")]
     TooManyRooms(usize),
     #[error("the room could not be started; try again")]
     Unavailable,
+    #[error(transparent)]
+    RoomFull(#[from] RoomFull),
+    /// The caller's new-room budget said no.
+    #[error(transparent)]
+    Refused(#[from] AddressRefusal),
 }
 
 #[derive(Debug)]
@@ -45,21 +56,31 @@ impl Rooms {
         Arc::new(Rooms { inner: Mutex::default(), settings, max_rooms })
     }
 
-    /// Joins room `id`, starting it if it is not running.
-    pub async fn join(self: &Arc<Self>, id: &RoomId) -> Result<Joined, JoinError> {
+    /// Joins room `id`, starting it if it is not running. Before starting a
+    /// private room, `may_start` is asked (the caller's new-room budget).
+    pub async fn join(
+        self: &Arc<Self>,
+        id: &RoomId,
+        mut may_start: impl FnMut() -> Result<(), AddressRefusal>,
+    ) -> Result<Joined, JoinError> {
         // Two attempts: the first may hit a room that expired between the
         // lookup and the join; the second then starts a fresh one.
         for _ in 0..2 {
-            let handle = self.get_or_start(id)?;
+            let handle = self.get_or_start(id, &mut may_start)?;
             match handle.join().await {
                 Ok(joined) => return Ok(joined),
-                Err(RoomClosed) => continue,
+                Err(JoinFailure::Full(full)) => return Err(full.into()),
+                Err(JoinFailure::Closed) => continue,
             }
         }
         Err(JoinError::Unavailable)
     }
 
-    fn get_or_start(self: &Arc<Self>, id: &RoomId) -> Result<RoomHandle, JoinError> {
+    fn get_or_start(
+        self: &Arc<Self>,
+        id: &RoomId,
+        may_start: &mut impl FnMut() -> Result<(), AddressRefusal>,
+    ) -> Result<RoomHandle, JoinError> {
         let mut inner = self.lock();
         if let Some(entry) = inner.rooms.get(id) {
             if !entry.handle.is_closed() {
@@ -67,8 +88,14 @@ impl Rooms {
             }
             inner.rooms.remove(id);
         }
-        if inner.rooms.len() >= self.max_rooms {
-            return Err(JoinError::TooManyRooms(self.max_rooms));
+        if !id.is_public() {
+            let public_open = inner.rooms.contains_key(&RoomId::public());
+            if inner.rooms.len() - usize::from(public_open) >= self.max_rooms {
+                return Err(JoinError::TooManyRooms(self.max_rooms));
+            }
+            // Asked last, so a refusal for another reason does not use up
+            // the caller's budget.
+            may_start()?;
         }
         inner.next_generation += 1;
         let generation = inner.next_generation;

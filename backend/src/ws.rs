@@ -6,17 +6,36 @@
 //! receiving half: it validates each message, rate-limits likes, and forwards
 //! them to the room without waiting for the room.
 //!
+//! Likes and controls are rate-limited twice, with `governor`: per connection
+//! (so one tab cannot use up its neighbours' share) and per client address
+//! (see `limits`, so many tabs cannot multiply the flood). A refusal by
+//! either is a `rate_limited` error; under a flood, refusals are summed into
+//! one error with a `count`, so every like is either counted or reported.
+//!
 //! Neither half can hold anyone else up:
 //! - frames come from a `watch` channel, so a viewer that reads slowly just
 //!   skips to the latest frame;
 //! - each send has a deadline; a viewer that stops reading altogether is
 //!   disconnected once its socket buffer is full and the deadline passes;
 //! - bad input is answered with an error message and the loop carries on.
+//!
+//! **Liveness.** A connection can die without a word (a laptop lid closed, a
+//! phone leaving coverage, a NAT forgetting the mapping): no FIN, no error,
+//! just silence, and the server would hold its viewer slot and push frames
+//! into the void for as long as TCP retransmits. So the writer sends a ping
+//! every `ping_interval` (20 s: under the 60 s idle timeouts common in
+//! proxies and NATs, which the traffic also keeps open), and the reader
+//! closes the connection (1001 and a reason) once nothing at all — a pong,
+//! a like, anything — arrived for `idle_timeout` (60 s: three pings missed).
+//! Browsers answer pings by themselves; the page need do nothing.
 
+use crate::limits::ConnectionSlot;
 use crate::room::{Joined, RoomHandle};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use shared::protocol::{parse_client_message, Command, ErrorCode, ProtocolError, ServerMessage};
+use std::num::NonZeroU32;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -24,48 +43,111 @@ use tokio::time::Instant;
 /// Per-connection limits.
 #[derive(Debug, Clone)]
 pub struct ConnectionLimits {
-    /// Sustained likes per second one connection may send.
-    pub likes_per_second: f64,
-    /// Burst allowance on top of the sustained rate.
-    pub like_burst: f64,
+    /// Sustained likes (and controls) per second one connection may send.
+    pub likes_per_second: u32,
+    /// How many may come at once, on top of nothing used for a while.
+    pub like_burst: u32,
     /// How long one send may take before the viewer is dropped as stuck.
     pub send_timeout: Duration,
+    /// How often the server pings.
+    pub ping_interval: Duration,
+    /// How long a connection may stay silent (no frame at all, pongs
+    /// included) before it is closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        ConnectionLimits { likes_per_second: 20.0, like_burst: 40.0, send_timeout: Duration::from_secs(10) }
+        ConnectionLimits {
+            likes_per_second: 20,
+            like_burst: 40,
+            send_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The per-connection like budget: `rate` a second, `burst` at once. A rate
+/// of 0 is taken as 1: a connection that may never like is not a setting.
+pub fn like_quota(rate: u32, burst: u32) -> Quota {
+    let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
+    Quota::per_second(rate).allow_burst(NonZeroU32::new(burst).unwrap_or(rate))
+}
+
+/// Both budgets a like must fit in.
+struct LikeBudget {
+    connection: DefaultDirectRateLimiter,
+    address: ConnectionSlot,
+}
+
+impl LikeBudget {
+    fn allow(&self) -> bool {
+        // Per connection first: a refused like then does not use up the
+        // address's budget, which the connection's neighbours share.
+        self.connection.check().is_ok() && self.address.allow_like()
     }
 }
 
 /// Serves one viewer until it disconnects, gets stuck, or the server stops.
-pub async fn serve(socket: WebSocket, joined: Joined, limits: ConnectionLimits, shutdown: watch::Receiver<bool>) {
+/// `slot` is the connection's claim on its address's budget, given back
+/// when this returns.
+pub async fn serve(
+    socket: WebSocket,
+    joined: Joined,
+    slot: ConnectionSlot,
+    limits: ConnectionLimits,
+    shutdown: watch::Receiver<bool>,
+) {
     let Joined { viewer, snapshot, frames, direct, membership } = joined;
     let room = membership.room.clone();
     let (sink, mut stream) = socket.split();
     let (replies, replies_rx) = mpsc::channel::<ServerMessage>(8);
 
-    let writer = Writer { frames, direct, replies: replies_rx, shutdown, send_timeout: limits.send_timeout };
+    let (close, close_rx) = mpsc::channel::<(u16, &'static str)>(1);
+    let writer = Writer {
+        frames,
+        direct,
+        replies: replies_rx,
+        close: close_rx,
+        shutdown,
+        send_timeout: limits.send_timeout,
+        ping_interval: limits.ping_interval,
+    };
     let mut writer = tokio::spawn(writer.run(sink, snapshot));
 
-    let mut bucket = TokenBucket::new(limits.likes_per_second, limits.like_burst);
+    let budget = LikeBudget {
+        connection: RateLimiter::direct(like_quota(limits.likes_per_second, limits.like_burst)),
+        address: slot,
+    };
+    let describe_limit = match budget.address.likes_per_second() {
+        0 => format!("{} per second per connection", limits.likes_per_second),
+        n => format!("{} per second per connection, {n} per address", limits.likes_per_second),
+    };
     // Likes refused by the rate limit but not yet reported. Under a flood the
     // reply queue fills up; rather than drop those reports, they are summed
     // and sent as one error with a count as soon as there is room.
     let mut unreported_refusals: u32 = 0;
+    let silence = tokio::time::sleep(limits.idle_timeout);
+    tokio::pin!(silence);
     loop {
         tokio::select! {
             msg = stream.next() => match msg {
-                Some(Ok(msg)) => match handle_message(msg, &room, viewer, &mut bucket) {
-                    None => {}
-                    Some(err) if err.code == ErrorCode::RateLimited => unreported_refusals += 1,
-                    // Other bad input changed nothing; if the client floods
-                    // us with it, it does not get an unbounded queue of
-                    // errors back.
-                    Some(err) => {
-                        let _ = replies.try_send(ServerMessage::Error(err));
+                Some(Ok(msg)) => {
+                    // Any frame at all, a pong or a bad message too, proves
+                    // the client is there.
+                    silence.as_mut().reset(Instant::now() + limits.idle_timeout);
+                    match handle_message(msg, &room, viewer, &budget) {
+                        None => {}
+                        Some(err) if err.code == ErrorCode::RateLimited => unreported_refusals += 1,
+                        // Other bad input changed nothing; if the client
+                        // floods us with it, it does not get an unbounded
+                        // queue of errors back.
+                        Some(err) => {
+                            let _ = replies.try_send(ServerMessage::Error(err));
+                        }
                     }
-                },
+                }
                 Some(Err(e)) => {
                     tracing::debug!(viewer, error = %e, "websocket read failed");
                     break;
@@ -73,20 +155,36 @@ pub async fn serve(socket: WebSocket, joined: Joined, limits: ConnectionLimits, 
                 None => break,
             },
             Ok(permit) = replies.reserve(), if unreported_refusals > 0 => {
-                permit.send(ServerMessage::Error(rate_limited(unreported_refusals, limits.likes_per_second)));
+                permit.send(ServerMessage::Error(rate_limited(unreported_refusals, &describe_limit)));
                 unreported_refusals = 0;
             }
             // The writer ends on shutdown, a stuck client, or a closed socket.
             _ = &mut writer => break,
+            () = &mut silence => {
+                tracing::info!(viewer, "closing a connection silent for {:?}", limits.idle_timeout);
+                if close.try_send((1001, "no answer to pings; closing the connection")).is_ok() {
+                    // Let the writer send the close frame, within its deadline.
+                    let _ = tokio::time::timeout(limits.send_timeout, &mut writer).await;
+                    // Then read (and drop) until the client's closing reply,
+                    // briefly: closing the socket with unread input would
+                    // reset the connection, and a client that wakes up now
+                    // would lose the close frame and its reason.
+                    let linger = limits.send_timeout.min(Duration::from_secs(2));
+                    let _ = tokio::time::timeout(linger, async { while let Some(Ok(_)) = stream.next().await {} }).await;
+                }
+                break;
+            }
         }
     }
     writer.abort();
-    // Dropping the membership guard tells the room we left.
+    // Dropping the membership guard tells the room we left; dropping the
+    // budget gives the address its connection slot back.
     drop(membership);
+    drop(budget);
 }
 
 /// Applies one incoming message; returns the error to report, if any.
-fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, bucket: &mut TokenBucket) -> Option<ProtocolError> {
+fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, budget: &LikeBudget) -> Option<ProtocolError> {
     let text = match msg {
         Message::Text(text) => text,
         Message::Binary(_) => {
@@ -100,8 +198,9 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, bucket: &mut Tok
         Err(err) => return Some(err),
     };
     // Likes and controls share one budget: either can be used to flood.
-    if !bucket.take(Instant::now()) {
-        return Some(rate_limited(1, bucket.rate));
+    if !budget.allow() {
+        // The reader loop only counts these; the text is written there.
+        return Some(rate_limited(1, ""));
     }
     match command {
         Command::Like(region) => room.like(viewer, region).err(),
@@ -109,13 +208,13 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, bucket: &mut Tok
     }
 }
 
-fn rate_limited(count: u32, rate: f64) -> ProtocolError {
+fn rate_limited(count: u32, limit: &str) -> ProtocolError {
     let what = if count == 1 { "this like or change was".to_owned() } else { format!("{count} likes or changes were") };
     ProtocolError {
         count,
         ..ProtocolError::new(
             ErrorCode::RateLimited,
-            format!("too many messages too fast: {what} not applied (limit: {rate} per second per connection)"),
+            format!("too many messages too fast: {what} not applied (limits: {limit})"),
         )
     }
 }
@@ -124,8 +223,11 @@ struct Writer {
     frames: watch::Receiver<Utf8Bytes>,
     direct: mpsc::Receiver<Utf8Bytes>,
     replies: mpsc::Receiver<ServerMessage>,
+    /// A close the reader asks for: code and reason.
+    close: mpsc::Receiver<(u16, &'static str)>,
     shutdown: watch::Receiver<bool>,
     send_timeout: Duration,
+    ping_interval: Duration,
 }
 
 /// Why the writer stopped.
@@ -134,6 +236,8 @@ enum WriterEnd {
     Closed,
     Stuck,
     Shutdown,
+    /// The reader asked to close with this code and reason.
+    Close(u16, &'static str),
 }
 
 impl Writer {
@@ -143,8 +247,13 @@ impl Writer {
         snapshot: Utf8Bytes,
     ) -> WriterEnd {
         let end = self.pump(&mut sink, snapshot).await;
-        if let WriterEnd::Shutdown = end {
-            let close = CloseFrame { code: 1001, reason: Utf8Bytes::from_static("server restarting") };
+        let close = match end {
+            WriterEnd::Shutdown => Some((1001, "server restarting")),
+            WriterEnd::Close(code, reason) => Some((code, reason)),
+            WriterEnd::Closed | WriterEnd::Stuck => None,
+        };
+        if let Some((code, reason)) = close {
+            let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
             let _ = tokio::time::timeout(self.send_timeout, sink.send(Message::Close(Some(close)))).await;
         }
         end
@@ -155,34 +264,44 @@ impl Writer {
         sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
         snapshot: Utf8Bytes,
     ) -> WriterEnd {
-        if let Err(end) = self.send(sink, snapshot).await {
+        if let Err(end) = self.send(sink, Message::Text(snapshot)).await {
             return end;
         }
+        // (A zero period would make `interval` panic.)
+        let period = self.ping_interval.max(Duration::from_millis(1));
+        let mut ping = tokio::time::interval_at(Instant::now() + period, period);
+        // After a stall, one ping, not a burst of the missed ones.
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let text = tokio::select! {
+            let msg = tokio::select! {
                 changed = self.frames.changed() => match changed {
-                    Ok(()) => self.frames.borrow_and_update().clone(),
+                    Ok(()) => Message::Text(self.frames.borrow_and_update().clone()),
                     Err(_) => return WriterEnd::Closed, // the room ended
                 },
-                Some(text) = self.direct.recv() => text,
+                Some(text) = self.direct.recv() => Message::Text(text),
                 Some(reply) = self.replies.recv() => match serde_json::to_string(&reply) {
-                    Ok(json) => Utf8Bytes::from(json),
+                    Ok(json) => Message::Text(Utf8Bytes::from(json)),
                     Err(_) => continue,
                 },
+                _ = ping.tick() => Message::Ping(Default::default()),
+                Some((code, reason)) = self.close.recv() => return WriterEnd::Close(code, reason),
                 _ = self.shutdown.changed() => return WriterEnd::Shutdown,
             };
-            if let Err(end) = self.send(sink, text).await {
+            if let Err(end) = self.send(sink, msg).await {
                 return end;
             }
         }
     }
 
+    /// Sends one message within the deadline; a viewer whose socket cannot
+    /// take it in time is dropped (only this viewer: the room never waits
+    /// on a writer, see the module doc).
     async fn send(
         &self,
         sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-        text: Utf8Bytes,
+        msg: Message,
     ) -> Result<(), WriterEnd> {
-        match tokio::time::timeout(self.send_timeout, sink.send(Message::Text(text))).await {
+        match tokio::time::timeout(self.send_timeout, sink.send(msg)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(WriterEnd::Closed),
             Err(_) => {
@@ -193,47 +312,25 @@ impl Writer {
     }
 }
 
-/// A classic token bucket: `rate` tokens per second, at most `burst` saved.
-#[derive(Debug)]
-struct TokenBucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    fn new(rate: f64, burst: f64) -> Self {
-        TokenBucket { rate, burst, tokens: burst, last: Instant::now() }
-    }
-
-    fn take(&mut self, now: Instant) -> bool {
-        let elapsed = now.duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use governor::clock::FakeRelativeClock;
 
     #[test]
-    fn token_bucket_allows_a_burst_then_the_sustained_rate() {
-        let start = Instant::now();
-        let mut bucket = TokenBucket { rate: 10.0, burst: 5.0, tokens: 5.0, last: start };
-        let granted = (0..20).filter(|_| bucket.take(start)).count();
-        assert_eq!(granted, 5, "the burst, then nothing at the same instant");
-        assert!(!bucket.take(start + Duration::from_millis(50)), "half a token");
-        assert!(bucket.take(start + Duration::from_millis(100)));
+    fn the_like_quota_allows_a_burst_then_the_sustained_rate() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::direct_with_clock(like_quota(10, 5), clock.clone());
+        assert_eq!((0..20).filter(|_| limiter.check().is_ok()).count(), 5, "the burst, then nothing at once");
+        clock.advance(Duration::from_millis(50));
+        assert!(limiter.check().is_err(), "half a token");
+        clock.advance(Duration::from_millis(50));
+        assert!(limiter.check().is_ok());
         // Idle for a long time: never more than the burst saved up.
-        let later = start + Duration::from_secs(60);
-        assert_eq!((0..20).filter(|_| bucket.take(later)).count(), 5);
+        clock.advance(Duration::from_secs(60));
+        assert_eq!((0..20).filter(|_| limiter.check().is_ok()).count(), 5);
+        // A zero rate is taken as one a second, a zero burst as the rate.
+        let limiter = RateLimiter::direct_with_clock(like_quota(0, 0), FakeRelativeClock::default());
+        assert_eq!((0..5).filter(|_| limiter.check().is_ok()).count(), 1);
     }
 }

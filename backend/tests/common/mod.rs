@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use backend::app::Config;
+use backend::assets::Assets;
 use backend::room::RoomSettings;
 use backend::ws::ConnectionLimits;
 use futures_util::{SinkExt, StreamExt};
@@ -33,18 +34,24 @@ impl Server {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Server::start_on(listener, tweak).await
+    }
+
+    /// On a listener of the test's own making (e.g. with small socket
+    /// buffers, which accepted sockets inherit).
+    pub async fn start_on(listener: tokio::net::TcpListener, tweak: impl FnOnce(&mut Config)) -> Server {
         let dist = std::env::temp_dir().join(format!("likewise-test-dist-{}", rand_suffix()));
         std::fs::create_dir_all(&dist).unwrap();
         std::fs::write(dist.join("index.html"), "<!doctype html><title>Likewise test</title>").unwrap();
         std::fs::write(dist.join("app.css"), "body{}").unwrap();
         let mut config = Config {
-            dist: dist.clone(),
+            assets: Assets::Dir(dist.clone()),
             rooms: RoomSettings { time_scale: 0.1, ..RoomSettings::default() },
             limits: ConnectionLimits::default(),
             ..Config::default()
         };
         tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let done = tokio::spawn(backend::serve(listener, config, async {

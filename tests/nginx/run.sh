@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Deployment test: Debian's nginx, configured with deploy/nginx.conf, in
+# front of the release binary, everything on loopback ports. Checks that the
+# page, a private room's page and /healthz come through nginx, that a
+# WebSocket upgrade through nginx gets a snapshot and counts a like
+# (backend/examples/ws_probe.rs), and that a foreign Origin is still refused
+# with 403 behind the proxy.
+#
+# nginx runs in the foreground of a background job (daemon off), with its
+# prefix, pid file, logs and temp files in a temporary folder; the script
+# stops nginx and the server and deletes that folder however it exits.
+# Every wait is bounded; the whole run takes a few seconds once built.
+#
+#   tests/nginx/run.sh            # installs nginx with apt-get if missing
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+say() { printf '\033[1;34m==>\033[0m nginx test: %s\n' "$*" >&2; }
+fail() { printf '\033[1;31mFAILED\033[0m nginx test: %s\n' "$*" >&2; exit 1; }
+
+if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ]; then
+  say "installing Debian's nginx"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx >&2
+fi
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+
+say "building the release server and the probe"
+cargo build --release --locked -q -p backend --bin likewise
+cargo build --locked -q -p backend --example ws_probe
+BIN="$ROOT/target/release/likewise"
+PROBE="$ROOT/target/debug/examples/ws_probe"
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/likewise-nginx.XXXXXX")"
+# nginx's workers drop to an unprivileged user when started as root; they
+# must be able to reach their temp folders in here.
+chmod 0755 "$TMP"
+SERVER_PID=""
+NGINX_PID=""
+cleanup() {
+  local status=$?
+  if [ -n "$NGINX_PID" ]; then kill -QUIT "$NGINX_PID" 2>/dev/null || true; fi
+  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; fi
+  # Bounded: whatever has not stopped after 5 s is killed.
+  for _ in $(seq 50); do
+    { [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; } ||
+      { [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; } || break
+    sleep 0.1
+  done
+  if [ -n "$NGINX_PID" ]; then kill -KILL "$NGINX_PID" 2>/dev/null || true; fi
+  if [ -n "$SERVER_PID" ]; then kill -KILL "$SERVER_PID" 2>/dev/null || true; fi
+  wait 2>/dev/null || true
+  if [ "$status" != 0 ]; then
+    for log in server.log error.log access.log; do
+      [ -f "$TMP/$log" ] && { echo "--- $log" >&2; tail -n 20 "$TMP/$log" >&2; }
+    done
+  fi
+  rm -rf "$TMP"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+# The page: the one embedded in the binary when the frontend was built;
+# otherwise (a Rust-only checkout) a stub folder with --dist, so this test
+# still checks the proxying without needing Trunk.
+DIST_ARGS=()
+if ! [ -f "$ROOT/dist/index.html" ]; then
+  say "no dist/index.html (frontend not built): serving a stub page with --dist"
+  mkdir -p "$TMP/dist"
+  printf '<!doctype html><title>Likewise</title><p>stub page for the nginx test\n' >"$TMP/dist/index.html"
+  DIST_ARGS=(--dist "$TMP/dist")
+fi
+
+# The server on a free port of its choosing; it logs the address.
+RUST_LOG=info "$BIN" --addr 127.0.0.1:0 --trust-proxy "${DIST_ARGS[@]}" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+BACKEND=""
+for _ in $(seq 100); do
+  BACKEND="$(grep -o 'live on http://[0-9.:]*' "$TMP/server.log" | sed 's|live on http://||' || true)"
+  [ -n "$BACKEND" ] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited at startup"
+  sleep 0.1
+done
+[ -n "$BACKEND" ] || fail "the server did not start within 10 s"
+
+# A free port for nginx: random, checked by trying to connect to it.
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=""
+for _ in $(seq 20); do
+  candidate=$((20000 + RANDOM % 30000))
+  if port_is_free "$candidate"; then PORT="$candidate"; break; fi
+done
+[ -n "$PORT" ] || fail "no free port found"
+
+# deploy/nginx.conf with the two marked lines pointed at our ports, and no
+# IPv6 listener (loopback IPv4 only).
+sed -e "s|^\(\s*server \)127\.0\.0\.1:8080;|\1$BACKEND;|" \
+    -e "s|^\(\s*listen \)80;|\1127.0.0.1:$PORT;|" \
+    -e '/listen \[::\]:80;/d' \
+    "$ROOT/deploy/nginx.conf" >"$TMP/site.conf"
+grep -q "server $BACKEND;" "$TMP/site.conf" || fail "could not point the upstream at $BACKEND"
+grep -q "listen 127.0.0.1:$PORT;" "$TMP/site.conf" || fail "could not set the listen port"
+cat >"$TMP/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/error.log notice;
+events { worker_connections 256; }
+http {
+    include /etc/nginx/mime.types;
+    access_log $TMP/access.log;
+    client_body_temp_path $TMP/client_body;
+    proxy_temp_path $TMP/proxy;
+    fastcgi_temp_path $TMP/fastcgi;
+    uwsgi_temp_path $TMP/uwsgi;
+    scgi_temp_path $TMP/scgi;
+    include $TMP/site.conf;
+}
+EOF
+timeout 10 "$NGINX" -t -q -p "$TMP" -e "$TMP/error.log" -c "$TMP/nginx.conf" || fail "nginx rejected the config"
+"$NGINX" -p "$TMP" -e "$TMP/error.log" -c "$TMP/nginx.conf" &
+NGINX_PID=$!
+URL="http://127.0.0.1:$PORT"
+for _ in $(seq 100); do
+  curl -fsS --max-time 1 -o /dev/null "$URL/healthz" 2>/dev/null && break
+  kill -0 "$NGINX_PID" 2>/dev/null || fail "nginx exited at startup"
+  sleep 0.1
+done
+say "nginx on $URL in front of the server on $BACKEND"
+
+# 1. The page, at / and at a private room's address, gzipped on request.
+page="$(curl -fsS --max-time 5 "$URL/")" || fail "GET / through nginx"
+grep -qi '<title>Likewise' <<<"$page" || fail "GET / did not return the page: ${page:0:200}"
+headers="$(curl -fsS --max-time 5 -H 'Accept-Encoding: gzip' -o /dev/null -D - "$URL/r/nginx-room")" ||
+  fail "GET /r/nginx-room through nginx"
+grep -qi '^content-type: text/html' <<<"$headers" || fail "the room page is not HTML: $headers"
+health="$(curl -fsS --max-time 5 "$URL/healthz")" || fail "GET /healthz through nginx"
+grep -q '"status":"ok"' <<<"$health" || fail "unhealthy: $health"
+
+# 2. A WebSocket through nginx, from a page of this host: snapshot, then a like.
+timeout 30 "$PROBE" --url "ws://127.0.0.1:$PORT/ws/nginx-probe" --origin "$URL" --like tokyo --timeout-secs 15 ||
+  fail "WebSocket through nginx"
+
+# 3. A page from elsewhere is refused before the upgrade, proxy or not.
+status="$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+  -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+  -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Origin: https://evil.example' \
+  "$URL/ws/nginx-probe")"
+[ "$status" = 403 ] || fail "a foreign origin through nginx got HTTP $status, not 403"
+
+say "ok: page, room page and health through nginx; WebSocket snapshot and like through nginx; foreign origin 403"
