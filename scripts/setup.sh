@@ -7,7 +7,7 @@
 #   trunk 0.21.14                        (cargo install; ~8 min the first time)
 #   wasm-bindgen-cli = Cargo.lock's wasm-bindgen version (cargo install; ~3 min)
 #   wasm-opt from npm's binaryen         (Debian's binaryen is too old)
-#   --browser: Debian chromium + chromium-driver, npm playwright-core
+#   --browser: Debian chromium + chromium-driver, nginx, npm playwright-core
 
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,6 +73,11 @@ if [ "$WANT_BROWSER" = 1 ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >&2
+  fi
+  if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ]; then
+    say "installing Debian nginx (deployment test)"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx >&2
   fi
   if ! [ -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
     say "installing playwright-core (driving Debian's chromium; no browser download)"
