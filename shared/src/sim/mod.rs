@@ -244,22 +244,6 @@ impl Simulation {
         outcome
     }
 
-    /// Advances far enough that every message in flight has landed, handling
-    /// at most `max_events` events (timers keep re-arming forever, so "until
-    /// the agenda is empty" would never end). Returns the time reached.
-    pub fn quiesce(&mut self, max_events: usize) -> Millis {
-        for _ in 0..max_events {
-            if self.world.net.total_in_flight() == 0 {
-                break;
-            }
-            match self.world.agenda.next_at() {
-                Some(at) => self.advance(at),
-                None => break,
-            }
-        }
-        self.world.now
-    }
-
     /// Advances until the room settles, or `limit` ms of simulated time
     /// passed; returns whether it settled.
     pub fn settle(&mut self, limit: Millis) -> bool {

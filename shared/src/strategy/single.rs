@@ -82,11 +82,6 @@ impl SingleWriter {
         self.leader
     }
 
-    /// The leader's count.
-    pub fn leader_value(&self) -> u64 {
-        self.tally.sum()
-    }
-
     /// Whether `region` (a follower) suspects the leader at `now`.
     pub fn suspects(&self, region: RegionId, now: Millis) -> bool {
         region != self.leader && now.saturating_sub(self.last_heard[region.index()]) > self.timeout_ms
