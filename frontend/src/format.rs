@@ -5,7 +5,6 @@
 //! frontend`, and so components stay about layout rather than string
 //! plumbing.
 
-use shared::kernel::Millis;
 use shared::protocol::view::Consistency;
 use shared::protocol::ErrorCode;
 use shared::sim::{OriginJudgement, SwitchNote, Timing, Verdict};
@@ -278,19 +277,6 @@ pub fn lost_cause_text(lost: u64, lost_to_skew: u64) -> String {
     parts.join(", ")
 }
 
-/// What started the last timed episode, for "2.1 s after …": the last like
-/// if it was taken then, the switch if one happened then, else a heal or a
-/// restart (the only other things that start an episode).
-pub fn episode_start(from_ms: Millis, last_write_at: Option<Millis>, last_switch: Option<&SwitchNote>) -> &'static str {
-    if last_write_at == Some(from_ms) {
-        "the last like"
-    } else if last_switch.is_some_and(|s| s.at == from_ms) {
-        "the switch"
-    } else {
-        "the heal or restart"
-    }
-}
-
 /// What carried a change, by its message label: "gossip (state)".
 fn carrier(by: &str, kind: StrategyKind) -> String {
     let what = match (by, kind) {
@@ -319,8 +305,9 @@ fn carrier(by: &str, kind: StrategyKind) -> String {
 ///   change came by gossip (state) from Mumbai, 12.7 s later — a repair
 ///   after a message was lost or cut`
 ///
-/// `start` comes from [`episode_start`].
-pub fn timing_text(t: &Timing, start: &str, kind: StrategyKind) -> String {
+/// What started the clock is the timing's own `from_what`.
+pub fn timing_text(t: &Timing, kind: StrategyKind) -> String {
+    let start = if t.from_what.is_empty() { "the last like, heal, restart or switch" } else { &t.from_what };
     let head = format!("{} after {start}", duration(t.measured_ms));
     let (Some(r), Some(reference_ms)) = (&t.reference, t.reference_ms) else {
         return format!("{head} (no reference: a region was cut off for part of it)");
@@ -651,14 +638,22 @@ mod tests {
         );
     }
 
-    fn timing(measured_ms: u64, reference: Option<Reference>, last: Option<Change>) -> Timing {
+    fn timing(from_what: &str, measured_ms: u64, reference: Option<Reference>, last: Option<Change>) -> Timing {
         let reference_ms = reference.as_ref().map(|r| r.at.saturating_sub(10_000));
         let extra = reference_ms.and_then(|rm| {
             let total_ms = measured_ms.checked_sub(rm).filter(|&t| t > 0)?;
             let jitter_ms = last.as_ref().and_then(|c| Some(c.travel_ms? - c.base_ms?)).unwrap_or(0).min(total_ms);
             Some(Extra { total_ms, jitter_ms, late_ms: total_ms - jitter_ms })
         });
-        Timing { from_ms: 10_000, measured_ms, reference, reference_ms, last_change: last, extra }
+        Timing {
+            from_ms: 10_000,
+            from_what: from_what.to_owned(),
+            measured_ms,
+            reference,
+            reference_ms,
+            last_change: last,
+            extra,
+        }
     }
 
     fn change(by: &str, from: &str, travel_ms: u64, base_ms: u64) -> Change {
@@ -675,48 +670,40 @@ mod tests {
     #[test]
     fn timing_breaks_the_time_down() {
         let push = Reference::new(10_000, 0, 1_900, "Tokyo → São Paulo".into(), "push");
-        let exact = timing(1_900, Some(push.clone()), Some(change("like", "tokyo", 1_900, 1_900)));
+        let exact = timing("the last like", 1_900, Some(push.clone()), Some(change("like", "tokyo", 1_900, 1_900)));
         assert_eq!(
-            timing_text(&exact, "the last like", StrategyKind::EventPush),
+            timing_text(&exact, StrategyKind::EventPush),
             "1.9 s after the last like = 1.9 s propagation (Tokyo → São Paulo)"
         );
-        let jittered = timing(2_100, Some(push.clone()), Some(change("like", "tokyo", 2_100, 1_900)));
+        let jittered = timing("the last like", 2_100, Some(push.clone()), Some(change("like", "tokyo", 2_100, 1_900)));
         assert_eq!(
-            timing_text(&jittered, "the last like", StrategyKind::EventPush),
+            timing_text(&jittered, StrategyKind::EventPush),
             "2.1 s after the last like = 1.9 s propagation (Tokyo → São Paulo) + 200 ms jitter"
         );
-        let repaired = timing(14_600, Some(push), Some(change("state", "mumbai", 1_500, 1_500)));
+        let repaired = timing("the last like", 14_600, Some(push), Some(change("state", "mumbai", 1_500, 1_500)));
         assert_eq!(
-            timing_text(&repaired, "the last like", StrategyKind::EventPush),
+            timing_text(&repaired, StrategyKind::EventPush),
             "15 s after the last like: the reference is 1.9 s by push (Tokyo → São Paulo); the last change came \
              by gossip (state) from Mumbai, 13 s later — a repair after a message was lost or cut"
         );
         let nothing = Reference::new(10_000, 0, 0, String::new(), "nothing to repair");
-        let surprise = timing(2_000, Some(nothing), Some(change("value", "virginia", 535, 498)));
+        let surprise = timing("a heal", 2_000, Some(nothing), Some(change("value", "virginia", 535, 498)));
         assert_eq!(
-            timing_text(&surprise, "the heal or restart", StrategyKind::SingleWriter),
-            "2.0 s after the heal or restart: the reference expected no change (nothing to repair); the last change \
+            timing_text(&surprise, StrategyKind::SingleWriter),
+            "2.0 s after a heal: the reference expected no change (nothing to repair); the last change \
              came by the leader's broadcast (value) from Virginia, 2.0 s later — a message sent later than the \
              reference assumes (a re-send, or a longer path)"
         );
         let sync = Reference::new(10_000, 1_200, 1_900, "Tokyo → São Paulo".into(), "sync round");
-        let waited = timing(3_100, Some(sync), Some(change("state", "tokyo", 1_900, 1_900)));
+        let waited = timing("the switch", 3_100, Some(sync), Some(change("state", "tokyo", 1_900, 1_900)));
         assert_eq!(
-            timing_text(&waited, "the switch", StrategyKind::BackgroundSync),
+            timing_text(&waited, StrategyKind::BackgroundSync),
             "3.1 s after the switch = 1.2 s waiting for the next sync round + 1.9 s propagation (Tokyo → São Paulo)"
         );
         assert_eq!(
-            timing_text(&timing(4_000, None, None), "the heal or restart", StrategyKind::EventPush),
-            "4.0 s after the heal or restart (no reference: a region was cut off for part of it)"
+            timing_text(&timing("a restart", 4_000, None, None), StrategyKind::EventPush),
+            "4.0 s after a restart (no reference: a region was cut off for part of it)"
         );
-    }
-
-    #[test]
-    fn the_episode_starts_where_the_frame_says() {
-        let s = switch(StrategyKind::LastWriterWins, StrategyKind::EventPush, 0, 0, 0);
-        assert_eq!(episode_start(5_000, Some(5_000), None), "the last like");
-        assert_eq!(episode_start(9_000, Some(5_000), Some(&s)), "the switch");
-        assert_eq!(episode_start(9_500, Some(5_000), Some(&s)), "the heal or restart");
     }
 
     fn verdict(ack: u64, values: &[u64]) -> Verdict {

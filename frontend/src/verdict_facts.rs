@@ -9,9 +9,7 @@
 //! The time shown is the header's (`took_ms` is `timing.measured_ms`).
 
 use crate::connection::Connection;
-use crate::format::{
-    background_text, bytes_text, count_of, duration, episode_start, idle, like_cost_text, timing_text,
-};
+use crate::format::{background_text, bytes_text, count_of, duration, idle, like_cost_text, timing_text};
 use leptos::prelude::*;
 use shared::protocol::view::Consistency;
 use shared::sim::{Verdict, Visibility};
@@ -112,10 +110,10 @@ fn visibility_note(x: &Visibility) -> String {
 /// that time measured.
 #[component]
 fn Settled(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView {
-    let status = conn.select(|s| (s.consistency, s.last_write_at, s.strategy));
+    let status = conn.select(|s| (s.consistency, s.strategy));
     let settled = move || verdict.with(|v| v.as_ref().is_some_and(|v| v.settled));
     let took = move || match status.get() {
-        Some((Consistency::Settled { took_ms, .. }, _, _)) => took_ms,
+        Some((Consistency::Settled { took_ms, .. }, _)) => took_ms,
         _ => None,
     };
     let big = move || match (settled(), took()) {
@@ -124,13 +122,12 @@ fn Settled(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView {
         (true, None) => "Yes".to_owned(),
     };
     let sentence = move || {
-        let (_, last_write_at, kind) = status.get()?;
+        let (_, kind) = status.get()?;
         let took = took()?;
         verdict.with(|v| {
             let v = v.as_ref().filter(|v| v.settled)?;
             let t = v.timing.as_ref().filter(|t| t.measured_ms == took)?;
-            let start = episode_start(t.from_ms, last_write_at, v.last_switch.as_ref());
-            Some(timing_text(t, start, kind))
+            Some(timing_text(t, kind))
         })
     };
     view! {
