@@ -71,7 +71,7 @@ pub fn Explainer(conn: Connection) -> impl IntoView {
 /// claim otherwise.
 #[component]
 fn MergeNote(conn: Connection) -> impl IntoView {
-    let kind = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.strategy)));
+    let kind = conn.select(|s| s.strategy);
     move || {
         kind.get().map(|kind| match kind {
             StrategyKind::EventPush | StrategyKind::BackgroundSync => view! {
@@ -93,7 +93,7 @@ fn MergeNote(conn: Connection) -> impl IntoView {
 /// once the messages land.
 #[component]
 fn Slots(conn: Connection) -> impl IntoView {
-    let slots = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.truth.per_region.clone())));
+    let slots = conn.select(|s| s.truth.per_region.clone());
     let total = move || slots.with(|s| s.as_ref().map_or(0, |s| s.iter().sum::<u64>()));
     view! {
         <figure class="slots" aria-label="The merged counter, one slot per region">
@@ -122,7 +122,7 @@ fn Slots(conn: Connection) -> impl IntoView {
 /// The running strategy, in its own words.
 #[component]
 fn Strategy(conn: Connection) -> impl IntoView {
-    let kind = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.strategy)));
+    let kind = conn.select(|s| s.strategy);
     move || {
         kind.get().map(|kind: StrategyKind| {
             let info = kind.info();

@@ -30,6 +30,7 @@ pub const MAX_JITTER_MS: u32 = 3_000;
 #[component]
 pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
     let disabled = Signal::derive(move || !lab.usable());
+    let durable = conn.select(|s| s.faults.durable);
     view! {
         <div class="lab-group">
             <h3 class="lab-title">"Network"</h3>
@@ -49,7 +50,7 @@ pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
                 label="Durable log"
                 hint="a crashed region recovers what it acknowledged; off, it forgets what it had not shipped"
                 role="durable"
-                on=Signal::derive(move || conn.frame.with(|r| r.as_ref().is_none_or(|r| r.frame.sim.faults.durable)))
+                on=Signal::derive(move || durable.get().unwrap_or(true))
                 disabled
                 on_toggle=Callback::new(move |durable| lab.send(ClientMessage::SetDurable { durable }))
             />
@@ -61,7 +62,7 @@ pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
 /// given settings of their own in the [`LinkEditor`]).
 #[component]
 fn NetworkSliders(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
-    let faults = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.faults.clone())));
+    let faults = conn.select(|s| s.faults.clone());
     let room = move |f: fn(&FaultView) -> u32| Signal::derive(move || faults.with(|x| x.as_ref().map_or(0, f)));
     let loss = Setting::new(room(|f| percent_of(f.loss)));
     let duplicate = Setting::new(room(|f| percent_of(f.duplicate)));

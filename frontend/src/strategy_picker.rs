@@ -63,7 +63,7 @@ pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
     // Before the first snapshot the list compiled into `shared` stands in.
     let strategies =
         move || conn.room.with(|r| r.as_ref().map_or_else(StrategyDescription::all, |r| r.strategies.clone()));
-    let current = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.strategy)));
+    let current = conn.select(|s| s.strategy);
     let config = Memo::new(move |_| {
         conn.frame.with(|r| {
             r.as_ref().map(|r| {
