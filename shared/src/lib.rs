@@ -15,8 +15,10 @@
 //!
 //! Read this crate in this order:
 //! 1. [`region`] — the regions and the delays between them.
-//! 2. [`crdt`] — the grow-only counter, which makes concurrent likes merge
-//!    without loss or double counting.
+//! 2. [`crdt`] — the conflict-free data types: the grow-only counter, which
+//!    makes concurrent likes merge without loss or double counting, and the
+//!    set of people who like the post, where a concurrent like and unlike
+//!    need a rule (add-wins or remove-wins).
 //! 3. [`kernel`] — simulated time, the messages replicas exchange, the
 //!    network that carries them, and the context a strategy acts through.
 //! 4. [`strategy`] — how replicas tell each other about likes: five
