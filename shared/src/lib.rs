@@ -29,6 +29,8 @@
 //! 6. [`protocol`] — the messages between the browser and the server, and
 //!    the view of a room that every frame carries.
 //! 7. [`compare`] — one workload under every strategy, over many seeds.
+//! 8. [`saga`] — a super like across three services, with compensation:
+//!    the pattern for a business action no single transaction can span.
 //!
 //! The crate is pure: no I/O, no clock, no threads. It compiles to native code
 //! for the server and to WebAssembly for the browser, and it is tested
@@ -41,5 +43,6 @@ pub mod crdt;
 pub mod kernel;
 pub mod protocol;
 pub mod region;
+pub mod saga;
 pub mod sim;
 pub mod strategy;

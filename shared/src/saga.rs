@@ -1,0 +1,385 @@
+//! A saga: one business action spread over several services, each with its
+//! own local transaction, and undone by *compensating* transactions when a
+//! later step fails.
+//!
+//! # The action
+//! A **super like** costs the liker one coin and pays the post's author one
+//! coin. Three services take part, each owning its own data:
+//! - **Wallets** holds every person's coins (money: a single writer, never
+//!   eventually consistent);
+//! - **Likes** records the super like;
+//! - **Payouts** holds the author's earnings, and can be closed.
+//!
+//! No transaction spans the three. The orchestrator runs the steps in
+//! order — debit the wallet, record the super like, credit the author — and
+//! if a step fails (no coins, payouts closed), it runs the compensations of
+//! the steps already done, in reverse: remove the super like, refund the
+//! coin.
+//!
+//! # What makes it safe on a real network
+//! Requests and replies can be lost or duplicated, so the orchestrator
+//! re-sends a request until it hears the reply, and every service applies a
+//! request at most once: it remembers `(saga, action)` and answers a repeat
+//! with the outcome it already had. So every step and every compensation
+//! runs exactly once, however often it is sent — and money is conserved at
+//! every moment: coins in wallets + coins paid out + coins on their way
+//! (debited, not yet credited or refunded) never changes.
+//!
+//! # What it gives up
+//! Isolation. Between "record" and a failed "credit", everyone can see a
+//! super like that will be taken back. The saga is eventually consistent
+//! across services; only each step is atomic.
+
+use crate::crdt::PersonId;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A saga's id.
+pub type SagaId = u64;
+
+/// A local transaction at one service, or its compensation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Debit,
+    Record,
+    Credit,
+    /// Compensates `Record`.
+    Unrecord,
+    /// Compensates `Debit`.
+    Refund,
+}
+
+impl Action {
+    /// The service that runs it.
+    pub fn service(self) -> Service {
+        match self {
+            Action::Debit | Action::Refund => Service::Wallets,
+            Action::Record | Action::Unrecord => Service::Likes,
+            Action::Credit => Service::Payouts,
+        }
+    }
+
+    /// The compensation of a forward step (`Credit` is the last step: when
+    /// it succeeds there is nothing left to undo).
+    pub fn compensation(self) -> Option<Action> {
+        match self {
+            Action::Debit => Some(Action::Refund),
+            Action::Record => Some(Action::Unrecord),
+            _ => None,
+        }
+    }
+}
+
+/// The three services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    Wallets,
+    Likes,
+    Payouts,
+}
+
+/// The forward steps, in order.
+pub const STEPS: [Action; 3] = [Action::Debit, Action::Record, Action::Credit];
+
+/// A request from the orchestrator to a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub saga: SagaId,
+    pub person: PersonId,
+    pub action: Action,
+}
+
+/// A service's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub saga: SagaId,
+    pub action: Action,
+    pub ok: bool,
+}
+
+/// Where a saga stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SagaState {
+    /// Waiting for the reply to this forward step.
+    Running {
+        step: Action,
+    },
+    /// A step failed; waiting for the reply to this compensation.
+    Compensating {
+        failed: Action,
+        step: Action,
+    },
+    Done,
+    /// Every completed step was undone.
+    Compensated {
+        failed: Action,
+    },
+}
+
+/// The orchestrator's record of one saga (its saga log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saga {
+    pub id: SagaId,
+    pub person: PersonId,
+    pub state: SagaState,
+    /// Forward steps completed, in order.
+    pub done: Vec<Action>,
+}
+
+impl Saga {
+    pub fn start(id: SagaId, person: PersonId) -> Saga {
+        Saga { id, person, state: SagaState::Running { step: Action::Debit }, done: Vec::new() }
+    }
+
+    /// The request to (re-)send now, if the saga is still running.
+    pub fn pending(&self) -> Option<Request> {
+        let action = match self.state {
+            SagaState::Running { step } | SagaState::Compensating { step, .. } => step,
+            SagaState::Done | SagaState::Compensated { .. } => return None,
+        };
+        Some(Request { saga: self.id, person: self.person, action })
+    }
+
+    /// Takes a reply; stale and repeated replies change nothing.
+    pub fn on_reply(&mut self, reply: Reply) {
+        if reply.saga != self.id || self.pending().map(|r| r.action) != Some(reply.action) {
+            return;
+        }
+        self.state = match self.state {
+            SagaState::Running { step } if reply.ok => {
+                self.done.push(step);
+                match STEPS.iter().position(|&s| s == step).and_then(|i| STEPS.get(i + 1)) {
+                    Some(&next) => SagaState::Running { step: next },
+                    None => SagaState::Done,
+                }
+            }
+            SagaState::Running { step } => self.next_compensation(step),
+            // A compensation cannot fail for good: it is retried until done
+            // (a refund or an unrecord of something the service holds).
+            SagaState::Compensating { failed, step } => {
+                self.done.retain(|&d| d.compensation() != Some(step));
+                self.next_compensation(failed)
+            }
+            other => other,
+        };
+    }
+
+    fn next_compensation(&self, failed: Action) -> SagaState {
+        match self.done.iter().rev().find_map(|d| d.compensation()) {
+            Some(step) => SagaState::Compensating { failed, step },
+            None => SagaState::Compensated { failed },
+        }
+    }
+}
+
+/// The three services' data (in the lab, each lives in its own region).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Services {
+    pub wallets: BTreeMap<PersonId, u64>,
+    /// Sagas whose super like is recorded (visible to everyone).
+    pub super_likes: BTreeSet<SagaId>,
+    pub paid_out: u64,
+    /// The lab switch that makes `Credit` fail.
+    pub payouts_closed: bool,
+    /// What each service already did: `(saga, action) -> outcome`, so a
+    /// repeated request is answered without running again.
+    applied: BTreeMap<(SagaId, Action), bool>,
+}
+
+impl Services {
+    pub fn new(wallets: BTreeMap<PersonId, u64>) -> Services {
+        Services { wallets, super_likes: BTreeSet::new(), paid_out: 0, payouts_closed: false, applied: BTreeMap::new() }
+    }
+
+    /// Runs a request at most once and answers it (every time).
+    pub fn handle(&mut self, req: Request) -> Reply {
+        let ok = match self.applied.get(&(req.saga, req.action)) {
+            Some(&ok) => ok,
+            None => {
+                let ok = self.run(req);
+                self.applied.insert((req.saga, req.action), ok);
+                ok
+            }
+        };
+        Reply { saga: req.saga, action: req.action, ok }
+    }
+
+    fn run(&mut self, req: Request) -> bool {
+        match req.action {
+            Action::Debit => match self.wallets.get_mut(&req.person) {
+                Some(coins) if *coins > 0 => {
+                    *coins -= 1;
+                    true
+                }
+                _ => false,
+            },
+            Action::Record => {
+                self.super_likes.insert(req.saga);
+                true
+            }
+            Action::Credit => {
+                if self.payouts_closed {
+                    return false;
+                }
+                self.paid_out += 1;
+                true
+            }
+            Action::Unrecord => {
+                self.super_likes.remove(&req.saga);
+                true
+            }
+            Action::Refund => {
+                *self.wallets.entry(req.person).or_insert(0) += 1;
+                true
+            }
+        }
+    }
+
+    /// How many times `action` of `saga` actually ran (0 or 1).
+    pub fn ran(&self, saga: SagaId, action: Action) -> bool {
+        self.applied.contains_key(&(saga, action))
+    }
+
+    /// Coins in wallets plus coins paid out.
+    pub fn coins(&self) -> u64 {
+        self.wallets.values().sum::<u64>() + self.paid_out
+    }
+}
+
+/// Coins debited by sagas and not yet credited or refunded: money on its
+/// way. With [`Services::coins`] it is what stays constant.
+pub fn in_flight(sagas: &[Saga], services: &Services) -> u64 {
+    sagas
+        .iter()
+        .filter(|s| {
+            services.applied.get(&(s.id, Action::Debit)) == Some(&true)
+                && services.applied.get(&(s.id, Action::Credit)) != Some(&true)
+                && !services.ran(s.id, Action::Refund)
+        })
+        .count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn world(coins: &[u64]) -> Services {
+        Services::new(coins.iter().enumerate().map(|(p, &c)| (p as PersonId, c)).collect())
+    }
+
+    /// Runs sagas over a network that loses and duplicates requests and
+    /// replies, driven by `chaos`, checking money at every step; then lets
+    /// every message through until all sagas end.
+    fn run(
+        coins: &[u64],
+        starts: &[PersonId],
+        closed_at: Option<usize>,
+        chaos: &[(u8, usize)],
+    ) -> (Vec<Saga>, Services) {
+        let mut services = world(coins);
+        let total = services.coins();
+        let mut sagas: Vec<Saga> = starts.iter().enumerate().map(|(i, &p)| Saga::start(i as SagaId, p)).collect();
+        let mut wire: Vec<Reply> = Vec::new();
+        let check = |sagas: &[Saga], services: &Services| {
+            assert_eq!(services.coins() + in_flight(sagas, services), total, "money is conserved");
+        };
+        for (i, &(what, k)) in chaos.iter().enumerate() {
+            if Some(i) == closed_at {
+                services.payouts_closed = true;
+            }
+            let s = k % sagas.len().max(1);
+            let Some(req) = sagas.get(s).and_then(Saga::pending) else { continue };
+            match what % 4 {
+                0 => {} // the request is lost
+                1 => wire.push(services.handle(req)),
+                2 => {
+                    // Duplicated: handled twice.
+                    wire.push(services.handle(req));
+                    wire.push(services.handle(req));
+                }
+                _ => {
+                    // Deliver a reply still on the wire (possibly stale).
+                    if let Some(reply) = wire.pop() {
+                        for saga in &mut sagas {
+                            saga.on_reply(reply);
+                        }
+                    }
+                }
+            }
+            check(&sagas, &services);
+        }
+        // The network heals: retries go through until every saga ends.
+        for _ in 0..100 {
+            for saga in &mut sagas {
+                if let Some(req) = saga.pending() {
+                    let reply = services.handle(req);
+                    saga.on_reply(reply);
+                }
+            }
+            check(&sagas, &services);
+        }
+        (sagas, services)
+    }
+
+    #[test]
+    fn a_super_like_pays_the_author() {
+        let (sagas, services) = run(&[3], &[0], None, &[]);
+        assert_eq!(sagas[0].state, SagaState::Done);
+        assert_eq!((services.wallets[&0], services.paid_out, services.super_likes.len()), (2, 1, 1));
+    }
+
+    #[test]
+    fn closed_payouts_are_compensated_and_the_coin_comes_back() {
+        let (sagas, services) = run(&[3], &[0], Some(0), &[(1, 0)]);
+        assert_eq!(sagas[0].state, SagaState::Compensated { failed: Action::Credit });
+        assert_eq!((services.wallets[&0], services.paid_out), (3, 0));
+        assert!(services.super_likes.is_empty(), "the super like was taken back");
+        assert!(services.ran(0, Action::Record), "…after everyone could see it");
+    }
+
+    #[test]
+    fn no_coins_no_super_like() {
+        let (sagas, services) = run(&[0], &[0], None, &[]);
+        assert_eq!(sagas[0].state, SagaState::Compensated { failed: Action::Debit });
+        assert!(!services.ran(0, Action::Record));
+    }
+
+    proptest! {
+        /// Under loss, duplication, stale replies and payouts closing at a
+        /// random moment: money is conserved at every step (checked inside
+        /// `run`), every saga ends done or fully compensated, a done saga's
+        /// super like stands and a compensated one's does not, and no step
+        /// or compensation ran twice (each is recorded once per saga).
+        #[test]
+        fn sagas_end_done_or_compensated_with_money_conserved(
+            coins in proptest::collection::vec(0u64..3, 1..4),
+            starts in proptest::collection::vec(0u64..4, 1..6),
+            closed_at in proptest::option::of(0usize..60),
+            chaos in proptest::collection::vec((any::<u8>(), 0usize..8), 0..60),
+        ) {
+            let starts: Vec<PersonId> = starts.into_iter().map(|p| p % coins.len() as u64).collect();
+            let (sagas, services) = run(&coins, &starts, closed_at, &chaos);
+            for s in &sagas {
+                match s.state {
+                    SagaState::Done => {
+                        prop_assert!(services.super_likes.contains(&s.id));
+                        prop_assert!(!services.ran(s.id, Action::Refund));
+                    }
+                    SagaState::Compensated { .. } => {
+                        prop_assert!(!services.super_likes.contains(&s.id));
+                        prop_assert!(services.applied.get(&(s.id, Action::Credit)) != Some(&true), "never paid");
+                        if services.applied.get(&(s.id, Action::Debit)) == Some(&true) {
+                            prop_assert!(services.ran(s.id, Action::Refund), "a debited coin comes back");
+                        }
+                    }
+                    other => prop_assert!(false, "saga {} still {:?}", s.id, other),
+                }
+            }
+            prop_assert_eq!(in_flight(&sagas, &services), 0);
+        }
+    }
+}
