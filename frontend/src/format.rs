@@ -71,9 +71,19 @@ pub fn consistency_label(consistency: &Consistency, idle: bool, now_ms: u64) -> 
     match *consistency {
         _ if idle => "No likes yet".to_owned(),
         Consistency::Settled { correct: false, .. } => "Settled on a wrong count".to_owned(),
-        Consistency::Settled { took_ms: Some(took), .. } => format!("Settled in {}", duration(took)),
+        Consistency::Settled { took_ms: Some(took), .. } => format!("Settled {}", took_text(took)),
         Consistency::Settled { took_ms: None, .. } => "Settled".to_owned(),
         Consistency::Settling { since } => format!("Settling for {}", ticking(now_ms.saturating_sub(since))),
+    }
+}
+
+/// How long settling took, after "Settled": `in 2.1 s`, or `at once` when no
+/// replica changed after what started the clock (a switch or a restart
+/// that found every replica already agreeing).
+pub fn took_text(ms: u64) -> String {
+    match ms {
+        0 => "at once".to_owned(),
+        ms => format!("in {}", duration(ms)),
     }
 }
 
@@ -308,6 +318,9 @@ fn carrier(by: &str, kind: StrategyKind) -> String {
 /// What started the clock is the timing's own `from_what`.
 pub fn timing_text(t: &Timing, kind: StrategyKind) -> String {
     let start = if t.from_what.is_empty() { "the last like, heal, restart or switch" } else { &t.from_what };
+    if t.measured_ms == 0 && t.extra.is_none() {
+        return format!("no replica changed after {start}");
+    }
     let head = format!("{} after {start}", duration(t.measured_ms));
     let (Some(r), Some(reference_ms)) = (&t.reference, t.reference_ms) else {
         return format!("{head} (no reference: a region was cut off for part of it)");
@@ -496,6 +509,8 @@ mod tests {
         let settled = Consistency::Settled { since: 7_012, took_ms: Some(2_112), correct: true };
         assert_eq!(consistency_label(&settled, false, 9_000), "Settled in 2.1 s");
         assert_eq!(consistency_state(&settled, false), "settled");
+        let at_once = Consistency::Settled { since: 7_012, took_ms: Some(0), correct: true };
+        assert_eq!(consistency_label(&at_once, false, 9_000), "Settled at once");
         let wrong = Consistency::Settled { since: 7_012, took_ms: Some(2_112), correct: false };
         assert_eq!(consistency_label(&wrong, false, 9_000), "Settled on a wrong count");
         assert_eq!(consistency_state(&wrong, false), "wrong");
@@ -693,6 +708,11 @@ mod tests {
             "2.0 s after a heal: the reference expected no change (nothing to repair); the last change \
              came by the leader's broadcast (value) from Virginia, 2.0 s later — a message sent later than the \
              reference assumes (a re-send, or a longer path)"
+        );
+        let idle = Reference::new(10_000, 0, 0, String::new(), "nothing to repair");
+        assert_eq!(
+            timing_text(&timing("the switch", 0, Some(idle), None), StrategyKind::EventPush),
+            "no replica changed after the switch"
         );
         let sync = Reference::new(10_000, 1_200, 1_900, "Tokyo → São Paulo".into(), "sync round");
         let waited = timing("the switch", 3_100, Some(sync), Some(change("state", "tokyo", 1_900, 1_900)));

@@ -9,7 +9,7 @@
 //! The time shown is the header's (`took_ms` is `timing.measured_ms`).
 
 use crate::connection::Connection;
-use crate::format::{background_text, bytes_text, count_of, duration, idle, like_cost_text, timing_text};
+use crate::format::{background_text, bytes_text, count_of, duration, idle, like_cost_text, timing_text, took_text};
 use leptos::prelude::*;
 use shared::protocol::view::Consistency;
 use shared::sim::{Verdict, Visibility};
@@ -118,7 +118,7 @@ fn Settled(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView {
     };
     let big = move || match (settled(), took()) {
         (false, _) => "Not yet".to_owned(),
-        (true, Some(ms)) => format!("in {}", duration(ms)),
+        (true, Some(ms)) => took_text(ms),
         (true, None) => "Yes".to_owned(),
     };
     let sentence = move || {
