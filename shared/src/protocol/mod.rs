@@ -24,6 +24,9 @@
 //! let msg: ClientMessage = serde_json::from_str(r#"{"type":"like","region":"tokyo"}"#).unwrap();
 //! assert_eq!(msg, ClientMessage::Like { region: "tokyo".into() });
 //! ```
+//! Likes and controls are logged with the simulated time they were taken
+//! at (the room *is* that log, see [`crate::sim::replay`]); a frame shows a
+//! like only once its log entry is durably stored.
 //!
 //! Server → client, the snapshot on join (abridged: `regions` lists every
 //! region, `latency_ms[a][b]` is the one-way delay from region `a` to `b`
@@ -110,13 +113,85 @@
 //!     r#"{"type":"restart","region":"mumbai"}"#,
 //!     r#"{"type":"set_durable","durable":false}"#,
 //! ] {
-//!     assert!(matches!(parse_client_message(text), Ok(Command::Control(_))), "{text}");
+//!     assert!(matches!(parse_client_message(text), Ok(Request::Command(Command::Control(_)))), "{text}");
 //! }
 //! ```
 //! Strategy kinds and their knobs are listed in every snapshot's
 //! `strategies` (with `default_config`); delays and intervals are capped at
 //! one simulated minute, probabilities must lie in `0..=1` (`invalid_value`
 //! otherwise).
+//!
+//! # Time: pause, speed, step, seek, fork, export
+//! Room-wide time controls (private rooms only, `locked` in the public
+//! room; they change the room for everyone in it). They are not logged:
+//! the log stamps every input with its *simulated* time, so how fast the
+//! wall clock drove the room in between does not matter to a replay.
+//! `step` advances a (paused) room to its next event — one delivery or
+//! timer — and leaves it paused; `set_speed` takes 0.1 … 2.
+//! ```
+//! # use shared::protocol::*;
+//! for text in [
+//!     r#"{"type":"pause"}"#,
+//!     r#"{"type":"resume"}"#,
+//!     r#"{"type":"set_speed","speed":0.5}"#,
+//!     r#"{"type":"step"}"#,
+//! ] {
+//!     assert!(matches!(parse_client_message(text), Ok(Request::Time(_))), "{text}");
+//! }
+//! let err = parse_client_message(r#"{"type":"set_speed","speed":5}"#).unwrap_err();
+//! assert_eq!(err.code, ErrorCode::InvalidValue);
+//! ```
+//! Every frame says how the room's clock runs (`paused`, `speed`) and from
+//! when its history can be replayed (`history_from_ms`, 0 unless the public
+//! room's log was compacted):
+//! ```
+//! # use shared::protocol::*;
+//! let time: TimeView = serde_json::from_str(r#"{"paused":true,"speed":0.5,"history_from_ms":0}"#).unwrap();
+//! assert!(time.paused);
+//! // A frame from an older server, without it, reads as live at ×1.
+//! assert_eq!(TimeView::default(), TimeView { paused: false, speed: 1.0, history_from_ms: 0 });
+//! ```
+//!
+//! Per viewer (any room): `seek` answers *that viewer alone* with the room
+//! as it was at `at_ms` (a `past` message holding a full [`Frame`]; live
+//! frames keep coming, the client shows whichever it is viewing); `fork`
+//! makes a new private room whose log is this one's up to `at_ms` (same
+//! seed, so the two are identical until then) and answers `forked` with its
+//! id; `export` answers `run` with the room's whole run, which
+//! `POST /api/import` (a JSON [`crate::sim::replay::Run`] body, up to 8 MiB)
+//! turns into a new room, answering `{"room":"<id>"}`:
+//! ```
+//! # use shared::protocol::*;
+//! assert_eq!(parse_client_message(r#"{"type":"seek","at_ms":12400}"#), Ok(Request::Seek { at_ms: 12400 }));
+//! assert_eq!(parse_client_message(r#"{"type":"fork","at_ms":12400}"#), Ok(Request::Fork { at_ms: 12400 }));
+//! assert_eq!(parse_client_message(r#"{"type":"export"}"#), Ok(Request::Export));
+//! let forked: ServerMessage = serde_json::from_str(r#"{"type":"forked","room":"Xy3","at_ms":12400}"#).unwrap();
+//! assert_eq!(forked, ServerMessage::Forked { room: "Xy3".into(), at_ms: 12400 });
+//! let run: ServerMessage = serde_json::from_str(r#"{"type":"run","run":{"format":1,"seed":7,
+//!     "config":{"seed":7,"time_scale":1.0,"strategy":{"kind":"event_push"},"durable":true},
+//!     "inputs":[{"at":1200,"command":{"type":"like","args":"tokyo"}},
+//!               {"at":3000,"command":{"type":"control","args":{"op":"cut","args":["tokyo","virginia"]}}}],
+//!     "until_ms":5000}}"#).unwrap();
+//! let ServerMessage::Run { run } = run else { panic!() };
+//! assert_eq!((run.inputs.len(), run.until_ms), (2, 5000));
+//! assert!(run.validate().is_ok());
+//! ```
+//! The answer to a seek (abridged; `frame` is a full [`Frame`] whose
+//! `sim.now_ms` is `at_ms`):
+//! ```json
+//! {"type":"past","at_ms":12400,"frame":{"seq":42,"viewers":3,"sim":{"now_ms":12400, ...},
+//!  "time":{"paused":false,"speed":1.0,"history_from_ms":0}}}
+//! ```
+//! When a room's stored log cannot be read (a damaged database, an entry
+//! this server cannot parse), the room says so with `storage` — after the
+//! snapshot on join, and to every like or control it then refuses; other
+//! rooms are not affected:
+//! ```
+//! # use shared::protocol::*;
+//! let err: ProtocolError = serde_json::from_str(
+//!     r#"{"type":"error","code":"storage","message":"this room's saved history cannot be read: ..."}"#).unwrap();
+//! assert_eq!(err.code, ErrorCode::Storage);
+//! ```
 //!
 //! # Versioning
 //! [`PROTOCOL_VERSION`] is in every snapshot. It changes when a message
@@ -178,6 +253,67 @@ pub enum ClientMessage {
     Restart { region: String },
     /// Whether a replica keeps a durable log of what it acknowledged.
     SetDurable { durable: bool },
+    /// Stop the room's clock (everyone's view); likes are taken at the
+    /// paused instant.
+    Pause,
+    /// Let the wall clock drive the room again.
+    Resume,
+    /// Simulated seconds per real second, [`MIN_SPEED`] … [`MAX_SPEED`].
+    SetSpeed { speed: f64 },
+    /// Advance to the next event (one delivery or timer) and stay paused.
+    Step,
+    /// Show me (only me) the room as it was at `at_ms`.
+    Seek { at_ms: Millis },
+    /// A new private room whose log is this one's up to `at_ms`.
+    Fork { at_ms: Millis },
+    /// Send me this room's run (seed, config, timed inputs).
+    Export,
+}
+
+/// Slowest and fastest a room's clock may run.
+pub const MIN_SPEED: f64 = 0.1;
+pub const MAX_SPEED: f64 = 2.0;
+
+/// A client message after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// A like or control: logged, then applied to the room.
+    Command(Command),
+    /// Changes how the room's clock runs (not logged).
+    Time(TimeControl),
+    Seek {
+        at_ms: Millis,
+    },
+    Fork {
+        at_ms: Millis,
+    },
+    Export,
+}
+
+/// How a room's clock runs: validated [`ClientMessage::Pause`] and friends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimeControl {
+    Pause,
+    Resume,
+    SetSpeed(f64),
+    Step,
+}
+
+/// How a room's clock runs, in every frame.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimeView {
+    pub paused: bool,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// The earliest simulated time `seek` and `fork` can reach.
+    #[serde(default)]
+    pub history_from_ms: Millis,
+}
+
+impl Default for TimeView {
+    fn default() -> Self {
+        TimeView { paused: false, speed: 1.0, history_from_ms: 0 }
+    }
 }
 
 /// A client message after validation: ids resolved, values in range, ready
@@ -221,6 +357,20 @@ pub enum ServerMessage {
     Snapshot(Snapshot),
     Frame(Frame),
     Error(ProtocolError),
+    /// The answer to `seek`, for the viewer who asked.
+    Past {
+        at_ms: Millis,
+        frame: Frame,
+    },
+    /// The answer to `fork`: the new room's id.
+    Forked {
+        room: String,
+        at_ms: Millis,
+    },
+    /// The answer to `export`.
+    Run {
+        run: crate::sim::replay::Run,
+    },
 }
 
 /// Everything a client needs to draw the room from scratch.
@@ -278,6 +428,9 @@ pub struct Frame {
     /// People connected to the room.
     pub viewers: u32,
     pub sim: SimView,
+    /// How the room's clock runs.
+    #[serde(default)]
+    pub time: TimeView,
 }
 
 /// A region as described on the wire.
@@ -329,6 +482,8 @@ pub enum ErrorCode {
     Locked,
     /// A control whose values are out of range.
     InvalidValue,
+    /// The room's stored history cannot be read or written.
+    Storage,
 }
 
 /// An error answer: a machine-readable code and a sentence for people.
@@ -359,7 +514,7 @@ impl ProtocolError {
 }
 
 /// Validates one text frame from a client.
-pub fn parse_client_message(text: &str) -> Result<Command, ProtocolError> {
+pub fn parse_client_message(text: &str) -> Result<Request, ProtocolError> {
     if text.len() > MAX_CLIENT_MESSAGE_BYTES {
         return Err(ProtocolError::new(
             ErrorCode::TooLarge,
@@ -373,23 +528,26 @@ pub fn parse_client_message(text: &str) -> Result<Command, ProtocolError> {
         )
     })?;
     let control = match msg {
-        ClientMessage::Like { region } => return Ok(Command::Like(region_id(&region)?)),
-        ClientMessage::SetStrategy { config } => Control::SetStrategy(validate_strategy(config)?),
+        ClientMessage::Like { region } => return Ok(Request::Command(Command::Like(region_id(&region)?))),
+        ClientMessage::Pause => return Ok(Request::Time(TimeControl::Pause)),
+        ClientMessage::Resume => return Ok(Request::Time(TimeControl::Resume)),
+        ClientMessage::Step => return Ok(Request::Time(TimeControl::Step)),
+        ClientMessage::SetSpeed { speed } => {
+            if !(MIN_SPEED..=MAX_SPEED).contains(&speed) {
+                return Err(invalid(format!("speed must be between {MIN_SPEED} and {MAX_SPEED}, got {speed}")));
+            }
+            return Ok(Request::Time(TimeControl::SetSpeed(speed)));
+        }
+        ClientMessage::Seek { at_ms } => return Ok(Request::Seek { at_ms }),
+        ClientMessage::Fork { at_ms } => return Ok(Request::Fork { at_ms }),
+        ClientMessage::Export => return Ok(Request::Export),
+        ClientMessage::SetStrategy { config } => Control::SetStrategy(config),
         ClientMessage::SetLink { from, to, conditions } => {
             let (from, to) = pair(&from, &to)?;
-            check_ms("latency_ms", conditions.latency_ms.into(), 1)?;
-            check_ms("jitter_ms", conditions.jitter_ms.into(), 0)?;
-            check_probability("loss", conditions.loss)?;
-            check_probability("duplicate", conditions.duplicate)?;
             Control::SetLink { from, to, conditions }
         }
         ClientMessage::ResetLink { from, to } => pair(&from, &to).map(|(from, to)| Control::ResetLink { from, to })?,
         ClientMessage::SetAllLinks { loss, duplicate, jitter_ms } => {
-            check_probability("loss", loss)?;
-            check_probability("duplicate", duplicate)?;
-            if let Some(j) = jitter_ms {
-                check_ms("jitter_ms", j.into(), 0)?;
-            }
             Control::SetAllLinks { loss, duplicate, jitter_ms }
         }
         ClientMessage::Cut { a, b } => pair(&a, &b).map(|(a, b)| Control::Cut(a, b))?,
@@ -400,7 +558,38 @@ pub fn parse_client_message(text: &str) -> Result<Command, ProtocolError> {
         ClientMessage::Restart { region } => Control::Restart(region_id(&region)?),
         ClientMessage::SetDurable { durable } => Control::SetDurable(durable),
     };
-    Ok(Command::Control(control))
+    Ok(Request::Command(Command::Control(validate_control(control)?)))
+}
+
+/// Checks a control's values are in range (the ids are resolved already).
+/// Used for client messages and for the inputs of an imported run alike.
+pub fn validate_control(control: Control) -> Result<Control, ProtocolError> {
+    match &control {
+        Control::SetStrategy(config) => {
+            validate_strategy(config.clone())?;
+        }
+        Control::SetLink { from, to, conditions } => {
+            if from == to {
+                return Err(invalid("a link joins two different regions"));
+            }
+            check_ms("latency_ms", conditions.latency_ms.into(), 1)?;
+            check_ms("jitter_ms", conditions.jitter_ms.into(), 0)?;
+            check_probability("loss", conditions.loss)?;
+            check_probability("duplicate", conditions.duplicate)?;
+        }
+        Control::ResetLink { from: a, to: b } | Control::Cut(a, b) | Control::Heal(a, b) if a == b => {
+            return Err(invalid("a link joins two different regions"));
+        }
+        Control::SetAllLinks { loss, duplicate, jitter_ms } => {
+            check_probability("loss", *loss)?;
+            check_probability("duplicate", *duplicate)?;
+            if let Some(j) = jitter_ms {
+                check_ms("jitter_ms", (*j).into(), 0)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(control)
 }
 
 fn region_id(id: &str) -> Result<RegionId, ProtocolError> {
@@ -442,7 +631,7 @@ fn check_interval(name: &str, ms: Millis) -> Result<(), ProtocolError> {
 }
 
 /// Checks a strategy's knobs are in range (regions were checked by serde).
-fn validate_strategy(config: StrategyConfig) -> Result<StrategyConfig, ProtocolError> {
+pub fn validate_strategy(config: StrategyConfig) -> Result<StrategyConfig, ProtocolError> {
     match &config {
         StrategyConfig::EventPush { anti_entropy_ms, retry_ms, .. } => {
             if let Some(ms) = anti_entropy_ms {
@@ -520,7 +709,10 @@ mod tests {
     #[test]
     fn likes_parse_and_resolve() {
         let tokyo = RegionId::parse("tokyo").unwrap();
-        assert_eq!(parse_client_message(r#"{"type":"like","region":"tokyo"}"#), Ok(Command::Like(tokyo)));
+        assert_eq!(
+            parse_client_message(r#"{"type":"like","region":"tokyo"}"#),
+            Ok(Request::Command(Command::Like(tokyo)))
+        );
     }
 
     #[test]
@@ -550,7 +742,7 @@ mod tests {
     fn controls_parse_validate_and_resolve() {
         let r = |id| RegionId::parse(id).unwrap();
         let ok = |text: &str| match parse_client_message(text) {
-            Ok(Command::Control(c)) => c,
+            Ok(Request::Command(Command::Control(c))) => c,
             other => panic!("{text}: {other:?}"),
         };
         let code = |text: &str| parse_client_message(text).unwrap_err().code;
@@ -621,7 +813,7 @@ mod tests {
     fn server_messages_round_trip_through_json() {
         let mut sim = Simulation::new(SimConfig::default());
         sim.like(RegionId::parse("tokyo").unwrap(), 100).unwrap();
-        let frame = Frame { seq: 3, viewers: 2, sim: sim.view() };
+        let frame = Frame { seq: 3, viewers: 2, sim: sim.view(), time: TimeView::default() };
         let snapshot = ServerMessage::Snapshot(Snapshot {
             protocol: PROTOCOL_VERSION,
             room: "public".into(),
@@ -636,7 +828,13 @@ mod tests {
             let back: ServerMessage = serde_json::from_str(&json).unwrap();
             assert_eq!(back, msg);
         }
-        let json = serde_json::to_value(ServerMessage::Frame(Frame { seq: 1, viewers: 1, sim: sim.view() })).unwrap();
+        let json = serde_json::to_value(ServerMessage::Frame(Frame {
+            seq: 1,
+            viewers: 1,
+            sim: sim.view(),
+            time: TimeView::default(),
+        }))
+        .unwrap();
         assert_eq!(json["type"], "frame");
         assert_eq!(json["sim"]["consistency"]["state"], "settling");
         assert_eq!(json["sim"]["replicas"][0]["region"], "tokyo");

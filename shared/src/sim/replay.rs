@@ -10,7 +10,7 @@
 
 use super::{SimConfig, Simulation};
 use crate::kernel::Millis;
-use crate::protocol::{Command, Control};
+use crate::protocol::{validate_control, validate_strategy, Command, Control, ProtocolError};
 use crate::region::RegionId;
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +63,93 @@ impl Simulation {
     }
 }
 
+/// The version of [`Run`]'s format (and of the server's stored log).
+pub const RUN_FORMAT: u32 = 1;
+
+/// Most inputs one run may hold (an hour at 10 likes a second is 36 000).
+pub const MAX_RUN_INPUTS: usize = 200_000;
+
+/// Latest simulated time a run may reach: a week (replaying an idle week
+/// is still well under a second).
+pub const MAX_RUN_MS: Millis = 7 * 24 * 3600 * 1000;
+
+/// A room's whole run, as exported and imported: everything needed to
+/// rebuild it exactly (`replay(config, inputs, until_ms)`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    /// [`RUN_FORMAT`].
+    pub format: u32,
+    /// The room's seed (also in `config`; here so people can read it).
+    pub seed: u64,
+    pub config: SimConfig,
+    /// In time order.
+    pub inputs: Vec<Input>,
+    /// The simulated time the run reached.
+    pub until_ms: Millis,
+}
+
+/// Why a run cannot be imported.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BadRun {
+    #[error("unsupported run format {0}; this server reads format {RUN_FORMAT}")]
+    Format(u32),
+    #[error("the run's seed {0} differs from its config's seed {1}")]
+    Seed(u64, u64),
+    #[error("time_scale must be between 0.1 and 10, got {0}")]
+    TimeScale(f64),
+    #[error("a run holds at most {MAX_RUN_INPUTS} inputs, this one {0}")]
+    TooManyInputs(usize),
+    #[error("until_ms must be at most {MAX_RUN_MS} and not before the last input")]
+    Until,
+    #[error("input {0} is earlier than the one before it; inputs must be in time order")]
+    Order(usize),
+    #[error("input {0}: {1}")]
+    Input(usize, ProtocolError),
+    #[error("config: {0}")]
+    Config(ProtocolError),
+}
+
+impl Run {
+    /// Checks everything a client could have got wrong: the same checks as
+    /// for live controls, plus order and size. A valid run replays safely.
+    pub fn validate(&self) -> Result<(), BadRun> {
+        if self.format != RUN_FORMAT {
+            return Err(BadRun::Format(self.format));
+        }
+        if self.seed != self.config.seed {
+            return Err(BadRun::Seed(self.seed, self.config.seed));
+        }
+        if !(0.1..=10.0).contains(&self.config.time_scale) {
+            return Err(BadRun::TimeScale(self.config.time_scale));
+        }
+        validate_strategy(self.config.strategy.clone()).map_err(BadRun::Config)?;
+        if self.inputs.len() > MAX_RUN_INPUTS {
+            return Err(BadRun::TooManyInputs(self.inputs.len()));
+        }
+        let last = self.inputs.last().map_or(0, |i| i.at);
+        if self.until_ms > MAX_RUN_MS || self.until_ms < last {
+            return Err(BadRun::Until);
+        }
+        let mut before = 0;
+        for (i, input) in self.inputs.iter().enumerate() {
+            if input.at < before {
+                return Err(BadRun::Order(i));
+            }
+            before = input.at;
+            if let Command::Control(control) = &input.command {
+                validate_control(control.clone()).map_err(|e| BadRun::Input(i, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The room this run describes, at `until_ms`.
+    pub fn replay(&self) -> Simulation {
+        replay(self.config.clone(), &self.inputs, self.until_ms)
+    }
+}
+
 /// Rebuilds a room from its starting configuration and its inputs, up to
 /// simulated time `until`.
 pub fn replay(config: SimConfig, inputs: &[Input], until: Millis) -> Simulation {
@@ -111,6 +198,31 @@ mod tests {
                 Input { at: t, command }
             })
             .collect()
+    }
+
+    #[test]
+    fn runs_are_validated() {
+        let tokyo = RegionId::parse("tokyo").unwrap();
+        let like = |at| Input { at, command: Command::Like(tokyo) };
+        let good = Run {
+            format: RUN_FORMAT,
+            seed: 3,
+            config: SimConfig { seed: 3, ..SimConfig::default() },
+            inputs: vec![like(10), like(20)],
+            until_ms: 30,
+        };
+        assert_eq!(good.validate(), Ok(()));
+        assert_eq!(good.replay().truth().total, 2);
+        let bad = |f: &dyn Fn(&mut Run)| {
+            let mut run = good.clone();
+            f(&mut run);
+            run.validate().unwrap_err()
+        };
+        assert_eq!(bad(&|r| r.format = 9), BadRun::Format(9));
+        assert_eq!(bad(&|r| r.seed = 4), BadRun::Seed(4, 3));
+        assert_eq!(bad(&|r| r.inputs.reverse()), BadRun::Order(1));
+        assert_eq!(bad(&|r| r.until_ms = 5), BadRun::Until);
+        assert!(matches!(bad(&|r| r.config.time_scale = f64::NAN), BadRun::TimeScale(_)));
     }
 
     proptest! {
