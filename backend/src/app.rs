@@ -6,6 +6,7 @@
 //! | `GET /r/{room}`  | the app, on a private room (400 for an invalid id)          |
 //! | `GET /ws/{room}` | the room's WebSocket (see `shared::protocol`)               |
 //! | `GET /healthz`   | liveness, with the number of running rooms                 |
+//! | `POST /api/import` | a run (JSON, ≤ 8 MiB) into a new room: `{"room":"<id>"}` |
 //! | anything else    | the frontend's assets (embedded, or `--dist`; see `assets`) |
 //!
 //! State is one `Arc<AppState>` shared by every handler; it holds nothing
@@ -40,13 +41,16 @@ use crate::room::RoomSettings;
 use crate::rooms::Rooms;
 use crate::ws::{self, ConnectionLimits};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::protocol::RoomId;
+use shared::sim::replay::Run;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -75,6 +79,10 @@ pub struct Config {
     pub per_address: AddressLimits,
     /// Take the client address from `X-Forwarded-For` (behind a proxy).
     pub trust_proxy: bool,
+    /// Where rooms are stored; `None` keeps them in memory only.
+    pub data_dir: Option<PathBuf>,
+    /// Private rooms unused for this long are deleted from storage.
+    pub room_retention: Duration,
 }
 
 impl Default for Config {
@@ -87,6 +95,8 @@ impl Default for Config {
             allowed_origins: AllowedOrigins::default(),
             per_address: AddressLimits::default(),
             trust_proxy: false,
+            data_dir: None,
+            room_retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -104,7 +114,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(public_page))
         .route("/r/{room}", get(private_page))
         .route("/ws/{room}", get(websocket))
-        .route("/healthz", get(healthz));
+        .route("/healthz", get(healthz))
+        .route("/api/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)));
     let routes = match &state.config.assets {
         Assets::Dir(dir) => routes.fallback_service(ServeDir::new(dir)),
         Assets::Embedded(_) => routes.fallback(embedded_asset),
@@ -204,6 +215,38 @@ pub(crate) fn close_reason(text: &str) -> Utf8Bytes {
         end -= 1;
     }
     Utf8Bytes::from(text[..end].to_owned())
+}
+
+/// Largest run `POST /api/import` reads: 200 000 inputs at ~40 bytes.
+pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+
+/// `POST /api/import`: a run (as `export` sends it) becomes a new private
+/// room. An HTTP request rather than a WebSocket message: a run is up to
+/// megabytes, far over the 1 KiB a client message may be, and a file upload
+/// is what a browser does best. Answers 201 `{"room":"<id>"}`, 400 with a
+/// reason for an invalid run, 413 when too large, 429/503 when the caller
+/// or the server may not start another room.
+async fn import(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let run: Run = match serde_json::from_slice(&body) {
+        Ok(run) => run,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a run ({e})")).into_response(),
+    };
+    if let Err(e) = run.validate() {
+        return (StatusCode::BAD_REQUEST, format!("invalid run: {e}")).into_response();
+    }
+    let key = limits::limit_key(limits::client_ip(peer, &headers, state.config.trust_proxy));
+    if let Err(refused) = state.per_address.allow_new_room(key) {
+        return (StatusCode::TOO_MANY_REQUESTS, refused.to_string()).into_response();
+    }
+    match state.rooms.start_new(run) {
+        Ok(room) => (StatusCode::CREATED, Json(serde_json::json!({ "room": room.as_str() }))).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {

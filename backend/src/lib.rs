@@ -4,6 +4,7 @@
 //! - [`app`]: routes and shared state;
 //! - [`rooms`]: the registry that starts and forgets rooms;
 //! - [`room`]: one room's actor task, which owns its simulation;
+//! - [`store`]: the durable room logs (SQLite) and their writer thread;
 //! - [`ws`]: one viewer's connection (reader loop + writer task);
 //! - [`origin`]: which web pages may open a WebSocket here;
 //! - [`limits`]: how much one client address may take;
@@ -19,6 +20,7 @@ pub mod limits;
 pub mod origin;
 pub mod room;
 pub mod rooms;
+pub mod store;
 pub mod ws;
 
 use app::{AppState, Config};
@@ -27,19 +29,27 @@ use rooms::Rooms;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// Serves the app on `listener` until `shutdown` completes, then closes every
 /// WebSocket with "going away" (clients reconnect to the next server) and
 /// returns once connections are done.
+///
+/// With `config.data_dir`, rooms are stored there (see [`store`]); a
+/// database that cannot be opened fails here, before anything is served.
 pub async fn serve(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let rooms = Rooms::new(config.rooms.clone(), config.max_rooms);
+    let store = match &config.data_dir {
+        Some(dir) => Store::open(dir, config.room_retention).map_err(std::io::Error::other)?,
+        None => Store::memory(),
+    };
+    let rooms = Rooms::new(config.rooms.clone(), config.max_rooms, store);
     let per_address = PerAddress::new(config.per_address.clone());
     let state = Arc::new(AppState { rooms, per_address: per_address.clone(), config, shutdown: stopped.clone() });
     let app = app::router(state);

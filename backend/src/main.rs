@@ -65,6 +65,15 @@ struct Args {
     /// Seconds of silence (not even a pong) after which a WebSocket is closed.
     #[arg(long, default_value_t = 60)]
     idle_timeout: u64,
+    /// Where rooms are stored (SQLite, `likewise.db`); created if missing.
+    #[arg(long, env = "LIKEWISE_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// Keep rooms in memory only: a restart forgets them.
+    #[arg(long)]
+    no_storage: bool,
+    /// Days after which an unused private room is deleted from storage.
+    #[arg(long, default_value_t = 30)]
+    room_retention: u64,
 }
 
 #[tokio::main]
@@ -108,7 +117,12 @@ async fn main() -> anyhow::Result<()> {
             idle_timeout: Duration::from_secs(args.idle_timeout),
             ..ConnectionLimits::default()
         },
+        data_dir: (!args.no_storage).then(|| args.data_dir.clone()),
+        room_retention: Duration::from_secs(args.room_retention.saturating_mul(24 * 3600)),
     };
+    if args.no_storage {
+        tracing::warn!("--no-storage: rooms live in memory only and a restart forgets them");
+    }
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     tracing::info!("Likewise is live on http://{}", listener.local_addr()?);
@@ -117,7 +131,7 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("shutting down: closing connections (clients reconnect by themselves)");
     })
     .await
-    .context("server failed")
+    .with_context(|| format!("server failed (data directory {})", args.data_dir.display()))
 }
 
 /// Ctrl-C, or SIGTERM from a process manager.

@@ -18,15 +18,37 @@
 //!    many likes arrive. A crowded room slows its frame rate (see
 //!    [`frame_interval_for`]): the server's outgoing bytes grow with viewers ×
 //!    frame rate, and the browser animates between frames anyway.
+//!
+//! **A room remembers** (see `store`). The room is its input log: every like
+//! and control is stamped with the room's simulated time when it arrives,
+//! sent to the storage thread, and applied to the simulation only when the
+//! storage says it is committed — so no frame ever shows a like that a
+//! restart could lose. Meanwhile the simulation does not run past the
+//! earliest input still waiting (commits take milliseconds), so each input
+//! is applied at its own simulated time, exactly as a replay of the log
+//! applies it. A room opened after a restart is rebuilt by replaying its log
+//! and goes on from its last input's time.
+//!
+//! **Time.** Simulated time is a [`Clock`]: the wall clock at a speed
+//! (×0.1 … ×2), or standing still while paused; `step` moves a paused room
+//! to its next event. None of this is logged: the log has simulated times.
+//! The room keeps in-memory checkpoints (clones of its simulation every few
+//! simulated seconds, at most `max_checkpoints`, thinned to double spacing
+//! when full), so `seek` replays at most one spacing of history. `fork` and
+//! `export` cut the log at a time; `fork` starts the new room through the
+//! registry.
 
+use crate::store::{BaseRow, Committed, InputRow, RoomRow, Store, Stored, FORMAT};
 use axum::extract::ws::Utf8Bytes;
+use shared::kernel::Millis;
 use shared::protocol::{
-    Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot, StrategyDescription,
-    PROTOCOL_VERSION,
+    Command, Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot,
+    StrategyDescription, TimeControl, TimeView, PROTOCOL_VERSION,
 };
 use shared::region::RegionId;
+use shared::sim::replay::{replay, Input, Run, RUN_FORMAT};
 use shared::sim::{SimConfig, Simulation};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Weak;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -54,6 +76,13 @@ pub struct RoomSettings {
     /// 10 000 a room already sends its slowest frame rate, so each further
     /// viewer costs the whole server bytes without limit.
     pub max_viewers: usize,
+    /// Simulated ms between two in-memory checkpoints (for `seek`), at first.
+    pub checkpoint_every_ms: Millis,
+    /// Most checkpoints a room keeps; then their spacing doubles.
+    pub max_checkpoints: usize,
+    /// Past this many inputs, the public room compacts the older half of
+    /// its log (see `store`).
+    pub public_log_cap: usize,
 }
 
 impl Default for RoomSettings {
@@ -65,6 +94,9 @@ impl Default for RoomSettings {
             command_capacity: 4096,
             direct_capacity: 16,
             max_viewers: 20_000,
+            checkpoint_every_ms: 5_000,
+            max_checkpoints: 64,
+            public_log_cap: 100_000,
         }
     }
 }
@@ -92,6 +124,10 @@ pub enum RoomCommand {
     Leave { viewer: ViewerId },
     Like { viewer: ViewerId, region: RegionId },
     Control { viewer: ViewerId, control: Control },
+    Time { viewer: ViewerId, control: TimeControl },
+    Seek { viewer: ViewerId, at_ms: Millis },
+    Fork { viewer: ViewerId, at_ms: Millis },
+    Export { viewer: ViewerId },
 }
 
 /// A viewer's way into a room, handed out on join.
@@ -170,6 +206,11 @@ impl RoomHandle {
         self.enqueue(RoomCommand::Control { viewer, control }, "the change was not applied")
     }
 
+    /// Queues a time control, a seek, a fork or an export without waiting.
+    pub fn ask(&self, cmd: RoomCommand) -> Result<(), ProtocolError> {
+        self.enqueue(cmd, "the request was not handled")
+    }
+
     /// Never waits on the room: a reader loop must keep reading even when
     /// the room is swamped, so a full queue becomes an error the client sees.
     fn enqueue(&self, cmd: RoomCommand, consequence: &str) -> Result<(), ProtocolError> {
@@ -187,13 +228,29 @@ impl RoomHandle {
     }
 }
 
+/// How a room's task begins.
+#[derive(Debug)]
+pub enum Start {
+    /// Restore the room from storage if it was stored, else a fresh room.
+    Open,
+    /// A new room from a given log (a fork or an import), stored first.
+    Preloaded(Run),
+}
+
 /// Starts a room's task and returns its handle.
-pub fn spawn(id: RoomId, generation: u64, settings: RoomSettings, registry: Weak<Rooms>) -> RoomHandle {
+pub fn spawn(
+    id: RoomId,
+    generation: u64,
+    settings: RoomSettings,
+    registry: Weak<Rooms>,
+    store: Store,
+    start: Start,
+) -> RoomHandle {
     let (tx, rx) = mpsc::channel(settings.command_capacity);
     let handle = RoomHandle { tx };
-    let room = Room::new(id, settings, handle.clone());
+    let me = handle.clone();
     tokio::spawn(async move {
-        let id = room.id.clone();
+        let room = Room::open(id.clone(), settings, me, registry.clone(), store, start).await;
         room.run(rx).await;
         if let Some(rooms) = registry.upgrade() {
             rooms.remove(&id, generation);
@@ -203,11 +260,201 @@ pub fn spawn(id: RoomId, generation: u64, settings: RoomSettings, registry: Weak
     handle
 }
 
+/// An input sent to storage and not yet acknowledged.
+#[derive(Debug)]
+struct Pending {
+    seq: u64,
+    input: Input,
+    viewer: ViewerId,
+    /// The storage's answer, once it came.
+    outcome: Option<Result<(), String>>,
+}
+
+/// The room at a past moment, kept to make seeking fast.
+#[derive(Debug, Clone)]
+struct Checkpoint {
+    at: Millis,
+    /// How many entries of the log it has applied.
+    applied: usize,
+    sim: Simulation,
+}
+
+/// The compacted prefix of the public room's log (see `store`).
+#[derive(Debug, Clone)]
+struct Base {
+    at: Millis,
+    likes: Vec<u64>,
+}
+
+impl Base {
+    /// The base as the likes it stands for, all at its instant.
+    fn inputs(&self) -> impl Iterator<Item = Input> + '_ {
+        RegionId::all()
+            .zip(self.likes.iter())
+            .flat_map(move |(region, &n)| (0..n).map(move |_| Input { at: self.at, command: Command::Like(region) }))
+    }
+}
+
+/// Maps the wall clock to simulated time: runs at `speed` from `anchor_sim`
+/// at `anchor_real`, or stands still at `anchor_sim` while paused.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    anchor_real: Instant,
+    anchor_sim: Millis,
+    speed: f64,
+    paused: bool,
+}
+
+impl Clock {
+    fn at(&self, now: Instant) -> Millis {
+        if self.paused {
+            return self.anchor_sim;
+        }
+        let real = now.saturating_duration_since(self.anchor_real).as_secs_f64() * 1000.0;
+        self.anchor_sim + (real * self.speed) as Millis
+    }
+
+    /// Re-anchors at `now` (before changing speed or pausing).
+    fn rebase(&mut self, now: Instant) {
+        self.anchor_sim = self.at(now);
+        self.anchor_real = now;
+    }
+
+    /// The wall-clock instant simulated time reaches `at` (running clocks only).
+    fn real(&self, at: Millis) -> Instant {
+        let ms = at.saturating_sub(self.anchor_sim) as f64 / self.speed;
+        // One ms late rather than early: early would wake the loop before
+        // the event is due and spin.
+        self.anchor_real + Duration::from_secs_f64((ms + 1.0) / 1000.0)
+    }
+}
+
+/// A room as restored: where its simulation stands and what its log holds.
+struct Restored {
+    config: SimConfig,
+    sim: Simulation,
+    base: Option<Base>,
+    log: Vec<Input>,
+    first_seq: u64,
+    next_seq: u64,
+    checkpoints: Checkpoints,
+    stored: bool,
+    broken: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Checkpoints {
+    list: Vec<Checkpoint>,
+    every: Millis,
+    max: usize,
+}
+
+impl Checkpoints {
+    fn new(settings: &RoomSettings) -> Checkpoints {
+        Checkpoints { list: Vec::new(), every: settings.checkpoint_every_ms, max: settings.max_checkpoints.max(2) }
+    }
+
+    /// Keeps a copy of `sim` if the last one is far enough behind; past the
+    /// bound, every other checkpoint goes and the spacing doubles, so an
+    /// hour or a week of history costs the same number of copies.
+    fn maybe_take(&mut self, sim: &Simulation, applied: usize) {
+        let due = self.list.last().is_none_or(|c| sim.now() >= c.at + self.every);
+        if !due {
+            return;
+        }
+        self.list.push(Checkpoint { at: sim.now(), applied, sim: sim.clone() });
+        if self.list.len() > self.max {
+            let mut i = 0;
+            self.list.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.every *= 2;
+        }
+    }
+
+    /// The latest checkpoint at or before `at`.
+    fn before(&self, at: Millis) -> Option<&Checkpoint> {
+        self.list.iter().rev().find(|c| c.at <= at)
+    }
+}
+
+/// Rebuilds a stored room, or says clearly why it cannot. Pure and
+/// CPU-bound: run on a blocking thread.
+fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> {
+    if stored.room.format != FORMAT {
+        return Err(format!("its log has format {}, this server reads format {FORMAT}", stored.room.format));
+    }
+    let config: SimConfig = serde_json::from_str(&stored.room.config_json)
+        .map_err(|e| format!("its configuration cannot be read ({e})"))?;
+    let base = match &stored.base {
+        Some(b) => Some(Base {
+            at: b.at_ms,
+            likes: serde_json::from_str(&b.likes_json)
+                .map_err(|e| format!("its compacted history cannot be read ({e})"))?,
+        }),
+        None => None,
+    };
+    let mut log = Vec::with_capacity(stored.inputs.len());
+    for row in &stored.inputs {
+        let command: Command = serde_json::from_str(&row.command_json)
+            .map_err(|e| format!("log entry {} cannot be read ({e})", row.seq))?;
+        log.push(Input { at: row.at_ms, command });
+    }
+    let first_seq = stored.inputs.first().map_or(0, |r| r.seq);
+    let next_seq = stored.inputs.last().map_or(0, |r| r.seq + 1);
+    let mut sim = Simulation::new(config.clone());
+    if let Some(base) = &base {
+        for input in base.inputs() {
+            sim.input(&input);
+        }
+    }
+    let mut checkpoints = Checkpoints::new(settings);
+    checkpoints.maybe_take(&sim, 0);
+    for (i, input) in log.iter().enumerate() {
+        sim.input(input);
+        checkpoints.maybe_take(&sim, i + 1);
+    }
+    Ok(Restored { config, sim, base, log, first_seq, next_seq, checkpoints, stored: true, broken: None })
+}
+
+fn fresh(config: SimConfig, settings: &RoomSettings, stored: bool) -> Restored {
+    let sim = Simulation::new(config.clone());
+    let mut checkpoints = Checkpoints::new(settings);
+    checkpoints.maybe_take(&sim, 0);
+    Restored { config, sim, base: None, log: Vec::new(), first_seq: 0, next_seq: 0, checkpoints, stored, broken: None }
+}
+
+fn room_row(config: &SimConfig) -> RoomRow {
+    RoomRow { seed: config.seed, config_json: serde_json::to_string(config).unwrap_or_default(), format: FORMAT }
+}
+
+fn input_row(seq: u64, input: &Input) -> InputRow {
+    InputRow { seq, at_ms: input.at, command_json: serde_json::to_string(&input.command).unwrap_or_default() }
+}
+
 struct Room {
     id: RoomId,
     settings: RoomSettings,
+    config: SimConfig,
     sim: Simulation,
-    started: Instant,
+    clock: Clock,
+    store: Store,
+    /// Whether the room's row exists in storage.
+    stored: bool,
+    /// Why the room's stored history could not be restored: it then takes
+    /// no input (which would be logged after a history it cannot replay).
+    broken: Option<String>,
+    base: Option<Base>,
+    /// Every input applied, in order; `log[i]` has seq `first_seq + i`.
+    log: Vec<Input>,
+    first_seq: u64,
+    next_seq: u64,
+    pending: VecDeque<Pending>,
+    acks: mpsc::UnboundedSender<Committed>,
+    acks_rx: mpsc::UnboundedReceiver<Committed>,
+    checkpoints: Checkpoints,
+    registry: Weak<Rooms>,
     /// A handle to ourselves, for the membership guards we hand out.
     me: RoomHandle,
     /// Each viewer's channel for messages addressed to it alone.
@@ -215,28 +462,88 @@ struct Room {
     next_viewer: ViewerId,
     frames: watch::Sender<Utf8Bytes>,
     frame_seq: u64,
+    /// Bumped by every time control, so frames show a pause at once.
+    time_version: u64,
     /// What the last published frame showed, to skip identical frames.
-    published: Option<(u64, usize)>,
+    published: Option<(u64, usize, u64)>,
     last_publish: Option<Instant>,
     idle_since: Option<Instant>,
 }
 
 impl Room {
-    fn new(id: RoomId, settings: RoomSettings, me: RoomHandle) -> Room {
-        let config = SimConfig { seed: rand::random(), time_scale: settings.time_scale, ..SimConfig::default() };
-        let sim = Simulation::new(config);
+    async fn open(
+        id: RoomId,
+        settings: RoomSettings,
+        me: RoomHandle,
+        registry: Weak<Rooms>,
+        store: Store,
+        start: Start,
+    ) -> Room {
+        let new_config = || SimConfig { seed: rand::random(), time_scale: settings.time_scale, ..SimConfig::default() };
+        let restored = match start {
+            Start::Open => match store.load(&id).await {
+                Ok(None) => fresh(new_config(), &settings, false),
+                Ok(Some(stored)) => {
+                    let started = std::time::Instant::now();
+                    let s = settings.clone();
+                    match tokio::task::spawn_blocking(move || restore(stored, &s)).await {
+                        Ok(Ok(restored)) => {
+                            tracing::info!(room = %id, inputs = restored.log.len(), took = ?started.elapsed(), "room restored");
+                            restored
+                        }
+                        Ok(Err(why)) => broken(&id, new_config(), &settings, why),
+                        Err(e) => broken(&id, new_config(), &settings, format!("restoring it failed ({e})")),
+                    }
+                }
+                Err(why) => broken(&id, new_config(), &settings, why),
+            },
+            Start::Preloaded(run) => {
+                let rows: Vec<InputRow> =
+                    run.inputs.iter().enumerate().map(|(i, input)| input_row(i as u64, input)).collect();
+                match store.import(&id, room_row(&run.config), rows).await {
+                    Ok(()) => {
+                        let mut r = fresh(run.config.clone(), &settings, true);
+                        for (i, input) in run.inputs.iter().enumerate() {
+                            r.sim.input(input);
+                            r.checkpoints.maybe_take(&r.sim, i + 1);
+                        }
+                        r.sim.advance(run.until_ms);
+                        r.next_seq = run.inputs.len() as u64;
+                        r.log = run.inputs;
+                        r
+                    }
+                    Err(why) => broken(&id, run.config, &settings, why),
+                }
+            }
+        };
         let (frames, _) = watch::channel(Utf8Bytes::from_static(""));
+        let (acks, acks_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
+        let clock = Clock { anchor_real: now, anchor_sim: restored.sim.now(), speed: 1.0, paused: false };
         let mut room = Room {
             id,
             settings,
-            sim,
-            started: now,
+            config: restored.config,
+            sim: restored.sim,
+            clock,
+            store,
+            stored: restored.stored,
+            broken: restored.broken,
+            base: restored.base,
+            log: restored.log,
+            first_seq: restored.first_seq,
+            next_seq: restored.next_seq,
+            pending: VecDeque::new(),
+            acks,
+            acks_rx,
+            checkpoints: restored.checkpoints,
+            registry,
             me,
             viewers: HashMap::new(),
             next_viewer: 1,
             frames,
             frame_seq: 0,
+            time_version: 0,
             published: None,
             last_publish: None,
             idle_since: Some(now),
@@ -254,15 +561,18 @@ impl Room {
                     Some(cmd) => self.handle(cmd),
                     None => return,
                 },
+                Some(committed) = self.acks_rx.recv() => self.committed(committed),
                 _ = tokio::time::sleep_until(wake) => {}
             }
             let now = Instant::now();
-            self.sim.advance(self.sim_time(now));
+            self.advance(now);
             if self.is_dirty() && self.frame_due(now) <= now {
                 self.publish(now);
             }
             if let Some(idle) = self.idle_since {
-                if now.duration_since(idle) >= self.settings.idle_ttl {
+                // Not while inputs await storage: their answers would go
+                // nowhere, and a room reopened at once must find them.
+                if now.duration_since(idle) >= self.settings.idle_ttl && self.pending.is_empty() {
                     // Refuse new commands first, then drain what already
                     // queued (joins racing with expiry get a closed reply and
                     // the registry starts a fresh room for them).
@@ -271,6 +581,18 @@ impl Room {
                 }
             }
         }
+    }
+
+    /// Moves the simulation to the clock's time — but never past an input
+    /// still waiting for storage: it must be applied at its own time, as a
+    /// replay of the log will.
+    fn advance(&mut self, now: Instant) {
+        let mut to = self.clock.at(now);
+        if let Some(first) = self.pending.front() {
+            to = to.min(first.input.at);
+        }
+        self.sim.advance(to);
+        self.checkpoints.maybe_take(&self.sim, self.log.len());
     }
 
     fn handle(&mut self, cmd: RoomCommand) {
@@ -287,7 +609,7 @@ impl Room {
                 self.viewers.insert(viewer, direct_tx);
                 self.idle_since = None;
                 // The joiner's snapshot already counts them.
-                self.sim.advance(self.sim_time(now));
+                self.advance(now);
                 let snapshot = self.snapshot();
                 let joined = Joined {
                     viewer,
@@ -300,6 +622,9 @@ impl Room {
                     // The joiner gave up; its Membership guard (dropped with
                     // the unsent reply) queues a Leave for it.
                 }
+                if let Some(why) = &self.broken {
+                    self.tell(viewer, ServerMessage::Error(storage_error(why)));
+                }
                 tracing::debug!(room = %self.id, viewer, viewers = self.viewers.len(), "joined");
             }
             RoomCommand::Leave { viewer } => {
@@ -309,28 +634,251 @@ impl Room {
                 }
                 tracing::debug!(room = %self.id, viewer, viewers = self.viewers.len(), "left");
             }
-            RoomCommand::Like { viewer, region } => {
-                if let Err(refusal) = self.sim.like(region, self.sim_time(now)) {
+            RoomCommand::Like { viewer, region } => self.accept(viewer, Command::Like(region), now),
+            RoomCommand::Control { viewer, control } => {
+                if self.refuse_if_public(viewer) {
+                    return;
+                }
+                tracing::debug!(room = %self.id, viewer, ?control, "control");
+                self.accept(viewer, Command::Control(control), now);
+            }
+            RoomCommand::Time { viewer, control } => {
+                if self.refuse_if_public(viewer) {
+                    return;
+                }
+                self.time(control, now);
+            }
+            RoomCommand::Seek { viewer, at_ms } => self.seek(viewer, at_ms),
+            RoomCommand::Fork { viewer, at_ms } => self.fork(viewer, at_ms),
+            RoomCommand::Export { viewer } => {
+                let run = self.run_until(self.sim.now());
+                self.tell(viewer, ServerMessage::Run { run });
+            }
+        }
+    }
+
+    /// The public room is what a shared link lands on: anyone could break
+    /// it for everyone, so it only takes likes.
+    fn refuse_if_public(&self, viewer: ViewerId) -> bool {
+        if self.id.is_public() {
+            let err = ProtocolError::new(
+                ErrorCode::Locked,
+                "the public room only takes likes; press New room for a private room you can break",
+            );
+            self.tell(viewer, ServerMessage::Error(err));
+        }
+        self.id.is_public()
+    }
+
+    /// Stamps an input with the room's simulated time and sends it to
+    /// storage; it is applied when the storage acknowledges it.
+    fn accept(&mut self, viewer: ViewerId, command: Command, now: Instant) {
+        if let Some(why) = &self.broken {
+            self.tell(viewer, ServerMessage::Error(storage_error(why)));
+            return;
+        }
+        // Never earlier than what is already applied or waiting: the log
+        // is in time order, and a paused room takes inputs at its instant.
+        let mut at = self.clock.at(now).max(self.sim.now());
+        if let Some(last) = self.pending.back() {
+            at = at.max(last.input.at);
+        }
+        let input = Input { at, command };
+        let seq = self.next_seq;
+        let sent = (|| {
+            if !self.stored {
+                self.store.create(&self.id, room_row(&self.config))?;
+                self.stored = true;
+            }
+            self.store.append(&self.id, input_row(seq, &input), &self.acks)
+        })();
+        match sent {
+            Ok(()) => {
+                self.next_seq += 1;
+                self.pending.push_back(Pending { seq, input, viewer, outcome: None });
+            }
+            Err(e) => self.tell(viewer, ServerMessage::Error(storage_error(&format!("{e}; this was not applied")))),
+        }
+    }
+
+    /// Storage answered: apply, in order, every input at the front that
+    /// has its answer.
+    fn committed(&mut self, committed: Committed) {
+        if let Some(p) = self.pending.iter_mut().find(|p| p.seq == committed.seq) {
+            p.outcome = Some(committed.result);
+        }
+        while self.pending.front().is_some_and(|p| p.outcome.is_some()) {
+            let Some(Pending { input, viewer, outcome, .. }) = self.pending.pop_front() else { break };
+            match outcome {
+                Some(Ok(())) => self.apply(viewer, input),
+                Some(Err(why)) => {
+                    tracing::error!(room = %self.id, error = %why, "an input was not stored");
+                    let what = match input.command {
+                        Command::Like(_) => "this like was not counted",
+                        Command::Control(_) => "the change was not applied",
+                    };
+                    self.tell(viewer, ServerMessage::Error(storage_error(&format!("{why}; {what}"))));
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn apply(&mut self, viewer: ViewerId, input: Input) {
+        self.sim.advance(input.at);
+        match &input.command {
+            Command::Like(region) => {
+                if let Err(refusal) = self.sim.like(*region, input.at) {
                     let err = ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this like was not counted"));
                     self.tell(viewer, ServerMessage::Error(err));
                 }
             }
-            RoomCommand::Control { viewer, control } => {
-                // The public room is what a shared link lands on: anyone
-                // could break it for everyone, so it only takes likes.
-                if self.id.is_public() {
-                    let err = ProtocolError::new(
-                        ErrorCode::Locked,
-                        "the public room only takes likes; press New room for a private room you can break",
-                    );
-                    self.tell(viewer, ServerMessage::Error(err));
-                    return;
+            Command::Control(control) => self.sim.apply(control.clone()),
+        }
+        self.log.push(input);
+        self.compact_if_long();
+    }
+
+    /// The public room's log is bounded: past `public_log_cap` inputs, the
+    /// oldest half is folded into the base (see `store`).
+    fn compact_if_long(&mut self) {
+        if !self.id.is_public() || self.log.len() <= self.settings.public_log_cap {
+            return;
+        }
+        let k = self.log.len() / 2;
+        let folded: Vec<Input> = self.log.drain(..k).collect();
+        let base = self.base.get_or_insert_with(|| Base { at: 0, likes: vec![0; RegionId::COUNT] });
+        for input in &folded {
+            // Only likes reach the public room; a control could not be
+            // folded into counts, so it is kept (never silently dropped).
+            if let Command::Like(region) = input.command {
+                base.likes[region.index()] += 1;
+            }
+            base.at = input.at;
+        }
+        let kept: Vec<Input> = folded.into_iter().filter(|i| !matches!(i.command, Command::Like(_))).collect();
+        let through_seq = self.first_seq + k as u64 - 1;
+        self.first_seq += k as u64;
+        let base_row = BaseRow { at_ms: base.at, likes_json: serde_json::to_string(&base.likes).unwrap_or_default() };
+        if !kept.is_empty() {
+            tracing::error!(room = %self.id, "controls in the public room's log were not compacted");
+            return;
+        }
+        if let Err(e) = self.store.compact(&self.id, through_seq, base_row) {
+            tracing::error!(room = %self.id, error = %e, "compaction failed");
+        }
+        // Checkpoints before the base describe a history no longer kept.
+        let at = base.at;
+        self.checkpoints.list.retain(|c| c.applied >= k && c.at >= at);
+        for c in &mut self.checkpoints.list {
+            c.applied -= k;
+        }
+        tracing::info!(room = %self.id, folded = k, "compacted the public room's log");
+    }
+
+    fn time(&mut self, control: TimeControl, now: Instant) {
+        self.time_version += 1;
+        match control {
+            TimeControl::Pause => {
+                self.clock.rebase(now);
+                self.clock.paused = true;
+                self.advance(now);
+            }
+            TimeControl::Resume => {
+                self.clock.anchor_real = now;
+                self.clock.paused = false;
+            }
+            TimeControl::SetSpeed(speed) => {
+                self.clock.rebase(now);
+                self.clock.speed = speed;
+            }
+            TimeControl::Step => {
+                if !self.clock.paused {
+                    self.clock.rebase(now);
+                    self.clock.paused = true;
                 }
-                self.sim.advance(self.sim_time(now));
-                tracing::debug!(room = %self.id, viewer, ?control, "control");
-                self.sim.apply(control);
+                self.advance(now);
+                if self.pending.is_empty() {
+                    if let Some(at) = self.sim.next_event_at() {
+                        self.clock.anchor_sim = self.clock.anchor_sim.max(at);
+                        self.advance(now);
+                    }
+                }
             }
         }
+    }
+
+    /// The room's inputs with times up to `until` (the base expanded).
+    fn inputs_until(&self, until: Millis) -> Vec<Input> {
+        let base = self.base.iter().flat_map(|b| b.inputs());
+        base.chain(self.log.iter().take_while(|i| i.at <= until).cloned()).collect()
+    }
+
+    fn run_until(&self, until: Millis) -> Run {
+        Run {
+            format: RUN_FORMAT,
+            seed: self.config.seed,
+            config: self.config.clone(),
+            inputs: self.inputs_until(until),
+            until_ms: until,
+        }
+    }
+
+    fn history_from(&self) -> Millis {
+        self.base.as_ref().map_or(0, |b| b.at)
+    }
+
+    /// The room as it was at `at`: from the nearest checkpoint, replays the
+    /// log up to `at`.
+    fn past(&self, at: Millis) -> Simulation {
+        let mut sim = match self.checkpoints.before(at) {
+            Some(c) => {
+                let mut sim = c.sim.clone();
+                for input in self.log[c.applied..].iter().take_while(|i| i.at <= at) {
+                    sim.input(input);
+                }
+                sim
+            }
+            None => replay(self.config.clone(), &self.inputs_until(at), at),
+        };
+        sim.advance(at);
+        sim
+    }
+
+    fn seek(&mut self, viewer: ViewerId, at_ms: Millis) {
+        let now = self.sim.now();
+        if at_ms < self.history_from() {
+            let err = invalid(format!("the history before {} ms was compacted", self.history_from()));
+            self.tell(viewer, ServerMessage::Error(err));
+            return;
+        }
+        let at = at_ms.min(now);
+        let sim = if at == now { self.sim.clone() } else { self.past(at) };
+        let frame =
+            Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: sim.view(), time: self.time_view() };
+        self.tell(viewer, ServerMessage::Past { at_ms: at, frame });
+    }
+
+    fn fork(&mut self, viewer: ViewerId, at_ms: Millis) {
+        if let Some(why) = &self.broken {
+            self.tell(viewer, ServerMessage::Error(storage_error(why)));
+            return;
+        }
+        if at_ms < self.history_from() {
+            let err = invalid(format!("the history before {} ms was compacted", self.history_from()));
+            self.tell(viewer, ServerMessage::Error(err));
+            return;
+        }
+        let at = at_ms.min(self.sim.now());
+        let run = self.run_until(at);
+        let answer = match self.registry.upgrade() {
+            Some(rooms) => match rooms.start_new(run) {
+                Ok(room) => ServerMessage::Forked { room: room.to_string(), at_ms: at },
+                Err(e) => ServerMessage::Error(ProtocolError::new(ErrorCode::RoomUnavailable, e.to_string())),
+            },
+            None => ServerMessage::Error(ProtocolError::new(ErrorCode::RoomUnavailable, "the server is stopping")),
+        };
+        self.tell(viewer, answer);
     }
 
     /// Sends a message to one viewer, best effort: a viewer too slow to take
@@ -343,12 +891,8 @@ impl Room {
         }
     }
 
-    fn sim_time(&self, now: Instant) -> u64 {
-        now.duration_since(self.started).as_millis() as u64
-    }
-
     fn is_dirty(&self) -> bool {
-        self.published != Some((self.sim.version(), self.viewers.len()))
+        self.published != Some((self.sim.version(), self.viewers.len(), self.time_version))
     }
 
     fn frame_due(&self, now: Instant) -> Instant {
@@ -360,8 +904,11 @@ impl Room {
     fn next_wake(&self) -> Instant {
         let now = Instant::now();
         let mut wake = now + Duration::from_secs(3600);
-        if let Some(at) = self.sim.next_event_at() {
-            wake = wake.min(self.started + Duration::from_millis(at));
+        // While inputs await storage, the acknowledgement wakes the loop.
+        if !self.clock.paused && self.pending.is_empty() {
+            if let Some(at) = self.sim.next_event_at() {
+                wake = wake.min(self.clock.real(at));
+            }
         }
         if self.is_dirty() {
             wake = wake.min(self.frame_due(now));
@@ -372,8 +919,12 @@ impl Room {
         wake
     }
 
+    fn time_view(&self) -> TimeView {
+        TimeView { paused: self.clock.paused, speed: self.clock.speed, history_from_ms: self.history_from() }
+    }
+
     fn frame(&mut self) -> Frame {
-        Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: self.sim.view() }
+        Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: self.sim.view(), time: self.time_view() }
     }
 
     fn snapshot(&mut self) -> Utf8Bytes {
@@ -398,9 +949,28 @@ impl Room {
             }
             Err(e) => tracing::error!(room = %self.id, error = %e, "could not serialize a frame"),
         }
-        self.published = Some((self.sim.version(), self.viewers.len()));
+        self.published = Some((self.sim.version(), self.viewers.len(), self.time_version));
         self.last_publish = Some(now);
     }
+}
+
+/// A room whose stored history cannot be used: shown empty, refusing input.
+fn broken(id: &RoomId, config: SimConfig, settings: &RoomSettings, why: String) -> Restored {
+    tracing::error!(room = %id, error = %why, "the room's stored history cannot be restored");
+    let mut r = fresh(config, settings, true);
+    r.broken = Some(format!(
+        "this room's saved history cannot be read: {why}. It is shown empty and takes no likes or changes, \
+         so that nothing is written after a history that cannot be replayed; other rooms are not affected"
+    ));
+    r
+}
+
+fn storage_error(why: &str) -> ProtocolError {
+    ProtocolError::new(ErrorCode::Storage, why)
+}
+
+fn invalid(why: String) -> ProtocolError {
+    ProtocolError::new(ErrorCode::InvalidValue, why)
 }
 
 #[cfg(test)]

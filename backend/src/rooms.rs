@@ -11,8 +11,10 @@
 //! server full of private rooms still opens it.
 
 use crate::limits::AddressRefusal;
-use crate::room::{self, JoinFailure, Joined, RoomFull, RoomHandle, RoomSettings};
+use crate::room::{self, JoinFailure, Joined, RoomFull, RoomHandle, RoomSettings, Start};
+use crate::store::Store;
 use shared::protocol::RoomId;
+use shared::sim::replay::Run;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -49,11 +51,41 @@ pub struct Rooms {
     inner: Mutex<Inner>,
     settings: RoomSettings,
     max_rooms: usize,
+    store: Store,
 }
 
 impl Rooms {
-    pub fn new(settings: RoomSettings, max_rooms: usize) -> Arc<Rooms> {
-        Arc::new(Rooms { inner: Mutex::default(), settings, max_rooms })
+    pub fn new(settings: RoomSettings, max_rooms: usize, store: Store) -> Arc<Rooms> {
+        Arc::new(Rooms { inner: Mutex::default(), settings, max_rooms, store })
+    }
+
+    /// Starts a new private room from `run` (a fork or an import) under a
+    /// fresh random id, and returns the id. The room stores the run before
+    /// it takes anyone in.
+    pub fn start_new(self: &Arc<Self>, run: Run) -> Result<RoomId, JoinError> {
+        let mut inner = self.lock();
+        let public_open = inner.rooms.contains_key(&RoomId::public());
+        if inner.rooms.len() - usize::from(public_open) >= self.max_rooms {
+            return Err(JoinError::TooManyRooms(self.max_rooms));
+        }
+        let id = loop {
+            let id = new_room_id();
+            if !inner.rooms.contains_key(&id) {
+                break id;
+            }
+        };
+        inner.next_generation += 1;
+        let generation = inner.next_generation;
+        let handle = room::spawn(
+            id.clone(),
+            generation,
+            self.settings.clone(),
+            Arc::downgrade(self),
+            self.store.clone(),
+            Start::Preloaded(run),
+        );
+        inner.rooms.insert(id.clone(), Entry { generation, handle });
+        Ok(id)
     }
 
     /// Joins room `id`, starting it if it is not running. Before starting a
@@ -99,7 +131,14 @@ impl Rooms {
         }
         inner.next_generation += 1;
         let generation = inner.next_generation;
-        let handle = room::spawn(id.clone(), generation, self.settings.clone(), Arc::downgrade(self));
+        let handle = room::spawn(
+            id.clone(),
+            generation,
+            self.settings.clone(),
+            Arc::downgrade(self),
+            self.store.clone(),
+            Start::Open,
+        );
         inner.rooms.insert(id.clone(), Entry { generation, handle: handle.clone() });
         Ok(handle)
     }
@@ -121,10 +160,22 @@ impl Rooms {
         self.len() == 0
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding this lock cannot leave the map half-updated
         // (every critical section is a single insert or remove), so a
         // poisoned lock is safe to keep using.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// A new private room's id: 22 random characters of `[A-Za-z0-9]` (like the
+/// page's "New room"), ~131 bits, so ids cannot be guessed.
+pub fn new_room_id() -> RoomId {
+    use rand::distr::{Alphanumeric, SampleString};
+    let id = Alphanumeric.sample_string(&mut rand::rng(), 22);
+    RoomId::parse(&id).expect("22 alphanumerics are a valid room id")
 }

@@ -30,11 +30,11 @@
 //! Browsers answer pings by themselves; the page need do nothing.
 
 use crate::limits::ConnectionSlot;
-use crate::room::{Joined, RoomHandle};
+use crate::room::{Joined, RoomCommand, RoomHandle};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use shared::protocol::{parse_client_message, Command, ErrorCode, ProtocolError, ServerMessage};
+use shared::protocol::{parse_client_message, Command, ErrorCode, ProtocolError, Request, ServerMessage};
 use std::num::NonZeroU32;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -203,8 +203,12 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, budget: &LikeBud
         return Some(rate_limited(1, ""));
     }
     match command {
-        Command::Like(region) => room.like(viewer, region).err(),
-        Command::Control(control) => room.control(viewer, control).err(),
+        Request::Command(Command::Like(region)) => room.like(viewer, region).err(),
+        Request::Command(Command::Control(control)) => room.control(viewer, control).err(),
+        Request::Time(control) => room.ask(RoomCommand::Time { viewer, control }).err(),
+        Request::Seek { at_ms } => room.ask(RoomCommand::Seek { viewer, at_ms }).err(),
+        Request::Fork { at_ms } => room.ask(RoomCommand::Fork { viewer, at_ms }).err(),
+        Request::Export => room.ask(RoomCommand::Export { viewer }).err(),
     }
 }
 
