@@ -332,6 +332,9 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
             }
             None
         }
+        // Answers to the time controls (seek, fork, export), which this page
+        // does not send yet: nothing to apply.
+        ServerMessage::Past { .. } | ServerMessage::Forked { .. } | ServerMessage::Run { .. } => None,
         ServerMessage::Error(ProtocolError { code, message, count }) => {
             *notices += 1;
             writers.notice.try_set(Some(Notice { serial: *notices, code, message, count }));

@@ -111,6 +111,7 @@ pub fn notice_title(code: ErrorCode) -> &'static str {
         ErrorCode::RoomUnavailable => "Room unavailable",
         ErrorCode::Locked => "Locked in the public room",
         ErrorCode::InvalidValue => "Out of range",
+        ErrorCode::Storage => "Saved history unavailable",
         ErrorCode::UnknownRegion => "Unknown region",
         ErrorCode::BadMessage | ErrorCode::TooLarge | ErrorCode::BinaryFrame => "Not understood",
     }
