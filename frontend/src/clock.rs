@@ -37,13 +37,18 @@ fn schedule(set_now: WriteSignal<f64>) {
 
 /// The estimated simulated time now, in simulated ms.
 ///
-/// While the connection is down the clock stops at the last frame: showing
-/// time passing for a room we cannot see would be a guess presented as fact.
+/// While the connection is down, or the room is paused, the clock stops at
+/// the last frame: showing time passing for a room we cannot see (or that
+/// stands still) would be a guess presented as fact. The room's speed
+/// scales the estimate.
 pub fn sim_clock(conn: Connection, tick: ReadSignal<f64>) -> Signal<f64> {
     Signal::derive(move || {
         let live = conn.status.get() == Status::Live;
         conn.frame.with(|received| match received {
-            Some(r) if live => r.frame.sim.now_ms as f64 + (tick.get() - r.at).max(0.0),
+            // A paused room's clock stands still; a sped-up one runs faster.
+            Some(r) if live && !r.frame.time.paused => {
+                r.frame.sim.now_ms as f64 + (tick.get() - r.at).max(0.0) * r.frame.time.speed.max(0.0)
+            }
             Some(r) => r.frame.sim.now_ms as f64,
             None => 0.0,
         })
