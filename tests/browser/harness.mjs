@@ -2,7 +2,8 @@
 // loopback port, launch Debian's chromium through playwright-core, and
 // read counts through the UI's stable test hooks.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, after } from 'node:test';
@@ -14,12 +15,17 @@ mkdirSync(ARTIFACTS, { recursive: true });
 
 export const REGIONS = ['tokyo', 'sydney', 'mumbai', 'frankfurt', 'virginia', 'saopaulo'];
 
-/** Starts `likewise` on 127.0.0.1 (port 0 = any free port unless given); resolves with its base URL. */
-export function startServer({ port = 0 } = {}) {
+/**
+ * Starts `likewise` on 127.0.0.1 (port 0 = any free port unless given);
+ * resolves with its base URL. Rooms are stored in `dataDir`, a fresh
+ * temporary directory unless given (pass the old one to restart a server
+ * on the same rooms); never in the checkout.
+ */
+export function startServer({ port = 0, dataDir = mkdtempSync(join(tmpdir(), 'likewise-browser-')) } = {}) {
   const bin = process.env.LIKEWISE_BIN;
   const dist = process.env.LIKEWISE_DIST;
   if (!bin || !dist) throw new Error('set LIKEWISE_BIN and LIKEWISE_DIST (scripts/test.sh does)');
-  const child = spawn(bin, ['--addr', `127.0.0.1:${port}`, '--dist', dist], {
+  const child = spawn(bin, ['--addr', `127.0.0.1:${port}`, '--dist', dist, '--data-dir', dataDir], {
     env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -31,7 +37,7 @@ export function startServer({ port = 0 } = {}) {
       const m = log.match(/live on (http:\/\/127\.0\.0\.1:\d+)/);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[1], port: Number(m[1].split(':').pop()), child, stop: () => stopChild(child) });
+        resolve({ url: m[1], port: Number(m[1].split(':').pop()), dataDir, child, stop: () => stopChild(child) });
       }
     };
     child.stdout.on('data', onData);
@@ -100,6 +106,7 @@ export function serverAndBrowser() {
   after(async () => {
     await env.browser?.close();
     await env.server?.stop();
+    if (env.server) rmSync(env.server.dataDir, { recursive: true, force: true });
   });
   return env;
 }

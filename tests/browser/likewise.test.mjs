@@ -95,7 +95,7 @@ test('the page fits a phone and behind-counts read as text', async () => {
   await ctx.close();
 });
 
-test('the page reconnects by itself and resyncs after the server restarts', async () => {
+test('the page reconnects by itself and resyncs to the remembered room after the server restarts', async () => {
   const room = randomRoom('restart');
   const ctx = await env.browser.newContext();
   const p = await ctx.newPage();
@@ -104,16 +104,16 @@ test('the page reconnects by itself and resyncs after the server restarts', asyn
   await p.click('[data-region="mumbai"] [data-role="like"]');
   await waitForCounts(p, (c) => c.every((n) => n === 1), 5000);
 
-  // Restart the server on the same port: rooms are in memory, so the new
-  // server's room starts from zero, and the page must show exactly that.
-  const port = env.server.port;
+  // Restart the server on the same port and the same storage: the room is
+  // restored from its log, and the page resyncs to it by itself.
+  const { port, dataDir } = env.server;
   await env.server.stop();
   await p.waitForFunction(() => !/live/i.test(document.querySelector('[data-role="connection"]')?.textContent ?? ''), null, { timeout: 5000 });
-  env.server = await startServer({ port });
-  await waitForCounts(p, (c) => c.every((n) => n === 0), 15000);
-  await p.waitForFunction(() => /live/i.test(document.querySelector('[data-role="connection"]')?.textContent ?? ''), null, { timeout: 5000 });
+  env.server = await startServer({ port, dataDir });
+  await p.waitForFunction(() => /live/i.test(document.querySelector('[data-role="connection"]')?.textContent ?? ''), null, { timeout: 15000 });
+  await waitForCounts(p, (c) => c.every((n) => n === 1), 5000);
   await p.click('[data-region="tokyo"] [data-role="like"]');
-  await waitForCounts(p, (c) => c[idx('tokyo')] === 1, 1000);
+  await waitForCounts(p, (c) => c[idx('tokyo')] === 2, 2000);
   await ctx.close();
 });
 

@@ -4,6 +4,7 @@
 // the same environment as the tests,
 //   LIKEWISE_BIN=target/release/likewise LIKEWISE_DIST=dist node tests/browser/screenshots.mjs
 // and find the PNGs in tests/browser/artifacts/.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACTS, REGIONS, startServer, launchBrowser, waitForCounts, randomRoom } from './harness.mjs';
 
@@ -58,4 +59,5 @@ try {
 } finally {
   await browser.close();
   await server.stop();
+  rmSync(server.dataDir, { recursive: true, force: true });
 }
