@@ -1,28 +1,63 @@
 //! Load generator: many viewers and some likers on one room, over real
 //! WebSockets, against a running server. Bounded in count and time, loopback
-//! by default.
+//! only. `scripts/load.sh` runs it the intended way (server and load
+//! generator pinned to a core each, then the naive baseline); by hand:
 //!
 //! ```sh
-//! cargo run --release -p backend --bin likewise -- --addr 127.0.0.1:8080 \
-//!     --max-connections-per-ip 10000 --likes-per-second-per-ip 0 &
-//! cargo run --release -p backend --example loadgen -- --viewers 2000 --likers 100 --seconds 20
+//! cargo run --release -p backend --bin likewise -- --addr 127.0.0.1:8080 --no-storage \
+//!     --max-connections-per-ip 20000 --likes-per-second-per-ip 0 &
+//! cargo run --release -p backend --example loadgen -- --viewers 2000 --likers 100 --seconds 20 \
+//!     --server-pid $!
 //! ```
 //!
-//! It reports how long joins took, how many frames each viewer received per
-//! second (the server coalesces to ≤ 30), and the like-to-visible latency: the
-//! time from a probe sending a like to the first frame, on its own socket,
-//! whose ground truth includes it — while every other connection loads the
-//! same room.
+//! **How it measures.** Viewers connect concurrently, at most
+//! `--connect-concurrency` handshakes in flight; a viewer counts as
+//! connected once its snapshot arrived. Then the likers and the probe
+//! connect. Only then does the measuring window open: for `--seconds`,
+//! likers like (each every `--like-interval-ms`, in five regions), every
+//! viewer counts the frames it receives, and the server's CPU time is taken
+//! from `/proc/<pid>/stat` at both ends of the window.
+//!
+//! - *likes/s offered*: likes sent in the window; *accepted*: how much the
+//!   room's ground truth (the sum of `truth.per_region` in the frames) grew
+//!   over the window, plus a short grace for likes still in flight.
+//! - *like → frame on other viewers*: a probe likes in São Paulo (no liker
+//!   does), so the first frame whose São Paulo truth reaches the probe's
+//!   n-th like is the first frame that shows it. A few ordinary viewers
+//!   (`--watchers`), not the probe, time that frame against the probe's
+//!   send instant. The server shows a like in the frame right after it is
+//!   taken (nothing simulated in between), so the figure is raw: the
+//!   server's queueing, storage commit and frame pacing, plus the loopback
+//!   and this process's own scheduling delay.
+//! - *RSS per viewer*: the server's VmRSS at the end of the window minus its
+//!   VmRSS before any viewer connected, divided by the viewers (the likers'
+//!   few connections are charged to the viewers too).
+//!
+//! **Naive baseline.** `--serve-naive ADDR` runs, in this process, a tiny
+//! axum server that sends every like to every viewer as its own message (a
+//! broadcast channel, no coalescing; each message carries the counts, so the
+//! same measurements apply). `--naive` only labels the report.
 //!
 //! Every connection comes from one address (loopback), so the server's
-//! per-address limits (50 connections, 100 likes a second) must be lifted
-//! as above, or most connections are refused with close code 1013.
+//! per-address limits must be lifted (`--max-connections-per-ip`,
+//! `--likes-per-second-per-ip 0`), and the open-files limit must exceed the
+//! connections (`ulimit -n`).
 
 use futures_util::{SinkExt, StreamExt};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
+
+/// Most connections one run opens, and the longest window.
+const MAX_CONNECTIONS: usize = 12_000;
+const MAX_SECONDS: u64 = 300;
+/// How long a handshake (up to the snapshot) may take before the run fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(120);
+/// After the window: time for likes still in flight to show in a frame.
+const GRACE: Duration = Duration::from_secs(1);
 
 struct Args {
     url: String,
@@ -31,6 +66,12 @@ struct Args {
     likers: usize,
     seconds: u64,
     like_interval_ms: u64,
+    connect_concurrency: usize,
+    watchers: usize,
+    probe_interval_ms: u64,
+    server_pid: Option<u32>,
+    naive: bool,
+    serve_naive: Option<String>,
 }
 
 fn parse_args() -> Args {
@@ -41,136 +82,479 @@ fn parse_args() -> Args {
         likers: 20,
         seconds: 10,
         like_interval_ms: 200,
+        connect_concurrency: 256,
+        watchers: 5,
+        probe_interval_ms: 100,
+        server_pid: None,
+        naive: false,
+        serve_naive: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--naive" {
+            args.naive = true;
+            continue;
+        }
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let number = |v: &str| -> u64 { v.parse().unwrap_or_else(|_| panic!("{flag}: a number")) };
         match flag.as_str() {
             "--url" => args.url = value,
             "--room" => args.room = value,
-            "--viewers" => args.viewers = value.parse().expect("--viewers: a number"),
-            "--likers" => args.likers = value.parse().expect("--likers: a number"),
-            "--seconds" => args.seconds = value.parse().expect("--seconds: a number"),
-            "--like-interval-ms" => args.like_interval_ms = value.parse().expect("--like-interval-ms: a number"),
+            "--viewers" => args.viewers = number(&value) as usize,
+            "--likers" => args.likers = number(&value) as usize,
+            "--seconds" => args.seconds = number(&value),
+            "--like-interval-ms" => args.like_interval_ms = number(&value).max(1),
+            "--connect-concurrency" => args.connect_concurrency = (number(&value) as usize).max(1),
+            "--watchers" => args.watchers = number(&value) as usize,
+            "--probe-interval-ms" => args.probe_interval_ms = number(&value).max(10),
+            "--server-pid" => args.server_pid = Some(number(&value) as u32),
+            "--serve-naive" => args.serve_naive = Some(value),
             other => panic!("unknown flag {other}"),
         }
     }
-    assert!(args.viewers + args.likers <= 10_000, "bounded: at most 10 000 connections");
-    assert!(args.seconds <= 300, "bounded: at most 300 s");
+    assert!(args.viewers + args.likers < MAX_CONNECTIONS, "bounded: fewer than {MAX_CONNECTIONS} connections");
+    assert!((1..=MAX_SECONDS).contains(&args.seconds), "bounded: 1 to {MAX_SECONDS} s");
+    assert!(
+        args.url.starts_with("ws://127.")
+            || args.url.starts_with("ws://localhost")
+            || args.url.starts_with("ws://[::1]"),
+        "loopback only"
+    );
     args
 }
 
-/// Likes accepted in São Paulo according to a frame (catalog index 5).
-fn saopaulo_truth(text: &str) -> Option<u64> {
+/// The figures the frames carry that we need: São Paulo's truth (catalog
+/// index 5) and the total truth.
+fn truth(text: &str) -> Option<(u64, u64)> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
     let frame = if v["type"] == "snapshot" { &v["frame"] } else { &v };
-    frame["sim"]["truth"]["per_region"][5].as_u64()
+    let per_region = frame["sim"]["truth"]["per_region"].as_array()?;
+    let total = per_region.iter().filter_map(|n| n.as_u64()).sum();
+    Some((per_region.get(5)?.as_u64()?, total))
 }
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
+fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
-        return 0;
+        return f64::NAN;
     }
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-#[tokio::main]
-async fn main() {
-    let args = parse_args();
-    let url = format!("{}/ws/{}", args.url.trim_end_matches('/'), args.room);
-    let frames = Arc::new(AtomicU64::new(0));
-    let bytes = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+/// Shared between the tasks of one run.
+struct Shared {
+    /// The measuring window is open (frames count, likers like).
+    open: AtomicBool,
+    /// The window is over: everyone stops.
+    over: AtomicBool,
+    /// When the probe sent its n-th like (index n - 1).
+    probe_sent: Mutex<Vec<Instant>>,
+    /// São Paulo's truth when the probe began (a fresh room: 0).
+    probe_base: AtomicU64,
+    /// Like → frame latencies seen by watchers, in µs.
+    latencies: Mutex<Vec<u64>>,
+    /// The latest total truth a watcher saw.
+    latest_total: AtomicU64,
+    bytes: AtomicU64,
+    likes_sent: AtomicU64,
+    /// Error messages the likers got back (rate limits, overload).
+    errors: AtomicU64,
+}
 
-    // Viewers: connect, then count frames until the deadline.
-    let mut join_ms = Vec::new();
-    let mut viewers = Vec::new();
-    let start = Instant::now();
-    for _ in 0..args.viewers {
-        let t = Instant::now();
-        let (ws, _) = tokio_tungstenite::connect_async(&url).await.expect("viewer connect");
-        join_ms.push(t.elapsed().as_millis() as u64);
-        let (frames, bytes) = (frames.clone(), bytes.clone());
-        viewers.push(tokio::spawn(async move {
-            let (_sink, mut stream) = ws.split();
-            while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline.into(), stream.next()).await {
-                if let Message::Text(t) = msg {
-                    frames.fetch_add(1, Ordering::Relaxed);
-                    bytes.fetch_add(t.len() as u64, Ordering::Relaxed);
+async fn connect(
+    url: &str,
+) -> Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>, String> {
+    // Small buffers here too, or 10 000 viewers cost this process 2.5 GB.
+    let config = WebSocketConfig::default().read_buffer_size(8 * 1024).write_buffer_size(0);
+    let (ws, _) =
+        tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(url, Some(config), true))
+            .await
+            .map_err(|_| "connect timed out".to_owned())?
+            .map_err(|e| e.to_string())?;
+    Ok(ws)
+}
+
+/// One viewer: connects, waits for its snapshot, then counts frames in the
+/// window. Watchers also time the probe's likes. Returns frames in window.
+async fn viewer(
+    url: Arc<str>,
+    shared: Arc<Shared>,
+    watcher: bool,
+    permits: Arc<Semaphore>,
+    connected: tokio::sync::mpsc::Sender<Result<(), String>>,
+) -> u64 {
+    let permit = permits.acquire_owned().await.expect("semaphore");
+    let mut ws = match connect(&url).await {
+        Ok(ws) => ws,
+        Err(e) => {
+            let _ = connected.send(Err(e)).await;
+            return 0;
+        }
+    };
+    // Joined once the snapshot is here.
+    match tokio::time::timeout(CONNECT_TIMEOUT, ws.next()).await {
+        Ok(Some(Ok(Message::Text(t)))) => {
+            if watcher {
+                if let Some((_, total)) = truth(t.as_str()) {
+                    shared.latest_total.fetch_max(total, Ordering::Relaxed);
                 }
             }
-        }));
+        }
+        other => {
+            let _ = connected.send(Err(format!("no snapshot: {other:?}"))).await;
+            return 0;
+        }
     }
-    let connect_all = start.elapsed();
+    drop(permit);
+    let _ = connected.send(Ok(())).await;
+    let mut frames = 0u64;
+    // The next probe like (0-based) this watcher has not yet seen.
+    let mut next_probe = 0usize;
+    let tick = Duration::from_millis(100);
+    loop {
+        if shared.over.load(Ordering::Relaxed) {
+            break;
+        }
+        let msg = match tokio::time::timeout(tick, ws.next()).await {
+            Err(_) => continue,
+            Ok(Some(Ok(msg))) => msg,
+            Ok(_) => break,
+        };
+        let Message::Text(t) = msg else { continue };
+        if !shared.open.load(Ordering::Relaxed) {
+            if watcher {
+                if let Some((_, total)) = truth(t.as_str()) {
+                    shared.latest_total.fetch_max(total, Ordering::Relaxed);
+                }
+            }
+            continue;
+        }
+        frames += 1;
+        shared.bytes.fetch_add(t.len() as u64, Ordering::Relaxed);
+        if watcher {
+            let now = Instant::now();
+            if let Some((saopaulo, total)) = truth(t.as_str()) {
+                shared.latest_total.fetch_max(total, Ordering::Relaxed);
+                let shown = saopaulo.saturating_sub(shared.probe_base.load(Ordering::Relaxed)) as usize;
+                let sent = shared.probe_sent.lock().unwrap().clone();
+                let mut lat = Vec::new();
+                while next_probe < shown.min(sent.len()) {
+                    lat.push(now.duration_since(sent[next_probe]).as_micros() as u64);
+                    next_probe += 1;
+                }
+                if !lat.is_empty() {
+                    shared.latencies.lock().unwrap().extend(lat);
+                }
+            }
+        }
+    }
+    let _ = ws.close(None).await;
+    frames
+}
 
-    // Likers load the room from five regions; one probe likes in São Paulo
-    // only, so a frame whose São Paulo ground truth reaches the probe's own
-    // count is exactly the first frame that includes the probe's like.
+/// A liker (or the probe): likes in `region` every `interval` while the
+/// window is open, and drains what the server sends.
+async fn liker(
+    mut ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    shared: Arc<Shared>,
+    region: &'static str,
+    interval: Duration,
+    probe: bool,
+    start: tokio::time::Instant,
+) {
+    let mut ticker = tokio::time::interval_at(start, interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let msg = format!(r#"{{"type":"like","region":"{region}"}}"#);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                if shared.over.load(Ordering::Relaxed) { break; }
+                if !shared.open.load(Ordering::Relaxed) { continue; }
+                if probe {
+                    shared.probe_sent.lock().unwrap().push(Instant::now());
+                }
+                if ws.send(Message::text(msg.clone())).await.is_err() { break; }
+                shared.likes_sent.fetch_add(1, Ordering::Relaxed);
+            }
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(t))) => {
+                    if t.as_str().contains(r#""type":"error""#) {
+                        shared.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Some(Ok(_)) => {}
+                _ => break,
+            }
+        }
+    }
+    let _ = ws.close(None).await;
+}
+
+/// CPU time (utime + stime) of a process, in seconds.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime, stime are fields 14 and 15 of the whole line (11, 12 here).
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / clock_ticks())
+}
+
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// VmRSS of a process, in bytes.
+fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn main() {
+    let args = parse_args();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    match args.serve_naive.clone() {
+        Some(addr) => runtime.block_on(naive::serve(addr)),
+        None => runtime.block_on(run(args)),
+    }
+}
+
+async fn run(args: Args) {
+    let url: Arc<str> = format!("{}/ws/{}", args.url.trim_end_matches('/'), args.room).into();
+    let me = std::process::id();
+    let rss_before = args.server_pid.and_then(rss_bytes);
+    let shared = Arc::new(Shared {
+        open: AtomicBool::new(false),
+        over: AtomicBool::new(false),
+        probe_sent: Mutex::new(Vec::new()),
+        probe_base: AtomicU64::new(0),
+        latencies: Mutex::new(Vec::new()),
+        latest_total: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+        likes_sent: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+    });
+
+    // Viewers, concurrently, a bounded number of handshakes at once.
+    let permits = Arc::new(Semaphore::new(args.connect_concurrency));
+    let (connected_tx, mut connected_rx) = tokio::sync::mpsc::channel(1024);
+    let started = Instant::now();
+    let every = (args.viewers / args.watchers.max(1)).max(1);
+    let viewers: Vec<_> = (0..args.viewers)
+        .map(|i| {
+            let watcher = args.watchers > 0 && i % every == every / 2 && i / every < args.watchers;
+            tokio::spawn(viewer(url.clone(), shared.clone(), watcher, permits.clone(), connected_tx.clone()))
+        })
+        .collect();
+    drop(connected_tx);
+    let mut failures = Vec::new();
+    for _ in 0..args.viewers {
+        match connected_rx.recv().await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => failures.push(e),
+            None => break,
+        }
+    }
+    let connect_all = started.elapsed();
+    if !failures.is_empty() {
+        eprintln!("{} viewers failed to connect; first: {}", failures.len(), failures[0]);
+    }
+
+    // Likers in five regions, and the probe in São Paulo.
     let regions = ["tokyo", "sydney", "mumbai", "frankfurt", "virginia"];
+    let window_start = tokio::time::Instant::now() + Duration::from_millis(500);
     let mut likers = Vec::new();
     for i in 0..=args.likers {
         let probe = i == args.likers;
-        let region = if probe { "saopaulo" } else { regions[i % regions.len()] };
-        let (ws, _) = tokio_tungstenite::connect_async(&url).await.expect("liker connect");
-        let interval = Duration::from_millis(args.like_interval_ms);
-        likers.push(tokio::spawn(async move {
-            let (mut sink, mut stream) = ws.split();
-            let mut latencies = Vec::new();
-            let mut ticker = tokio::time::interval(interval);
-            let mut sent_at: Option<Instant> = None;
-            let mut sent = 0u64;
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(deadline.into()) => break,
-                    _ = ticker.tick(), if sent_at.is_none() => {
-                        let msg = format!(r#"{{"type":"like","region":"{region}"}}"#);
-                        if sink.send(Message::text(msg)).await.is_err() { break; }
-                        sent += 1;
-                        sent_at = probe.then(Instant::now);
-                    }
-                    msg = stream.next() => match msg {
-                        Some(Ok(Message::Text(t))) => {
-                            if let (Some(at), Some(n)) = (sent_at, saopaulo_truth(t.as_str())) {
-                                if n >= sent {
-                                    latencies.push(at.elapsed().as_micros() as u64);
-                                    sent_at = None;
-                                }
-                            }
-                        }
-                        Some(Ok(_)) => {}
-                        _ => break,
-                    }
-                }
-            }
-            latencies
-        }));
+        let mut ws = connect(&url).await.expect("liker connect");
+        let snapshot = match ws.next().await {
+            Some(Ok(Message::Text(t))) => t,
+            other => panic!("liker: no snapshot: {other:?}"),
+        };
+        let (region, interval) = if probe {
+            shared.probe_base.store(truth(snapshot.as_str()).map_or(0, |t| t.0), Ordering::Relaxed);
+            ("saopaulo", Duration::from_millis(args.probe_interval_ms))
+        } else {
+            (regions[i % regions.len()], Duration::from_millis(args.like_interval_ms))
+        };
+        likers.push(tokio::spawn(liker(
+            ws,
+            shared.clone(),
+            region,
+            interval,
+            probe,
+            window_start.max(tokio::time::Instant::now()),
+        )));
     }
-    let mut latencies = Vec::new();
-    for l in likers {
-        latencies.extend(l.await.unwrap_or_default());
-    }
+
+    // The window.
+    tokio::time::sleep_until(window_start).await;
+    let total_before = shared.latest_total.load(Ordering::Relaxed);
+    let cpu_before = args.server_pid.and_then(cpu_seconds);
+    let self_before = cpu_seconds(me);
+    let t0 = Instant::now();
+    shared.open.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    shared.open.store(false, Ordering::Relaxed);
+    let window = t0.elapsed().as_secs_f64();
+    let cpu_after = args.server_pid.and_then(cpu_seconds);
+    let self_after = cpu_seconds(me);
+    let rss_with = args.server_pid.and_then(rss_bytes);
+    let likes_sent = shared.likes_sent.load(Ordering::Relaxed);
+    // Likes sent near the end still show within the grace.
+    tokio::time::sleep(GRACE).await;
+    let total_after = shared.latest_total.load(Ordering::Relaxed);
+    shared.over.store(true, Ordering::Relaxed);
+
+    let mut per_viewer = Vec::with_capacity(viewers.len());
     for v in viewers {
-        let _ = v.await;
+        per_viewer.push(v.await.unwrap_or(0) as f64 / window);
     }
-    latencies.sort_unstable();
-    join_ms.sort_unstable();
-    let secs = args.seconds as f64;
-    let per_viewer = frames.load(Ordering::Relaxed) as f64 / args.viewers.max(1) as f64 / secs;
+    for l in likers {
+        let _ = l.await;
+    }
+    per_viewer.sort_by(f64::total_cmp);
+    let mean = per_viewer.iter().sum::<f64>() / per_viewer.len().max(1) as f64;
+    let mut lat: Vec<f64> = shared.latencies.lock().unwrap().iter().map(|&us| us as f64 / 1000.0).collect();
+    lat.sort_by(f64::total_cmp);
+    let probe_likes = shared.probe_sent.lock().unwrap().len();
+
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let label = if args.naive { "naive baseline (one message per like per viewer)" } else { "likewise" };
+    println!("### {label}");
+    println!();
     println!("| metric | value |");
     println!("|---|---|");
-    println!("| viewers / likers | {} / {} |", args.viewers, args.likers);
-    println!("| connect all viewers | {:.2} s |", connect_all.as_secs_f64());
-    println!("| join p50 / p99 | {} / {} ms |", percentile(&join_ms, 0.5), percentile(&join_ms, 0.99));
-    println!("| frames per viewer per second | {per_viewer:.1} |");
+    println!("| viewers / likers (+1 probe) | {} / {} |", args.viewers, args.likers);
+    println!("| viewers that failed to connect | {} |", failures.len());
+    println!(
+        "| connect all viewers (≤ {} handshakes in flight) | {:.2} s |",
+        args.connect_concurrency,
+        connect_all.as_secs_f64()
+    );
+    println!("| window | {window:.1} s |");
+    println!(
+        "| likes/s offered / accepted | {:.0} / {:.0} |",
+        likes_sent as f64 / window,
+        total_after.saturating_sub(total_before) as f64 / window
+    );
+    println!("| errors returned to likers | {} |", shared.errors.load(Ordering::Relaxed));
+    println!(
+        "| frames per viewer per second: mean / min / p1 | {mean:.1} / {:.1} / {:.1} |",
+        per_viewer.first().copied().unwrap_or(0.0),
+        percentile(&per_viewer, 0.01)
+    );
     println!(
         "| bytes pushed per second (all viewers) | {:.1} MB/s |",
-        bytes.load(Ordering::Relaxed) as f64 / secs / 1e6
+        mb(shared.bytes.load(Ordering::Relaxed)) / window
     );
-    println!("| probe likes timed | {} |", latencies.len());
     println!(
-        "| like → own frame p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |",
-        percentile(&latencies, 0.5) as f64 / 1000.0,
-        percentile(&latencies, 0.99) as f64 / 1000.0,
-        latencies.last().copied().unwrap_or(0) as f64 / 1000.0
+        "| like → frame on other viewers p50 / p99 / max (raw; {} probe likes × {} watchers, {} timed) | {:.1} / {:.1} / {:.1} ms |",
+        probe_likes,
+        args.watchers,
+        lat.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN)
     );
+    if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
+        println!("| server CPU over the window | {:.2} cores |", (b - a) / window);
+    }
+    if let (Some(before), Some(with)) = (rss_before, rss_with) {
+        println!("| server RSS before viewers / with them | {:.1} / {:.1} MiB |", mb(before), mb(with));
+        println!(
+            "| server RSS per viewer | {:.1} KiB |",
+            with.saturating_sub(before) as f64 / 1024.0 / args.viewers.max(1) as f64
+        );
+    }
+    if let (Some(a), Some(b)) = (self_before, self_after) {
+        println!("| load generator's own CPU over the window | {:.2} cores |", (b - a) / window);
+    }
+    println!();
+}
+
+/// The naive baseline: every like goes to every viewer as its own message.
+mod naive {
+    use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+    use axum::extract::State;
+    use axum::response::Response;
+    use axum::routing::get;
+    use axum::Router;
+    use futures_util::{SinkExt, StreamExt};
+    use shared::region::RegionId;
+    use std::sync::{Arc, Mutex};
+    use tokio::sync::broadcast;
+
+    struct Naive {
+        /// Likes per region, the ground truth.
+        counts: Mutex<Vec<u64>>,
+        tx: broadcast::Sender<Utf8Bytes>,
+    }
+
+    fn message(counts: &[u64]) -> Utf8Bytes {
+        let json = serde_json::json!({ "type": "like", "sim": { "truth": { "per_region": counts } } });
+        Utf8Bytes::from(json.to_string())
+    }
+
+    pub async fn serve(addr: String) {
+        let (tx, _) = broadcast::channel(4096);
+        let state = Arc::new(Naive { counts: Mutex::new(vec![0; RegionId::COUNT]), tx });
+        let app = Router::new().route("/ws/{room}", get(upgrade)).with_state(state);
+        let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
+        eprintln!("naive baseline listening on {addr}");
+        axum::serve(listener, app).await.expect("serve");
+    }
+
+    async fn upgrade(State(state): State<Arc<Naive>>, ws: WebSocketUpgrade) -> Response {
+        // The same per-socket buffers as the real server, so the comparison
+        // is about coalescing, not buffers.
+        ws.read_buffer_size(4 * 1024)
+            .write_buffer_size(0)
+            .max_write_buffer_size(256 * 1024)
+            .max_message_size(64 * 1024)
+            .on_upgrade(move |socket| viewer(socket, state))
+    }
+
+    async fn viewer(socket: WebSocket, state: Arc<Naive>) {
+        let mut rx = state.tx.subscribe();
+        let (mut sink, mut stream) = socket.split();
+        let first = message(&state.counts.lock().unwrap());
+        if sink.send(Message::Text(first)).await.is_err() {
+            return;
+        }
+        let writer = tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(msg) => {
+                        if sink.send(Message::Text(msg)).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Fell behind: those likes are lost to this viewer.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        while let Some(Ok(msg)) = stream.next().await {
+            let Message::Text(text) = msg else { continue };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(text.as_str()) else { continue };
+            let Some(region) = v["region"].as_str().and_then(|r| RegionId::parse(r).ok()) else { continue };
+            let msg = {
+                let mut counts = state.counts.lock().unwrap();
+                counts[region.index()] += 1;
+                message(&counts)
+            };
+            let _ = state.tx.send(msg);
+        }
+        writer.abort();
+    }
 }
