@@ -65,6 +65,11 @@ use tower_http::trace::TraceLayer;
 /// let one client make the server buffer arbitrary amounts.
 pub const MAX_WS_MESSAGE_BYTES: usize = 64 * 1024;
 
+/// Each WebSocket's read buffer: client messages are ≤ 1 KiB (see
+/// `shared::protocol::MAX_CLIENT_MESSAGE_BYTES`). Measured with
+/// `scripts/load.sh`: see the README's load figures.
+pub const WS_READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// Everything configurable about the server.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -168,7 +173,18 @@ async fn websocket(
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     let key = limits::limit_key(limits::client_ip(peer, &headers, state.config.trust_proxy));
-    let upgrade = upgrade.max_message_size(MAX_WS_MESSAGE_BYTES).max_frame_size(MAX_WS_MESSAGE_BYTES);
+    let upgrade = upgrade
+        .max_message_size(MAX_WS_MESSAGE_BYTES)
+        .max_frame_size(MAX_WS_MESSAGE_BYTES)
+        // Small per-socket buffers: tungstenite's defaults (128 KiB read
+        // buffer, zero-filled on the first read) cost ~130 KiB per viewer.
+        // A larger incoming message still fits (the buffer grows to it, up
+        // to the limit above); writes go out at once, as every send flushes.
+        .read_buffer_size(WS_READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        // A bound, not an allocation: room for the largest message we send
+        // (an export, ≤ 8 MiB) while the socket drains.
+        .max_write_buffer_size(2 * MAX_IMPORT_BYTES);
     let slot = match state.per_address.open_connection(key) {
         Ok(slot) => slot,
         Err(refused) => return refuse(upgrade, &refused.to_string()),
