@@ -95,7 +95,7 @@ impl Default for RoomSettings {
             direct_capacity: 16,
             max_viewers: 20_000,
             checkpoint_every_ms: 5_000,
-            max_checkpoints: 64,
+            max_checkpoints: 256,
             public_log_cap: 100_000,
         }
     }
