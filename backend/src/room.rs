@@ -418,6 +418,20 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
     Ok(Restored { config, sim, base, log, seqs, next_seq, checkpoints, stored: true, broken: None })
 }
 
+/// A new room from a whole run (a fork or an import), at its `until_ms`.
+fn preloaded(run: Run, settings: &RoomSettings) -> Restored {
+    let mut r = fresh(run.config.clone(), settings, true);
+    for (i, input) in run.inputs.iter().enumerate() {
+        r.sim.input(input);
+        r.checkpoints.maybe_take(&r.sim, i + 1);
+    }
+    r.sim.advance(run.until_ms);
+    r.next_seq = run.inputs.len() as u64;
+    r.seqs = (0..run.inputs.len() as u64).collect();
+    r.log = run.inputs;
+    r
+}
+
 fn fresh(config: SimConfig, settings: &RoomSettings, stored: bool) -> Restored {
     let sim = Simulation::new(config.clone());
     let mut checkpoints = Checkpoints::new(settings);
@@ -513,16 +527,13 @@ impl Room {
                     run.inputs.iter().enumerate().map(|(i, input)| input_row(i as u64, input)).collect();
                 match store.import(&id, room_row(&run.config), rows).await {
                     Ok(()) => {
-                        let mut r = fresh(run.config.clone(), &settings, true);
-                        for (i, input) in run.inputs.iter().enumerate() {
-                            r.sim.input(input);
-                            r.checkpoints.maybe_take(&r.sim, i + 1);
+                        // Replaying up to a week of history is CPU work:
+                        // off the async workers, like a restore.
+                        let (config, s) = (run.config.clone(), settings.clone());
+                        match tokio::task::spawn_blocking(move || preloaded(run, &s)).await {
+                            Ok(r) => r,
+                            Err(e) => broken(&id, config, &settings, format!("replaying it failed ({e})")),
                         }
-                        r.sim.advance(run.until_ms);
-                        r.next_seq = run.inputs.len() as u64;
-                        r.seqs = (0..run.inputs.len() as u64).collect();
-                        r.log = run.inputs;
-                        r
                     }
                     Err(why) => broken(&id, run.config, &settings, why),
                 }
