@@ -1002,6 +1002,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_clock_runs_at_its_speed_and_stands_still_when_paused() {
+        let t0 = Instant::now();
+        let mut clock = Clock { anchor_real: t0, anchor_sim: 1_000, speed: 2.0, paused: false };
+        assert_eq!(clock.at(t0 + Duration::from_millis(500)), 2_000);
+        clock.rebase(t0 + Duration::from_millis(500));
+        clock.paused = true;
+        assert_eq!(clock.at(t0 + Duration::from_secs(60)), 2_000, "paused");
+        clock.paused = false;
+        clock.anchor_real = t0 + Duration::from_secs(60);
+        clock.speed = 0.5;
+        assert_eq!(clock.at(t0 + Duration::from_secs(62)), 3_000);
+        // Waking at `real(at)` finds the clock at `at` or just past it.
+        assert!(clock.at(clock.real(5_000)) >= 5_000);
+        assert!(clock.at(clock.real(5_000)) <= 5_001);
+    }
+
+    #[test]
+    fn checkpoints_stay_bounded_and_cover_the_whole_history() {
+        let settings = RoomSettings { checkpoint_every_ms: 1_000, max_checkpoints: 8, ..RoomSettings::default() };
+        let mut checkpoints = Checkpoints::new(&settings);
+        let mut sim = Simulation::new(SimConfig::default());
+        for t in (0..=100_000).step_by(100) {
+            sim.advance(t);
+            checkpoints.maybe_take(&sim, 0);
+            assert!(checkpoints.list.len() <= 8);
+        }
+        assert_eq!(checkpoints.list[0].at, 0, "the start is always kept");
+        assert!(checkpoints.every >= 12_500, "spacing doubled: {}", checkpoints.every);
+        let last = checkpoints.list.last().unwrap().at;
+        assert!(100_000 - last <= checkpoints.every, "the latest is recent: {last}");
+        assert_eq!(checkpoints.before(50_000).map(|c| c.at <= 50_000), Some(true));
+    }
+
+    #[test]
     fn crowded_rooms_send_fewer_frames() {
         let base = Duration::from_millis(33);
         assert_eq!(frame_interval_for(base, 1), base);
