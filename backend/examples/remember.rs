@@ -191,7 +191,9 @@ async fn connect(
     Duration,
 )> {
     let started = Instant::now();
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/{room}")).await?;
+    // No Nagle: a seek is a small write right after others.
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/ws/{room}"), None, true).await?;
     loop {
         let Some(msg) = ws.next().await else { anyhow::bail!("socket closed") };
         if let Message::Text(text) = msg? {
