@@ -62,8 +62,18 @@ pub enum Accepted {
 pub struct Pending {
     /// How many likes (or messages) are waiting.
     pub count: u64,
-    /// What they wait for, in words: "waiting for the 3 s batch".
+    /// The whole sentence, count included: "2 likes on the queues, waiting
+    /// for the 3 s batch in Virginia".
     pub what: String,
+}
+
+/// "1 like", "2 likes".
+pub(crate) fn likes(n: u64) -> String {
+    if n == 1 {
+        "1 like".to_owned()
+    } else {
+        format!("{n} likes")
+    }
 }
 
 /// The earliest moment, on a network with no loss and no jitter, at which
