@@ -29,7 +29,9 @@
 //! above the truth — for good, since the inflated slot then spreads by
 //! gossip like any other.
 
-use super::{path_text, survivors, Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyKind};
+use super::{
+    crashed_counter, path_text, seeded_counters, Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyKind,
+};
 use crate::crdt::GCounter;
 use crate::kernel::{staggered, Ctx, Message, Millis, Tally, Timer};
 use crate::region::RegionId;
@@ -234,9 +236,7 @@ impl Strategy for EventPush {
             return;
         }
         let i = region.index();
-        let others = RegionId::all().filter(|&r| r != region).map(|r| self.tally(r));
-        self.replicas[i] =
-            GCounter::from_slots(survivors(self.tally(region), others, in_flight).slots().iter().copied());
+        self.replicas[i] = crashed_counter(&self.replicas, region, in_flight);
         // The acks it had collected were in memory too.
         self.acked[i].iter_mut().for_each(|a| *a = 0);
     }
@@ -247,13 +247,8 @@ impl Strategy for EventPush {
     }
 
     fn seed(&mut self, tallies: &[Tally]) {
+        self.replicas = seeded_counters(tallies);
         for r in RegionId::all() {
-            self.replicas[r.index()] = GCounter::from_slots(tallies[r.index()].slots().iter().copied());
-            // A region numbers its next like after every one of its likes any
-            // replica holds, or a new like would reuse a number and vanish
-            // into the merge.
-            let own = tallies.iter().map(|t| t.get(r)).max().unwrap_or(0);
-            self.replicas[r.index()].observe(r, own);
             for p in RegionId::all() {
                 self.acked[r.index()][p.index()] = tallies[p.index()].get(r);
             }
