@@ -281,6 +281,11 @@ impl Ledger {
 
     /// Samples stale reads on the 100 ms grid up to `until` (exclusive),
     /// with the replica counts as they are: nothing changes between events.
+    /// Whether a grid point lies in `[read_until, until)`.
+    pub(crate) fn reads_due(&self, until: Millis) -> bool {
+        until.div_ceil(READ_EVERY_MS) > self.read_until.div_ceil(READ_EVERY_MS)
+    }
+
     pub(crate) fn sample_reads(&mut self, until: Millis, reads: impl Iterator<Item = u64> + Clone) {
         if until <= self.read_until {
             return;

@@ -301,6 +301,11 @@ impl Simulation {
     }
 
     fn sample_reads(&mut self, until: Millis) {
+        // Called before every event: read the replicas only when a grid
+        // point was crossed.
+        if !self.ledger.reads_due(until) {
+            return;
+        }
         let reads: Vec<u64> = RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.read(r)).collect();
         self.ledger.sample_reads(until, reads.into_iter());
     }
@@ -419,10 +424,8 @@ impl Simulation {
 
     /// Whether nothing can change any replica any more (see [`Verdict::settled`]).
     pub fn is_settled(&self) -> bool {
+        // Cheapest checks first: this runs after every event.
         if self.world.crashed.iter().any(|&c| c) {
-            return false;
-        }
-        if !self.strategy.pending().is_empty() {
             return false;
         }
         let mut tallies = self.live_tallies();
@@ -430,7 +433,10 @@ impl Simulation {
         if self.strategy.repairs() && !tallies.all(|t| t == first) {
             return false;
         }
-        !self.world.agenda.envelopes().any(|e| self.changes_something(e.from, e.to, e.lost, &e.msg))
+        if self.world.agenda.envelopes().any(|e| self.changes_something(e.from, e.to, e.lost, &e.msg)) {
+            return false;
+        }
+        self.strategy.pending().is_empty()
     }
 
     /// Whether a message on the wire will still change something when it lands.
