@@ -22,10 +22,14 @@ RUN ./scripts/build-frontend.sh \
  && cargo build --release --locked -p backend --bin likewise
 
 FROM debian:bookworm-slim
-# A user of its own; the server needs no files, no privileges, no shell.
-RUN useradd --system --no-create-home --shell /usr/sbin/nologin likewise
+# A user of its own: no privileges, no shell; the only files it writes are
+# the rooms' event log, in a volume at /data.
+RUN useradd --system --no-create-home --shell /usr/sbin/nologin likewise \
+ && mkdir /data && chown likewise /data
 COPY --from=builder /src/target/release/likewise /usr/local/bin/likewise
 USER likewise
+VOLUME /data
+ENV LIKEWISE_DATA_DIR=/data
 EXPOSE 8080
 # Inside a container the server must listen on every interface. Behind a
 # reverse proxy add --trust-proxy (CMD below), and only then.

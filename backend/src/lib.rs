@@ -69,6 +69,15 @@ pub async fn serve(
         let _ = stop.send(true);
     });
     let mut stopped_signal = stopped;
+    // No Nagle: a frame or an answer is one small write, often right after
+    // another one still unacknowledged; with Nagle it would wait for the
+    // peer's delayed ACK (40 ms on Linux) — measured as a 40 ms p99 on seeks.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     // With the peer address, for the per-address limits.
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {

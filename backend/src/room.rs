@@ -95,7 +95,7 @@ impl Default for RoomSettings {
             direct_capacity: 16,
             max_viewers: 20_000,
             checkpoint_every_ms: 5_000,
-            max_checkpoints: 64,
+            max_checkpoints: 256,
             public_log_cap: 100_000,
         }
     }
@@ -335,7 +335,7 @@ struct Restored {
     sim: Simulation,
     base: Option<Base>,
     log: Vec<Input>,
-    first_seq: u64,
+    seqs: Vec<u64>,
     next_seq: u64,
     checkpoints: Checkpoints,
     stored: bool,
@@ -401,7 +401,7 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
             .map_err(|e| format!("log entry {} cannot be read ({e})", row.seq))?;
         log.push(Input { at: row.at_ms, command });
     }
-    let first_seq = stored.inputs.first().map_or(0, |r| r.seq);
+    let seqs = stored.inputs.iter().map(|r| r.seq).collect();
     let next_seq = stored.inputs.last().map_or(0, |r| r.seq + 1);
     let mut sim = Simulation::new(config.clone());
     if let Some(base) = &base {
@@ -415,14 +415,38 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
         sim.input(input);
         checkpoints.maybe_take(&sim, i + 1);
     }
-    Ok(Restored { config, sim, base, log, first_seq, next_seq, checkpoints, stored: true, broken: None })
+    Ok(Restored { config, sim, base, log, seqs, next_seq, checkpoints, stored: true, broken: None })
+}
+
+/// A new room from a whole run (a fork or an import), at its `until_ms`.
+fn preloaded(run: Run, settings: &RoomSettings) -> Restored {
+    let mut r = fresh(run.config.clone(), settings, true);
+    for (i, input) in run.inputs.iter().enumerate() {
+        r.sim.input(input);
+        r.checkpoints.maybe_take(&r.sim, i + 1);
+    }
+    r.sim.advance(run.until_ms);
+    r.next_seq = run.inputs.len() as u64;
+    r.seqs = (0..run.inputs.len() as u64).collect();
+    r.log = run.inputs;
+    r
 }
 
 fn fresh(config: SimConfig, settings: &RoomSettings, stored: bool) -> Restored {
     let sim = Simulation::new(config.clone());
     let mut checkpoints = Checkpoints::new(settings);
     checkpoints.maybe_take(&sim, 0);
-    Restored { config, sim, base: None, log: Vec::new(), first_seq: 0, next_seq: 0, checkpoints, stored, broken: None }
+    Restored {
+        config,
+        sim,
+        base: None,
+        log: Vec::new(),
+        seqs: Vec::new(),
+        next_seq: 0,
+        checkpoints,
+        stored,
+        broken: None,
+    }
 }
 
 fn room_row(config: &SimConfig) -> RoomRow {
@@ -446,9 +470,10 @@ struct Room {
     /// no input (which would be logged after a history it cannot replay).
     broken: Option<String>,
     base: Option<Base>,
-    /// Every input applied, in order; `log[i]` has seq `first_seq + i`.
+    /// Every input applied, in order, and its seq in storage (`seqs[i]` is
+    /// `log[i]`'s; not contiguous where an append failed).
     log: Vec<Input>,
-    first_seq: u64,
+    seqs: Vec<u64>,
     next_seq: u64,
     pending: VecDeque<Pending>,
     acks: mpsc::UnboundedSender<Committed>,
@@ -502,15 +527,13 @@ impl Room {
                     run.inputs.iter().enumerate().map(|(i, input)| input_row(i as u64, input)).collect();
                 match store.import(&id, room_row(&run.config), rows).await {
                     Ok(()) => {
-                        let mut r = fresh(run.config.clone(), &settings, true);
-                        for (i, input) in run.inputs.iter().enumerate() {
-                            r.sim.input(input);
-                            r.checkpoints.maybe_take(&r.sim, i + 1);
+                        // Replaying up to a week of history is CPU work:
+                        // off the async workers, like a restore.
+                        let (config, s) = (run.config.clone(), settings.clone());
+                        match tokio::task::spawn_blocking(move || preloaded(run, &s)).await {
+                            Ok(r) => r,
+                            Err(e) => broken(&id, config, &settings, format!("replaying it failed ({e})")),
                         }
-                        r.sim.advance(run.until_ms);
-                        r.next_seq = run.inputs.len() as u64;
-                        r.log = run.inputs;
-                        r
                     }
                     Err(why) => broken(&id, run.config, &settings, why),
                 }
@@ -531,7 +554,7 @@ impl Room {
             broken: restored.broken,
             base: restored.base,
             log: restored.log,
-            first_seq: restored.first_seq,
+            seqs: restored.seqs,
             next_seq: restored.next_seq,
             pending: VecDeque::new(),
             acks,
@@ -708,9 +731,9 @@ impl Room {
             p.outcome = Some(committed.result);
         }
         while self.pending.front().is_some_and(|p| p.outcome.is_some()) {
-            let Some(Pending { input, viewer, outcome, .. }) = self.pending.pop_front() else { break };
+            let Some(Pending { seq, input, viewer, outcome }) = self.pending.pop_front() else { break };
             match outcome {
-                Some(Ok(())) => self.apply(viewer, input),
+                Some(Ok(())) => self.apply(viewer, seq, input),
                 Some(Err(why)) => {
                     tracing::error!(room = %self.id, error = %why, "an input was not stored");
                     let what = match input.command {
@@ -724,7 +747,7 @@ impl Room {
         }
     }
 
-    fn apply(&mut self, viewer: ViewerId, input: Input) {
+    fn apply(&mut self, viewer: ViewerId, seq: u64, input: Input) {
         self.sim.advance(input.at);
         match &input.command {
             Command::Like(region) => {
@@ -736,6 +759,7 @@ impl Room {
             Command::Control(control) => self.sim.apply(control.clone()),
         }
         self.log.push(input);
+        self.seqs.push(seq);
         self.compact_if_long();
     }
 
@@ -746,24 +770,24 @@ impl Room {
             return;
         }
         let k = self.log.len() / 2;
-        let folded: Vec<Input> = self.log.drain(..k).collect();
+        if k == 0 {
+            return;
+        }
+        // Only likes reach the public room; a control could not be folded
+        // into counts, so a log holding one is left as it is (never dropped).
+        if self.log[..k].iter().any(|i| !matches!(i.command, Command::Like(_))) {
+            return;
+        }
         let base = self.base.get_or_insert_with(|| Base { at: 0, likes: vec![0; RegionId::COUNT] });
-        for input in &folded {
-            // Only likes reach the public room; a control could not be
-            // folded into counts, so it is kept (never silently dropped).
+        for input in self.log.drain(..k) {
             if let Command::Like(region) = input.command {
                 base.likes[region.index()] += 1;
             }
             base.at = input.at;
         }
-        let kept: Vec<Input> = folded.into_iter().filter(|i| !matches!(i.command, Command::Like(_))).collect();
-        let through_seq = self.first_seq + k as u64 - 1;
-        self.first_seq += k as u64;
+        let through_seq = self.seqs[k - 1];
+        self.seqs.drain(..k);
         let base_row = BaseRow { at_ms: base.at, likes_json: serde_json::to_string(&base.likes).unwrap_or_default() };
-        if !kept.is_empty() {
-            tracing::error!(room = %self.id, "controls in the public room's log were not compacted");
-            return;
-        }
         if let Err(e) = self.store.compact(&self.id, through_seq, base_row) {
             tracing::error!(room = %self.id, error = %e, "compaction failed");
         }
@@ -976,6 +1000,40 @@ fn invalid(why: String) -> ProtocolError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_runs_at_its_speed_and_stands_still_when_paused() {
+        let t0 = Instant::now();
+        let mut clock = Clock { anchor_real: t0, anchor_sim: 1_000, speed: 2.0, paused: false };
+        assert_eq!(clock.at(t0 + Duration::from_millis(500)), 2_000);
+        clock.rebase(t0 + Duration::from_millis(500));
+        clock.paused = true;
+        assert_eq!(clock.at(t0 + Duration::from_secs(60)), 2_000, "paused");
+        clock.paused = false;
+        clock.anchor_real = t0 + Duration::from_secs(60);
+        clock.speed = 0.5;
+        assert_eq!(clock.at(t0 + Duration::from_secs(62)), 3_000);
+        // Waking at `real(at)` finds the clock at `at` or just past it.
+        assert!(clock.at(clock.real(5_000)) >= 5_000);
+        assert!(clock.at(clock.real(5_000)) <= 5_001);
+    }
+
+    #[test]
+    fn checkpoints_stay_bounded_and_cover_the_whole_history() {
+        let settings = RoomSettings { checkpoint_every_ms: 1_000, max_checkpoints: 8, ..RoomSettings::default() };
+        let mut checkpoints = Checkpoints::new(&settings);
+        let mut sim = Simulation::new(SimConfig::default());
+        for t in (0..=100_000).step_by(100) {
+            sim.advance(t);
+            checkpoints.maybe_take(&sim, 0);
+            assert!(checkpoints.list.len() <= 8);
+        }
+        assert_eq!(checkpoints.list[0].at, 0, "the start is always kept");
+        assert!(checkpoints.every >= 12_500, "spacing doubled: {}", checkpoints.every);
+        let last = checkpoints.list.last().unwrap().at;
+        assert!(100_000 - last <= checkpoints.every, "the latest is recent: {last}");
+        assert_eq!(checkpoints.before(50_000).map(|c| c.at <= 50_000), Some(true));
+    }
 
     #[test]
     fn crowded_rooms_send_fewer_frames() {

@@ -467,3 +467,59 @@ fn apply(conn: &Connection, write: &Request) -> Result<(), rusqlite::Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> RoomRow {
+        RoomRow { seed: 7, config_json: "{}".into(), format: FORMAT }
+    }
+
+    fn input(seq: u64) -> InputRow {
+        InputRow { seq, at_ms: seq * 10, command_json: format!("\"like {seq}\"") }
+    }
+
+    #[tokio::test]
+    async fn appends_are_acknowledged_in_order_and_one_failure_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
+        let room = RoomId::parse("r").unwrap();
+        store.create(&room, row()).unwrap();
+        let (ack, mut acks) = mpsc::unbounded_channel();
+        // Queued back to back, so they share transactions; seq 5 twice.
+        for seq in [0, 1, 2, 3, 4, 5, 5, 6] {
+            store.append(&room, input(seq), &ack).unwrap();
+        }
+        let mut got = Vec::new();
+        for _ in 0..8 {
+            let c = tokio::time::timeout(Duration::from_secs(5), acks.recv()).await.unwrap().unwrap();
+            got.push((c.seq, c.result.is_ok()));
+        }
+        let expected = [(0, true), (1, true), (2, true), (3, true), (4, true), (5, true), (5, false), (6, true)];
+        assert_eq!(got, expected);
+        let stored = store.load(&room).await.unwrap().unwrap();
+        let seqs: Vec<u64> = stored.inputs.iter().map(|i| i.seq).collect();
+        assert_eq!(seqs, vec![0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(stored.inputs[6].command_json, "\"like 6\"");
+        assert_eq!(stored.room.seed, 7);
+        // An import replaces the room whole; a compaction folds a prefix.
+        store.import(&room, row(), vec![input(0), input(1), input(2)]).await.unwrap();
+        store.compact(&room, 1, BaseRow { at_ms: 10, likes_json: "[2,0,0,0,0,0]".into() }).unwrap();
+        let stored = store.load(&room).await.unwrap().unwrap();
+        assert_eq!(stored.inputs.iter().map(|i| i.seq).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(stored.base.unwrap().likes_json, "[2,0,0,0,0,0]");
+        assert!(store.load(&RoomId::parse("never").unwrap()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_memory_store_acknowledges_and_remembers_nothing() {
+        let store = Store::memory();
+        let room = RoomId::parse("m").unwrap();
+        let (ack, mut acks) = mpsc::unbounded_channel();
+        store.append(&room, input(0), &ack).unwrap();
+        assert!(acks.recv().await.unwrap().result.is_ok());
+        assert!(store.load(&room).await.unwrap().is_none());
+        assert!(!store.is_durable());
+    }
+}

@@ -464,3 +464,32 @@ async fn export_then_import_gives_the_same_state() {
     let (status, _) = server.post("/api/import", "{}").await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn the_public_room_compacts_its_log_and_keeps_every_like() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = |dir: std::path::PathBuf| {
+        Server::start_with(move |c| {
+            c.data_dir = Some(dir);
+            c.rooms.public_log_cap = 10;
+        })
+    };
+    let server = start(dir.path().to_owned()).await;
+    let (mut p, _) = server.join("public").await;
+    for i in 0..25 {
+        like(&mut p, ["tokyo", "sydney", "saopaulo"][i % 3]).await;
+    }
+    let before = wait_for(&mut p, SOON, |m| is_frame(m) && truth(m) == 25).await;
+    assert!(frame(&before)["time"]["history_from_ms"].as_u64().unwrap() > 0, "compacted: {}", frame(&before)["time"]);
+    drop(p);
+    shut(server).await;
+    let rows: i64 = rusqlite::Connection::open(dir.path().join(backend::store::DB_FILE))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM inputs WHERE room = 'public'", [], |r| r.get(0))
+        .unwrap();
+    assert!(rows <= 10, "{rows} rows kept");
+    let server = start(dir.path().to_owned()).await;
+    let (_p, snap) = server.join("public").await;
+    assert_eq!(truth(&snap), 25, "every acknowledged like is still counted");
+    assert_eq!(per_region(&snap), per_region(&before));
+}

@@ -220,9 +220,11 @@ pub const PUBLIC_ROOM: &str = "public";
 
 /// What a client may ask of the server.
 ///
-/// Likes are open to everyone. Every other message is a *control*: it changes
-/// the room for everyone in it, so the server refuses controls in the public
-/// room (with [`ErrorCode::Locked`]) and accepts them in private rooms.
+/// Likes are open to everyone, and so are `seek`, `fork` and `export`, which
+/// change nothing for anyone else. Every other message is a *control* (time
+/// controls included): it changes the room for everyone in it, so the server
+/// refuses controls in the public room (with [`ErrorCode::Locked`]) and
+/// accepts them in private rooms.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {

@@ -137,10 +137,8 @@ impl Simulation {
     /// references computed over the old paths may now be too late to be a
     /// floor, so the episode's reference is recomputed from here.
     fn rereference(&mut self) {
-        self.ledger.reference_blocked = false;
-        self.ledger.reference = None;
         let reference = self.repair_reference();
-        self.add_reference(reference);
+        self.ledger.references.repair(reference);
     }
 
     /// Whether a room's regions keep their state across a crash.

@@ -110,6 +110,56 @@ impl SampleWindow {
     }
 }
 
+/// The episode's timing references (see [`Reference`]): the latest like's
+/// per origin — a later like from the same origin carries every earlier one
+/// (a push or a forward names every like up to it; a round or a batch takes
+/// them all), so it replaces theirs — and the reference of the last heal,
+/// restart or switch. The episode's reference is the latest of them, or
+/// none if any of them could not be computed (a region was unreachable).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct References {
+    per_origin: Vec<Option<Option<Reference>>>,
+    repair: Option<Option<Reference>>,
+}
+
+impl References {
+    /// A like at `origin` with this reference; `replace_all` when the newest
+    /// write is the only one that matters (last writer wins).
+    pub(crate) fn like(&mut self, origin: RegionId, reference: Option<Reference>, replace_all: bool) {
+        if replace_all {
+            *self = References::default();
+        }
+        if self.per_origin.len() < RegionId::COUNT {
+            self.per_origin.resize(RegionId::COUNT, None);
+        }
+        self.per_origin[origin.index()] = Some(reference);
+    }
+
+    /// The network changed (a heal, a restart, a switch, a faster link):
+    /// earlier references may be too late to be a floor, so only the repair
+    /// reference computed from now stands.
+    pub(crate) fn repair(&mut self, reference: Option<Reference>) {
+        *self = References { per_origin: Vec::new(), repair: Some(reference) };
+    }
+
+    pub(crate) fn clear(&mut self) {
+        *self = References::default();
+    }
+
+    /// The episode's reference.
+    pub(crate) fn current(&self) -> Option<Reference> {
+        let all = self.per_origin.iter().flatten().chain(self.repair.iter());
+        let mut latest: Option<&Reference> = None;
+        for r in all {
+            let r = r.as_ref()?;
+            if latest.is_none_or(|l| r.at > l.at) {
+                latest = Some(r);
+            }
+        }
+        latest.cloned()
+    }
+}
+
 /// The ledger itself (see the module docs).
 #[derive(Debug, Clone)]
 pub(crate) struct Ledger {
@@ -136,10 +186,7 @@ pub(crate) struct Ledger {
     pub(crate) disturbed_at: Option<Millis>,
     /// What that was: "the last like", "a heal", "a restart", "the switch".
     pub(crate) disturbed_by: &'static str,
-    pub(crate) reference: Option<Reference>,
-    /// A like or heal whose reference could not be computed (some region was
-    /// unreachable) happened in this episode.
-    pub(crate) reference_blocked: bool,
+    pub(crate) references: References,
     pub(crate) last_change: Option<Change>,
 }
 
@@ -164,8 +211,7 @@ impl Ledger {
             last_switch: None,
             disturbed_at: None,
             disturbed_by: "the last like",
-            reference: None,
-            reference_blocked: false,
+            references: References::default(),
             last_change: None,
         }
     }
@@ -235,6 +281,11 @@ impl Ledger {
 
     /// Samples stale reads on the 100 ms grid up to `until` (exclusive),
     /// with the replica counts as they are: nothing changes between events.
+    /// Whether a grid point lies in `[read_until, until)`.
+    pub(crate) fn reads_due(&self, until: Millis) -> bool {
+        until.div_ceil(READ_EVERY_MS) > self.read_until.div_ceil(READ_EVERY_MS)
+    }
+
     pub(crate) fn sample_reads(&mut self, until: Millis, reads: impl Iterator<Item = u64> + Clone) {
         if until <= self.read_until {
             return;

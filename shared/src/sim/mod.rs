@@ -236,7 +236,8 @@ impl Simulation {
                 self.last_write_at = Some(now);
                 self.disturb("the last like");
                 let reference = self.like_reference(region);
-                self.add_reference(reference);
+                let replace_all = self.strategy.references_replace();
+                self.ledger.references.like(region, reference, replace_all);
             }
             Err(_) => self.ledger.refused_now(),
         }
@@ -300,6 +301,11 @@ impl Simulation {
     }
 
     fn sample_reads(&mut self, until: Millis) {
+        // Called before every event: read the replicas only when a grid
+        // point was crossed.
+        if !self.ledger.reads_due(until) {
+            return;
+        }
         let reads: Vec<u64> = RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.read(r)).collect();
         self.ledger.sample_reads(until, reads.into_iter());
     }
@@ -317,25 +323,11 @@ impl Simulation {
     fn disturb(&mut self, by: &'static str) {
         let now = self.world.now;
         if matches!(self.consistency, Consistency::Settled { .. }) {
-            self.ledger.reference = None;
-            self.ledger.reference_blocked = false;
+            self.ledger.references.clear();
             self.ledger.last_change = None;
             self.consistency = Consistency::Settling { since: now };
         }
         self.ledger.disturb(now, by);
-    }
-
-    /// Folds one more reference into the episode's (see [`Reference`]).
-    fn add_reference(&mut self, reference: Option<Reference>) {
-        let Some(r) = reference else {
-            self.ledger.reference_blocked = true;
-            return;
-        };
-        let keep_old =
-            !self.strategy.references_replace() && self.ledger.reference.as_ref().is_some_and(|old| old.at >= r.at);
-        if !keep_old {
-            self.ledger.reference = Some(r);
-        }
     }
 
     /// The reference of a repair after a heal, a restart or a switch: every
@@ -432,10 +424,8 @@ impl Simulation {
 
     /// Whether nothing can change any replica any more (see [`Verdict::settled`]).
     pub fn is_settled(&self) -> bool {
+        // Cheapest checks first: this runs after every event.
         if self.world.crashed.iter().any(|&c| c) {
-            return false;
-        }
-        if !self.strategy.pending().is_empty() {
             return false;
         }
         let mut tallies = self.live_tallies();
@@ -443,7 +433,10 @@ impl Simulation {
         if self.strategy.repairs() && !tallies.all(|t| t == first) {
             return false;
         }
-        !self.world.agenda.envelopes().any(|e| self.changes_something(e.from, e.to, e.lost, &e.msg))
+        if self.world.agenda.envelopes().any(|e| self.changes_something(e.from, e.to, e.lost, &e.msg)) {
+            return false;
+        }
+        self.strategy.pending().is_empty()
     }
 
     /// Whether a message on the wire will still change something when it lands.
@@ -454,10 +447,12 @@ impl Simulation {
     /// The timing of the episode that just settled.
     fn episode_timing(&self) -> Option<Timing> {
         let from_ms = self.ledger.disturbed_at?;
-        let last = self.ledger.last_change.clone();
+        // A change from before the clock started belongs to an earlier
+        // episode: nothing changed in this one.
+        let last = self.ledger.last_change.clone().filter(|c| c.at >= from_ms);
         let end = last.as_ref().map_or(from_ms, |c| c.at.max(from_ms));
         let measured_ms = end - from_ms;
-        let reference = if self.ledger.reference_blocked { None } else { self.ledger.reference.clone() };
+        let reference = self.ledger.references.current();
         let reference_ms = reference.as_ref().map(|r| r.at.saturating_sub(from_ms));
         let extra = verdict::explain(measured_ms, reference_ms, last.as_ref());
         let from_what = self.ledger.disturbed_by.to_owned();
@@ -497,13 +492,8 @@ impl Simulation {
         let wire = self.world.agenda.envelopes().filter(|e| self.changes_something(e.from, e.to, e.lost, &e.msg));
         match wire.count() as u64 {
             0 => {}
-            n => out.push(Pending {
-                count: n,
-                what: format!(
-                    "{} on the wire will still change a replica",
-                    if n == 1 { "message" } else { "messages" }
-                ),
-            }),
+            1 => out.push(Pending { count: 1, what: "1 message on the wire will still change a replica".into() }),
+            n => out.push(Pending { count: n, what: format!("{n} messages on the wire will still change a replica") }),
         }
         out.extend(self.strategy.pending());
         if self.strategy.repairs() {
@@ -547,10 +537,11 @@ impl Simulation {
             }
         }
         let (gap, r, o) = best?;
-        let likes = if gap == 1 { "like" } else { "likes" };
+        // "has not heard 1 of Tokyo's likes": the noun agrees with Tokyo's
+        // likes, not with the gap.
         Some(Pending {
             count: gap,
-            what: format!("{} has not heard {gap} of {}'s {likes} yet{cut_off}", r.info().city, o.info().city),
+            what: format!("{} has not heard {gap} of {}'s likes yet{cut_off}", r.info().city, o.info().city),
         })
     }
 

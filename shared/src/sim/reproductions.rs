@@ -349,3 +349,25 @@ proptest! {
         prop_assert!(timing.extra.is_none());
     }
 }
+
+/// Item 3b: a lost push is not timed against the push: its reference is
+/// the next anti-entropy round that can carry the like.
+#[test]
+fn a_lost_push_is_timed_against_the_gossip_that_repairs_it() {
+    let mut sim = room(StrategyConfig::default());
+    let (tokyo, sydney) = (region("tokyo"), region("sydney"));
+    sim.set_all_links(0.0, 0.0, Some(0));
+    // Tokyo -> Sydney is cut one way: the push is dropped at once, and the
+    // like must go around, by gossip.
+    let mut c = sim.link(tokyo, sydney).clone();
+    c.cut = true;
+    sim.set_link(tokyo, sydney, c);
+    sim.like(tokyo, 100).unwrap();
+    assert!(sim.settle(60_000));
+    let timing = sim.verdict().timing.unwrap();
+    let reference = timing.reference.clone().unwrap();
+    assert_eq!(reference.mechanism, "gossip after a lost push", "{timing:?}");
+    assert!(reference.wait_ms > 0, "it waits for a round: {reference:?}");
+    assert!(timing.measured_ms >= timing.reference_ms.unwrap());
+    assert_eq!(sim.read(sydney), 1);
+}

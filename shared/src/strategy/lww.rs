@@ -23,9 +23,10 @@
 //!   one register overwrites the other, and a like is gone although its
 //!   user was told it counted.
 //! - *Clock skew.* A region whose clock runs ahead stamps its writes in the
-//!   future. A later write elsewhere, stamped by a clock that is behind,
-//!   looks older and is thrown away — even when it had already seen the
-//!   earlier write.
+//!   future. A later write elsewhere, made before it heard of the earlier
+//!   one and stamped by a clock that is behind, looks older and is thrown
+//!   away, though it happened later. (A write that *has* heard of the
+//!   earlier one always stamps above it, so it wins.)
 //!
 //! The total is not a value that can be overwritten; it is a sum of
 //! contributions, which is exactly what the grow-only counter replicates

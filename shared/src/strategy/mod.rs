@@ -34,6 +34,7 @@ pub use queue::QueueBatch;
 pub use single::SingleWriter;
 pub use sync::BackgroundSync;
 
+use crate::crdt::GCounter;
 use crate::kernel::{Ctx, Message, Millis, Paths, Tally, Timer};
 use crate::region::RegionId;
 use serde::{Deserialize, Serialize};
@@ -62,8 +63,18 @@ pub enum Accepted {
 pub struct Pending {
     /// How many likes (or messages) are waiting.
     pub count: u64,
-    /// What they wait for, in words: "waiting for the 3 s batch".
+    /// The whole sentence, count included: "2 likes on the queues, waiting
+    /// for the 3 s batch in Virginia".
     pub what: String,
+}
+
+/// "1 like", "2 likes".
+pub(crate) fn likes(n: u64) -> String {
+    if n == 1 {
+        "1 like".to_owned()
+    } else {
+        format!("{n} likes")
+    }
 }
 
 /// The earliest moment, on a network with no loss and no jitter, at which
@@ -296,6 +307,27 @@ pub struct Stage {
     pub count: u64,
     /// What reaching this stage means, in a few words.
     pub note: String,
+}
+
+/// The grow-only-counter replicas a new strategy starts from: each region
+/// what it held, and its own slot raised to every one of its likes any
+/// replica holds — or a new like would reuse a number and vanish into the
+/// merge.
+pub(crate) fn seeded_counters(tallies: &[Tally]) -> Vec<GCounter> {
+    RegionId::all()
+        .map(|r| {
+            let mut counter = GCounter::from_slots(tallies[r.index()].slots().iter().copied());
+            counter.observe(r, tallies.iter().map(|t| t.get(r)).max().unwrap_or(0));
+            counter
+        })
+        .collect()
+}
+
+/// A grow-only-counter replica after a volatile crash (see [`survivors`]).
+pub(crate) fn crashed_counter(replicas: &[GCounter], region: RegionId, in_flight: &[(RegionId, &Message)]) -> GCounter {
+    let tally = |r: RegionId| Tally::from_slots(replicas[r.index()].slots());
+    let others = RegionId::all().filter(|&r| r != region).map(tally);
+    GCounter::from_slots(survivors(tally(region), others, in_flight).slots().iter().copied())
 }
 
 /// What a crashed replica that held `own` keeps without a log: of what it

@@ -29,7 +29,9 @@
 //! above the truth — for good, since the inflated slot then spreads by
 //! gossip like any other.
 
-use super::{path_text, survivors, Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyKind};
+use super::{
+    crashed_counter, path_text, seeded_counters, Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyKind,
+};
 use crate::crdt::GCounter;
 use crate::kernel::{staggered, Ctx, Message, Millis, Tally, Timer};
 use crate::region::RegionId;
@@ -44,9 +46,14 @@ pub struct EventPush {
     /// `acked[origin][peer]`: the highest of `origin`'s likes that `peer`
     /// acknowledged (only with retries on).
     acked: Vec<Vec<u64>>,
-    /// When each region's next anti-entropy round and retry round fire.
+    /// When each region's next anti-entropy round and retry round fire,
+    /// and their periods (scaled).
     next_gossip: Vec<Option<Millis>>,
     next_retry: Vec<Option<Millis>>,
+    gossip_period: Millis,
+    /// Peers the last like's push did not reach the wire for (lost, cut, or
+    /// down): their reference is a repair, not the push.
+    unpushed: Vec<RegionId>,
 }
 
 impl EventPush {
@@ -74,6 +81,8 @@ impl EventPush {
             acked: vec![vec![0; RegionId::COUNT]; RegionId::COUNT],
             next_gossip: vec![None; RegionId::COUNT],
             next_retry: vec![None; RegionId::COUNT],
+            gossip_period: 0,
+            unpushed: Vec::new(),
         }
     }
 
@@ -88,6 +97,7 @@ impl EventPush {
             let after = if first { staggered(period, r) } else { period };
             ctx.set_timer(after, r, Timer::AntiEntropy);
             self.next_gossip[r.index()] = Some(ctx.now() + after);
+            self.gossip_period = period;
         }
     }
 
@@ -123,7 +133,12 @@ impl Strategy for EventPush {
 
     fn like(&mut self, ctx: &mut Ctx, region: RegionId) -> Result<Accepted, Refusal> {
         let seq = self.replicas[region.index()].increment(region);
-        ctx.broadcast(region, &Message::Like { origin: region, seq });
+        self.unpushed.clear();
+        for peer in RegionId::all().filter(|&p| p != region) {
+            if !ctx.send(region, peer, Message::Like { origin: region, seq }) {
+                self.unpushed.push(peer);
+            }
+        }
         Ok(Accepted::Now)
     }
 
@@ -206,7 +221,10 @@ impl Strategy for EventPush {
         if count == 0 {
             return Vec::new();
         }
-        vec![Pending { count, what: "not yet acknowledged by every peer: re-sent until they are".into() }]
+        vec![Pending {
+            count,
+            what: format!("{} not yet acknowledged by every peer, re-sent until they are", super::likes(count)),
+        }]
     }
 
     fn repairs(&self) -> bool {
@@ -218,9 +236,7 @@ impl Strategy for EventPush {
             return;
         }
         let i = region.index();
-        let others = RegionId::all().filter(|&r| r != region).map(|r| self.tally(r));
-        self.replicas[i] =
-            GCounter::from_slots(survivors(self.tally(region), others, in_flight).slots().iter().copied());
+        self.replicas[i] = crashed_counter(&self.replicas, region, in_flight);
         // The acks it had collected were in memory too.
         self.acked[i].iter_mut().for_each(|a| *a = 0);
     }
@@ -231,13 +247,8 @@ impl Strategy for EventPush {
     }
 
     fn seed(&mut self, tallies: &[Tally]) {
+        self.replicas = seeded_counters(tallies);
         for r in RegionId::all() {
-            self.replicas[r.index()] = GCounter::from_slots(tallies[r.index()].slots().iter().copied());
-            // A region numbers its next like after every one of its likes any
-            // replica holds, or a new like would reuse a number and vanish
-            // into the merge.
-            let own = tallies.iter().map(|t| t.get(r)).max().unwrap_or(0);
-            self.replicas[r.index()].observe(r, own);
             for p in RegionId::all() {
                 self.acked[r.index()][p.index()] = tallies[p.index()].get(r);
             }
@@ -245,8 +256,43 @@ impl Strategy for EventPush {
     }
 
     fn reference(&self, origin: RegionId, rc: &RefCtx) -> Option<Reference> {
-        let (d, far) = rc.farthest(origin)?;
-        Some(Reference::new(rc.now, 0, d, path_text(origin, far), "push"))
+        // The regions the push reached: one hop each.
+        let pushed = RegionId::all().filter(|&p| p != origin && !self.unpushed.contains(&p) && rc.live(p));
+        let mut worst = Reference::new(rc.now, 0, 0, path_text(origin, origin), "push");
+        for p in pushed {
+            let d = rc.dist(origin, p)?;
+            if rc.now + d > worst.at {
+                worst = Reference::new(rc.now, 0, d, path_text(origin, p), "push");
+            }
+        }
+        // A region the push missed gets the like, at the earliest, from the
+        // next anti-entropy round (or re-send) of a region holding it: the
+        // origin now, or a region the push reached, once it has landed.
+        for &p in self.unpushed.iter().filter(|&&p| rc.live(p)) {
+            let mut best: Option<(Millis, Millis, RegionId, &str)> = None;
+            let mut consider = |at: Millis, d: Millis, x: RegionId, how: &'static str| {
+                if best.is_none_or(|b| at < b.0) {
+                    best = Some((at, d, x, how));
+                }
+            };
+            if let (Some(retry), Some(d)) = (self.next_retry[origin.index()], rc.dist(origin, p)) {
+                consider(retry.max(rc.now) + d, d, origin, "re-send after a lost push");
+            }
+            for x in RegionId::all().filter(|&x| x != p && rc.live(x) && !self.unpushed.contains(&x)) {
+                let (Some(next), Some(d_xp)) = (self.next_gossip[x.index()], rc.dist(x, p)) else { continue };
+                let holds_from = if x == origin { rc.now } else { rc.now + rc.dist(origin, x).unwrap_or(0) };
+                let period = self.gossip_period.max(1);
+                let round =
+                    if next >= holds_from { next } else { next + (holds_from - next).div_ceil(period) * period };
+                consider(round + d_xp, d_xp, x, "gossip after a lost push");
+            }
+            // No repair at all: the like never reaches it (and is judged lost).
+            let Some((at, d, x, how)) = best else { continue };
+            if at > worst.at {
+                worst = Reference::new(rc.now, at - rc.now - d, d, path_text(x, p), how);
+            }
+        }
+        Some(worst)
     }
 
     fn next_send(&self, region: RegionId, _now: Millis) -> Option<Millis> {

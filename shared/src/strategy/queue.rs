@@ -204,7 +204,8 @@ impl Strategy for QueueBatch {
             n => vec![Pending {
                 count: n,
                 what: format!(
-                    "on the queues, waiting for the {} s batch in {}",
+                    "{} on the queues, waiting for the {} s batch in {}",
+                    super::likes(n),
                     self.period as f64 / 1000.0,
                     self.writer.info().city
                 ),

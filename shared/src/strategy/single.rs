@@ -246,7 +246,10 @@ impl Strategy for SingleWriter {
         if n == 0 {
             return Vec::new();
         }
-        vec![Pending { count: n, what: "in doubt: forwarded, waiting for the leader's answer".into() }]
+        vec![Pending {
+            count: n,
+            what: format!("{} in doubt, forwarded and waiting for the leader's answer", super::likes(n)),
+        }]
     }
 
     fn repairs(&self) -> bool {

@@ -24,7 +24,9 @@
 //! before it travels at all, then a link delay. Freshness is bought with
 //! bandwidth.
 
-use super::{path_text, survivors, Accepted, RefCtx, Reference, Refusal, Strategy, StrategyKind};
+use super::{
+    crashed_counter, path_text, seeded_counters, Accepted, RefCtx, Reference, Refusal, Strategy, StrategyKind,
+};
 use crate::crdt::GCounter;
 use crate::kernel::{staggered, Ctx, Message, Millis, Tally, Timer};
 use crate::region::RegionId;
@@ -167,9 +169,7 @@ impl Strategy for BackgroundSync {
             return;
         }
         let i = region.index();
-        let others = RegionId::all().filter(|&r| r != region).map(|r| self.tally(r));
-        self.replicas[i] =
-            GCounter::from_slots(survivors(self.tally(region), others, in_flight).slots().iter().copied());
+        self.replicas[i] = crashed_counter(&self.replicas, region, in_flight);
         self.known[i] = vec![GCounter::new(); RegionId::COUNT];
     }
 
@@ -178,14 +178,7 @@ impl Strategy for BackgroundSync {
     }
 
     fn seed(&mut self, tallies: &[Tally]) {
-        for r in RegionId::all() {
-            self.replicas[r.index()] = GCounter::from_slots(tallies[r.index()].slots().iter().copied());
-            // A region numbers its next like after every one of its likes any
-            // replica holds, or a new like would reuse a number and vanish
-            // into the merge.
-            let own = tallies.iter().map(|t| t.get(r)).max().unwrap_or(0);
-            self.replicas[r.index()].observe(r, own);
-        }
+        self.replicas = seeded_counters(tallies);
         // Beliefs start empty: the first delta rounds send what they hold.
         self.known = vec![vec![GCounter::new(); RegionId::COUNT]; RegionId::COUNT];
     }
