@@ -66,10 +66,11 @@ use tower_http::trace::TraceLayer;
 pub const MAX_WS_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// Each WebSocket's read buffer: client messages are ≤ 1 KiB (see
-/// `shared::protocol::MAX_CLIENT_MESSAGE_BYTES`). With `scripts/load.sh`
-/// at 2,000 viewers, 4 KiB instead of the default 128 KiB took the server
-/// from ~161 KiB to ~26 KiB of memory per viewer.
-pub const WS_READ_BUFFER_BYTES: usize = 4 * 1024;
+/// `shared::protocol::MAX_CLIENT_MESSAGE_BYTES`; a larger one makes the
+/// buffer grow to fit). With `scripts/load.sh` at 2,000 viewers, the server
+/// took ~161 KiB per viewer with the default 128 KiB, ~26 KiB with 4 KiB,
+/// ~24 KiB with 1 KiB.
+pub const WS_READ_BUFFER_BYTES: usize = 1024;
 
 /// Everything configurable about the server.
 #[derive(Debug, Clone)]
