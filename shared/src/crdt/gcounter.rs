@@ -23,7 +23,7 @@
 //!
 //! # Why hand-written and not the `crdts` crate
 //! `crdts::GCounter` is generic over actor ids and keyed by a `BTreeMap`; here
-//! the actors are a small fixed catalog of regions, so a dense `Vec` indexed by
+//! the actors are a small fixed catalog of regions, so a dense array indexed by
 //! [`RegionId`] is simpler, smaller on the wire, and — since this crate is
 //! meant to be read — the whole idea fits on one screen.
 
@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 /// One slot per region; slot `r` counts the likes accepted by region `r`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GCounter {
-    slots: Vec<u64>,
+    /// A fixed array, not a `Vec`: six numbers are copied, never allocated
+    /// (gossip clones whole counters all the time).
+    slots: [u64; RegionId::COUNT],
 }
 
 impl Default for GCounter {
@@ -45,7 +47,7 @@ impl Default for GCounter {
 impl GCounter {
     /// A counter at zero, with a slot for every region in the catalog.
     pub fn new() -> Self {
-        GCounter { slots: vec![0; RegionId::COUNT] }
+        GCounter { slots: [0; RegionId::COUNT] }
     }
 
     /// Builds a counter from explicit slots (missing slots are zero, extra

@@ -36,46 +36,62 @@ pub enum Event {
     Timer { region: RegionId, timer: Timer, epoch: u32 },
 }
 
-#[derive(Debug, Clone)]
-struct Scheduled {
+/// A heap entry: when, in what order, and where the event is kept. The
+/// events themselves stay put in a slab, so the heap moves 24-byte keys
+/// instead of whole messages (a busy room pushes and pops thousands).
+#[derive(Debug, Clone, Copy)]
+struct Key {
     at: Millis,
     seq: u64,
-    event: Event,
+    slot: usize,
 }
 
 // BinaryHeap is a max-heap; order by (at, seq) reversed to pop the earliest.
-impl Ord for Scheduled {
+impl Ord for Key {
     fn cmp(&self, other: &Self) -> Ordering {
         (other.at, other.seq).cmp(&(self.at, self.seq))
     }
 }
-impl PartialOrd for Scheduled {
+impl PartialOrd for Key {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl PartialEq for Scheduled {
+impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
         (self.at, self.seq) == (other.at, other.seq)
     }
 }
-impl Eq for Scheduled {}
+impl Eq for Key {}
 
 #[derive(Debug, Clone, Default)]
 pub struct Agenda {
-    heap: BinaryHeap<Scheduled>,
+    heap: BinaryHeap<Key>,
+    /// The events, by slot; `None` where a slot is free.
+    slots: Vec<Option<Event>>,
+    free: Vec<usize>,
     next_seq: u64,
 }
 
 impl Agenda {
     pub fn push(&mut self, at: Millis, event: Event) {
-        self.heap.push(Scheduled { at, seq: self.next_seq, event });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(event);
+                slot
+            }
+            None => {
+                self.slots.push(Some(event));
+                self.slots.len() - 1
+            }
+        };
+        self.heap.push(Key { at, seq: self.next_seq, slot });
         self.next_seq += 1;
     }
 
     /// When the next event is due, if any.
     pub fn next_at(&self) -> Option<Millis> {
-        self.heap.peek().map(|s| s.at)
+        self.heap.peek().map(|k| k.at)
     }
 
     /// Removes and returns the earliest event if it is due at or before `now`.
@@ -83,14 +99,17 @@ impl Agenda {
         if self.next_at()? > now {
             return None;
         }
-        self.heap.pop().map(|s| (s.at, s.event))
+        let key = self.heap.pop()?;
+        let event = self.slots[key.slot].take()?;
+        self.free.push(key.slot);
+        Some((key.at, event))
     }
 
     /// Messages on the wire, in no particular order.
     pub fn envelopes(&self) -> impl Iterator<Item = &Envelope> {
-        self.heap.iter().filter_map(|s| match &s.event {
-            Event::Deliver(e) => Some(e),
-            Event::Timer { .. } => None,
+        self.slots.iter().filter_map(|s| match s {
+            Some(Event::Deliver(e)) => Some(e),
+            _ => None,
         })
     }
 
@@ -108,18 +127,13 @@ impl Agenda {
     }
 
     fn lose_where(&mut self, hit: impl Fn(&Envelope) -> bool) {
-        let heap = std::mem::take(&mut self.heap);
-        self.heap = heap
-            .into_iter()
-            .map(|mut s| {
-                if let Event::Deliver(e) = &mut s.event {
-                    if hit(e) {
-                        e.lost = true;
-                    }
+        for slot in &mut self.slots {
+            if let Some(Event::Deliver(e)) = slot {
+                if hit(e) {
+                    e.lost = true;
                 }
-                s
-            })
-            .collect();
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -133,6 +147,8 @@ impl Agenda {
     /// Drops every scheduled event (used when a room switches strategy).
     pub fn clear(&mut self) {
         self.heap.clear();
+        self.slots.clear();
+        self.free.clear();
     }
 }
 

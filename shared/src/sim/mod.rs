@@ -396,11 +396,12 @@ impl Simulation {
     /// Times newly visible likes and checks whether the room settled.
     fn observe(&mut self) {
         let now = self.world.now;
+        let tallies: Vec<Tally> = self.live_tallies().collect();
         if self.ledger.per_like {
-            let shown = self.live_tallies().reduce(|a, b| a.min(&b)).unwrap_or_default();
+            let shown = tallies.iter().copied().reduce(|a, b| a.min(&b)).unwrap_or_default();
             self.ledger.see(&shown, now);
         }
-        let settled = self.is_settled();
+        let settled = self.settled_with(&tallies);
         match self.consistency {
             Consistency::Settling { .. } if settled => {
                 let timing = self.episode_timing();
@@ -424,13 +425,17 @@ impl Simulation {
 
     /// Whether nothing can change any replica any more (see [`Verdict::settled`]).
     pub fn is_settled(&self) -> bool {
+        let tallies: Vec<Tally> = self.live_tallies().collect();
+        self.settled_with(&tallies)
+    }
+
+    /// [`Simulation::is_settled`], given the live replicas' tallies.
+    fn settled_with(&self, tallies: &[Tally]) -> bool {
         // Cheapest checks first: this runs after every event.
         if self.world.crashed.iter().any(|&c| c) {
             return false;
         }
-        let mut tallies = self.live_tallies();
-        let first = tallies.next().unwrap_or_default();
-        if self.strategy.repairs() && !tallies.all(|t| t == first) {
+        if self.strategy.repairs() && tallies.iter().any(|t| *t != tallies[0]) {
             return false;
         }
         if self.world.agenda.envelopes().any(|e| self.changes_something(e.from, e.to, e.lost, &e.msg)) {
