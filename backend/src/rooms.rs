@@ -64,8 +64,7 @@ impl Rooms {
     /// it takes anyone in.
     pub fn start_new(self: &Arc<Self>, run: Run) -> Result<RoomId, JoinError> {
         let mut inner = self.lock();
-        let public_open = inner.rooms.contains_key(&RoomId::public());
-        if inner.rooms.len() - usize::from(public_open) >= self.max_rooms {
+        if self.full(&inner) {
             return Err(JoinError::TooManyRooms(self.max_rooms));
         }
         let id = loop {
@@ -74,17 +73,7 @@ impl Rooms {
                 break id;
             }
         };
-        inner.next_generation += 1;
-        let generation = inner.next_generation;
-        let handle = room::spawn(
-            id.clone(),
-            generation,
-            self.settings.clone(),
-            Arc::downgrade(self),
-            self.store.clone(),
-            Start::Preloaded(run),
-        );
-        inner.rooms.insert(id.clone(), Entry { generation, handle });
+        self.spawn_into(&mut inner, &id, Start::Preloaded(run));
         Ok(id)
     }
 
@@ -121,29 +110,34 @@ impl Rooms {
             inner.rooms.remove(id);
         }
         if !id.is_public() {
-            let public_open = inner.rooms.contains_key(&RoomId::public());
-            if inner.rooms.len() - usize::from(public_open) >= self.max_rooms {
+            if self.full(&inner) {
                 return Err(JoinError::TooManyRooms(self.max_rooms));
             }
             // Asked last, so a refusal for another reason does not use up
             // the caller's budget.
             may_start()?;
         }
-        inner.next_generation += 1;
-        let generation = inner.next_generation;
-        let handle = room::spawn(
-            id.clone(),
-            generation,
-            self.settings.clone(),
-            Arc::downgrade(self),
-            self.store.clone(),
-            Start::Open,
-        );
-        inner.rooms.insert(id.clone(), Entry { generation, handle: handle.clone() });
-        Ok(handle)
+        Ok(self.spawn_into(&mut inner, id, Start::Open))
     }
 
     /// Called by a room's task as it ends.
+    /// Whether `--max-rooms` private rooms are running (the public room never
+    /// counts against the cap).
+    fn full(&self, inner: &Inner) -> bool {
+        let public_open = inner.rooms.contains_key(&RoomId::public());
+        inner.rooms.len() - usize::from(public_open) >= self.max_rooms
+    }
+
+    /// Starts the room task for `id` under a fresh generation and registers it.
+    fn spawn_into(self: &Arc<Self>, inner: &mut Inner, id: &RoomId, start: Start) -> RoomHandle {
+        inner.next_generation += 1;
+        let generation = inner.next_generation;
+        let handle =
+            room::spawn(id.clone(), generation, self.settings.clone(), Arc::downgrade(self), self.store.clone(), start);
+        inner.rooms.insert(id.clone(), Entry { generation, handle: handle.clone() });
+        handle
+    }
+
     pub(crate) fn remove(&self, id: &RoomId, generation: u64) {
         let mut inner = self.lock();
         if inner.rooms.get(id).is_some_and(|e| e.generation == generation) {
