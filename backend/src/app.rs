@@ -90,6 +90,11 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Private rooms unused for this long are deleted from storage.
     pub room_retention: Duration,
+    /// A Redis URL: serve the rooms together with the other instances on
+    /// it, their logs stored there (see `cluster`); `data_dir` is unused.
+    pub redis: Option<String>,
+    /// Leases and relays, with `redis`.
+    pub cluster: crate::cluster::ClusterSettings,
 }
 
 impl Default for Config {
@@ -104,6 +109,8 @@ impl Default for Config {
             trust_proxy: false,
             data_dir: None,
             room_retention: Duration::from_secs(30 * 24 * 3600),
+            redis: None,
+            cluster: crate::cluster::ClusterSettings::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! - [`rooms`]: the registry that starts and forgets rooms;
 //! - [`room`]: one room's actor task, which owns its simulation;
 //! - [`store`]: the durable room logs (SQLite) and their writer thread;
+//! - [`cluster`]: several instances serving the same rooms through Redis;
 //! - [`ws`]: one viewer's connection (reader loop + writer task);
 //! - [`origin`]: which web pages may open a WebSocket here;
 //! - [`limits`]: how much one client address may take;
@@ -16,6 +17,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod cluster;
 pub mod limits;
 pub mod origin;
 pub mod room;
@@ -39,17 +41,28 @@ use tokio::sync::watch;
 ///
 /// With `config.data_dir`, rooms are stored there (see [`store`]); a
 /// database that cannot be opened fails here, before anything is served.
+/// With `config.redis`, rooms and their logs are shared with the other
+/// instances on that Redis (see [`cluster`]); Redis out of reach fails here.
 pub async fn serve(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let store = match &config.data_dir {
-        Some(dir) => Store::open(dir, config.room_retention).map_err(std::io::Error::other)?,
-        None => Store::memory(),
+    let rooms = match &config.redis {
+        Some(url) => {
+            let settings = cluster::ClusterSettings { retention: config.room_retention, ..config.cluster.clone() };
+            let cluster = cluster::Cluster::connect(url, settings).await.map_err(std::io::Error::other)?;
+            Rooms::clustered(config.rooms.clone(), config.max_rooms, cluster)
+        }
+        None => {
+            let store = match &config.data_dir {
+                Some(dir) => Store::open(dir, config.room_retention).map_err(std::io::Error::other)?,
+                None => Store::memory(),
+            };
+            Rooms::new(config.rooms.clone(), config.max_rooms, store)
+        }
     };
-    let rooms = Rooms::new(config.rooms.clone(), config.max_rooms, store);
     let per_address = PerAddress::new(config.per_address.clone());
     let state = Arc::new(AppState { rooms, per_address: per_address.clone(), config, shutdown: stopped.clone() });
     let app = app::router(state);

@@ -74,6 +74,15 @@ struct Args {
     /// Days after which an unused private room is deleted from storage.
     #[arg(long, default_value_t = 30)]
     room_retention: u64,
+    /// Serve the rooms together with every other instance on this Redis
+    /// (e.g. redis://127.0.0.1:6379); rooms' logs are then kept in Redis,
+    /// not in --data-dir.
+    #[arg(long, env = "LIKEWISE_REDIS")]
+    redis: Option<String>,
+    /// With --redis: milliseconds a room's lease lasts unrenewed, i.e. the
+    /// longest a room waits for a new owner after its owner dies.
+    #[arg(long, default_value_t = 3000)]
+    lease_ms: u64,
 }
 
 #[tokio::main]
@@ -119,8 +128,15 @@ async fn main() -> anyhow::Result<()> {
         },
         data_dir: (!args.no_storage).then(|| args.data_dir.clone()),
         room_retention: Duration::from_secs(args.room_retention.saturating_mul(24 * 3600)),
+        redis: args.redis.clone(),
+        cluster: backend::cluster::ClusterSettings {
+            lease: Duration::from_millis(args.lease_ms),
+            renew_every: Duration::from_millis(args.lease_ms / 3),
+            ..Default::default()
+        },
     };
-    if args.no_storage {
+    anyhow::ensure!(args.lease_ms >= 300, "--lease-ms must be at least 300");
+    if args.no_storage && args.redis.is_none() {
         tracing::warn!("--no-storage: rooms live in memory only and a restart forgets them");
     }
     let listener =

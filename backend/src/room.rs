@@ -120,14 +120,38 @@ pub fn frame_interval_for(base: Duration, viewers: usize) -> Duration {
 /// What a room's task accepts.
 #[derive(Debug)]
 pub enum RoomCommand {
-    Join { reply: oneshot::Sender<Result<Joined, RoomFull>> },
-    Leave { viewer: ViewerId },
-    Like { viewer: ViewerId, region: RegionId },
-    Control { viewer: ViewerId, control: Control },
-    Time { viewer: ViewerId, control: TimeControl },
-    Seek { viewer: ViewerId, at_ms: Millis },
-    Fork { viewer: ViewerId, at_ms: Millis },
-    Export { viewer: ViewerId },
+    Join {
+        reply: oneshot::Sender<Result<Joined, RoomFull>>,
+    },
+    Leave {
+        viewer: ViewerId,
+    },
+    Like {
+        viewer: ViewerId,
+        region: RegionId,
+    },
+    Control {
+        viewer: ViewerId,
+        control: Control,
+    },
+    Time {
+        viewer: ViewerId,
+        control: TimeControl,
+    },
+    Seek {
+        viewer: ViewerId,
+        at_ms: Millis,
+    },
+    Fork {
+        viewer: ViewerId,
+        at_ms: Millis,
+    },
+    Export {
+        viewer: ViewerId,
+    },
+    /// Ends the room's task now (a cluster node whose lease on the room
+    /// passed to another instance; see `cluster`).
+    Stop,
 }
 
 /// A viewer's way into a room, handed out on join.
@@ -581,6 +605,7 @@ impl Room {
             let wake = self.next_wake();
             tokio::select! {
                 cmd = rx.recv() => match cmd {
+                    Some(RoomCommand::Stop) => return,
                     Some(cmd) => self.handle(cmd),
                     None => return,
                 },
@@ -677,6 +702,7 @@ impl Room {
                 let run = self.run_until(self.sim.now());
                 self.tell(viewer, ServerMessage::Run { run });
             }
+            RoomCommand::Stop => {} // handled by the loop
         }
     }
 

@@ -10,6 +10,7 @@
 //! counts against `--max-rooms` nor against anyone's new-room budget — a
 //! server full of private rooms still opens it.
 
+use crate::cluster::{self, Cluster};
 use crate::limits::AddressRefusal;
 use crate::room::{self, JoinFailure, Joined, RoomFull, RoomHandle, RoomSettings, Start};
 use crate::store::Store;
@@ -52,11 +53,20 @@ pub struct Rooms {
     settings: RoomSettings,
     max_rooms: usize,
     store: Store,
+    /// With `--redis`: rooms are cluster nodes (see `cluster`).
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl Rooms {
     pub fn new(settings: RoomSettings, max_rooms: usize, store: Store) -> Arc<Rooms> {
-        Arc::new(Rooms { inner: Mutex::default(), settings, max_rooms, store })
+        Arc::new(Rooms { inner: Mutex::default(), settings, max_rooms, store, cluster: None })
+    }
+
+    /// Rooms shared with other instances through Redis: each room here is
+    /// a node that runs the room or relays it (see `cluster::node`).
+    pub fn clustered(settings: RoomSettings, max_rooms: usize, cluster: Arc<Cluster>) -> Arc<Rooms> {
+        let store = cluster.store();
+        Arc::new(Rooms { inner: Mutex::default(), settings, max_rooms, store, cluster: Some(cluster) })
     }
 
     /// Starts a new private room from `run` (a fork or an import) under a
@@ -132,8 +142,13 @@ impl Rooms {
     fn spawn_into(self: &Arc<Self>, inner: &mut Inner, id: &RoomId, start: Start) -> RoomHandle {
         inner.next_generation += 1;
         let generation = inner.next_generation;
-        let handle =
-            room::spawn(id.clone(), generation, self.settings.clone(), Arc::downgrade(self), self.store.clone(), start);
+        let (settings, registry, store) = (self.settings.clone(), Arc::downgrade(self), self.store.clone());
+        let handle = match &self.cluster {
+            Some(cluster) => {
+                cluster::node::spawn(cluster.clone(), id.clone(), generation, settings, registry, store, start)
+            }
+            None => room::spawn(id.clone(), generation, settings, registry, store, start),
+        };
         inner.rooms.insert(id.clone(), Entry { generation, handle: handle.clone() });
         handle
     }

@@ -42,10 +42,12 @@
 //! Without `--data-dir` (tests, `Config::default()`), the same thread
 //! acknowledges at once and stores nothing.
 
+use futures_util::future::BoxFuture;
 use rusqlite::{params, Connection, OptionalExtension};
 use shared::protocol::RoomId;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
@@ -143,9 +145,43 @@ enum Request {
     },
 }
 
-/// A cheap, cloneable handle to the storage thread.
-#[derive(Debug, Clone)]
+/// Where rooms' logs are kept: the one interface a room writes through, so
+/// the room does not care whether its log is in SQLite (one machine) or in
+/// Redis (several instances, see `cluster::log`). Every implementation keeps
+/// the same promise: an append is acknowledged on `ack` only once it is
+/// durable, in the order the room appended.
+pub trait RoomLog: Send + Sync + 'static {
+    /// Whether anything is actually stored.
+    fn is_durable(&self) -> bool;
+    /// Records a room's starting point (ignored if the room exists).
+    fn create(&self, room: &RoomId, row: RoomRow) -> Result<(), StoreError>;
+    /// Queues an input; the answer comes on `ack` once it is durable.
+    fn append(&self, room: &RoomId, input: InputRow, ack: &mpsc::UnboundedSender<Committed>) -> Result<(), StoreError>;
+    /// Folds the log up to `through_seq` into `base`.
+    fn compact(&self, room: &RoomId, through_seq: u64, base: BaseRow) -> Result<(), StoreError>;
+    /// Stores a whole room (replacing any room of that id).
+    fn import(&self, room: &RoomId, row: RoomRow, inputs: Vec<InputRow>) -> BoxFuture<'static, Result<(), String>>;
+    /// Everything stored about `room`, ordered after every write queued before.
+    fn load(&self, room: &RoomId) -> BoxFuture<'static, Result<Option<Stored>, String>>;
+    /// Deletes idle private rooms now; returns how many.
+    fn purge(&self) -> BoxFuture<'static, Result<usize, String>>;
+}
+
+/// A cheap, cloneable handle to the rooms' storage, whichever it is.
+#[derive(Clone)]
 pub struct Store {
+    log: Arc<dyn RoomLog>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("durable", &self.log.is_durable()).finish()
+    }
+}
+
+/// The SQLite log: a handle to the storage thread.
+#[derive(Debug, Clone)]
+struct SqliteLog {
     tx: std_mpsc::Sender<Request>,
     durable: bool,
 }
@@ -178,16 +214,21 @@ impl Store {
             .name("likewise-store".into())
             .spawn(move || Writer { conn, retention }.run(rx))
             .expect("spawning the storage thread");
-        Store { tx, durable }
+        Store::with_log(Arc::new(SqliteLog { tx, durable }))
+    }
+
+    /// A store on any [`RoomLog`] (the Redis one, see `cluster`).
+    pub fn with_log(log: Arc<dyn RoomLog>) -> Store {
+        Store { log }
     }
 
     /// Whether anything is actually stored.
     pub fn is_durable(&self) -> bool {
-        self.durable
+        self.log.is_durable()
     }
 
     pub fn create(&self, room: &RoomId, row: RoomRow) -> Result<(), StoreError> {
-        self.send(Request::Create { room: room.clone(), row })
+        self.log.create(room, row)
     }
 
     /// Queues an input; the answer comes on `ack` once committed.
@@ -197,37 +238,78 @@ impl Store {
         input: InputRow,
         ack: &mpsc::UnboundedSender<Committed>,
     ) -> Result<(), StoreError> {
-        self.send(Request::Append { room: room.clone(), input, ack: ack.clone() })
+        self.log.append(room, input, ack)
     }
 
     pub fn compact(&self, room: &RoomId, through_seq: u64, base: BaseRow) -> Result<(), StoreError> {
-        self.send(Request::Compact { room: room.clone(), through_seq, base })
+        self.log.compact(room, through_seq, base)
     }
 
     /// Stores a whole room (replacing any room of that id) and waits for it.
     pub async fn import(&self, room: &RoomId, row: RoomRow, inputs: Vec<InputRow>) -> Result<(), String> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Request::Import { room: room.clone(), row, inputs, reply }).map_err(|e| e.to_string())?;
-        rx.await.map_err(|_| StoreError::Stopped.to_string())?
+        self.log.import(room, row, inputs).await
     }
 
     /// Everything stored about `room` (`None`: never stored), and marks it
     /// used now (for retention).
     pub async fn load(&self, room: &RoomId) -> Result<Option<Stored>, String> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Request::Load { room: room.clone(), reply }).map_err(|e| e.to_string())?;
-        rx.await.map_err(|_| StoreError::Stopped.to_string())?
+        self.log.load(room).await
     }
 
     /// Deletes idle private rooms now; returns how many.
     pub async fn purge(&self) -> Result<usize, String> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Request::Purge { reply }).map_err(|e| e.to_string())?;
-        rx.await.map_err(|_| StoreError::Stopped.to_string())?
+        self.log.purge().await
     }
+}
 
+impl SqliteLog {
     fn send(&self, request: Request) -> Result<(), StoreError> {
         self.tx.send(request).map_err(|_| StoreError::Stopped)
+    }
+
+    /// Sends a request that answers on a oneshot, and waits for the answer.
+    fn ask<T: Send + 'static>(
+        &self,
+        request: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Request,
+    ) -> BoxFuture<'static, Result<T, String>> {
+        let (reply, rx) = oneshot::channel();
+        let sent = self.send(request(reply));
+        Box::pin(async move {
+            sent.map_err(|e| e.to_string())?;
+            rx.await.map_err(|_| StoreError::Stopped.to_string())?
+        })
+    }
+}
+
+impl RoomLog for SqliteLog {
+    fn is_durable(&self) -> bool {
+        self.durable
+    }
+
+    fn create(&self, room: &RoomId, row: RoomRow) -> Result<(), StoreError> {
+        self.send(Request::Create { room: room.clone(), row })
+    }
+
+    fn append(&self, room: &RoomId, input: InputRow, ack: &mpsc::UnboundedSender<Committed>) -> Result<(), StoreError> {
+        self.send(Request::Append { room: room.clone(), input, ack: ack.clone() })
+    }
+
+    fn compact(&self, room: &RoomId, through_seq: u64, base: BaseRow) -> Result<(), StoreError> {
+        self.send(Request::Compact { room: room.clone(), through_seq, base })
+    }
+
+    fn import(&self, room: &RoomId, row: RoomRow, inputs: Vec<InputRow>) -> BoxFuture<'static, Result<(), String>> {
+        let room = room.clone();
+        self.ask(move |reply| Request::Import { room, row, inputs, reply })
+    }
+
+    fn load(&self, room: &RoomId) -> BoxFuture<'static, Result<Option<Stored>, String>> {
+        let room = room.clone();
+        self.ask(move |reply| Request::Load { room, reply })
+    }
+
+    fn purge(&self) -> BoxFuture<'static, Result<usize, String>> {
+        self.ask(|reply| Request::Purge { reply })
     }
 }
 
