@@ -605,7 +605,10 @@ impl Room {
             let wake = self.next_wake();
             tokio::select! {
                 cmd = rx.recv() => match cmd {
-                    Some(RoomCommand::Stop) => return,
+                    Some(RoomCommand::Stop) => {
+                        self.refuse_pending();
+                        return;
+                    }
                     Some(cmd) => self.handle(cmd),
                     None => return,
                 },
@@ -747,6 +750,20 @@ impl Room {
                 self.pending.push_back(Pending { seq, input, viewer, outcome: None });
             }
             Err(e) => self.tell(viewer, ServerMessage::Error(storage_error(&format!("{e}; this was not applied")))),
+        }
+    }
+
+    /// The room is stopped with inputs still waiting for storage (a cluster
+    /// node lost the room's lease, so their appends are refused anyway):
+    /// each viewer hears that its input was not applied.
+    fn refuse_pending(&mut self) {
+        for p in std::mem::take(&mut self.pending) {
+            let what = match p.input.command {
+                Command::Like(_) => "this like was not counted",
+                Command::Control(_) => "the change was not applied",
+            };
+            let why = format!("this server handed the room to another one before storing it; {what}, try again");
+            self.tell(p.viewer, ServerMessage::Error(storage_error(&why)));
         }
     }
 

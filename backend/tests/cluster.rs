@@ -297,3 +297,56 @@ async fn an_owner_whose_lease_passed_on_cannot_append() {
     store.append(&room, input(2), &ack).unwrap();
     assert!(tokio::time::timeout(SOON, acks.recv()).await.unwrap().unwrap().result.is_err());
 }
+
+fn signal(proc: &Proc, sig: &str) {
+    let status = Command::new("kill").args([sig, &proc.0.id().to_string()]).status().expect("run kill");
+    assert!(status.success(), "kill {sig}");
+}
+
+/// An owner frozen (SIGSTOP) past its lease is replaced; when it wakes up,
+/// a like it takes is either refused out loud or counted by the new owner —
+/// never written by the stale one — and it goes on as a relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_owner_wakes_up_as_a_relay_and_writes_nothing() {
+    let Some(redis) = Redis::start().await else { return };
+    let a = Instance::start(&redis);
+    let b = Instance::start(&redis);
+    let (mut on_a, _) = a.join("frozen").await;
+    let (mut on_b, _) = b.join("frozen").await;
+    for _ in 0..3 {
+        like(&mut on_a, "tokyo").await;
+    }
+    wait_for(&mut on_b, SOON, |m| is_frame(m) && truth(m) == 3).await;
+    signal(&a.proc, "-STOP");
+    // B takes over once A's lease expires: its viewer is resynced.
+    let snap = wait_for(&mut on_b, Duration::from_secs(8), |m| m["type"] == "snapshot").await;
+    assert_eq!(truth(&snap), 3, "the new owner replayed the log: {snap}");
+    like(&mut on_b, "mumbai").await;
+    like(&mut on_b, "mumbai").await;
+    wait_for(&mut on_b, SOON, |m| is_frame(m) && truth(m) == 5).await;
+    // A like sent to the frozen owner waits in its socket until it wakes.
+    like(&mut on_a, "sydney").await;
+    signal(&a.proc, "-CONT");
+    let mut refused = false;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Until A's viewer is resynced by the new owner.
+    let last_a = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let msg = tokio::time::timeout(left, next_json(&mut on_a)).await.expect("A never relayed the new owner");
+        if msg["type"] == "error" {
+            refused = true;
+        }
+        if msg["type"] == "snapshot" && truth(&msg) >= 5 {
+            break msg;
+        }
+    };
+    let expected = if refused { 5 } else { 6 };
+    let on_b_final = wait_for(&mut on_b, SOON, |m| is_frame(m) && truth(m) == expected).await;
+    assert_eq!(per_region(&on_b_final)[1], u64::from(!refused), "Sydney's like: refused {refused}");
+    assert!(truth(&last_a) <= expected, "A shows {}", truth(&last_a));
+    // And the log holds exactly what the new owner counts.
+    let mut conn = redis.conn().await;
+    let entries: u64 = redis::cmd("XLEN").arg("lw:{frozen}:log").query_async(&mut conn).await.unwrap();
+    assert_eq!(entries, expected, "refused: {refused}");
+    eprintln!("frozen owner's late like: {}", if refused { "refused" } else { "forwarded and counted" });
+}

@@ -227,18 +227,13 @@ struct PendingJoin {
 }
 
 /// A viewer (of any instance) joined to the room's actor by its owner.
+/// A task carries the actor's messages for this viewer to it; it ends by
+/// itself once the actor forgets the viewer (or stops), after delivering
+/// what was already said — such as "not applied" when the room stops.
 struct Guest {
     viewer: ViewerId,
     /// Dropping it tells the actor the viewer left.
     _membership: Membership,
-    /// Carries the actor's messages for this viewer to it.
-    forward: JoinHandle<()>,
-}
-
-impl Drop for Guest {
-    fn drop(&mut self) {
-        self.forward.abort();
-    }
 }
 
 struct Owned {
@@ -262,8 +257,14 @@ impl Drop for Owned {
         }
         self.renewer.abort();
         // The actor holds a handle to itself, so it would idle on for its
-        // TTL: stop it now. Its guests' memberships drop with us.
-        let _ = self.real.tx.try_send(RoomCommand::Stop);
+        // TTL: stop it now (it refuses what still awaits storage). Its
+        // guests' memberships drop with us, after the Stop.
+        if let Err(mpsc::error::TrySendError::Full(stop)) = self.real.tx.try_send(RoomCommand::Stop) {
+            let tx = self.real.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(stop).await;
+            });
+        }
     }
 }
 
@@ -671,7 +672,7 @@ impl Node {
                         )));
                     }
                     // Messages for this viewer alone: to it, wherever it is.
-                    let forward = if from == me {
+                    if from == me {
                         let to = self.local.get(&viewer).map(|l| l.direct.clone());
                         tokio::spawn(async move {
                             while let Some(text) = direct.recv().await {
@@ -679,7 +680,7 @@ impl Node {
                                     let _ = to.try_send(text);
                                 }
                             }
-                        })
+                        });
                     } else {
                         owned.publish.store(true, Ordering::Relaxed);
                         let (cluster, room, from) = (self.cluster.clone(), self.id.to_string(), from.to_owned());
@@ -687,11 +688,9 @@ impl Node {
                             while let Some(text) = direct.recv().await {
                                 publish_reply(&cluster, &from, &room, viewer, ReplyKind::Direct, text.as_str()).await;
                             }
-                        })
-                    };
-                    owned
-                        .guests
-                        .insert((from.to_owned(), viewer), Guest { viewer: v, _membership: membership, forward });
+                        });
+                    }
+                    owned.guests.insert((from.to_owned(), viewer), Guest { viewer: v, _membership: membership });
                     self.reply(from, viewer, ReplyKind::Snapshot, snapshot).await;
                     return;
                 }
