@@ -7,6 +7,7 @@
 #   trunk 0.21.14                        (cargo install; ~8 min the first time)
 #   wasm-bindgen-cli = Cargo.lock's wasm-bindgen version (cargo install; ~3 min)
 #   wasm-opt from npm's binaryen         (Debian's binaryen is too old)
+#   Debian redis-server                  (backend/tests/cluster.rs starts one)
 #   --browser: Debian chromium + chromium-driver, nginx, npm playwright-core
 
 set -euo pipefail
@@ -65,6 +66,14 @@ if ! [ -x "$TOOLS/npm/node_modules/.bin/wasm-opt" ]; then
   say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
   mkdir -p "$TOOLS/npm"
   npm install --prefix "$TOOLS/npm" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION" >&2
+fi
+
+# The cluster tests (`--redis`, backend/tests/cluster.rs) start their own
+# redis-server on a loopback port; they skip, saying so, without one.
+if ! command -v redis-server >/dev/null && ! [ -x /usr/bin/redis-server ]; then
+  say "installing Debian redis-server (cluster tests)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >&2
 fi
 
 if [ "$WANT_BROWSER" = 1 ]; then

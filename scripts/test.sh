@@ -11,7 +11,7 @@ cargo fmt --all -- --check
 cargo clippy --locked -p shared -p backend --all-targets -- -D warnings
 cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-echo "== Rust: shared, backend, frontend helpers (unit, property, integration, doc)" >&2
+echo "== Rust: shared, backend, frontend helpers (unit, property, integration incl. two instances on a real redis-server, doc)" >&2
 cargo test --workspace --locked
 
 echo "== Build: frontend (trunk --release) and server (release)" >&2
