@@ -18,8 +18,9 @@ echo "== Build: frontend (trunk --release) and server (release)" >&2
 "$ROOT/scripts/build-frontend.sh"
 cargo build --release --locked -p backend --bin likewise
 
-echo "== Deployment: Debian nginx in front of the release binary" >&2
+echo "== Deployment: Debian nginx in front of the release binary, then of two on Redis" >&2
 "$ROOT/tests/nginx/run.sh"
+"$ROOT/tests/nginx/cluster.sh"
 
 echo "== Browser: real build, real server, Debian chromium" >&2
 LIKEWISE_BIN="$ROOT/target/release/likewise" LIKEWISE_DIST="$ROOT/dist" \
