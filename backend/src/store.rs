@@ -39,6 +39,11 @@
 //! the folded part (when each like was taken), which only the history view
 //! of the public room could show. Storage stays bounded by the bound.
 //!
+//! **One interface, two logs.** Rooms write through [`Store`], a handle on a
+//! [`RoomLog`]: this SQLite writer, or with `--redis` the Redis log of
+//! `cluster::log`, which keeps the same entries, the same group commit and
+//! the same acknowledge-when-durable promise, plus a fencing check.
+//!
 //! Without `--data-dir` (tests, `Config::default()`), the same thread
 //! acknowledges at once and stores nothing.
 

@@ -350,3 +350,41 @@ async fn a_frozen_owner_wakes_up_as_a_relay_and_writes_nothing() {
     assert_eq!(entries, expected, "refused: {refused}");
     eprintln!("frozen owner's late like: {}", if refused { "refused" } else { "forwarded and counted" });
 }
+
+/// The Redis log keeps what the SQLite one keeps: a compaction folds a
+/// prefix into the base, an import replaces the room whole.
+#[tokio::test]
+async fn the_redis_log_compacts_and_imports_like_the_sqlite_one() {
+    let Some(redis) = Redis::start().await else { return };
+    let cluster = Cluster::connect(&redis.url, ClusterSettings::default()).await.unwrap();
+    let store = cluster.store();
+    let room = RoomId::parse("compacted").unwrap();
+    let mut conn = redis.conn().await;
+    let owner_key = backend::cluster::log::key(&room, "owner");
+    let _: () = redis::cmd("SET").arg(&owner_key).arg("us:1").query_async(&mut conn).await.unwrap();
+    cluster.leases.hold(&room, "us:1".into());
+    let row = || RoomRow { seed: 3, config_json: "{}".into(), format: backend::store::FORMAT };
+    let input = |seq: u64| InputRow { seq, at_ms: seq * 10, command_json: format!("\"like {seq}\"") };
+    store.create(&room, row()).unwrap();
+    let (ack, mut acks) = tokio::sync::mpsc::unbounded_channel::<Committed>();
+    for seq in 0..5 {
+        store.append(&room, input(seq), &ack).unwrap();
+    }
+    for seq in 0..5 {
+        let c = tokio::time::timeout(SOON, acks.recv()).await.unwrap().unwrap();
+        assert_eq!((c.seq, c.result.is_ok()), (seq, true), "acknowledged in order");
+    }
+    let base = backend::store::BaseRow { at_ms: 20, likes_json: "[3,0,0,0,0,0]".into() };
+    store.compact(&room, 2, base).unwrap();
+    let stored = store.load(&room).await.unwrap().unwrap();
+    assert_eq!(stored.inputs.iter().map(|i| i.seq).collect::<Vec<_>>(), vec![3, 4]);
+    assert_eq!(stored.inputs[1].command_json, "\"like 4\"");
+    assert_eq!(stored.inputs[1].at_ms, 40);
+    let base = stored.base.expect("the base");
+    assert_eq!((base.at_ms, base.likes_json.as_str()), (20, "[3,0,0,0,0,0]"));
+    store.import(&room, row(), (0..2500).map(input).collect()).await.unwrap();
+    let stored = store.load(&room).await.unwrap().unwrap();
+    assert_eq!(stored.inputs.len(), 2500, "imported in chunks");
+    assert!(stored.base.is_none(), "an import replaces the room whole");
+    assert!(store.load(&RoomId::parse("never").unwrap()).await.unwrap().is_none());
+}

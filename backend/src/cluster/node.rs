@@ -532,6 +532,8 @@ impl Node {
         }
         let token = self.cluster.new_token();
         let lease_ms = self.cluster.settings.lease.as_millis() as u64;
+        // The lease runs from no later than this instant.
+        let asked = Instant::now();
         let taken: redis::RedisResult<Option<String>> = redis::cmd("SET")
             .arg(&self.channels.owner)
             .arg(&token)
@@ -562,6 +564,7 @@ impl Node {
             self.channels.owner.clone(),
             self.id.clone(),
             token.clone(),
+            asked,
             self.events_tx.clone(),
         ));
         self.role = Role::Owner(Owned {
@@ -791,6 +794,7 @@ async fn hold_lease(
     owner_key: String,
     room: RoomId,
     token: String,
+    taken: Instant,
     events: mpsc::UnboundedSender<Event>,
 ) {
     let (lease, every) = (cluster.settings.lease, cluster.settings.renew_every);
@@ -798,7 +802,7 @@ async fn hold_lease(
     let mut conn = cluster.conn();
     // Measured from *before* a renewal is sent, so our idea of the expiry
     // is never later than Redis's.
-    let mut renewed = Instant::now();
+    let mut renewed = taken;
     loop {
         tokio::time::sleep(every).await;
         let sent = Instant::now();
