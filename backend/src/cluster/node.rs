@@ -98,10 +98,28 @@ pub(crate) enum Fwd {
         at_ms: Millis,
     },
     Export,
-    /// Every viewer the relay has in this room (sent every tick).
+    /// The relay's viewers in this room, every tick: how many and a digest
+    /// of their ids, and the ids themselves only when the owner asked (its
+    /// guests of this relay did not match), so presence costs the same
+    /// whatever the audience.
     Present {
-        viewers: Vec<ViewerId>,
+        count: usize,
+        digest: u64,
+        #[serde(default)]
+        viewers: Option<Vec<ViewerId>>,
     },
+}
+
+/// An order-independent digest of viewer ids (a sum of mixed ids).
+pub(crate) fn digest(ids: impl Iterator<Item = ViewerId>) -> u64 {
+    ids.map(|id| {
+        // splitmix64's finalizer: neighbouring ids spread over all bits.
+        let mut z = id.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
+    .fold(0u64, u64::wrapping_add)
 }
 
 /// [`TimeControl`] on the wire (it has no serde form of its own).
@@ -161,6 +179,9 @@ pub(crate) enum ReplyKind {
     Direct,
     /// The room is full.
     Full { max: usize },
+    /// The owner's guests of this relay do not match its digest: send the
+    /// full list of viewers (addressed to viewer 0).
+    ListViewers,
 }
 
 /// Starts room `id`'s node on this instance and returns its handle.
@@ -193,6 +214,7 @@ pub(crate) fn spawn(
         frames: Arc::new(frames),
         role: Role::Relay,
         idle_since: Some(Instant::now()),
+        list_viewers: true,
     };
     tokio::spawn(async move {
         let (id, registry) = (node.id.clone(), node.registry.clone());
@@ -290,6 +312,8 @@ struct Node {
     frames: Arc<watch::Sender<Utf8Bytes>>,
     role: Role,
     idle_since: Option<Instant>,
+    /// The owner asked for our full list of viewers (see `Fwd::Present`).
+    list_viewers: bool,
 }
 
 impl Node {
@@ -507,8 +531,9 @@ impl Node {
                 // Every viewer, those still waiting for a snapshot too: the
                 // owner forgets the guests of ours that are not listed.
                 let me = self.cluster.instance.clone();
-                let viewers: Vec<ViewerId> = self.local.keys().copied().collect();
-                self.deliver(&me, 0, Fwd::Present { viewers }).await;
+                let (count, digest) = (self.local.len(), digest(self.local.keys().copied()));
+                let viewers = std::mem::take(&mut self.list_viewers).then(|| self.local.keys().copied().collect());
+                self.deliver(&me, 0, Fwd::Present { count, digest, viewers }).await;
                 let retry = self.cluster.settings.tick;
                 let waiting: Vec<ViewerId> = self
                     .local
@@ -592,8 +617,15 @@ impl Node {
     async fn as_owner(&mut self, from: &str, viewer: ViewerId, cmd: Fwd) {
         let key = (from.to_owned(), viewer);
         match cmd {
-            Fwd::Present { viewers } => {
+            Fwd::Present { count, digest: theirs, viewers } => {
                 let Role::Owner(owned) = &mut self.role else { return };
+                let Some(viewers) = viewers else {
+                    let ours: Vec<ViewerId> = owned.guests.keys().filter(|(f, _)| f == from).map(|(_, v)| *v).collect();
+                    if ours.len() != count || digest(ours.into_iter()) != theirs {
+                        self.reply(from, 0, ReplyKind::ListViewers, Utf8Bytes::from_static("")).await;
+                    }
+                    return;
+                };
                 let present: HashSet<ViewerId> = viewers.iter().copied().collect();
                 owned.guests.retain(|(f, v), _| f != from || present.contains(v));
                 let missing: Vec<ViewerId> =
@@ -716,6 +748,10 @@ impl Node {
 
     /// An answer for one of our viewers.
     fn local_reply(&mut self, viewer: ViewerId, kind: ReplyKind, text: Utf8Bytes) {
+        if let ReplyKind::ListViewers = kind {
+            self.list_viewers = true;
+            return;
+        }
         let Some(local) = self.local.get_mut(&viewer) else { return };
         match kind {
             ReplyKind::Snapshot => match local.join.take() {
@@ -739,6 +775,7 @@ impl Node {
             ReplyKind::Direct => {
                 let _ = local.direct.try_send(text);
             }
+            ReplyKind::ListViewers => {}
             ReplyKind::Full { max } => {
                 if let Some(join) = local.join.take() {
                     let _ = join.reply.send(Err(RoomFull(max)));
@@ -829,4 +866,27 @@ async fn hold_lease(
     // Appends stop at once (the log writer checks this first).
     cluster.leases.release(&room, &token);
     let _ = events.send(Event::LeaseLost(token));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_presence_digest_ignores_order_and_tells_sets_apart() {
+        assert_eq!(digest([1, 2, 3].into_iter()), digest([3, 1, 2].into_iter()));
+        assert_ne!(digest([1, 2, 3].into_iter()), digest([1, 2, 4].into_iter()));
+        assert_ne!(digest([1, 2].into_iter()), digest([3].into_iter()), "not a plain sum");
+        assert_eq!(digest(std::iter::empty()), 0);
+    }
+
+    #[test]
+    fn forwarded_commands_round_trip_through_json() {
+        let msg = Forwarded { from: "i".into(), viewer: 7, cmd: Fwd::Time { time: TimeControl::SetSpeed(9.0).into() } };
+        let back: Forwarded = serde_json::from_str(&serde_json::to_string(&msg).unwrap()).unwrap();
+        let Fwd::Time { time } = back.cmd else { panic!("{back:?}") };
+        assert_eq!(TimeControl::from(time), TimeControl::SetSpeed(shared::protocol::MAX_SPEED), "clamped");
+        let present: Fwd = serde_json::from_str(r#"{"t":"present","count":2,"digest":5}"#).unwrap();
+        assert!(matches!(present, Fwd::Present { count: 2, digest: 5, viewers: None }));
+    }
 }
