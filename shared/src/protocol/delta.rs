@@ -13,9 +13,13 @@
 //! A patch is an object mirroring the value it changes:
 //! - a key whose old and new values are both objects holds a patch of that
 //!   object (recursively);
-//! - any other changed or added key holds its new value, whole (arrays are
-//!   replaced whole: the lists in a frame are short, and under load nearly
-//!   every element changes anyway);
+//! - a key whose old and new values are both arrays holds, when that is
+//!   shorter than the new array, `{"~":[[index, removed, inserted…], …]}`:
+//!   splices applied in order, found from the longest common subsequence of
+//!   the two arrays. The lists in a frame (packets in flight, busy links,
+//!   replicas) keep most elements from one frame to the next — a packet
+//!   stays in the list until it lands — so only newcomers travel;
+//! - any other changed or added key holds its new value, whole;
 //! - removed keys are listed under the reserved key `"-"`; unchanged keys are
 //!   left out.
 //!
@@ -27,7 +31,16 @@
 //! let patch = diff(&old, &new).unwrap();
 //! assert_eq!(patch, json!({"seq": 2, "sim": {"now_ms": 133, "faults": {"-": ["custom"]}}}));
 //! let mut view = old.clone();
-//! apply(&mut view, &patch);
+//! apply(&mut view, &patch).unwrap();
+//! assert_eq!(view, new);
+//!
+//! // A packet landed (the first), another was sent (at the end):
+//! let old = json!({"packets": ["tokyo→sydney 5000", "tokyo→mumbai 5000", "tokyo→virginia 5000"]});
+//! let new = json!({"packets": ["tokyo→mumbai 5000", "tokyo→virginia 5000", "sydney→tokyo 5100"]});
+//! let patch = diff(&old, &new).unwrap();
+//! assert_eq!(patch, json!({"packets": {"~": [[0, 1], [2, 0, "sydney→tokyo 5100"]]}}));
+//! let mut view = old.clone();
+//! apply(&mut view, &patch).unwrap();
 //! assert_eq!(view, new);
 //! ```
 //!
@@ -45,6 +58,13 @@ use serde_json::{Map, Value};
 /// The patch key listing removed keys. No field of the protocol is named so.
 pub const REMOVED: &str = "-";
 
+/// The patch key holding an array's splices. No field is named so either.
+pub const SPLICES: &str = "~";
+
+/// Past this many element pairs, an array's common subsequence is not
+/// searched (it costs `old × new` comparisons) and the array goes whole.
+const MAX_LCS_CELLS: usize = 64 * 64;
+
 /// The patch that turns `old` into `new`, or `None` if they are equal.
 pub fn diff(old: &Value, new: &Value) -> Option<Value> {
     if old == new {
@@ -52,7 +72,65 @@ pub fn diff(old: &Value, new: &Value) -> Option<Value> {
     }
     match (old, new) {
         (Value::Object(old), Value::Object(new)) => Some(Value::Object(diff_objects(old, new))),
+        (Value::Array(old), Value::Array(new)) => Some(diff_arrays(old, new)),
         _ => Some(new.clone()),
+    }
+}
+
+/// The splices that turn `old` into `new`, or `new` whole if that is
+/// shorter on the wire.
+fn diff_arrays(old: &[Value], new: &[Value]) -> Value {
+    let whole = || Value::Array(new.to_vec());
+    // The common prefix and suffix need no search.
+    let pre = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suf = old[pre..].iter().rev().zip(new[pre..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (o, n) = (&old[pre..old.len() - suf], &new[pre..new.len() - suf]);
+    if o.len() * n.len() > MAX_LCS_CELLS {
+        return whole();
+    }
+    // lcs[i][j]: length of the longest common subsequence of o[i..], n[j..].
+    let w = n.len() + 1;
+    let mut lcs = vec![0u16; (o.len() + 1) * w];
+    for i in (0..o.len()).rev() {
+        for j in (0..n.len()).rev() {
+            lcs[i * w + j] =
+                if o[i] == n[j] { lcs[(i + 1) * w + j + 1] + 1 } else { lcs[(i + 1) * w + j].max(lcs[i * w + j + 1]) };
+        }
+    }
+    // Walk the alignment; `pos` is the index in the array as patched so far.
+    let mut splices: Vec<Value> = Vec::new();
+    let mut open: Option<(usize, usize, Vec<Value>)> = None;
+    let (mut i, mut j, mut pos) = (0, 0, pre);
+    let close = |open: &mut Option<(usize, usize, Vec<Value>)>, pos: &mut usize, splices: &mut Vec<Value>| {
+        if let Some((at, removed, inserted)) = open.take() {
+            *pos = at + inserted.len();
+            let mut op = vec![Value::from(at), Value::from(removed)];
+            op.extend(inserted);
+            splices.push(Value::Array(op));
+        }
+    };
+    while i < o.len() || j < n.len() {
+        if i < o.len() && j < n.len() && o[i] == n[j] {
+            close(&mut open, &mut pos, &mut splices);
+            i += 1;
+            j += 1;
+            pos += 1;
+        } else if j < n.len() && (i == o.len() || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j]) {
+            open.get_or_insert((pos, 0, Vec::new())).2.push(n[j].clone());
+            j += 1;
+        } else {
+            open.get_or_insert((pos, 0, Vec::new())).1 += 1;
+            i += 1;
+        }
+    }
+    close(&mut open, &mut pos, &mut splices);
+    let mut patch = Map::new();
+    patch.insert(SPLICES.to_owned(), Value::Array(splices));
+    let patch = Value::Object(patch);
+    if patch.to_string().len() < Value::Array(new.to_vec()).to_string().len() {
+        patch
+    } else {
+        whole()
     }
 }
 
@@ -77,17 +155,45 @@ fn diff_objects(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<Strin
     patch
 }
 
+/// A patch that does not fit the value it is applied to: a splice out of
+/// bounds or not of the form `[index, removed, inserted…]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the delta does not fit the frame held")]
+pub struct Misfit;
+
 /// Applies a patch made by [`diff`]: `apply(&mut old, &diff(&old, &new)?)`
-/// leaves `old == new`.
-pub fn apply(target: &mut Value, patch: &Value) {
-    match (target, patch) {
+/// leaves `old == new`. A patch that does not fit leaves `target` partly
+/// patched and says so: the caller must wait for a full value.
+pub fn apply(target: &mut Value, patch: &Value) -> Result<(), Misfit> {
+    apply_change(target, patch)
+}
+
+fn apply_change(target: &mut Value, change: &Value) -> Result<(), Misfit> {
+    match (target, change) {
+        // Both objects: the change is a patch of it (see the module doc).
         (Value::Object(target), Value::Object(patch)) => apply_object(target, patch, &[]),
-        (target, patch) => *target = patch.clone(),
+        (Value::Array(target), Value::Object(patch)) if patch.contains_key(SPLICES) => splice(target, &patch[SPLICES]),
+        (target, change) => {
+            *target = change.clone();
+            Ok(())
+        }
     }
 }
 
+/// Applies `[[index, removed, inserted…], …]` in order.
+fn splice(target: &mut Vec<Value>, splices: &Value) -> Result<(), Misfit> {
+    for op in splices.as_array().ok_or(Misfit)? {
+        let op = op.as_array().ok_or(Misfit)?;
+        let at = op.first().and_then(Value::as_u64).ok_or(Misfit)? as usize;
+        let removed = op.get(1).and_then(Value::as_u64).ok_or(Misfit)? as usize;
+        let end = at.checked_add(removed).filter(|&end| end <= target.len()).ok_or(Misfit)?;
+        target.splice(at..end, op[2..].iter().cloned());
+    }
+    Ok(())
+}
+
 /// Applies an object patch, ignoring the top-level keys in `skip`.
-fn apply_object(target: &mut Map<String, Value>, patch: &Map<String, Value>, skip: &[&str]) {
+fn apply_object(target: &mut Map<String, Value>, patch: &Map<String, Value>, skip: &[&str]) -> Result<(), Misfit> {
     if let Some(Value::Array(removed)) = patch.get(REMOVED) {
         for key in removed.iter().filter_map(Value::as_str) {
             target.remove(key);
@@ -98,18 +204,13 @@ fn apply_object(target: &mut Map<String, Value>, patch: &Map<String, Value>, ski
             continue;
         }
         match target.get_mut(key) {
-            // Both objects: the change is a patch of it (see the module doc).
-            Some(Value::Object(inner)) if change.is_object() => {
-                if let Value::Object(change) = change {
-                    apply_object(inner, change, &[]);
-                }
-            }
-            Some(slot) => *slot = change.clone(),
+            Some(slot) => apply_change(slot, change)?,
             None => {
                 target.insert(key.clone(), change.clone());
             }
         }
     }
+    Ok(())
 }
 
 /// The delta message from frame message `prev` to frame message `next`
@@ -132,6 +233,8 @@ pub enum DeltaGap {
     WrongBase { base: u64, held: Option<u64> },
     #[error("not a delta message")]
     NotADelta,
+    #[error(transparent)]
+    Misfit(#[from] Misfit),
 }
 
 /// Applies a delta message to the frame message `frame` (as held by a
@@ -143,10 +246,7 @@ pub fn apply_frame_delta(frame: &mut Value, delta: &Value) -> Result<(), DeltaGa
         return Err(DeltaGap::WrongBase { base, held });
     }
     match (frame, delta) {
-        (Value::Object(frame), Value::Object(delta)) => {
-            apply_object(frame, delta, &["type", "base"]);
-            Ok(())
-        }
+        (Value::Object(frame), Value::Object(delta)) => Ok(apply_object(frame, delta, &["type", "base"])?),
         _ => Err(DeltaGap::NotADelta),
     }
 }
@@ -183,9 +283,31 @@ mod tests {
         fn applying_the_diff_gives_the_new_value(old in json_value(), new in json_value()) {
             let mut view = old.clone();
             if let Some(patch) = diff(&old, &new) {
-                apply(&mut view, &patch);
+                prop_assert_eq!(apply(&mut view, &patch), Ok(()));
             }
             prop_assert_eq!(view, new);
+        }
+
+        /// Arrays that share runs of elements, as lists in consecutive
+        /// frames do: the splices rebuild the new one.
+        #[test]
+        fn splices_rebuild_arrays(old in prop::collection::vec(0u8..6, 0..30), new in prop::collection::vec(0u8..6, 0..30)) {
+            let (old, new) = (serde_json::to_value(&old).unwrap(), serde_json::to_value(&new).unwrap());
+            let mut view = json!({"a": old});
+            let patch = diff(&view, &json!({"a": new.clone()}));
+            if let Some(patch) = patch {
+                prop_assert_eq!(apply(&mut view, &patch), Ok(()));
+            }
+            prop_assert_eq!(&view["a"], &new);
+        }
+
+        /// Garbage never panics the applier.
+        #[test]
+        fn any_patch_applies_or_misfits_without_panicking(old in json_value(), patch in json_value(), ops in json_value()) {
+            let mut view = old.clone();
+            let _ = apply(&mut view, &patch);
+            let mut view = json!({"a": [1, 2, 3]});
+            let _ = apply(&mut view, &json!({"a": {"~": ops}}));
         }
 
         /// Random rooms: likes in random regions at random times, with
@@ -258,5 +380,17 @@ mod tests {
         let full = serde_json::to_string(&b).unwrap().len();
         let delta = serde_json::to_string(&frame_delta(&a, &b).unwrap()).unwrap().len();
         assert!(delta * 10 < full, "delta {delta} B against a {full} B frame");
+    }
+
+    #[test]
+    fn a_splice_out_of_bounds_is_a_misfit() {
+        let mut view = json!({"a": [1, 2]});
+        assert_eq!(apply(&mut view, &json!({"a": {"~": [[1, 5]]}})), Err(Misfit));
+        assert_eq!(apply(&mut view, &json!({"a": {"~": [[3, 0, 9]]}})), Err(Misfit));
+        assert_eq!(apply(&mut view, &json!({"a": {"~": [["x"]]}})), Err(Misfit));
+        assert_eq!(apply(&mut view, &json!({"a": {"~": [[usize::MAX, 2]]}})), Err(Misfit));
+        assert_eq!(view, json!({"a": [1, 2]}));
+        assert_eq!(apply(&mut view, &json!({"a": {"~": [[2, 0, 3]]}})), Ok(()));
+        assert_eq!(view, json!({"a": [1, 2, 3]}));
     }
 }
