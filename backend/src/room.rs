@@ -10,10 +10,14 @@
 //! 2. drives the simulation from the wall clock: simulated time is real
 //!    milliseconds since the room started, and the task sleeps exactly until
 //!    the next simulated event (a message landing, a timer) is due;
-//! 3. publishes frames. A frame is serialized **once** and put in a
-//!    `tokio::sync::watch` channel that every viewer's writer task reads. A
-//!    watch keeps only the latest value, so a slow viewer simply skips frames
-//!    — it can never make the room, or anyone else, wait. Frames are
+//! 3. publishes frames. A frame is serialized **once**, as a full frame and
+//!    as a delta against the previous one (see [`Published`] and
+//!    `shared::protocol::delta`), and put in a `tokio::sync::watch` channel
+//!    that every viewer's writer task reads; every viewer shares those two
+//!    buffers. A watch keeps only the latest value, so a slow viewer simply
+//!    skips frames — it can never make the room, or anyone else, wait — and
+//!    a viewer that skipped one is sent the full frame instead of a delta it
+//!    could not apply. Frames are
 //!    coalesced to at most one per `frame_interval` (~30 per second), however
 //!    many likes arrive. A crowded room slows its frame rate (see
 //!    [`frame_interval_for`]): the server's outgoing bytes grow with viewers ×
@@ -42,7 +46,7 @@ use crate::store::{BaseRow, Committed, InputRow, RoomRow, Store, Stored, FORMAT}
 use axum::extract::ws::Utf8Bytes;
 use shared::kernel::Millis;
 use shared::protocol::{
-    Command, Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot,
+    delta, Command, Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot,
     StrategyDescription, TimeControl, TimeView, PROTOCOL_VERSION,
 };
 use shared::region::RegionId;
@@ -83,6 +87,10 @@ pub struct RoomSettings {
     /// Past this many inputs, the public room compacts the older half of
     /// its log (see `store`).
     pub public_log_cap: usize,
+    /// How often every viewer gets a full frame (a keyframe) even though
+    /// it missed none; between them, frames are deltas. Zero: every frame
+    /// is full (no deltas at all).
+    pub keyframe_interval: Duration,
 }
 
 impl Default for RoomSettings {
@@ -97,6 +105,7 @@ impl Default for RoomSettings {
             checkpoint_every_ms: 5_000,
             max_checkpoints: 256,
             public_log_cap: 100_000,
+            keyframe_interval: Duration::from_secs(2),
         }
     }
 }
@@ -154,6 +163,31 @@ pub enum RoomCommand {
     Stop,
 }
 
+/// One published frame, serialized once and shared by every viewer (the
+/// `Utf8Bytes` are reference-counted: handing them to 10 000 writers copies
+/// nothing).
+#[derive(Debug, Clone, Default)]
+pub struct Published {
+    /// The frame's `seq`.
+    pub seq: u64,
+    /// The whole frame, `{"type":"frame",…}`.
+    pub full: Utf8Bytes,
+    /// What changed since frame `seq - 1`, `{"type":"delta","base":…}`;
+    /// `None` for a keyframe, which everyone gets whole.
+    pub delta: Option<Utf8Bytes>,
+}
+
+impl Published {
+    /// What to send a viewer whose last frame was `last` (`None`: none yet
+    /// since its snapshot): the delta if it follows on, else the full frame.
+    pub fn for_viewer(&self, last: Option<u64>) -> &Utf8Bytes {
+        match &self.delta {
+            Some(delta) if last.is_some_and(|last| last + 1 == self.seq) => delta,
+            _ => &self.full,
+        }
+    }
+}
+
 /// A viewer's way into a room, handed out on join.
 #[derive(Debug)]
 pub struct Joined {
@@ -161,7 +195,9 @@ pub struct Joined {
     /// The snapshot to send first, already serialized.
     pub snapshot: Utf8Bytes,
     /// The latest frame, already serialized; `changed()` wakes on new ones.
-    pub frames: watch::Receiver<Utf8Bytes>,
+    /// The first one after the snapshot must be sent whole: the snapshot's
+    /// frame is newer than the published frame a delta is made against.
+    pub frames: watch::Receiver<Published>,
     /// Messages for this viewer only (errors about its own commands).
     pub direct: mpsc::Receiver<Utf8Bytes>,
     /// Sends `Leave` when dropped, so a viewer leaves however its task ends.
@@ -509,8 +545,11 @@ struct Room {
     /// Each viewer's channel for messages addressed to it alone.
     viewers: HashMap<ViewerId, mpsc::Sender<Utf8Bytes>>,
     next_viewer: ViewerId,
-    frames: watch::Sender<Utf8Bytes>,
+    frames: watch::Sender<Published>,
     frame_seq: u64,
+    /// The last published frame as JSON, to make the next delta against.
+    last_frame: Option<serde_json::Value>,
+    last_keyframe: Option<Instant>,
     /// Bumped by every time control, so frames show a pause at once.
     time_version: u64,
     /// What the last published frame showed, to skip identical frames.
@@ -563,7 +602,7 @@ impl Room {
                 }
             }
         };
-        let (frames, _) = watch::channel(Utf8Bytes::from_static(""));
+        let (frames, _) = watch::channel(Published::default());
         let (acks, acks_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
         let clock = Clock { anchor_real: now, anchor_sim: restored.sim.now(), speed: 1.0, paused: false };
@@ -590,6 +629,8 @@ impl Room {
             next_viewer: 1,
             frames,
             frame_seq: 0,
+            last_frame: None,
+            last_keyframe: None,
             time_version: 0,
             published: None,
             last_publish: None,
@@ -1010,11 +1051,26 @@ impl Room {
     fn publish(&mut self, now: Instant) {
         self.frame_seq += 1;
         let frame = ServerMessage::Frame(self.frame());
-        match serde_json::to_string(&frame) {
-            Ok(json) => {
-                self.frames.send_replace(Utf8Bytes::from(json));
+        let value = match serde_json::to_value(&frame) {
+            Ok(value) => value,
+            Err(e) => {
+                tracing::error!(room = %self.id, error = %e, "could not serialize a frame");
+                serde_json::Value::Null
             }
-            Err(e) => tracing::error!(room = %self.id, error = %e, "could not serialize a frame"),
+        };
+        let interval = self.settings.keyframe_interval;
+        let key_due = interval.is_zero() || self.last_keyframe.is_none_or(|t| now >= t + interval);
+        let delta = match (&self.last_frame, key_due) {
+            (Some(prev), false) => delta::frame_delta(prev, &value).map(|d| Utf8Bytes::from(d.to_string())),
+            _ => None,
+        };
+        if delta.is_none() {
+            self.last_keyframe = Some(now);
+        }
+        if !value.is_null() {
+            let full = Utf8Bytes::from(value.to_string());
+            self.frames.send_replace(Published { seq: self.frame_seq, full, delta });
+            self.last_frame = Some(value);
         }
         self.published = Some((self.sim.version(), self.viewers.len(), self.time_version));
         self.last_publish = Some(now);
@@ -1076,6 +1132,17 @@ mod tests {
         let last = checkpoints.list.last().unwrap().at;
         assert!(100_000 - last <= checkpoints.every, "the latest is recent: {last}");
         assert_eq!(checkpoints.before(50_000).map(|c| c.at <= 50_000), Some(true));
+    }
+
+    #[test]
+    fn a_viewer_that_skipped_a_frame_gets_it_whole() {
+        let published =
+            Published { seq: 7, full: Utf8Bytes::from_static("full"), delta: Some(Utf8Bytes::from_static("delta")) };
+        assert_eq!(published.for_viewer(Some(6)).as_str(), "delta", "follows on");
+        assert_eq!(published.for_viewer(Some(5)).as_str(), "full", "skipped frame 6");
+        assert_eq!(published.for_viewer(None).as_str(), "full", "first frame after the snapshot");
+        let keyframe = Published { delta: None, ..published };
+        assert_eq!(keyframe.for_viewer(Some(6)).as_str(), "full");
     }
 
     #[test]

@@ -9,6 +9,27 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 const SOON: Duration = Duration::from_secs(5);
 
+/// Between keyframes the server sends deltas; a client that applies them
+/// to the frame it holds (as `next_json` does) never meets a gap and ends
+/// with exactly what a fresh joiner's snapshot shows.
+#[tokio::test]
+async fn deltas_between_keyframes_rebuild_the_room_without_gaps() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("deltas").await;
+    for region in ["tokyo", "sydney", "mumbai", "tokyo", "virginia"] {
+        like(&mut a, region).await;
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+    let seen = wait_for(&mut a, SOON, |m| is_frame(m) && all_at(m, 5) && settled(m)).await;
+    assert!(a.deltas > 5, "frames came as deltas: {a:?}");
+    assert_eq!(a.gaps, 0, "no delta skipped a frame: {a:?}");
+    let (_b, snap) = server.join("deltas").await;
+    let fresh = frame(&snap);
+    assert_eq!(fresh["sim"]["truth"], seen["sim"]["truth"]);
+    assert_eq!(fresh["sim"]["replicas"], seen["sim"]["replicas"]);
+    assert_eq!(fresh["sim"]["verdict"], seen["sim"]["verdict"]);
+}
+
 #[tokio::test]
 async fn two_clients_in_one_room_see_each_others_likes() {
     let server = Server::start().await;

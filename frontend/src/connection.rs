@@ -3,8 +3,11 @@
 //!
 //! The server is the single source of truth: it sends a full
 //! [`Snapshot`](shared::protocol::Snapshot) on every (re)connect and then
-//! full [`Frame`]s, so the client holds no state of its own worth
-//! reconciling. That makes reconnecting simple and safe: drop everything,
+//! frames — a full [`Frame`] first and every 2 s (keyframes), deltas in
+//! between (see [`shared::protocol::delta`]). The only state the client
+//! holds is the last frame, as JSON, to apply the next delta to; a delta
+//! that does not follow on from it (a gap in `seq`) is dropped and the
+//! page waits for the next keyframe, so nothing is ever reconciled. That makes reconnecting simple and safe: drop everything,
 //! open a new socket, and the next snapshot replaces what we had. Nothing is replayed and nothing can double-count.
 //!
 //! Reconnects back off exponentially (0.5 s, 1 s, 2 s … capped at 8 s) with
@@ -23,6 +26,7 @@ use gloo_net::websocket::{futures::WebSocket, Message};
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::protocol::delta;
 use shared::protocol::view::SimView;
 use shared::protocol::{
     ClientMessage, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, StrategyDescription,
@@ -251,11 +255,14 @@ async fn session(
     // Messages queued while we were away are stale: drop them (see `like`).
     while outgoing.try_recv().is_ok() {}
     let mut synced = false;
+    // The last full frame, `{"type":"frame",…}`, that deltas apply to.
+    let mut held: Option<serde_json::Value> = None;
     loop {
         futures::select! {
             incoming = stream.next().fuse() => match incoming {
-                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMessage>(&text) {
-                    Ok(msg) => {
+                Some(Ok(Message::Text(text))) => match decode(&text, &mut held) {
+                    Ok(None) => {}
+                    Ok(Some(msg)) => {
                         if let Some(ended) = apply(msg, writers, &mut synced, notices) {
                             return ended;
                         }
@@ -292,6 +299,41 @@ async fn session(
                 Some(_) => {} // not yet in step with the server: drop, as above
                 None => return Ended::Stopped,
             },
+        }
+    }
+}
+
+/// Decodes one server message. Every message is parsed into a JSON value
+/// first and then into its type (so the wasm holds one deserializer for the
+/// big frame types, not two). A delta is applied to the held frame and comes
+/// out as the [`ServerMessage::Frame`] it makes; one that does not follow on
+/// from the held frame gives `None`, and deltas are ignored until the next
+/// keyframe.
+fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<ServerMessage>, serde_json::Error> {
+    use serde::Deserialize;
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    match value.get("type").and_then(serde_json::Value::as_str) {
+        Some("delta") => {
+            let Some(frame) = held.as_mut() else { return Ok(None) };
+            if let Err(gap) = delta::apply_frame_delta(frame, &value) {
+                warn!("waiting for the next full frame: {gap}");
+                *held = None;
+                return Ok(None);
+            }
+            ServerMessage::deserialize(&*frame).map(Some)
+        }
+        Some("frame") => {
+            let msg = ServerMessage::deserialize(&value)?;
+            *held = Some(value);
+            Ok(Some(msg))
+        }
+        _ => {
+            if value.get("type").and_then(serde_json::Value::as_str) == Some("snapshot") {
+                // The next frame is sent whole (the snapshot's frame is not
+                // one a delta is made against).
+                *held = None;
+            }
+            ServerMessage::deserialize(&value).map(Some)
         }
     }
 }

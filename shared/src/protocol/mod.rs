@@ -6,11 +6,13 @@
 //!    the protocol version, the room, the regions and link delays, and a
 //!    first [`Frame`]. A client that reconnects gets a fresh snapshot, so it
 //!    never has to replay anything it missed.
-//! 2. The server then pushes a [`ServerMessage::Frame`] whenever the room
-//!    changed, at most ~30 per second. A frame carries the whole visible state
-//!    of the room (it is a few hundred bytes), so frames are idempotent: a
-//!    client that skips some, or a slow one whose frames the server
-//!    coalesced, is still exactly up to date with the next one.
+//! 2. The server then pushes a frame whenever the room changed, at most ~30
+//!    per second: mostly a *delta* (`{"type":"delta","base":41,"seq":42,…}`,
+//!    only what changed since frame `base`, see [`delta`]), and a full
+//!    [`ServerMessage::Frame`] (a *keyframe*) right after joining, every 2 s,
+//!    and whenever this viewer's writer skipped a frame. A client applies a
+//!    delta only to the frame whose `seq` is its `base`; after a gap it waits
+//!    for the next keyframe, which carries the whole visible state.
 //! 3. The client sends [`ClientMessage`]s (likes). A message the server
 //!    cannot accept is answered with a [`ServerMessage::Error`] saying why;
 //!    the connection and the room carry on.
@@ -198,6 +200,7 @@
 //! changes incompatibly; a client that sees another version than its own
 //! must reload instead of misreading frames.
 
+pub mod delta;
 pub mod view;
 
 use crate::kernel::network::LinkConditions;
@@ -208,8 +211,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use view::SimView;
 
-/// Bumped on any incompatible change to the messages below.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// Bumped on any incompatible change to the messages below (3: delta frames).
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest client message the server reads. Real ones are under 100 bytes;
 /// anything bigger is refused with [`ErrorCode::TooLarge`] without parsing.
