@@ -45,6 +45,7 @@
 use crate::store::{BaseRow, Committed, InputRow, RoomRow, Store, Stored, FORMAT};
 use axum::extract::ws::Utf8Bytes;
 use shared::kernel::Millis;
+use shared::protocol::history::{self, HistoryChunk, HistoryEvent};
 use shared::protocol::{
     delta, Command, Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot,
     StrategyDescription, TimeControl, TimeView, PROTOCOL_VERSION,
@@ -62,6 +63,16 @@ use crate::rooms::Rooms;
 
 /// Identifies one connection inside a room.
 pub type ViewerId = u64;
+
+/// Events a room keeps for joining viewers' snapshots (a few KB).
+const RECENT_EVENTS: usize = 400;
+
+/// A seek answers with the history from this long before the moment ...
+const SEEK_BEFORE_MS: Millis = 20_000;
+/// ... to this long after it (never past now).
+const SEEK_AFTER_MS: Millis = 10_000;
+/// Most events in a seek's window (messages go first).
+const MAX_SEEK_EVENTS: usize = 2_000;
 
 /// Tuning for every room.
 #[derive(Debug, Clone)]
@@ -422,7 +433,11 @@ impl Checkpoints {
         if !due {
             return;
         }
-        self.list.push(Checkpoint { at: sim.now(), applied, sim: sim.clone() });
+        let mut sim = sim.clone();
+        // A checkpoint is a state, not a stream: what the live room has yet
+        // to publish is not its to keep (and would cost memory per copy).
+        sim.record_history(false);
+        self.list.push(Checkpoint { at: sim.now(), applied, sim });
         if self.list.len() > self.max {
             let mut i = 0;
             self.list.retain(|_| {
@@ -552,6 +567,13 @@ struct Room {
     last_keyframe: Option<Instant>,
     /// Bumped by every time control, so frames show a pause at once.
     time_version: u64,
+    /// The history stream (see `shared::protocol::history`): the number of
+    /// the next event, the simulated time the last frame's events reached,
+    /// and the most recent events, which a joining viewer gets in its
+    /// snapshot (bounded: [`RECENT_EVENTS`]).
+    history_next: u64,
+    history_to: Millis,
+    recent: VecDeque<HistoryEvent>,
     /// What the last published frame showed, to skip identical frames.
     published: Option<(u64, usize, u64)>,
     last_publish: Option<Instant>,
@@ -631,11 +653,21 @@ impl Room {
             frame_seq: 0,
             last_frame: None,
             last_keyframe: None,
+            history_next: 0,
+            history_to: 0,
+            recent: VecDeque::new(),
             time_version: 0,
             published: None,
             last_publish: None,
             idle_since: Some(now),
         };
+        // A restored, forked or imported room shows its recent past at
+        // once: replay the window before now (cheap: from a checkpoint).
+        let (_, window) = room.window(room.sim.now());
+        room.history_to = window.to_ms;
+        room.recent.extend(window.events.into_iter().rev().take(RECENT_EVENTS).rev());
+        room.history_next = room.recent.len() as u64;
+        room.sim.record_history(true);
         room.publish(now);
         room
     }
@@ -953,6 +985,32 @@ impl Room {
         sim
     }
 
+    /// The room at `at` and its history around it: from `SEEK_BEFORE_MS`
+    /// before to `SEEK_AFTER_MS` after (never past now), replayed with the
+    /// history stream on, bounded to `MAX_SEEK_EVENTS`.
+    fn window(&self, at: Millis) -> (Simulation, HistoryChunk) {
+        let start = at.saturating_sub(SEEK_BEFORE_MS).max(self.history_from());
+        let end = (at + SEEK_AFTER_MS).min(self.sim.now()).max(at);
+        let mut sim = self.past(start);
+        sim.record_history(true);
+        let mut shown = None;
+        for input in self.log.iter().filter(|i| i.at > start && i.at <= end) {
+            if shown.is_none() && input.at > at {
+                sim.advance(at);
+                shown = Some(sim.clone());
+            }
+            sim.input(input);
+        }
+        let shown = shown.unwrap_or_else(|| {
+            sim.advance(at);
+            sim.clone()
+        });
+        sim.advance(end);
+        let (mut events, dropped) = sim.take_history();
+        let skipped = dropped + history::bound(&mut events, MAX_SEEK_EVENTS);
+        (shown, HistoryChunk { first: 0, events, skipped, from_ms: start, to_ms: end })
+    }
+
     fn seek(&mut self, viewer: ViewerId, at_ms: Millis) {
         let now = self.sim.now();
         if at_ms < self.history_from() {
@@ -961,9 +1019,14 @@ impl Room {
             return;
         }
         let at = at_ms.min(now);
-        let sim = if at == now { self.sim.clone() } else { self.past(at) };
-        let frame =
-            Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: sim.view(), time: self.time_view() };
+        let (sim, window) = self.window(at);
+        let frame = Frame {
+            seq: self.frame_seq,
+            viewers: self.viewers.len() as u32,
+            sim: sim.view(),
+            time: self.time_view(),
+            history: Some(window),
+        };
         self.tell(viewer, ServerMessage::Past { at_ms: at, frame });
     }
 
@@ -1032,7 +1095,13 @@ impl Room {
     }
 
     fn frame(&mut self) -> Frame {
-        Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: self.sim.view(), time: self.time_view() }
+        Frame {
+            seq: self.frame_seq,
+            viewers: self.viewers.len() as u32,
+            sim: self.sim.view(),
+            time: self.time_view(),
+            history: None,
+        }
     }
 
     fn snapshot(&mut self) -> Utf8Bytes {
@@ -1043,14 +1112,50 @@ impl Room {
             regions: RegionInfo::catalog(),
             latency_ms: self.sim.latency().clone(),
             strategies: StrategyDescription::all(),
-            frame: self.frame(),
+            frame: Frame { history: Some(self.recent_chunk()), ..self.frame() },
         });
         Utf8Bytes::from(serde_json::to_string(&msg).unwrap_or_default())
     }
 
+    /// The recent events, for a joining viewer; the next frame's chunk
+    /// continues exactly where this one ends.
+    fn recent_chunk(&self) -> HistoryChunk {
+        HistoryChunk {
+            first: self.history_next - self.recent.len() as u64,
+            events: self.recent.iter().cloned().collect(),
+            skipped: 0,
+            from_ms: self.recent.front().map_or(self.history_to, HistoryEvent::at),
+            to_ms: self.history_to,
+        }
+    }
+
+    /// The events since the last frame, bounded, remembered in `recent`.
+    fn history_chunk(&mut self) -> Option<HistoryChunk> {
+        let (mut events, dropped) = self.sim.take_history();
+        let skipped = dropped + history::bound(&mut events, history::MAX_EVENTS_PER_FRAME);
+        let from_ms = self.history_to;
+        self.history_to = self.sim.now();
+        if events.is_empty() && skipped == 0 {
+            return None;
+        }
+        let chunk = HistoryChunk { first: self.history_next, events, skipped, from_ms, to_ms: self.history_to };
+        self.history_next = chunk.next();
+        // Skipped events leave a hole the joiner would not see; the ring
+        // only holds what was sent, so a hole restarts it.
+        if skipped > 0 {
+            self.recent.clear();
+        }
+        self.recent.extend(chunk.events.iter().cloned());
+        while self.recent.len() > RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+        Some(chunk)
+    }
+
     fn publish(&mut self, now: Instant) {
         self.frame_seq += 1;
-        let frame = ServerMessage::Frame(self.frame());
+        let history = self.history_chunk();
+        let frame = ServerMessage::Frame(Frame { history, ..self.frame() });
         let value = match serde_json::to_value(&frame) {
             Ok(value) => value,
             Err(e) => {

@@ -115,9 +115,10 @@ impl Instance {
     async fn join(&self, room: &str) -> (Ws, Value) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(Ok((mut ws, _))) =
+            if let Ok(Ok((ws, _))) =
                 tokio::time::timeout(Duration::from_secs(2), tokio_tungstenite::connect_async(self.url(room))).await
             {
+                let mut ws = Ws::from(ws);
                 let snap = next_json(&mut ws).await;
                 assert_eq!(snap["type"], "snapshot", "{snap}");
                 return (ws, snap);

@@ -10,11 +10,13 @@ use crate::connection::Connection;
 use crate::controls::Controls;
 use crate::explainer::Explainer;
 use crate::header::Header;
+use crate::history_panel::HistoryPanel;
 use crate::lab::Lab;
 use crate::network_view::NetworkView;
 use crate::region_card::RegionGrid;
 use crate::route::room_from_path;
 use crate::share_bar::ShareBar;
+use crate::time_panel::TimePanel;
 use crate::toast::Toaster;
 use crate::verdict::VerdictPanel;
 use leptos::prelude::*;
@@ -39,6 +41,7 @@ fn Room(room: RoomId) -> impl IntoView {
         <div class="page">
             <Header conn sim_now/>
             <ShareBar conn/>
+            <TimePanel conn lab/>
             <main class="room">
                 <RegionGrid conn lab/>
                 // The bench and its result side by side, right under the
@@ -48,6 +51,7 @@ fn Room(room: RoomId) -> impl IntoView {
                     <VerdictPanel conn/>
                 </div>
                 <NetworkView conn sim_now lab/>
+                <HistoryPanel conn/>
                 <Explainer conn/>
             </main>
             <footer class="page-foot">

@@ -16,16 +16,25 @@
 //! i.e. once the server has proven it is really back, not merely accepting
 //! TCP.
 //!
+//! **Viewing the past.** A viewer may look at the room as it was (`seek`):
+//! `frame` then holds the server's `past` answer and stays there while
+//! live frames go on arriving into `live_now` and the history store, until
+//! [`Connection::back_to_live`]. Likes and controls are off meanwhile
+//! ([`Connection::is_live`] is false): a click would act on the live room
+//! the viewer is not looking at.
+//!
 //! Components see the connection only through read-only signals plus
 //! [`Connection::like`] and [`Connection::send`] (any other message, e.g.
 //! the lab's controls); the socket itself lives inside one async task.
 
+use crate::history::HistoryStore;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::kernel::Millis;
 use shared::protocol::delta;
 use shared::protocol::view::SimView;
 use shared::protocol::{
@@ -87,6 +96,16 @@ pub struct Connection {
     pub room: ReadSignal<Option<RoomInfo>>,
     pub frame: ReadSignal<Option<Received>>,
     pub notice: ReadSignal<Option<Notice>>,
+    /// The moment this viewer looks at, `None` while live.
+    pub viewing: ReadSignal<Option<Millis>>,
+    /// The live room's simulated time in the latest live frame.
+    pub live_now: ReadSignal<Millis>,
+    /// The room's history as streamed so far (bounded).
+    pub history: ReadSignal<HistoryStore>,
+    set_viewing: WriteSignal<Option<Millis>>,
+    set_frame: WriteSignal<Option<Received>>,
+    /// The latest live frame, shown again on [`Connection::back_to_live`].
+    live: StoredValue<Option<Received>>,
     outgoing: StoredValue<UnboundedSender<ClientMessage>>,
 }
 
@@ -98,12 +117,55 @@ impl Connection {
         let (room_info, set_room) = signal(None);
         let (frame, set_frame) = signal(None);
         let (notice, set_notice) = signal(None);
+        let (viewing, set_viewing) = signal(None);
+        let (live_now, set_live_now) = signal(0);
+        let (history, set_history) = signal(HistoryStore::default());
+        let live = StoredValue::new(None);
         let (tx, rx) = mpsc::unbounded();
-        let writers = Writers { status: set_status, room: set_room, frame: set_frame, notice: set_notice };
+        // `?t=12.4` opens the room at that moment: seek once the first
+        // snapshot is in.
+        let open_at = crate::route::moment_from_query(&window().location().search().unwrap_or_default());
+        let writers = Writers {
+            status: set_status,
+            room: set_room,
+            frame: set_frame,
+            notice: set_notice,
+            viewing: (viewing, set_viewing),
+            live_now: set_live_now,
+            history: set_history,
+            live,
+            open_at: std::cell::Cell::new(open_at),
+            seek: tx.clone(),
+        };
         spawn_local(run(socket_url(room), rx, writers));
         // When the owner is disposed the sender is dropped, the task's receiver
         // ends, and the task closes the socket and stops: no explicit teardown.
-        Connection { status, room: room_info, frame, notice, outgoing: StoredValue::new(tx) }
+        Connection {
+            status,
+            room: room_info,
+            frame,
+            notice,
+            viewing,
+            live_now,
+            history,
+            set_viewing,
+            set_frame,
+            live,
+            outgoing: StoredValue::new(tx),
+        }
+    }
+
+    /// Shows this viewer the room as it was at `at_ms` (the server answers
+    /// with a `past` frame).
+    pub fn seek(&self, at_ms: Millis) {
+        self.set_viewing.set(Some(at_ms));
+        self.send(ClientMessage::Seek { at_ms });
+    }
+
+    /// Back to the live room.
+    pub fn back_to_live(&self) {
+        self.set_viewing.set(None);
+        self.set_frame.set(self.live.get_value());
     }
 
     /// Sends a like clicked in `region`. Only sent while live: a like clicked
@@ -135,9 +197,10 @@ impl Connection {
         Memo::new(move |_| frame.with(|r| r.as_ref().map(|r| part(&r.frame.sim))))
     }
 
-    /// Whether the page is currently in step with the server.
+    /// Whether the page is in step with the live room: connected, and not
+    /// looking at the past. Likes and controls are enabled only then.
     pub fn is_live(&self) -> bool {
-        self.status.get() == Status::Live
+        self.status.get() == Status::Live && self.viewing.get().is_none()
     }
 }
 
@@ -147,6 +210,14 @@ struct Writers {
     room: WriteSignal<Option<RoomInfo>>,
     frame: WriteSignal<Option<Received>>,
     notice: WriteSignal<Option<Notice>>,
+    viewing: (ReadSignal<Option<Millis>>, WriteSignal<Option<Millis>>),
+    live_now: WriteSignal<Millis>,
+    history: WriteSignal<HistoryStore>,
+    live: StoredValue<Option<Received>>,
+    /// The `?t=` moment, until the first snapshot has used it.
+    open_at: std::cell::Cell<Option<Millis>>,
+    /// Our own outgoing queue, to seek after a snapshot.
+    seek: UnboundedSender<ClientMessage>,
 }
 
 impl Writers {
@@ -363,20 +434,57 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
                 }
                 (changed, ())
             });
-            writers.frame.try_set(Some(Received { frame: snapshot.frame, at: now }));
+            let mut frame = snapshot.frame;
+            let chunk = frame.history.take();
+            writers.history.try_update(|h| h.reset(chunk, &frame.sim));
+            writers.live_now.try_set(frame.sim.now_ms);
+            let received = Received { frame, at: now };
+            writers.live.try_set_value(Some(received.clone()));
+            // A reconnect ends a look at the past: the answer went with the
+            // old socket. A `?t=` link seeks once, on the first snapshot.
+            writers.viewing.1.try_set(None);
+            writers.frame.try_set(Some(received));
+            if let Some(at_ms) = writers.open_at.take() {
+                writers.viewing.1.try_set(Some(at_ms));
+                let _ = writers.seek.unbounded_send(ClientMessage::Seek { at_ms });
+            }
             *synced = true;
             (!writers.status(Status::Live)).then_some(Ended::Stopped)
         }
         ServerMessage::Frame(frame) => {
             // Frames before the snapshot would have no room to belong to.
             if *synced {
+                let mut frame = frame;
+                let chunk = frame.history.take();
+                writers.history.try_update(|h| h.append(chunk, &frame.sim));
+                writers.live_now.try_set(frame.sim.now_ms);
+                let received = Received { frame, at: now };
+                if writers.viewing.0.try_get_untracked().flatten().is_none() {
+                    writers.frame.try_set(Some(received.clone()));
+                }
+                writers.live.try_set_value(Some(received));
+            }
+            None
+        }
+        ServerMessage::Past { frame, .. } => {
+            // An answer that comes after "back to live" is stale.
+            if writers.viewing.0.try_get_untracked().flatten().is_some() {
+                let mut frame = frame;
+                let window = frame.history.take();
+                writers.history.try_update(|h| h.window = window);
                 writers.frame.try_set(Some(Received { frame, at: now }));
             }
             None
         }
-        // Answers to the time controls (seek, fork, export), which this page
-        // does not send yet: nothing to apply.
-        ServerMessage::Past { .. } | ServerMessage::Forked { .. } | ServerMessage::Run { .. } => None,
+        ServerMessage::Forked { room, .. } => {
+            // Land in the new room (a real navigation, as for New room).
+            let _ = window().location().set_href(&format!("/r/{room}"));
+            None
+        }
+        ServerMessage::Run { run } => {
+            crate::run_file::download(&run);
+            None
+        }
         ServerMessage::Error(ProtocolError { code, message, count }) => {
             *notices += 1;
             writers.notice.try_set(Some(Notice { serial: *notices, code, message, count }));

@@ -32,7 +32,7 @@
 use super::log::key;
 use super::{Cluster, Event};
 use crate::room::{
-    self, JoinFailure, Joined, Membership, RoomCommand, RoomFull, RoomHandle, RoomSettings, Start, ViewerId,
+    self, JoinFailure, Joined, Membership, Published, RoomCommand, RoomFull, RoomHandle, RoomSettings, Start, ViewerId,
 };
 use crate::rooms::Rooms;
 use crate::store::Store;
@@ -177,7 +177,7 @@ pub(crate) fn spawn(
     let me = RoomHandle { tx };
     let (events_tx, events) = mpsc::unbounded_channel();
     cluster.route(&id, events_tx.clone());
-    let (frames, _) = watch::channel(Utf8Bytes::from_static(""));
+    let (frames, _) = watch::channel(Published::default());
     let node = Node {
         channels: Channels { frames: key(&id, "frames"), inputs: key(&id, "in"), owner: key(&id, "owner") },
         id,
@@ -287,7 +287,7 @@ struct Node {
     channels: Channels,
     local: HashMap<ViewerId, Local>,
     next_viewer: ViewerId,
-    frames: Arc<watch::Sender<Utf8Bytes>>,
+    frames: Arc<watch::Sender<Published>>,
     role: Role,
     idle_since: Option<Instant>,
 }
@@ -423,11 +423,11 @@ impl Node {
         match event {
             Event::Frame(bytes) => {
                 if matches!(self.role, Role::Relay) {
-                    match String::from_utf8(bytes) {
-                        Ok(text) => {
-                            self.frames.send_replace(Utf8Bytes::from(text));
+                    match String::from_utf8(bytes).ok().and_then(|text| unwrap_frame(&text)) {
+                        Some(published) => {
+                            self.frames.send_replace(published);
                         }
-                        Err(_) => tracing::warn!(room = %self.id, "a frame that is not UTF-8 on the broker"),
+                        None => tracing::warn!(room = %self.id, "a frame the broker carried is not one we wrote"),
                     }
                 }
             }
@@ -764,8 +764,8 @@ async fn publish_reply(cluster: &Cluster, to: &str, room: &str, viewer: ViewerId
 /// Copies each frame of the actor to this instance's viewers and, while
 /// another instance has viewers, publishes it once to the broker.
 async fn relay_frames(
-    mut from: watch::Receiver<Utf8Bytes>,
-    to: Arc<watch::Sender<Utf8Bytes>>,
+    mut from: watch::Receiver<Published>,
+    to: Arc<watch::Sender<Published>>,
     cluster: Arc<Cluster>,
     channel: String,
     publish: Arc<AtomicBool>,
@@ -775,12 +775,31 @@ async fn relay_frames(
         let frame = from.borrow_and_update().clone();
         to.send_replace(frame.clone());
         if publish.load(Ordering::Relaxed) {
-            let sent: redis::RedisResult<usize> = conn.publish(&channel, frame.as_str()).await;
+            let sent: redis::RedisResult<usize> = conn.publish(&channel, wrap_frame(&frame)).await;
             if let Err(e) = sent {
                 tracing::warn!(error = %e, "could not publish a frame");
             }
         }
     }
+}
+
+/// A frame as the broker carries it: `seq`, the delta (empty for a
+/// keyframe) and the full frame, one per line. Serialized JSON has no raw
+/// newlines, so the split is exact. Carrying both keeps the relays' viewers
+/// on deltas (the full frame is what a viewer that skipped one needs).
+fn wrap_frame(frame: &Published) -> String {
+    let delta = frame.delta.as_ref().map_or("", |d| d.as_str());
+    format!("{}\n{}\n{}", frame.seq, delta, frame.full.as_str())
+}
+
+/// The inverse of [`wrap_frame`]; `None` for anything else.
+fn unwrap_frame(text: &str) -> Option<Published> {
+    let mut parts = text.splitn(3, '\n');
+    let seq = parts.next()?.parse().ok()?;
+    let delta = parts.next()?;
+    let full = parts.next()?;
+    let delta = (!delta.is_empty()).then(|| Utf8Bytes::from(delta.to_owned()));
+    Some(Published { seq, full: Utf8Bytes::from(full.to_owned()), delta })
 }
 
 /// Renews the lease every `renew_every`; reports it lost when the token is

@@ -19,6 +19,10 @@ pub enum Outcome {
     Acknowledged(RegionId),
     /// The user is told it failed.
     Refused(RegionId),
+    /// A message never left: its link was cut or its destination down.
+    /// Not about a like; the simulation's history records it (a message
+    /// that does leave is recorded when it lands or vanishes).
+    NotSent { from: RegionId, to: RegionId, label: &'static str, like: bool },
 }
 
 /// The strategy's window on the world for one step.
@@ -62,6 +66,10 @@ impl Ctx<'_> {
     /// it).
     pub fn send(&mut self, from: RegionId, to: RegionId, msg: Message) -> bool {
         let down = self.crashed.get(to.index()).copied().unwrap_or(false);
+        if down || self.net.link(from, to).cut {
+            let (label, like) = (msg.label(), self.cause == Cause::Like);
+            self.outcomes.push(Outcome::NotSent { from, to, label, like });
+        }
         self.net.send(self.agenda, self.rng, self.now, from, to, msg, self.cause, down)
     }
 

@@ -201,6 +201,7 @@
 //! must reload instead of misreading frames.
 
 pub mod delta;
+pub mod history;
 pub mod view;
 
 use crate::kernel::network::LinkConditions;
@@ -436,6 +437,11 @@ pub struct Frame {
     /// How the room's clock runs.
     #[serde(default)]
     pub time: TimeView,
+    /// History events: in a frame, those since the previous frame; in a
+    /// snapshot, the room's recent ones; in `past`, a window around the
+    /// moment (see [`history`]). Absent when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<history::HistoryChunk>,
 }
 
 /// A region as described on the wire.
@@ -818,7 +824,7 @@ mod tests {
     fn server_messages_round_trip_through_json() {
         let mut sim = Simulation::new(SimConfig::default());
         sim.like(RegionId::parse("tokyo").unwrap(), 100).unwrap();
-        let frame = Frame { seq: 3, viewers: 2, sim: sim.view(), time: TimeView::default() };
+        let frame = Frame { seq: 3, viewers: 2, sim: sim.view(), time: TimeView::default(), history: None };
         let snapshot = ServerMessage::Snapshot(Snapshot {
             protocol: PROTOCOL_VERSION,
             room: "public".into(),
@@ -838,6 +844,7 @@ mod tests {
             viewers: 1,
             sim: sim.view(),
             time: TimeView::default(),
+            history: None,
         }))
         .unwrap();
         assert_eq!(json["type"], "frame");

@@ -33,6 +33,7 @@ use crate::kernel::agenda::Event;
 use crate::kernel::network::Network;
 use crate::kernel::Outcome;
 use crate::kernel::{Cause, Ctx, Message, Millis, Tally};
+use crate::protocol::history::{Fate, HistoryEvent, MsgEvent, Recorder};
 use crate::protocol::view::{
     Consistency, FaultView, LinkRef, LinkSetting, LinkView, PacketView, ReplicaView, SimView, MAX_PACKETS_IN_VIEW,
 };
@@ -81,6 +82,10 @@ pub struct Simulation {
     /// Bumped on every change a viewer could see; lets the server skip
     /// frames when nothing happened.
     version: u64,
+    /// The history stream for viewers (see [`crate::protocol::history`]),
+    /// only in rooms that asked for it: tests, benchmarks and the
+    /// comparison run without paying for it.
+    history: Option<Box<Recorder>>,
     /// Raw events for the test-only oracle ([`oracle`]), which recomputes
     /// from them what the replicas must hold, without the ledger's help.
     #[cfg(test)]
@@ -97,6 +102,7 @@ impl Simulation {
             timing: None,
             last_write_at: None,
             version: 0,
+            history: None,
             #[cfg(test)]
             trace: Vec::new(),
             config,
@@ -104,6 +110,36 @@ impl Simulation {
         sim.ledger.per_like = sim.strategy.keeps_each_like();
         sim.with_strategy(Cause::Background, |s, ctx| s.start(ctx));
         sim
+    }
+
+    /// Starts (or stops) recording the history stream.
+    pub fn record_history(&mut self, on: bool) {
+        self.history = on.then(Box::default);
+    }
+
+    /// The events recorded since the last call, and how many the bounded
+    /// buffer dropped; empty when not recording.
+    pub fn take_history(&mut self) -> (Vec<HistoryEvent>, u64) {
+        self.history.as_mut().map(|h| h.drain()).unwrap_or_default()
+    }
+
+    /// Forgets the buffered events (a clone taken to replay the past
+    /// starts a window of its own).
+    pub fn clear_history(&mut self) {
+        if let Some(h) = self.history.as_mut() {
+            h.clear();
+        }
+    }
+
+    /// Records a marker (see `replay`'s `apply`).
+    pub(crate) fn record_mark(&mut self, event: HistoryEvent) {
+        self.record(|| event);
+    }
+
+    fn record(&mut self, event: impl FnOnce() -> HistoryEvent) {
+        if let Some(h) = self.history.as_mut() {
+            h.push(event());
+        }
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -180,6 +216,19 @@ impl Simulation {
                         self.world.net.count_dropped();
                         deliver = false;
                     }
+                    // Recorded before delivery moves the message; whether
+                    // it merged is filled in below.
+                    let mut record = self.history.is_some().then(|| MsgEvent {
+                        from: envelope.from,
+                        to: envelope.to,
+                        sent_at: envelope.sent_at,
+                        end_at: at,
+                        label: envelope.msg.label().to_owned(),
+                        like: envelope.cause == Cause::Like,
+                        fate: if deliver { Fate::Delivered } else { Fate::Lost },
+                        dup: envelope.dup,
+                        merged: false,
+                    });
                     if deliver {
                         #[cfg(test)]
                         self.trace.push(oracle::Trace::Deliver { to: envelope.to, carries: envelope.msg.carries() });
@@ -188,6 +237,9 @@ impl Simulation {
                         let before = self.strategy.tally(to);
                         self.with_strategy(envelope.cause, |s, ctx| s.deliver(ctx, from, to, envelope.msg));
                         if self.strategy.tally(to) != before {
+                            if let Some(m) = record.as_mut() {
+                                m.merged = true;
+                            }
                             let base = Millis::from(self.world.net.link(from, to).latency_ms);
                             self.ledger.last_change = Some(LastChange {
                                 at: self.world.now,
@@ -198,6 +250,9 @@ impl Simulation {
                                 base_ms: Some(base),
                             });
                         }
+                    }
+                    if let Some(m) = record {
+                        self.record(|| HistoryEvent::Msg(m));
                     }
                 }
                 Event::Timer { region, timer, epoch } => {
@@ -228,6 +283,8 @@ impl Simulation {
             self.note_local_changes(&before, "local");
             outcome
         };
+        let ok = outcome.is_ok();
+        self.record(|| HistoryEvent::Like { region, at: now, ok });
         match outcome {
             Ok(accepted) => {
                 #[cfg(test)]
@@ -280,6 +337,22 @@ impl Simulation {
                     #[cfg(test)]
                     self.trace.push(oracle::Trace::Refused(r));
                     self.ledger.refused_later(r);
+                }
+                Outcome::NotSent { from, to, label, like } => {
+                    let at = self.world.now;
+                    self.record(|| {
+                        HistoryEvent::Msg(MsgEvent {
+                            from,
+                            to,
+                            sent_at: at,
+                            end_at: at,
+                            label: label.to_owned(),
+                            like,
+                            fate: Fate::Refused,
+                            dup: false,
+                            merged: false,
+                        })
+                    });
                 }
             }
         }
@@ -391,6 +464,14 @@ impl Simulation {
     fn changed(&mut self) {
         self.version += 1;
         self.observe();
+        if self.history.is_some() {
+            let values: [u64; RegionId::COUNT] =
+                std::array::from_fn(|i| RegionId::all().nth(i).map_or(0, |r| self.read(r)));
+            let (now, truth) = (self.world.now, self.ledger.truth.total);
+            if let Some(h) = self.history.as_mut() {
+                h.counts(now, values, truth);
+            }
+        }
     }
 
     /// Times newly visible likes and checks whether the room settled.
@@ -703,6 +784,8 @@ impl Simulation {
     }
 }
 
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod oracle;
 #[cfg(test)]

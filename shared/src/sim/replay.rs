@@ -10,6 +10,7 @@
 
 use super::{SimConfig, Simulation};
 use crate::kernel::Millis;
+use crate::protocol::history::{HistoryEvent, MarkKind};
 use crate::protocol::{validate_control, validate_strategy, Command, Control, ProtocolError};
 use crate::region::RegionId;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,7 @@ impl Simulation {
     /// Applies a validated control at the current time (the room calls
     /// [`Simulation::advance`] first).
     pub fn apply(&mut self, control: Control) {
+        self.mark(&control);
         match control {
             Control::SetStrategy(config) => self.set_strategy(config),
             Control::SetLink { from, to, conditions } => self.set_link(from, to, conditions),
@@ -40,6 +42,26 @@ impl Simulation {
             Control::Restart(region) => self.restart(region),
             Control::SetDurable(durable) => self.set_durable(durable),
         }
+    }
+
+    /// Records a control as a marker of the history stream.
+    fn mark(&mut self, control: &Control) {
+        let (what, a, b) = match control {
+            Control::SetStrategy(_) => (MarkKind::Switch, None, None),
+            Control::SetLink { from, to, .. } | Control::ResetLink { from, to } => {
+                (MarkKind::Links, Some(*from), Some(*to))
+            }
+            Control::SetAllLinks { .. } => (MarkKind::Links, None, None),
+            Control::Cut(a, b) => (MarkKind::Cut, Some(*a), Some(*b)),
+            Control::Heal(a, b) => (MarkKind::Heal, Some(*a), Some(*b)),
+            Control::Isolate(r) => (MarkKind::Isolate, Some(*r), None),
+            Control::HealAll => (MarkKind::HealAll, None, None),
+            Control::Crash(r) => (MarkKind::Crash, Some(*r), None),
+            Control::Restart(r) => (MarkKind::Restart, Some(*r), None),
+            Control::SetDurable(_) => (MarkKind::Durable, None, None),
+        };
+        let at = self.now();
+        self.record_mark(HistoryEvent::Mark { at, what, a, b });
     }
 
     /// Applies one logged input: advances to its time, then takes it.
