@@ -40,6 +40,7 @@
 
 use crate::store::{BaseRow, Committed, InputRow, RoomRow, Store, Stored, FORMAT};
 use axum::extract::ws::Utf8Bytes;
+use shared::crdt::{Act, PersonId};
 use shared::kernel::Millis;
 use shared::protocol::{
     Command, Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot,
@@ -120,14 +121,47 @@ pub fn frame_interval_for(base: Duration, viewers: usize) -> Duration {
 /// What a room's task accepts.
 #[derive(Debug)]
 pub enum RoomCommand {
-    Join { reply: oneshot::Sender<Result<Joined, RoomFull>> },
-    Leave { viewer: ViewerId },
-    Like { viewer: ViewerId, region: RegionId },
-    Control { viewer: ViewerId, control: Control },
-    Time { viewer: ViewerId, control: TimeControl },
-    Seek { viewer: ViewerId, at_ms: Millis },
-    Fork { viewer: ViewerId, at_ms: Millis },
-    Export { viewer: ViewerId },
+    Join {
+        reply: oneshot::Sender<Result<Joined, RoomFull>>,
+    },
+    Leave {
+        viewer: ViewerId,
+    },
+    Like {
+        viewer: ViewerId,
+        region: RegionId,
+    },
+    /// A person's like or unlike.
+    Act {
+        viewer: ViewerId,
+        region: RegionId,
+        act: Act,
+    },
+    /// Who the viewer is and their home region (not logged).
+    Hello {
+        viewer: ViewerId,
+        person: PersonId,
+        home: RegionId,
+    },
+    Control {
+        viewer: ViewerId,
+        control: Control,
+    },
+    Time {
+        viewer: ViewerId,
+        control: TimeControl,
+    },
+    Seek {
+        viewer: ViewerId,
+        at_ms: Millis,
+    },
+    Fork {
+        viewer: ViewerId,
+        at_ms: Millis,
+    },
+    Export {
+        viewer: ViewerId,
+    },
 }
 
 /// A viewer's way into a room, handed out on join.
@@ -199,6 +233,11 @@ impl RoomHandle {
     /// Queues a like without waiting. A full queue is reported, never hidden.
     pub fn like(&self, viewer: ViewerId, region: RegionId) -> Result<(), ProtocolError> {
         self.enqueue(RoomCommand::Like { viewer, region }, "this like was not counted")
+    }
+
+    /// Queues a person's like or unlike without waiting.
+    pub fn act(&self, viewer: ViewerId, region: RegionId, act: Act) -> Result<(), ProtocolError> {
+        self.enqueue(RoomCommand::Act { viewer, region, act }, "this like was not counted")
     }
 
     /// Queues a control (strategy, fault) without waiting.
@@ -484,13 +523,17 @@ struct Room {
     me: RoomHandle,
     /// Each viewer's channel for messages addressed to it alone.
     viewers: HashMap<ViewerId, mpsc::Sender<Utf8Bytes>>,
+    /// Who each viewer that said hello is, and their home region.
+    people: HashMap<ViewerId, (PersonId, RegionId)>,
+    /// Bumped when `people` changes, so a frame follows.
+    people_version: u64,
     next_viewer: ViewerId,
     frames: watch::Sender<Utf8Bytes>,
     frame_seq: u64,
     /// Bumped by every time control, so frames show a pause at once.
     time_version: u64,
     /// What the last published frame showed, to skip identical frames.
-    published: Option<(u64, usize, u64)>,
+    published: Option<(u64, usize, u64, u64)>,
     last_publish: Option<Instant>,
     idle_since: Option<Instant>,
 }
@@ -563,6 +606,8 @@ impl Room {
             registry,
             me,
             viewers: HashMap::new(),
+            people: HashMap::new(),
+            people_version: 0,
             next_viewer: 1,
             frames,
             frame_seq: 0,
@@ -652,12 +697,23 @@ impl Room {
             }
             RoomCommand::Leave { viewer } => {
                 self.viewers.remove(&viewer);
+                if self.people.remove(&viewer).is_some() {
+                    self.people_version += 1;
+                }
                 if self.viewers.is_empty() {
                     self.idle_since = Some(now);
                 }
                 tracing::debug!(room = %self.id, viewer, viewers = self.viewers.len(), "left");
             }
             RoomCommand::Like { viewer, region } => self.accept(viewer, Command::Like(region), now),
+            RoomCommand::Act { viewer, region, act } => self.accept(viewer, Command::Act { region, act }, now),
+            RoomCommand::Hello { viewer, person, home } => {
+                if self.viewers.contains_key(&viewer)
+                    && self.people.insert(viewer, (person, home)) != Some((person, home))
+                {
+                    self.people_version += 1;
+                }
+            }
             RoomCommand::Control { viewer, control } => {
                 if self.refuse_if_public(viewer) {
                     return;
@@ -737,7 +793,7 @@ impl Room {
                 Some(Err(why)) => {
                     tracing::error!(room = %self.id, error = %why, "an input was not stored");
                     let what = match input.command {
-                        Command::Like(_) => "this like was not counted",
+                        Command::Like(_) | Command::Act { .. } => "this like was not counted",
                         Command::Control(_) => "the change was not applied",
                     };
                     self.tell(viewer, ServerMessage::Error(storage_error(&format!("{why}; {what}"))));
@@ -753,6 +809,12 @@ impl Room {
             Command::Like(region) => {
                 if let Err(refusal) = self.sim.like(*region, input.at) {
                     let err = ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this like was not counted"));
+                    self.tell(viewer, ServerMessage::Error(err));
+                }
+            }
+            Command::Act { region, act } => {
+                if let Err(refusal) = self.sim.act(*region, *act, input.at) {
+                    let err = ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this was not counted"));
                     self.tell(viewer, ServerMessage::Error(err));
                 }
             }
@@ -878,8 +940,13 @@ impl Room {
         }
         let at = at_ms.min(now);
         let sim = if at == now { self.sim.clone() } else { self.past(at) };
-        let frame =
-            Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: sim.view(), time: self.time_view() };
+        let frame = Frame {
+            seq: self.frame_seq,
+            viewers: self.viewers.len() as u32,
+            sim: sim.view(),
+            time: self.time_view(),
+            people: self.people_per_region(),
+        };
         self.tell(viewer, ServerMessage::Past { at_ms: at, frame });
     }
 
@@ -916,7 +983,7 @@ impl Room {
     }
 
     fn is_dirty(&self) -> bool {
-        self.published != Some((self.sim.version(), self.viewers.len(), self.time_version))
+        self.published != Some((self.sim.version(), self.viewers.len(), self.time_version, self.people_version))
     }
 
     fn frame_due(&self, now: Instant) -> Instant {
@@ -948,7 +1015,24 @@ impl Room {
     }
 
     fn frame(&mut self) -> Frame {
-        Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: self.sim.view(), time: self.time_view() }
+        Frame {
+            seq: self.frame_seq,
+            viewers: self.viewers.len() as u32,
+            sim: self.sim.view(),
+            time: self.time_view(),
+            people: self.people_per_region(),
+        }
+    }
+
+    /// Distinct people per home region: a person with two tabs open counts
+    /// once for each home region their tabs gave.
+    fn people_per_region(&self) -> Vec<u32> {
+        let distinct: std::collections::HashSet<(PersonId, RegionId)> = self.people.values().copied().collect();
+        let mut counts = vec![0u32; RegionId::COUNT];
+        for (_, home) in distinct {
+            counts[home.index()] += 1;
+        }
+        counts
     }
 
     fn snapshot(&mut self) -> Utf8Bytes {
@@ -973,7 +1057,7 @@ impl Room {
             }
             Err(e) => tracing::error!(room = %self.id, error = %e, "could not serialize a frame"),
         }
-        self.published = Some((self.sim.version(), self.viewers.len(), self.time_version));
+        self.published = Some((self.sim.version(), self.viewers.len(), self.time_version, self.people_version));
         self.last_publish = Some(now);
     }
 }

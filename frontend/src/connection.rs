@@ -105,7 +105,7 @@ impl Connection {
     /// Sends a like clicked in `region`. Only sent while live: a like clicked
     /// while disconnected is dropped rather than applied minutes later.
     pub fn like(&self, region: RegionId) {
-        self.send(ClientMessage::Like { region: region.id().to_owned() });
+        self.send(ClientMessage::Like { region: region.id().to_owned(), person: None });
     }
 
     /// Sends any message (a like, or one of the lab's controls). Same rule

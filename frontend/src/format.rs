@@ -113,6 +113,7 @@ pub fn notice_title(code: ErrorCode) -> &'static str {
         ErrorCode::InvalidValue => "Out of range",
         ErrorCode::Storage => "Saved history unavailable",
         ErrorCode::UnknownRegion => "Unknown region",
+        ErrorCode::BadPerson => "Unknown person",
         ErrorCode::BadMessage | ErrorCode::TooLarge | ErrorCode::BinaryFrame => "Not understood",
     }
 }

@@ -41,6 +41,7 @@
 pub mod compare;
 pub mod crdt;
 pub mod kernel;
+pub mod people;
 pub mod protocol;
 pub mod region;
 pub mod saga;

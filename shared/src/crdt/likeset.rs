@@ -68,6 +68,21 @@ impl VersionVector {
         self.0[region.index()]
     }
 
+    /// A vector from per-region counts, in catalog order (missing regions
+    /// are zero, extra counts ignored).
+    pub fn from_counts(counts: &[u64]) -> Self {
+        let mut v = VersionVector::default();
+        for (a, &b) in v.0.iter_mut().zip(counts) {
+            *a = b;
+        }
+        v
+    }
+
+    /// Per-region counts, in catalog order.
+    pub fn counts(&self) -> &[u64] {
+        &self.0
+    }
+
     /// Whether this context had seen the operation `dot`.
     pub fn covers(&self, dot: Dot) -> bool {
         self.get(dot.region) >= dot.n
@@ -119,7 +134,10 @@ impl LikeSet {
 
     /// Whether `person` likes the post, as this replica sees it.
     pub fn contains(&self, person: PersonId) -> bool {
-        let ops: Vec<&LikeOp> = self.ops.iter().filter(|o| o.person == person).collect();
+        // Operations are ordered by person first: one range, not a scan.
+        let first = RegionId::from_index(0).expect("catalog is not empty");
+        let start = LikeOp { person, like: false, dot: Dot { region: first, n: 0 }, context: VersionVector::default() };
+        let ops: Vec<&LikeOp> = self.ops.range(start..).take_while(|o| o.person == person).collect();
         let likes = ops.iter().filter(|o| o.like);
         let mut unlikes = ops.iter().filter(|o| !o.like);
         match self.bias {
@@ -163,6 +181,14 @@ impl LikeSet {
 
 impl Replicated for LikeSet {
     type Op = LikeOp;
+
+    fn version(&self) -> VersionVector {
+        self.seen
+    }
+
+    fn delta_since(&self, known: &VersionVector) -> Vec<LikeOp> {
+        LikeSet::delta_since(self, known)
+    }
 
     fn apply(&mut self, op: &LikeOp) {
         self.seen.see(op.dot);

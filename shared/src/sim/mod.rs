@@ -22,13 +22,16 @@
 
 mod faults;
 pub mod ledger;
+pub mod likes;
 pub mod replay;
 mod verdict;
 mod world;
 
 pub use ledger::{Change, SwitchNote, Truth};
+pub use likes::{DataType, SetVerdict};
 pub use verdict::{Extra, OriginJudgement, Timing, Verdict, Visibility};
 
+use crate::crdt::{Act, PersonId, VersionVector};
 use crate::kernel::agenda::Event;
 use crate::kernel::network::Network;
 use crate::kernel::Outcome;
@@ -39,6 +42,7 @@ use crate::protocol::view::{
 use crate::region::{LatencyMatrix, RegionId};
 use crate::strategy::{Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyConfig};
 use ledger::{Change as LastChange, Ledger};
+use likes::Likes;
 use serde::{Deserialize, Serialize};
 use world::World;
 
@@ -54,6 +58,10 @@ pub struct SimConfig {
     /// Without it, a crash loses what only that region held.
     #[serde(default = "default_durable")]
     pub durable: bool,
+    /// What a like is: a clap, or one person's like in a set (see
+    /// [`likes`]). Older configs have none: claps.
+    #[serde(default)]
+    pub data_type: DataType,
 }
 
 fn default_durable() -> bool {
@@ -62,7 +70,13 @@ fn default_durable() -> bool {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { seed: 0x11CE_5EED, time_scale: 1.0, strategy: StrategyConfig::default(), durable: true }
+        SimConfig {
+            seed: 0x11CE_5EED,
+            time_scale: 1.0,
+            strategy: StrategyConfig::default(),
+            durable: true,
+            data_type: DataType::Claps,
+        }
     }
 }
 
@@ -74,6 +88,8 @@ pub struct Simulation {
     world: World,
     strategy: Box<dyn Strategy>,
     ledger: Ledger,
+    /// The operation log and each replica's value, for a room of sets.
+    likes: Likes,
     consistency: Consistency,
     /// The last settled episode's timing.
     timing: Option<Timing>,
@@ -89,10 +105,13 @@ pub struct Simulation {
 
 impl Simulation {
     pub fn new(config: SimConfig) -> Self {
+        let mut world = World::new(config.seed, config.time_scale);
+        world.ops_carry_history = config.data_type.ops_carry_history();
         let mut sim = Simulation {
-            world: World::new(config.seed, config.time_scale),
+            world,
             strategy: config.strategy.build(),
             ledger: Ledger::new(),
+            likes: Likes::new(config.data_type),
             consistency: Consistency::Settled { since: 0, took_ms: None, correct: true },
             timing: None,
             last_write_at: None,
@@ -151,9 +170,24 @@ impl Simulation {
         self.world.agenda.len()
     }
 
-    /// The count a reader at `region` sees.
+    /// The count a reader at `region` sees: the likes it holds, or, for a
+    /// set, the people in it.
     pub fn read(&self, region: RegionId) -> u64 {
-        self.strategy.read(region)
+        if self.likes.is_set() {
+            self.likes.members(region).len() as u64
+        } else {
+            self.strategy.read(region)
+        }
+    }
+
+    /// The room's data type.
+    pub fn data_type(&self) -> DataType {
+        self.config.data_type
+    }
+
+    /// Who likes the post, as `region`'s replica sees it (empty for claps).
+    pub fn members(&self, region: RegionId) -> &[PersonId] {
+        self.likes.members(region)
     }
 
     /// Which likes, per origin, `region`'s count is made of.
@@ -182,7 +216,11 @@ impl Simulation {
                     }
                     if deliver {
                         #[cfg(test)]
-                        self.trace.push(oracle::Trace::Deliver { to: envelope.to, carries: envelope.msg.carries() });
+                        self.trace.push(oracle::Trace::Deliver {
+                            to: envelope.to,
+                            carries: envelope.msg.carries(),
+                            runs: oracle::runs(&envelope.msg),
+                        });
                         let (from, to, sent_at) = (envelope.from, envelope.to, envelope.sent_at);
                         let label = envelope.msg.label();
                         let before = self.strategy.tally(to);
@@ -216,22 +254,57 @@ impl Simulation {
         self.sample_reads(self.world.now + 1);
     }
 
-    /// A user at `region` clicks like at time `now`.
+    /// A user at `region` clicks like at time `now` (anonymously: a clap,
+    /// or in a room of sets a like by [`crate::people::ANONYMOUS`]).
     pub fn like(&mut self, region: RegionId, now: Millis) -> Result<Accepted, Refusal> {
+        self.act(region, Act::Clap, now)
+    }
+
+    /// `person` at `region` likes the post at time `now`.
+    pub fn like_as(&mut self, region: RegionId, person: PersonId, now: Millis) -> Result<Accepted, Refusal> {
+        self.act(region, Act::Like(person), now)
+    }
+
+    /// `person` at `region` takes their like back at time `now` (refused
+    /// in a room of claps).
+    pub fn unlike(&mut self, region: RegionId, person: PersonId, now: Millis) -> Result<Accepted, Refusal> {
+        self.act(region, Act::Unlike(person), now)
+    }
+
+    /// A user at `region` does `act` at time `now`.
+    pub fn act(&mut self, region: RegionId, act: Act, now: Millis) -> Result<Accepted, Refusal> {
         self.advance(now);
         let now = self.world.now;
+        let Some(act) = self.config.data_type.normalize(act) else { return Err(Refusal::NotUndoable) };
         let outcome = if !self.world.live(region) {
             Err(Refusal::Unavailable(region))
         } else {
             let before: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
-            let outcome = self.with_strategy(Cause::Like, |s, ctx| s.like(ctx, region));
+            // Log what the operation is before the strategy numbers it.
+            let numbered = self.strategy.numbered(region);
+            let context = self.context(region);
+            self.likes.record(region, numbered, act, context);
+            let outcome = self.with_strategy(Cause::Like, |s, ctx| s.act(ctx, region, act));
+            match outcome {
+                Ok(accepted) => self.likes.taken(region, act, accepted == Accepted::Now),
+                Err(_) => self.likes.unrecord(region),
+            }
             self.note_local_changes(&before, "local");
             outcome
         };
         match outcome {
             Ok(accepted) => {
                 #[cfg(test)]
-                self.trace.push(oracle::Trace::Like(region));
+                {
+                    self.trace.push(oracle::Trace::Like(region));
+                    if let Act::Like(person) | Act::Unlike(person) = act {
+                        self.trace.push(oracle::Trace::Person {
+                            origin: region,
+                            person,
+                            like: matches!(act, Act::Like(_)),
+                        });
+                    }
+                }
                 self.ledger.taken(region, now, accepted == Accepted::Now);
                 self.last_write_at = Some(now);
                 self.disturb("the last like");
@@ -243,6 +316,21 @@ impl Simulation {
         }
         self.changed();
         outcome
+    }
+
+    /// What `region` had seen when it took an operation: its run per
+    /// origin, or the highest operation per origin of its register.
+    fn context(&self, region: RegionId) -> VersionVector {
+        match self.strategy.register_dots(region) {
+            Some(dots) => {
+                let mut top = Tally::default();
+                for d in dots.iter() {
+                    top.set(d.region, top.get(d.region).max(d.n));
+                }
+                VersionVector::from_counts(top.slots())
+            }
+            None => VersionVector::from_counts(self.strategy.holdings(region).slots()),
+        }
     }
 
     /// Advances until the room settles, or `limit` ms of simulated time
@@ -275,8 +363,12 @@ impl Simulation {
     fn settle_outcomes(&mut self, outcomes: Vec<Outcome>) {
         for outcome in outcomes {
             match outcome {
-                Outcome::Acknowledged(r) => self.ledger.acknowledged_later(r),
+                Outcome::Acknowledged(r) => {
+                    self.ledger.acknowledged_later(r);
+                    self.likes.acknowledged_later(r);
+                }
                 Outcome::Refused(r) => {
+                    self.likes.refused_later(r);
                     #[cfg(test)]
                     self.trace.push(oracle::Trace::Refused(r));
                     self.ledger.refused_later(r);
@@ -306,7 +398,16 @@ impl Simulation {
         if !self.ledger.reads_due(until) {
             return;
         }
-        let reads: Vec<u64> = RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.read(r)).collect();
+        // For a set, a read is stale when it lacks an acknowledged like or
+        // unlike: the ledger counts operations, so compare those.
+        let held = |r: RegionId| {
+            if self.likes.is_set() {
+                self.strategy.tally(r).sum()
+            } else {
+                self.read(r)
+            }
+        };
+        let reads: Vec<u64> = RegionId::all().filter(|&r| self.world.live(r)).map(held).collect();
         self.ledger.sample_reads(until, reads.into_iter());
     }
 
@@ -390,6 +491,7 @@ impl Simulation {
     /// room is judged again.
     fn changed(&mut self) {
         self.version += 1;
+        self.likes.refresh(self.strategy.as_ref());
         self.observe();
     }
 
@@ -405,7 +507,11 @@ impl Simulation {
         match self.consistency {
             Consistency::Settling { .. } if settled => {
                 let timing = self.episode_timing();
-                let correct = self.judge().iter().all(|j| j.lost == 0 && j.double_counted == 0);
+                let correct = if self.likes.is_set() {
+                    self.judge_set(true).lost == Some(0)
+                } else {
+                    self.judge().iter().all(|j| j.lost == 0 && j.double_counted == 0)
+                };
                 self.consistency =
                     Consistency::Settled { since: now, took_ms: timing.as_ref().map(|t| t.measured_ms), correct };
                 if timing.is_some() {
@@ -437,6 +543,15 @@ impl Simulation {
         }
         if self.strategy.repairs() && tallies.iter().any(|t| *t != tallies[0]) {
             return false;
+        }
+        // Registers of a set are not runs: equal counts may hide different
+        // operations.
+        let registers = RegionId::all().any(|r| self.strategy.register_dots(r).is_some());
+        if self.likes.is_set() && self.strategy.repairs() && registers {
+            let live: Vec<RegionId> = RegionId::all().filter(|&r| self.world.live(r)).collect();
+            if live.windows(2).any(|w| !self.likes.same_ops(w[0], w[1])) {
+                return false;
+            }
         }
         if self.world.agenda.envelopes().any(|e| self.changes_something(e.from, e.to, e.lost, &e.msg)) {
             return false;
@@ -486,6 +601,13 @@ impl Simulation {
             })
             .filter(|j| j.acknowledged + j.most_held > 0)
             .collect()
+    }
+
+    /// A room of sets, judged by membership (see [`likes`]).
+    fn judge_set(&self, settled: bool) -> SetVerdict {
+        let live: Vec<RegionId> = RegionId::all().filter(|&r| self.world.live(r)).collect();
+        let members: Vec<&[PersonId]> = live.iter().map(|&r| self.likes.members(r)).collect();
+        likes::judge(&self.likes, settled, &members, &live)
     }
 
     /// What the room waits for before it can be judged, in words.
@@ -555,9 +677,16 @@ impl Simulation {
         let values: Vec<u64> = RegionId::all().map(|r| self.read(r)).collect();
         let truth = &self.ledger.truth;
         let settled = self.is_settled();
-        let per_origin = if settled { self.judge() } else { Vec::new() };
-        let lost = settled.then(|| per_origin.iter().map(|j| j.lost).sum::<u64>());
-        let double_counted = settled.then(|| per_origin.iter().map(|j| j.double_counted).sum::<u64>());
+        let is_set = self.likes.is_set();
+        let set = is_set.then(|| self.judge_set(settled));
+        // A set is judged by membership, not by operations per origin, and
+        // cannot count anyone twice (see `likes::NO_DOUBLE_COUNT`).
+        let per_origin = if settled && !is_set { self.judge() } else { Vec::new() };
+        let lost = match &set {
+            Some(s) => s.lost,
+            None => settled.then(|| per_origin.iter().map(|j| j.lost).sum::<u64>()),
+        };
+        let double_counted = (settled && !is_set).then(|| per_origin.iter().map(|j| j.double_counted).sum::<u64>());
         let lost_to_skew = match (lost, self.strategy.keeps_each_like()) {
             (Some(l), false) => Some(l.min(self.strategy.skew_overwrites())),
             _ => None,
@@ -577,6 +706,9 @@ impl Simulation {
         let per_like = |x: u64| (likes > 0).then(|| x as f64 / likes as f64);
         let elapsed_s = self.world.now.saturating_sub(self.ledger.strategy_since) as f64 / 1000.0;
         let per_s = |x: u64| (elapsed_s >= 1.0).then(|| x as f64 / elapsed_s);
+        // Bytes are priced for the claps encoding; a set's operation also
+        // carries a person and a context, so for sets they are not shown.
+        let bytes = |x: Option<f64>| if is_set { None } else { x };
         Verdict {
             acknowledged: truth.total,
             in_doubt: truth.in_doubt.iter().sum(),
@@ -594,12 +726,14 @@ impl Simulation {
             reads: self.ledger.reads,
             stale_reads: self.ledger.stale_reads,
             like_messages_per_like: per_like(stats.like_messages),
-            like_bytes_per_like: per_like(stats.like_bytes),
+            like_bytes_per_like: bytes(per_like(stats.like_bytes)),
             background_messages_per_s: per_s(stats.messages - stats.like_messages),
-            background_bytes_per_s: per_s(stats.bytes - stats.like_bytes),
-            bytes_saved: self.strategy.bytes_saved(),
+            background_bytes_per_s: bytes(per_s(stats.bytes - stats.like_bytes)),
+            bytes_saved: if is_set { 0 } else { self.strategy.bytes_saved() },
             durable: self.config.durable,
             last_switch: self.ledger.last_switch.clone(),
+            data_type: self.config.data_type,
+            set,
         }
     }
 
@@ -609,10 +743,16 @@ impl Simulation {
         let replicas = RegionId::all()
             .map(|r| {
                 let value = self.read(r);
+                // For a set the truth counts operations: compare those held.
+                let held = if self.likes.is_set() { self.strategy.tally(r).sum() } else { value };
+                let (ops, tombstones) = self.likes.size(r);
                 ReplicaView {
                     region: r,
                     value,
-                    behind: truth_total as i64 - value as i64,
+                    behind: truth_total as i64 - held as i64,
+                    members: self.likes.is_set().then(|| self.likes.members(r).to_vec()),
+                    ops: self.likes.is_set().then_some(ops),
+                    tombstones: self.likes.is_set().then_some(tombstones),
                     in_flight_out: RegionId::all().map(|to| self.world.net.in_flight(r, to)).sum(),
                     crashed: !self.world.live(r),
                     available: self.available(r),
@@ -653,6 +793,7 @@ impl Simulation {
             now_ms: self.world.now,
             strategy: self.strategy.kind(),
             strategy_config: Some(self.config.strategy.clone()),
+            data_type: self.config.data_type,
             truth: self.ledger.truth.clone(),
             replicas,
             divergence: hi.saturating_sub(lo.min(hi)),

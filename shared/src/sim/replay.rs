@@ -39,6 +39,7 @@ impl Simulation {
             }
             Control::Restart(region) => self.restart(region),
             Control::SetDurable(durable) => self.set_durable(durable),
+            Control::SetDataType(data_type) => self.set_data_type(data_type),
         }
     }
 
@@ -48,6 +49,9 @@ impl Simulation {
         match &input.command {
             Command::Like(region) => {
                 let _ = self.like(*region, input.at);
+            }
+            Command::Act { region, act } => {
+                let _ = self.act(*region, *act, input.at);
             }
             Command::Control(control) => self.apply(control.clone()),
         }
@@ -164,7 +168,7 @@ pub fn replay(config: SimConfig, inputs: &[Input], until: Millis) -> Simulation 
 /// The like region of an input, if it is a like (for logs and tests).
 pub fn liked_region(input: &Input) -> Option<RegionId> {
     match input.command {
-        Command::Like(r) => Some(r),
+        Command::Like(r) | Command::Act { region: r, .. } => Some(r),
         Command::Control(_) => None,
     }
 }
