@@ -108,6 +108,17 @@ impl Connection {
         self.send(ClientMessage::Like { region: region.id().to_owned(), person: None });
     }
 
+    /// Sends a person's like (`like: true`) or unlike in `region`, under
+    /// the same rule as [`Connection::like`].
+    pub fn act(&self, region: RegionId, person: String, like: bool) {
+        let region = region.id().to_owned();
+        self.send(if like {
+            ClientMessage::Like { region, person: Some(person) }
+        } else {
+            ClientMessage::Unlike { region, person }
+        });
+    }
+
     /// Sends any message (a like, or one of the lab's controls). Same rule
     /// as [`Connection::like`]: only while live, never queued for later,
     /// because a control replayed after a reconnect would surprise whoever

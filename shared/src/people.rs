@@ -9,6 +9,7 @@
 //! person without sending names around (and nobody can pick a name).
 
 use crate::crdt::PersonId;
+use crate::region::RegionId;
 use serde::{Deserialize, Serialize};
 
 /// The person behind a click that came with no id (a room of sets counts
@@ -67,9 +68,56 @@ pub fn hue(person: PersonId) -> u32 {
     ((person >> 8) % 360) as u32
 }
 
+/// A person's default home region: the nearest one, guessed from the
+/// browser's time zone name (`"Europe/Paris"`) and, when the name says
+/// nothing useful, its offset from UTC in minutes (east positive). The
+/// person can change it; this is only a first guess.
+pub fn home_for_time_zone(tz: &str, utc_offset_min: i32) -> RegionId {
+    const SOUTH_AMERICA: [&str; 12] = [
+        "Sao_Paulo", "Argentina", "Buenos_Aires", "Santiago", "Montevideo", "Bogota", "Lima", "Caracas", "La_Paz",
+        "Asuncion", "Recife", "Fortaleza",
+    ];
+    const SOUTH_ASIA: [&str; 12] = [
+        "Kolkata", "Calcutta", "Karachi", "Dubai", "Dhaka", "Colombo", "Kathmandu", "Tashkent", "Riyadh", "Tehran",
+        "Kabul", "Muscat",
+    ];
+    let id = match tz.split('/').next().unwrap_or("") {
+        "Australia" | "Pacific" | "Antarctica" => "sydney",
+        "America" | "US" | "Canada" | "Brazil" | "Chile" if SOUTH_AMERICA.iter().any(|c| tz.contains(c)) => "saopaulo",
+        "Brazil" | "Chile" => "saopaulo",
+        "America" | "US" | "Canada" => "virginia",
+        "Europe" | "Africa" | "Atlantic" => "frankfurt",
+        "Asia" | "Indian" if SOUTH_ASIA.iter().any(|c| tz.contains(c)) => "mumbai",
+        "Indian" => "mumbai",
+        "Asia" => "tokyo",
+        _ => match utc_offset_min / 60 {
+            h if h >= 10 => "sydney",
+            h if h >= 7 => "tokyo",
+            h if h >= 3 => "mumbai",
+            h if h >= -1 => "frankfurt",
+            h if h >= -3 => "saopaulo",
+            _ => "virginia",
+        },
+    };
+    RegionId::parse(id).unwrap_or(RegionId::from_index(0).expect("catalog is not empty"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_home_is_guessed_from_the_time_zone() {
+        let home = |tz, off| home_for_time_zone(tz, off).id();
+        assert_eq!(home("Europe/Paris", 60), "frankfurt");
+        assert_eq!(home("America/New_York", -300), "virginia");
+        assert_eq!(home("America/Argentina/Buenos_Aires", -180), "saopaulo");
+        assert_eq!(home("Asia/Kolkata", 330), "mumbai");
+        assert_eq!(home("Asia/Seoul", 540), "tokyo");
+        assert_eq!(home("Australia/Sydney", 600), "sydney");
+        assert_eq!(home("UTC", 0), "frankfurt");
+        assert_eq!(home("Etc/GMT-9", 540), "tokyo");
+    }
 
     #[test]
     fn ids_are_checked_and_stable() {
