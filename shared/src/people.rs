@@ -74,12 +74,32 @@ pub fn hue(person: PersonId) -> u32 {
 /// person can change it; this is only a first guess.
 pub fn home_for_time_zone(tz: &str, utc_offset_min: i32) -> RegionId {
     const SOUTH_AMERICA: [&str; 12] = [
-        "Sao_Paulo", "Argentina", "Buenos_Aires", "Santiago", "Montevideo", "Bogota", "Lima", "Caracas", "La_Paz",
-        "Asuncion", "Recife", "Fortaleza",
+        "Sao_Paulo",
+        "Argentina",
+        "Buenos_Aires",
+        "Santiago",
+        "Montevideo",
+        "Bogota",
+        "Lima",
+        "Caracas",
+        "La_Paz",
+        "Asuncion",
+        "Recife",
+        "Fortaleza",
     ];
     const SOUTH_ASIA: [&str; 12] = [
-        "Kolkata", "Calcutta", "Karachi", "Dubai", "Dhaka", "Colombo", "Kathmandu", "Tashkent", "Riyadh", "Tehran",
-        "Kabul", "Muscat",
+        "Kolkata",
+        "Calcutta",
+        "Karachi",
+        "Dubai",
+        "Dhaka",
+        "Colombo",
+        "Kathmandu",
+        "Tashkent",
+        "Riyadh",
+        "Tehran",
+        "Kabul",
+        "Muscat",
     ];
     let id = match tz.split('/').next().unwrap_or("") {
         "Australia" | "Pacific" | "Antarctica" => "sydney",
