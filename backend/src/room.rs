@@ -706,7 +706,15 @@ impl Room {
                 tracing::debug!(room = %self.id, viewer, viewers = self.viewers.len(), "left");
             }
             RoomCommand::Like { viewer, region } => self.accept(viewer, Command::Like(region), now),
-            RoomCommand::Act { viewer, region, act } => self.accept(viewer, Command::Act { region, act }, now),
+            RoomCommand::Act { viewer, region, act } => {
+                // In a room of claps a person's like is a clap: log it as one,
+                // so the public room's log still folds into counts.
+                let command = match (self.sim.data_type().is_set(), act) {
+                    (false, Act::Like(_) | Act::Clap) => Command::Like(region),
+                    _ => Command::Act { region, act },
+                };
+                self.accept(viewer, command, now)
+            }
             RoomCommand::Hello { viewer, person, home } => {
                 if self.viewers.contains_key(&viewer)
                     && self.people.insert(viewer, (person, home)) != Some((person, home))

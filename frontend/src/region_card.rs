@@ -170,6 +170,14 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                 </Show>
             </div>
             <Show when=move || is_set() && !down()>
+                // A set never forgets an operation: its size and its unlikes
+                // (tombstones) only grow.
+                <p class="set-size" data-role="set-size" title="Operations this replica's set holds; unlikes are kept as tombstones">
+                    {move || replica.with(|r| {
+                        let (ops, dead) = r.as_ref().map_or((0, 0), |r| (r.ops.unwrap_or(0), r.tombstones.unwrap_or(0)));
+                        format!("set: {} · {} kept", count_of(ops, "operation", "operations"), count_of(dead, "tombstone", "tombstones"))
+                    })}
+                </p>
                 <details class="likers" data-role="likers">
                     <summary>"who liked"</summary>
                     <ul>

@@ -423,6 +423,23 @@ mod tests {
         }
     }
 
+    /// Likes taken again and again, then one unlike that had seen them all:
+    /// the person is gone everywhere, under both rules.
+    #[test]
+    fn an_unlike_after_several_likes_takes_them_all_back() {
+        for data_type in [DataType::LikesAddWins, DataType::LikesRemoveWins] {
+            let mut sim = room(data_type, StrategyConfig::default());
+            sim.like_as(r("sydney"), ANA, 10).unwrap();
+            sim.like_as(r("sydney"), ANA, 11).unwrap();
+            sim.like_as(r("tokyo"), 2, 12).unwrap();
+            assert!(sim.settle(60_000));
+            let t = sim.now() + 5;
+            sim.unlike(r("virginia"), ANA, t).unwrap();
+            assert!(sim.settle(60_000));
+            assert!(RegionId::all().all(|x| sim.members(x) == [2]), "{data_type:?}");
+        }
+    }
+
     #[test]
     fn a_duplicating_network_cannot_count_a_person_twice() {
         let mut sim = room(DataType::LikesAddWins, StrategyConfig::default());

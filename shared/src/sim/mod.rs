@@ -14,7 +14,9 @@
 //!   regions are down;
 //! - the **strategy** ([`crate::strategy`]): the replicas and how they talk;
 //! - the **ledger** ([`ledger`]): the ground truth and every measurement,
-//!   fed by the events below.
+//!   fed by the events below;
+//! - the **data type** ([`likes`]): what the operations a replica holds
+//!   mean — claps, or a set of people with its log and per-person truth.
 //!
 //! Every input goes through one of the methods here or in [`faults`], and
 //! every one of them ends in [`Simulation::changed`], the one place that
@@ -636,6 +638,15 @@ impl Simulation {
         let live: Vec<RegionId> = RegionId::all().filter(|&r| self.world.live(r)).collect();
         let tallies: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
         let cut_off = if self.world.connected() { "" } else { ", cut off until the partition heals" };
+        if !self.strategy.keeps_each_like() && self.likes.is_set() {
+            // Whole sets written over each other: say who disagrees.
+            let (a, b) =
+                live.iter().find_map(|&a| live.iter().find(|&&b| !self.likes.same_ops(a, b)).map(|&b| (a, b)))?;
+            return Some(Pending {
+                count: 1,
+                what: format!("{} and {} disagree on who likes the post{cut_off}", a.info().city, b.info().city),
+            });
+        }
         if !self.strategy.keeps_each_like() {
             let lo = live.iter().min_by_key(|r| tallies[r.index()].sum())?;
             let hi = live.iter().max_by_key(|r| tallies[r.index()].sum())?;
@@ -666,9 +677,10 @@ impl Simulation {
         let (gap, r, o) = best?;
         // "has not heard 1 of Tokyo's likes": the noun agrees with Tokyo's
         // likes, not with the gap.
+        let noun = if self.likes.is_set() { "likes and unlikes" } else { "likes" };
         Some(Pending {
             count: gap,
-            what: format!("{} has not heard {gap} of {}'s likes yet{cut_off}", r.info().city, o.info().city),
+            what: format!("{} has not heard {gap} of {}'s {noun} yet{cut_off}", r.info().city, o.info().city),
         })
     }
 
