@@ -55,6 +55,7 @@ fn bench(c: &mut Criterion) {
                     sim: sim.view(),
                     time: Default::default(),
                     history: None,
+                    people: Vec::new(),
                 });
                 black_box(serde_json::to_string(&frame).map(|s| s.len()).unwrap_or(0))
             })

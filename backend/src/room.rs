@@ -44,6 +44,7 @@
 
 use crate::store::{BaseRow, Committed, InputRow, RoomRow, Store, Stored, FORMAT};
 use axum::extract::ws::Utf8Bytes;
+use shared::crdt::{Act, PersonId};
 use shared::kernel::Millis;
 use shared::protocol::history::{self, HistoryChunk, HistoryEvent};
 use shared::protocol::{
@@ -149,6 +150,18 @@ pub enum RoomCommand {
     Like {
         viewer: ViewerId,
         region: RegionId,
+    },
+    /// A person's like or unlike.
+    Act {
+        viewer: ViewerId,
+        region: RegionId,
+        act: Act,
+    },
+    /// Who the viewer is and their home region (not logged).
+    Hello {
+        viewer: ViewerId,
+        person: PersonId,
+        home: RegionId,
     },
     Control {
         viewer: ViewerId,
@@ -270,6 +283,11 @@ impl RoomHandle {
     /// Queues a like without waiting. A full queue is reported, never hidden.
     pub fn like(&self, viewer: ViewerId, region: RegionId) -> Result<(), ProtocolError> {
         self.enqueue(RoomCommand::Like { viewer, region }, "this like was not counted")
+    }
+
+    /// Queues a person's like or unlike without waiting.
+    pub fn act(&self, viewer: ViewerId, region: RegionId, act: Act) -> Result<(), ProtocolError> {
+        self.enqueue(RoomCommand::Act { viewer, region, act }, "this like was not counted")
     }
 
     /// Queues a control (strategy, fault) without waiting.
@@ -559,6 +577,10 @@ struct Room {
     me: RoomHandle,
     /// Each viewer's channel for messages addressed to it alone.
     viewers: HashMap<ViewerId, mpsc::Sender<Utf8Bytes>>,
+    /// Who each viewer that said hello is, and their home region.
+    people: HashMap<ViewerId, (PersonId, RegionId)>,
+    /// Bumped when `people` changes, so a frame follows.
+    people_version: u64,
     next_viewer: ViewerId,
     frames: watch::Sender<Published>,
     frame_seq: u64,
@@ -575,7 +597,7 @@ struct Room {
     history_to: Millis,
     recent: VecDeque<HistoryEvent>,
     /// What the last published frame showed, to skip identical frames.
-    published: Option<(u64, usize, u64)>,
+    published: Option<(u64, usize, u64, u64)>,
     last_publish: Option<Instant>,
     idle_since: Option<Instant>,
 }
@@ -648,6 +670,8 @@ impl Room {
             registry,
             me,
             viewers: HashMap::new(),
+            people: HashMap::new(),
+            people_version: 0,
             next_viewer: 1,
             frames,
             frame_seq: 0,
@@ -753,12 +777,31 @@ impl Room {
             }
             RoomCommand::Leave { viewer } => {
                 self.viewers.remove(&viewer);
+                if self.people.remove(&viewer).is_some() {
+                    self.people_version += 1;
+                }
                 if self.viewers.is_empty() {
                     self.idle_since = Some(now);
                 }
                 tracing::debug!(room = %self.id, viewer, viewers = self.viewers.len(), "left");
             }
             RoomCommand::Like { viewer, region } => self.accept(viewer, Command::Like(region), now),
+            RoomCommand::Act { viewer, region, act } => {
+                // In a room of claps a person's like is a clap: log it as one,
+                // so the public room's log still folds into counts.
+                let command = match (self.sim.data_type().is_set(), act) {
+                    (false, Act::Like(_) | Act::Clap) => Command::Like(region),
+                    _ => Command::Act { region, act },
+                };
+                self.accept(viewer, command, now)
+            }
+            RoomCommand::Hello { viewer, person, home } => {
+                if self.viewers.contains_key(&viewer)
+                    && self.people.insert(viewer, (person, home)) != Some((person, home))
+                {
+                    self.people_version += 1;
+                }
+            }
             RoomCommand::Control { viewer, control } => {
                 if self.refuse_if_public(viewer) {
                     return;
@@ -833,6 +876,7 @@ impl Room {
         for p in std::mem::take(&mut self.pending) {
             let what = match p.input.command {
                 Command::Like(_) => "this like was not counted",
+                Command::Act { .. } => "this like or unlike was not applied",
                 Command::Control(_) => "the change was not applied",
             };
             let why = format!("this server handed the room to another one before storing it; {what}, try again");
@@ -853,7 +897,7 @@ impl Room {
                 Some(Err(why)) => {
                     tracing::error!(room = %self.id, error = %why, "an input was not stored");
                     let what = match input.command {
-                        Command::Like(_) => "this like was not counted",
+                        Command::Like(_) | Command::Act { .. } => "this like was not counted",
                         Command::Control(_) => "the change was not applied",
                     };
                     self.tell(viewer, ServerMessage::Error(storage_error(&format!("{why}; {what}"))));
@@ -869,6 +913,12 @@ impl Room {
             Command::Like(region) => {
                 if let Err(refusal) = self.sim.like(*region, input.at) {
                     let err = ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this like was not counted"));
+                    self.tell(viewer, ServerMessage::Error(err));
+                }
+            }
+            Command::Act { region, act } => {
+                if let Err(refusal) = self.sim.act(*region, *act, input.at) {
+                    let err = ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this was not counted"));
                     self.tell(viewer, ServerMessage::Error(err));
                 }
             }
@@ -1026,6 +1076,7 @@ impl Room {
             sim: sim.view(),
             time: self.time_view(),
             history: Some(window),
+            people: self.people_per_region(),
         };
         self.tell(viewer, ServerMessage::Past { at_ms: at, frame });
     }
@@ -1063,7 +1114,7 @@ impl Room {
     }
 
     fn is_dirty(&self) -> bool {
-        self.published != Some((self.sim.version(), self.viewers.len(), self.time_version))
+        self.published != Some((self.sim.version(), self.viewers.len(), self.time_version, self.people_version))
     }
 
     fn frame_due(&self, now: Instant) -> Instant {
@@ -1101,7 +1152,19 @@ impl Room {
             sim: self.sim.view(),
             time: self.time_view(),
             history: None,
+            people: self.people_per_region(),
         }
+    }
+
+    /// Distinct people per home region: a person with two tabs open counts
+    /// once for each home region their tabs gave.
+    fn people_per_region(&self) -> Vec<u32> {
+        let distinct: std::collections::HashSet<(PersonId, RegionId)> = self.people.values().copied().collect();
+        let mut counts = vec![0u32; RegionId::COUNT];
+        for (_, home) in distinct {
+            counts[home.index()] += 1;
+        }
+        counts
     }
 
     fn snapshot(&mut self) -> Utf8Bytes {
@@ -1177,7 +1240,7 @@ impl Room {
             self.frames.send_replace(Published { seq: self.frame_seq, full, delta });
             self.last_frame = Some(value);
         }
-        self.published = Some((self.sim.version(), self.viewers.len(), self.time_version));
+        self.published = Some((self.sim.version(), self.viewers.len(), self.time_version, self.people_version));
         self.last_publish = Some(now);
     }
 }

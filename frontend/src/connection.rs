@@ -171,7 +171,18 @@ impl Connection {
     /// Sends a like clicked in `region`. Only sent while live: a like clicked
     /// while disconnected is dropped rather than applied minutes later.
     pub fn like(&self, region: RegionId) {
-        self.send(ClientMessage::Like { region: region.id().to_owned() });
+        self.send(ClientMessage::Like { region: region.id().to_owned(), person: None });
+    }
+
+    /// Sends a person's like (`like: true`) or unlike in `region`, under
+    /// the same rule as [`Connection::like`].
+    pub fn act(&self, region: RegionId, person: String, like: bool) {
+        let region = region.id().to_owned();
+        self.send(if like {
+            ClientMessage::Like { region, person: Some(person) }
+        } else {
+            ClientMessage::Unlike { region, person }
+        });
     }
 
     /// Sends any message (a like, or one of the lab's controls). Same rule

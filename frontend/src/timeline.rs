@@ -33,6 +33,7 @@ pub fn mark_word(what: MarkKind) -> &'static str {
         MarkKind::Switch => "switch",
         MarkKind::Links => "links",
         MarkKind::Durable => "durable",
+        MarkKind::DataType => "like type",
     }
 }
 

@@ -39,6 +39,7 @@ use crate::store::Store;
 use axum::extract::ws::Utf8Bytes;
 use redis::{AsyncCommands, Script};
 use serde::{Deserialize, Serialize};
+use shared::crdt::{Act, PersonId};
 use shared::kernel::Millis;
 use shared::protocol::{Control, ErrorCode, ProtocolError, RoomId, ServerMessage, TimeControl};
 use shared::region::RegionId;
@@ -98,6 +99,16 @@ pub(crate) enum Fwd {
         at_ms: Millis,
     },
     Export,
+    /// A person's like or unlike (a room whose likes are one per person).
+    Act {
+        region: RegionId,
+        act: Act,
+    },
+    /// Who the viewer is and their home region.
+    Hello {
+        person: PersonId,
+        home: RegionId,
+    },
     /// Every viewer the relay has in this room (sent every tick).
     Present {
         viewers: Vec<ViewerId>,
@@ -382,6 +393,10 @@ impl Node {
             RoomCommand::Seek { viewer, at_ms } => self.deliver(&me, viewer, Fwd::Seek { at_ms }).await,
             RoomCommand::Fork { viewer, at_ms } => self.deliver(&me, viewer, Fwd::Fork { at_ms }).await,
             RoomCommand::Export { viewer } => self.deliver(&me, viewer, Fwd::Export).await,
+            RoomCommand::Act { viewer, region, act } => self.deliver(&me, viewer, Fwd::Act { region, act }).await,
+            RoomCommand::Hello { viewer, person, home } => {
+                self.deliver(&me, viewer, Fwd::Hello { person, home }).await;
+            }
             RoomCommand::Stop => {}
         }
     }
@@ -402,7 +417,7 @@ impl Node {
             return;
         }
         let is_join = matches!(cmd, Fwd::Join);
-        let is_quiet = matches!(cmd, Fwd::Leave | Fwd::Present { .. });
+        let is_quiet = matches!(cmd, Fwd::Leave | Fwd::Present { .. } | Fwd::Hello { .. });
         let msg = Forwarded { from: from.to_owned(), viewer, cmd };
         let Ok(json) = serde_json::to_string(&msg) else { return };
         let owners: redis::RedisResult<usize> = self.cluster.conn().publish(&self.channels.inputs, json).await;
@@ -623,6 +638,8 @@ impl Node {
                     Fwd::Control { control } => owned.real.control(v, control),
                     Fwd::Time { time } => owned.real.ask(RoomCommand::Time { viewer: v, control: time.into() }),
                     Fwd::Seek { at_ms } => owned.real.ask(RoomCommand::Seek { viewer: v, at_ms }),
+                    Fwd::Act { region, act } => owned.real.ask(RoomCommand::Act { viewer: v, region, act }),
+                    Fwd::Hello { person, home } => owned.real.ask(RoomCommand::Hello { viewer: v, person, home }),
                     Fwd::Fork { at_ms } => owned.real.ask(RoomCommand::Fork { viewer: v, at_ms }),
                     Fwd::Export => owned.real.ask(RoomCommand::Export { viewer: v }),
                     Fwd::Join | Fwd::Leave | Fwd::Present { .. } => Ok(()),

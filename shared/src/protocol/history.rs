@@ -94,6 +94,8 @@ pub enum MarkKind {
     /// A link's or the room's loss, duplication, delay or jitter changed.
     Links,
     Durable,
+    /// The room's data type of a like changed (claps, add-wins, remove-wins).
+    DataType,
 }
 
 /// One event of a room's history.

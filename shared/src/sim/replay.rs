@@ -41,6 +41,7 @@ impl Simulation {
             }
             Control::Restart(region) => self.restart(region),
             Control::SetDurable(durable) => self.set_durable(durable),
+            Control::SetDataType(data_type) => self.set_data_type(data_type),
         }
     }
 
@@ -59,6 +60,7 @@ impl Simulation {
             Control::Crash(r) => (MarkKind::Crash, Some(*r), None),
             Control::Restart(r) => (MarkKind::Restart, Some(*r), None),
             Control::SetDurable(_) => (MarkKind::Durable, None, None),
+            Control::SetDataType(_) => (MarkKind::DataType, None, None),
         };
         let at = self.now();
         self.record_mark(HistoryEvent::Mark { at, what, a, b });
@@ -70,6 +72,9 @@ impl Simulation {
         match &input.command {
             Command::Like(region) => {
                 let _ = self.like(*region, input.at);
+            }
+            Command::Act { region, act } => {
+                let _ = self.act(*region, *act, input.at);
             }
             Command::Control(control) => self.apply(control.clone()),
         }
@@ -186,7 +191,7 @@ pub fn replay(config: SimConfig, inputs: &[Input], until: Millis) -> Simulation 
 /// The like region of an input, if it is a like (for logs and tests).
 pub fn liked_region(input: &Input) -> Option<RegionId> {
     match input.command {
-        Command::Like(r) => Some(r),
+        Command::Like(r) | Command::Act { region: r, .. } => Some(r),
         Command::Control(_) => None,
     }
 }
@@ -245,6 +250,42 @@ mod tests {
         assert_eq!(bad(&|r| r.inputs.reverse()), BadRun::Order(1));
         assert_eq!(bad(&|r| r.until_ms = 5), BadRun::Until);
         assert!(matches!(bad(&|r| r.config.time_scale = f64::NAN), BadRun::TimeScale(_)));
+    }
+
+    #[test]
+    fn old_logs_still_decode_and_peoples_likes_replay() {
+        // A log and a config from before people's likes: claps.
+        let old: Input = serde_json::from_str(r#"{"at":5,"command":{"type":"like","args":"tokyo"}}"#).unwrap();
+        assert_eq!(liked_region(&old), RegionId::parse("tokyo").ok());
+        let config: SimConfig = serde_json::from_str(
+            r#"{"seed":1,"time_scale":1.0,"strategy":{"kind":"event_push","anti_entropy_ms":4000}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.data_type, crate::sim::DataType::Claps);
+        // A set room's log: likes and unlikes by person, and a type switch.
+        let r = |id| RegionId::parse(id).unwrap();
+        let act = |at, region, act| Input { at, command: Command::Act { region: r(region), act } };
+        use crate::crdt::Act;
+        let log = vec![
+            Input { at: 1, command: Command::Control(Control::SetDataType(crate::sim::DataType::LikesRemoveWins)) },
+            act(10, "tokyo", Act::Like(1)),
+            act(20, "sydney", Act::Like(2)),
+            act(3_000, "virginia", Act::Unlike(1)),
+        ];
+        let json = serde_json::to_string(&log).unwrap();
+        let back: Vec<Input> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, log);
+        let run = Run { format: RUN_FORMAT, seed: 1, config: config.clone(), inputs: log.clone(), until_ms: 20_000 };
+        assert_eq!(run.validate(), Ok(()));
+        let replayed = run.replay();
+        assert_eq!(replayed.data_type(), crate::sim::DataType::LikesRemoveWins);
+        assert!(RegionId::all().all(|x| replayed.members(x) == [2]));
+        let mut live = Simulation::new(config);
+        for input in &log {
+            live.input(input);
+        }
+        live.advance(20_000);
+        assert_eq!(live.fingerprint(), replayed.fingerprint());
     }
 
     proptest! {
