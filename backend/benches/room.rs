@@ -49,8 +49,14 @@ fn bench(c: &mut Criterion) {
         sim.advance(sim.now());
         group.bench_function(format!("view + JSON, {in_flight_likes} likes in flight"), |b| {
             b.iter(|| {
-                let frame =
-                    ServerMessage::Frame(Frame { seq: 1, viewers: 1000, sim: sim.view(), time: Default::default() });
+                let frame = ServerMessage::Frame(Frame {
+                    seq: 1,
+                    viewers: 1000,
+                    sim: sim.view(),
+                    time: Default::default(),
+                    history: None,
+                    people: Vec::new(),
+                });
                 black_box(serde_json::to_string(&frame).map(|s| s.len()).unwrap_or(0))
             })
         });

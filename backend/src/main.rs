@@ -53,6 +53,10 @@ struct Args {
     /// Most viewers in one room; more are refused with close code 1013.
     #[arg(long, default_value_t = 20_000)]
     max_viewers_per_room: usize,
+    /// Milliseconds between full frames (keyframes); frames in between are
+    /// deltas. 0 sends every frame whole (the load report's comparison).
+    #[arg(long, default_value_t = 2_000)]
+    keyframe_ms: u64,
     /// Behind a reverse proxy: take the client address from the last entry
     /// of X-Forwarded-For. Only when the server is reachable through the
     /// proxy alone, or clients could choose their own address.
@@ -111,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
             time_scale: args.time_scale,
             idle_ttl: Duration::from_secs(args.room_ttl),
             max_viewers: args.max_viewers_per_room,
+            keyframe_interval: Duration::from_millis(args.keyframe_ms),
             ..RoomSettings::default()
         },
         max_rooms: args.max_rooms,

@@ -10,10 +10,14 @@
 //! 2. drives the simulation from the wall clock: simulated time is real
 //!    milliseconds since the room started, and the task sleeps exactly until
 //!    the next simulated event (a message landing, a timer) is due;
-//! 3. publishes frames. A frame is serialized **once** and put in a
-//!    `tokio::sync::watch` channel that every viewer's writer task reads. A
-//!    watch keeps only the latest value, so a slow viewer simply skips frames
-//!    — it can never make the room, or anyone else, wait. Frames are
+//! 3. publishes frames. A frame is serialized **once**, as a full frame and
+//!    as a delta against the previous one (see [`Published`] and
+//!    `shared::protocol::delta`), and put in a `tokio::sync::watch` channel
+//!    that every viewer's writer task reads; every viewer shares those two
+//!    buffers. A watch keeps only the latest value, so a slow viewer simply
+//!    skips frames — it can never make the room, or anyone else, wait — and
+//!    a viewer that skipped one is sent the full frame instead of a delta it
+//!    could not apply. Frames are
 //!    coalesced to at most one per `frame_interval` (~30 per second), however
 //!    many likes arrive. A crowded room slows its frame rate (see
 //!    [`frame_interval_for`]): the server's outgoing bytes grow with viewers ×
@@ -40,9 +44,11 @@
 
 use crate::store::{BaseRow, Committed, InputRow, RoomRow, Store, Stored, FORMAT};
 use axum::extract::ws::Utf8Bytes;
+use shared::crdt::{Act, PersonId};
 use shared::kernel::Millis;
+use shared::protocol::history::{self, HistoryChunk, HistoryEvent};
 use shared::protocol::{
-    Command, Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot,
+    delta, Command, Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot,
     StrategyDescription, TimeControl, TimeView, PROTOCOL_VERSION,
 };
 use shared::region::RegionId;
@@ -58,6 +64,16 @@ use crate::rooms::Rooms;
 
 /// Identifies one connection inside a room.
 pub type ViewerId = u64;
+
+/// Events a room keeps for joining viewers' snapshots (a few KB).
+const RECENT_EVENTS: usize = 400;
+
+/// A seek answers with the history from this long before the moment ...
+const SEEK_BEFORE_MS: Millis = 20_000;
+/// ... to this long after it (never past now).
+const SEEK_AFTER_MS: Millis = 10_000;
+/// Most events in a seek's window (messages go first).
+const MAX_SEEK_EVENTS: usize = 2_000;
 
 /// Tuning for every room.
 #[derive(Debug, Clone)]
@@ -83,6 +99,10 @@ pub struct RoomSettings {
     /// Past this many inputs, the public room compacts the older half of
     /// its log (see `store`).
     pub public_log_cap: usize,
+    /// How often every viewer gets a full frame (a keyframe) even though
+    /// it missed none; between them, frames are deltas. Zero: every frame
+    /// is full (no deltas at all).
+    pub keyframe_interval: Duration,
 }
 
 impl Default for RoomSettings {
@@ -97,6 +117,7 @@ impl Default for RoomSettings {
             checkpoint_every_ms: 5_000,
             max_checkpoints: 256,
             public_log_cap: 100_000,
+            keyframe_interval: Duration::from_secs(2),
         }
     }
 }
@@ -130,6 +151,18 @@ pub enum RoomCommand {
         viewer: ViewerId,
         region: RegionId,
     },
+    /// A person's like or unlike.
+    Act {
+        viewer: ViewerId,
+        region: RegionId,
+        act: Act,
+    },
+    /// Who the viewer is and their home region (not logged).
+    Hello {
+        viewer: ViewerId,
+        person: PersonId,
+        home: RegionId,
+    },
     Control {
         viewer: ViewerId,
         control: Control,
@@ -154,6 +187,31 @@ pub enum RoomCommand {
     Stop,
 }
 
+/// One published frame, serialized once and shared by every viewer (the
+/// `Utf8Bytes` are reference-counted: handing them to 10 000 writers copies
+/// nothing).
+#[derive(Debug, Clone, Default)]
+pub struct Published {
+    /// The frame's `seq`.
+    pub seq: u64,
+    /// The whole frame, `{"type":"frame",…}`.
+    pub full: Utf8Bytes,
+    /// What changed since frame `seq - 1`, `{"type":"delta","base":…}`;
+    /// `None` for a keyframe, which everyone gets whole.
+    pub delta: Option<Utf8Bytes>,
+}
+
+impl Published {
+    /// What to send a viewer whose last frame was `last` (`None`: none yet
+    /// since its snapshot): the delta if it follows on, else the full frame.
+    pub fn for_viewer(&self, last: Option<u64>) -> &Utf8Bytes {
+        match &self.delta {
+            Some(delta) if last.is_some_and(|last| last + 1 == self.seq) => delta,
+            _ => &self.full,
+        }
+    }
+}
+
 /// A viewer's way into a room, handed out on join.
 #[derive(Debug)]
 pub struct Joined {
@@ -161,7 +219,9 @@ pub struct Joined {
     /// The snapshot to send first, already serialized.
     pub snapshot: Utf8Bytes,
     /// The latest frame, already serialized; `changed()` wakes on new ones.
-    pub frames: watch::Receiver<Utf8Bytes>,
+    /// The first one after the snapshot must be sent whole: the snapshot's
+    /// frame is newer than the published frame a delta is made against.
+    pub frames: watch::Receiver<Published>,
     /// Messages for this viewer only (errors about its own commands).
     pub direct: mpsc::Receiver<Utf8Bytes>,
     /// Sends `Leave` when dropped, so a viewer leaves however its task ends.
@@ -223,6 +283,11 @@ impl RoomHandle {
     /// Queues a like without waiting. A full queue is reported, never hidden.
     pub fn like(&self, viewer: ViewerId, region: RegionId) -> Result<(), ProtocolError> {
         self.enqueue(RoomCommand::Like { viewer, region }, "this like was not counted")
+    }
+
+    /// Queues a person's like or unlike without waiting.
+    pub fn act(&self, viewer: ViewerId, region: RegionId, act: Act) -> Result<(), ProtocolError> {
+        self.enqueue(RoomCommand::Act { viewer, region, act }, "this like was not counted")
     }
 
     /// Queues a control (strategy, fault) without waiting.
@@ -386,7 +451,11 @@ impl Checkpoints {
         if !due {
             return;
         }
-        self.list.push(Checkpoint { at: sim.now(), applied, sim: sim.clone() });
+        let mut sim = sim.clone();
+        // A checkpoint is a state, not a stream: what the live room has yet
+        // to publish is not its to keep (and would cost memory per copy).
+        sim.record_history(false);
+        self.list.push(Checkpoint { at: sim.now(), applied, sim });
         if self.list.len() > self.max {
             let mut i = 0;
             self.list.retain(|_| {
@@ -508,13 +577,27 @@ struct Room {
     me: RoomHandle,
     /// Each viewer's channel for messages addressed to it alone.
     viewers: HashMap<ViewerId, mpsc::Sender<Utf8Bytes>>,
+    /// Who each viewer that said hello is, and their home region.
+    people: HashMap<ViewerId, (PersonId, RegionId)>,
+    /// Bumped when `people` changes, so a frame follows.
+    people_version: u64,
     next_viewer: ViewerId,
-    frames: watch::Sender<Utf8Bytes>,
+    frames: watch::Sender<Published>,
     frame_seq: u64,
+    /// The last published frame as JSON, to make the next delta against.
+    last_frame: Option<serde_json::Value>,
+    last_keyframe: Option<Instant>,
     /// Bumped by every time control, so frames show a pause at once.
     time_version: u64,
+    /// The history stream (see `shared::protocol::history`): the number of
+    /// the next event, the simulated time the last frame's events reached,
+    /// and the most recent events, which a joining viewer gets in its
+    /// snapshot (bounded: [`RECENT_EVENTS`]).
+    history_next: u64,
+    history_to: Millis,
+    recent: VecDeque<HistoryEvent>,
     /// What the last published frame showed, to skip identical frames.
-    published: Option<(u64, usize, u64)>,
+    published: Option<(u64, usize, u64, u64)>,
     last_publish: Option<Instant>,
     idle_since: Option<Instant>,
 }
@@ -563,7 +646,7 @@ impl Room {
                 }
             }
         };
-        let (frames, _) = watch::channel(Utf8Bytes::from_static(""));
+        let (frames, _) = watch::channel(Published::default());
         let (acks, acks_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
         let clock = Clock { anchor_real: now, anchor_sim: restored.sim.now(), speed: 1.0, paused: false };
@@ -587,14 +670,28 @@ impl Room {
             registry,
             me,
             viewers: HashMap::new(),
+            people: HashMap::new(),
+            people_version: 0,
             next_viewer: 1,
             frames,
             frame_seq: 0,
+            last_frame: None,
+            last_keyframe: None,
+            history_next: 0,
+            history_to: 0,
+            recent: VecDeque::new(),
             time_version: 0,
             published: None,
             last_publish: None,
             idle_since: Some(now),
         };
+        // A restored, forked or imported room shows its recent past at
+        // once: replay the window before now (cheap: from a checkpoint).
+        let (_, window) = room.window(room.sim.now());
+        room.history_to = window.to_ms;
+        room.recent.extend(window.events.into_iter().rev().take(RECENT_EVENTS).rev());
+        room.history_next = room.recent.len() as u64;
+        room.sim.record_history(true);
         room.publish(now);
         room
     }
@@ -680,12 +777,31 @@ impl Room {
             }
             RoomCommand::Leave { viewer } => {
                 self.viewers.remove(&viewer);
+                if self.people.remove(&viewer).is_some() {
+                    self.people_version += 1;
+                }
                 if self.viewers.is_empty() {
                     self.idle_since = Some(now);
                 }
                 tracing::debug!(room = %self.id, viewer, viewers = self.viewers.len(), "left");
             }
             RoomCommand::Like { viewer, region } => self.accept(viewer, Command::Like(region), now),
+            RoomCommand::Act { viewer, region, act } => {
+                // In a room of claps a person's like is a clap: log it as one,
+                // so the public room's log still folds into counts.
+                let command = match (self.sim.data_type().is_set(), act) {
+                    (false, Act::Like(_) | Act::Clap) => Command::Like(region),
+                    _ => Command::Act { region, act },
+                };
+                self.accept(viewer, command, now)
+            }
+            RoomCommand::Hello { viewer, person, home } => {
+                if self.viewers.contains_key(&viewer)
+                    && self.people.insert(viewer, (person, home)) != Some((person, home))
+                {
+                    self.people_version += 1;
+                }
+            }
             RoomCommand::Control { viewer, control } => {
                 if self.refuse_if_public(viewer) {
                     return;
@@ -760,6 +876,7 @@ impl Room {
         for p in std::mem::take(&mut self.pending) {
             let what = match p.input.command {
                 Command::Like(_) => "this like was not counted",
+                Command::Act { .. } => "this like or unlike was not applied",
                 Command::Control(_) => "the change was not applied",
             };
             let why = format!("this server handed the room to another one before storing it; {what}, try again");
@@ -780,7 +897,7 @@ impl Room {
                 Some(Err(why)) => {
                     tracing::error!(room = %self.id, error = %why, "an input was not stored");
                     let what = match input.command {
-                        Command::Like(_) => "this like was not counted",
+                        Command::Like(_) | Command::Act { .. } => "this like was not counted",
                         Command::Control(_) => "the change was not applied",
                     };
                     self.tell(viewer, ServerMessage::Error(storage_error(&format!("{why}; {what}"))));
@@ -796,6 +913,12 @@ impl Room {
             Command::Like(region) => {
                 if let Err(refusal) = self.sim.like(*region, input.at) {
                     let err = ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this like was not counted"));
+                    self.tell(viewer, ServerMessage::Error(err));
+                }
+            }
+            Command::Act { region, act } => {
+                if let Err(refusal) = self.sim.act(*region, *act, input.at) {
+                    let err = ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this was not counted"));
                     self.tell(viewer, ServerMessage::Error(err));
                 }
             }
@@ -912,6 +1035,32 @@ impl Room {
         sim
     }
 
+    /// The room at `at` and its history around it: from `SEEK_BEFORE_MS`
+    /// before to `SEEK_AFTER_MS` after (never past now), replayed with the
+    /// history stream on, bounded to `MAX_SEEK_EVENTS`.
+    fn window(&self, at: Millis) -> (Simulation, HistoryChunk) {
+        let start = at.saturating_sub(SEEK_BEFORE_MS).max(self.history_from());
+        let end = (at + SEEK_AFTER_MS).min(self.sim.now()).max(at);
+        let mut sim = self.past(start);
+        sim.record_history(true);
+        let mut shown = None;
+        for input in self.log.iter().filter(|i| i.at > start && i.at <= end) {
+            if shown.is_none() && input.at > at {
+                sim.advance(at);
+                shown = Some(sim.clone());
+            }
+            sim.input(input);
+        }
+        let shown = shown.unwrap_or_else(|| {
+            sim.advance(at);
+            sim.clone()
+        });
+        sim.advance(end);
+        let (mut events, dropped) = sim.take_history();
+        let skipped = dropped + history::bound(&mut events, MAX_SEEK_EVENTS);
+        (shown, HistoryChunk { first: 0, events, skipped, from_ms: start, to_ms: end })
+    }
+
     fn seek(&mut self, viewer: ViewerId, at_ms: Millis) {
         let now = self.sim.now();
         if at_ms < self.history_from() {
@@ -920,9 +1069,15 @@ impl Room {
             return;
         }
         let at = at_ms.min(now);
-        let sim = if at == now { self.sim.clone() } else { self.past(at) };
-        let frame =
-            Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: sim.view(), time: self.time_view() };
+        let (sim, window) = self.window(at);
+        let frame = Frame {
+            seq: self.frame_seq,
+            viewers: self.viewers.len() as u32,
+            sim: sim.view(),
+            time: self.time_view(),
+            history: Some(window),
+            people: self.people_per_region(),
+        };
         self.tell(viewer, ServerMessage::Past { at_ms: at, frame });
     }
 
@@ -959,7 +1114,7 @@ impl Room {
     }
 
     fn is_dirty(&self) -> bool {
-        self.published != Some((self.sim.version(), self.viewers.len(), self.time_version))
+        self.published != Some((self.sim.version(), self.viewers.len(), self.time_version, self.people_version))
     }
 
     fn frame_due(&self, now: Instant) -> Instant {
@@ -991,7 +1146,25 @@ impl Room {
     }
 
     fn frame(&mut self) -> Frame {
-        Frame { seq: self.frame_seq, viewers: self.viewers.len() as u32, sim: self.sim.view(), time: self.time_view() }
+        Frame {
+            seq: self.frame_seq,
+            viewers: self.viewers.len() as u32,
+            sim: self.sim.view(),
+            time: self.time_view(),
+            history: None,
+            people: self.people_per_region(),
+        }
+    }
+
+    /// Distinct people per home region: a person with two tabs open counts
+    /// once for each home region their tabs gave.
+    fn people_per_region(&self) -> Vec<u32> {
+        let distinct: std::collections::HashSet<(PersonId, RegionId)> = self.people.values().copied().collect();
+        let mut counts = vec![0u32; RegionId::COUNT];
+        for (_, home) in distinct {
+            counts[home.index()] += 1;
+        }
+        counts
     }
 
     fn snapshot(&mut self) -> Utf8Bytes {
@@ -1002,21 +1175,72 @@ impl Room {
             regions: RegionInfo::catalog(),
             latency_ms: self.sim.latency().clone(),
             strategies: StrategyDescription::all(),
-            frame: self.frame(),
+            frame: Frame { history: Some(self.recent_chunk()), ..self.frame() },
         });
         Utf8Bytes::from(serde_json::to_string(&msg).unwrap_or_default())
     }
 
+    /// The recent events, for a joining viewer; the next frame's chunk
+    /// continues exactly where this one ends.
+    fn recent_chunk(&self) -> HistoryChunk {
+        HistoryChunk {
+            first: self.history_next - self.recent.len() as u64,
+            events: self.recent.iter().cloned().collect(),
+            skipped: 0,
+            from_ms: self.recent.front().map_or(self.history_to, HistoryEvent::at),
+            to_ms: self.history_to,
+        }
+    }
+
+    /// The events since the last frame, bounded, remembered in `recent`.
+    fn history_chunk(&mut self) -> Option<HistoryChunk> {
+        let (mut events, dropped) = self.sim.take_history();
+        let skipped = dropped + history::bound(&mut events, history::MAX_EVENTS_PER_FRAME);
+        let from_ms = self.history_to;
+        self.history_to = self.sim.now();
+        if events.is_empty() && skipped == 0 {
+            return None;
+        }
+        let chunk = HistoryChunk { first: self.history_next, events, skipped, from_ms, to_ms: self.history_to };
+        self.history_next = chunk.next();
+        // Skipped events leave a hole the joiner would not see; the ring
+        // only holds what was sent, so a hole restarts it.
+        if skipped > 0 {
+            self.recent.clear();
+        }
+        self.recent.extend(chunk.events.iter().cloned());
+        while self.recent.len() > RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+        Some(chunk)
+    }
+
     fn publish(&mut self, now: Instant) {
         self.frame_seq += 1;
-        let frame = ServerMessage::Frame(self.frame());
-        match serde_json::to_string(&frame) {
-            Ok(json) => {
-                self.frames.send_replace(Utf8Bytes::from(json));
+        let history = self.history_chunk();
+        let frame = ServerMessage::Frame(Frame { history, ..self.frame() });
+        let value = match serde_json::to_value(&frame) {
+            Ok(value) => value,
+            Err(e) => {
+                tracing::error!(room = %self.id, error = %e, "could not serialize a frame");
+                serde_json::Value::Null
             }
-            Err(e) => tracing::error!(room = %self.id, error = %e, "could not serialize a frame"),
+        };
+        let interval = self.settings.keyframe_interval;
+        let key_due = interval.is_zero() || self.last_keyframe.is_none_or(|t| now >= t + interval);
+        let delta = match (&self.last_frame, key_due) {
+            (Some(prev), false) => delta::frame_delta(prev, &value).map(|d| Utf8Bytes::from(d.to_string())),
+            _ => None,
+        };
+        if delta.is_none() {
+            self.last_keyframe = Some(now);
         }
-        self.published = Some((self.sim.version(), self.viewers.len(), self.time_version));
+        if !value.is_null() {
+            let full = Utf8Bytes::from(value.to_string());
+            self.frames.send_replace(Published { seq: self.frame_seq, full, delta });
+            self.last_frame = Some(value);
+        }
+        self.published = Some((self.sim.version(), self.viewers.len(), self.time_version, self.people_version));
         self.last_publish = Some(now);
     }
 }
@@ -1076,6 +1300,17 @@ mod tests {
         let last = checkpoints.list.last().unwrap().at;
         assert!(100_000 - last <= checkpoints.every, "the latest is recent: {last}");
         assert_eq!(checkpoints.before(50_000).map(|c| c.at <= 50_000), Some(true));
+    }
+
+    #[test]
+    fn a_viewer_that_skipped_a_frame_gets_it_whole() {
+        let published =
+            Published { seq: 7, full: Utf8Bytes::from_static("full"), delta: Some(Utf8Bytes::from_static("delta")) };
+        assert_eq!(published.for_viewer(Some(6)).as_str(), "delta", "follows on");
+        assert_eq!(published.for_viewer(Some(5)).as_str(), "full", "skipped frame 6");
+        assert_eq!(published.for_viewer(None).as_str(), "full", "first frame after the snapshot");
+        let keyframe = Published { delta: None, ..published };
+        assert_eq!(keyframe.for_viewer(Some(6)).as_str(), "full");
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //!
 //! Neither half can hold anyone else up:
 //! - frames come from a `watch` channel, so a viewer that reads slowly just
-//!   skips to the latest frame;
+//!   skips to the latest frame — sent whole, since the delta in the channel
+//!   is against a frame this viewer never got;
 //! - each send has a deadline; a viewer that stops reading altogether is
 //!   disconnected once its socket buffer is full and the deadline passes;
 //! - bad input is answered with an error message and the loop carries on.
@@ -30,7 +31,7 @@
 //! Browsers answer pings by themselves; the page need do nothing.
 
 use crate::limits::ConnectionSlot;
-use crate::room::{Joined, RoomCommand, RoomHandle};
+use crate::room::{Joined, Published, RoomCommand, RoomHandle};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -107,6 +108,7 @@ pub async fn serve(
     let (close, close_rx) = mpsc::channel::<(u16, &'static str)>(1);
     let writer = Writer {
         frames,
+        last_seq: None,
         direct,
         replies: replies_rx,
         close: close_rx,
@@ -204,6 +206,8 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, budget: &LikeBud
     }
     match command {
         Request::Command(Command::Like(region)) => room.like(viewer, region).err(),
+        Request::Command(Command::Act { region, act }) => room.act(viewer, region, act).err(),
+        Request::Hello { person, home } => room.ask(RoomCommand::Hello { viewer, person, home }).err(),
         Request::Command(Command::Control(control)) => room.control(viewer, control).err(),
         Request::Time(control) => room.ask(RoomCommand::Time { viewer, control }).err(),
         Request::Seek { at_ms } => room.ask(RoomCommand::Seek { viewer, at_ms }).err(),
@@ -224,7 +228,10 @@ fn rate_limited(count: u32, limit: &str) -> ProtocolError {
 }
 
 struct Writer {
-    frames: watch::Receiver<Utf8Bytes>,
+    frames: watch::Receiver<Published>,
+    /// The seq of the last frame sent; `None` until the first frame after
+    /// the snapshot (which must be whole, see `Joined::frames`).
+    last_seq: Option<u64>,
     direct: mpsc::Receiver<Utf8Bytes>,
     replies: mpsc::Receiver<ServerMessage>,
     /// A close the reader asks for: code and reason.
@@ -279,7 +286,14 @@ impl Writer {
         loop {
             let msg = tokio::select! {
                 changed = self.frames.changed() => match changed {
-                    Ok(()) => Message::Text(self.frames.borrow_and_update().clone()),
+                    Ok(()) => {
+                        // A reference-count increment, no copy: every
+                        // viewer shares the room's two buffers.
+                        let published = self.frames.borrow_and_update();
+                        let text = published.for_viewer(self.last_seq).clone();
+                        self.last_seq = Some(published.seq);
+                        Message::Text(text)
+                    }
                     Err(_) => return WriterEnd::Closed, // the room ended
                 },
                 Some(text) = self.direct.recv() => Message::Text(text),

@@ -115,9 +115,10 @@ impl Instance {
     async fn join(&self, room: &str) -> (Ws, Value) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(Ok((mut ws, _))) =
+            if let Ok(Ok((ws, _))) =
                 tokio::time::timeout(Duration::from_secs(2), tokio_tungstenite::connect_async(self.url(room))).await
             {
+                let mut ws = Ws::from(ws);
                 let snap = next_json(&mut ws).await;
                 assert_eq!(snap["type"], "snapshot", "{snap}");
                 return (ws, snap);
@@ -183,6 +184,7 @@ async fn like_and_watch(
     let mut seen = vec![0u64; 6];
     let mut frames = Vec::new();
     let mut snapshots = Vec::new();
+    let mut held: Option<Value> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(60));
     let mut stop = stop;
     loop {
@@ -199,11 +201,27 @@ async fn like_and_watch(
             msg = ws.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else { continue };
-                    if v["type"] == "snapshot" {
-                        snapshots.push(Instant::now());
-                    }
-                    if is_frame(&v) || v["type"] == "snapshot" {
-                        let counts = per_region(&v);
+                    // Frames come as deltas between keyframes: keep the
+                    // whole frame they make, as the browser does.
+                    let whole = match v["type"].as_str() {
+                        Some("snapshot") => {
+                            snapshots.push(Instant::now());
+                            held = Some(v["frame"].clone());
+                            held.clone()
+                        }
+                        Some("frame") => {
+                            held = Some(v.clone());
+                            held.clone()
+                        }
+                        Some("delta") => {
+                            let applied =
+                                held.as_mut().is_some_and(|h| shared::protocol::delta::apply_frame_delta(h, &v).is_ok());
+                            if applied { held.clone() } else { None }
+                        }
+                        _ => None,
+                    };
+                    if let Some(whole) = whole {
+                        let counts = per_region(&whole);
                         for (s, n) in seen.iter_mut().zip(&counts) {
                             *s = (*s).max(*n);
                         }

@@ -21,7 +21,7 @@ async fn connect_with_origin(server: &Server, room: &str, origin: &str) -> (u16,
     request.headers_mut().insert("Origin", origin.parse().unwrap());
     let connected = tokio::time::timeout(SOON, tokio_tungstenite::connect_async(request)).await.expect("handshake");
     match connected {
-        Ok((ws, response)) => (response.status().as_u16(), String::new(), Some(ws)),
+        Ok((ws, response)) => (response.status().as_u16(), String::new(), Some(Ws::from(ws))),
         Err(tungstenite::Error::Http(response)) => {
             let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned();
             (response.status().as_u16(), body, None)
@@ -76,10 +76,11 @@ async fn attempt(server: &Server, room: &str, headers: &[(&'static str, &str)]) 
     for (name, value) in headers {
         request.headers_mut().append(*name, value.parse().unwrap());
     }
-    let (mut ws, _) = tokio::time::timeout(SOON, tokio_tungstenite::connect_async(request))
+    let (ws, _) = tokio::time::timeout(SOON, tokio_tungstenite::connect_async(request))
         .await
         .expect("handshake")
         .expect("upgrade");
+    let mut ws = Ws::from(ws);
     let first = tokio::time::timeout(SOON, ws.next()).await.expect("no first message");
     match first {
         Some(Ok(Message::Text(text))) => {
@@ -320,7 +321,8 @@ async fn a_viewer_whose_socket_is_full_is_dropped_by_the_send_deadline_not_the_r
     socket.set_recv_buffer_size(4096).unwrap();
     let stream = socket.connect(server.addr).await.unwrap();
     let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
-    let (mut stuck, _) = tokio_tungstenite::client_async(server.ws_url("full-socket"), stream).await.unwrap();
+    let (stuck, _) = tokio_tungstenite::client_async(server.ws_url("full-socket"), stream).await.unwrap();
+    let mut stuck = Ws::from(stuck);
     assert_eq!(next_json(&mut stuck).await["type"], "snapshot");
     let started = tokio::time::Instant::now();
     // The watcher keeps the room busy (frames every ~33 ms) and watches the

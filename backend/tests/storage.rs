@@ -157,9 +157,10 @@ fn free_port() -> u16 {
 async fn connect_retrying(url: &str) -> (Ws, Value) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(Ok((mut ws, _))) =
+        if let Ok(Ok((ws, _))) =
             tokio::time::timeout(Duration::from_secs(2), tokio_tungstenite::connect_async(url)).await
         {
+            let mut ws = Ws::from(ws);
             let snap = next_json(&mut ws).await;
             return (ws, snap);
         }

@@ -9,6 +9,27 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 const SOON: Duration = Duration::from_secs(5);
 
+/// Between keyframes the server sends deltas; a client that applies them
+/// to the frame it holds (as `next_json` does) never meets a gap and ends
+/// with exactly what a fresh joiner's snapshot shows.
+#[tokio::test]
+async fn deltas_between_keyframes_rebuild_the_room_without_gaps() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("deltas").await;
+    for region in ["tokyo", "sydney", "mumbai", "tokyo", "virginia"] {
+        like(&mut a, region).await;
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+    let seen = wait_for(&mut a, SOON, |m| is_frame(m) && all_at(m, 5) && settled(m)).await;
+    assert!(a.deltas > 5, "frames came as deltas: {a:?}");
+    assert_eq!(a.gaps, 0, "no delta skipped a frame: {a:?}");
+    let (_b, snap) = server.join("deltas").await;
+    let fresh = frame(&snap);
+    assert_eq!(fresh["sim"]["truth"], seen["sim"]["truth"]);
+    assert_eq!(fresh["sim"]["replicas"], seen["sim"]["replicas"]);
+    assert_eq!(fresh["sim"]["verdict"], seen["sim"]["verdict"]);
+}
+
 #[tokio::test]
 async fn two_clients_in_one_room_see_each_others_likes() {
     let server = Server::start().await;
@@ -434,4 +455,40 @@ async fn the_public_room_refuses_controls_but_takes_likes() {
     let done = wait_for(&mut a, SOON, |m| is_frame(m) && all_at(m, 1) && settled(m)).await;
     assert_eq!(frame(&done)["sim"]["strategy"], "event_push");
     assert_eq!(frame(&done)["sim"]["verdict"]["lost"], 0);
+}
+
+#[tokio::test]
+async fn people_like_and_unlike_and_are_counted_by_home() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("people").await;
+    let (mut b, _) = server.join("people").await;
+    send(&mut a, r#"{"type":"hello","person":"p_aaaaaaaaaaaa","home":"tokyo"}"#).await;
+    send(&mut b, r#"{"type":"hello","person":"p_bbbbbbbbbbbb","home":"tokyo"}"#).await;
+    let counted = wait_for(&mut a, SOON, |m| is_frame(m) && frame(m)["people"][0] == 2).await;
+    assert_eq!(frame(&counted)["people"].as_array().unwrap().iter().filter_map(|n| n.as_u64()).sum::<u64>(), 2);
+
+    // A bad person id gets a clear error; a claps room refuses an unlike.
+    send(&mut a, r#"{"type":"like","region":"tokyo","person":"no spaces!"}"#).await;
+    let err = wait_for(&mut a, SOON, |m| m["type"] == "error").await;
+    assert_eq!(err["code"], "bad_person", "{err}");
+    send(&mut a, r#"{"type":"unlike","region":"tokyo","person":"p_aaaaaaaaaaaa"}"#).await;
+    let err = wait_for(&mut a, SOON, |m| m["type"] == "error").await;
+    assert_eq!(err["code"], "refused", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("cannot be taken back"), "{err}");
+
+    // One like per person: two likes by A and one by B count two people.
+    send(&mut a, r#"{"type":"set_data_type","data_type":"likes_add_wins"}"#).await;
+    wait_for(&mut b, SOON, |m| is_frame(m) && frame(m)["sim"]["data_type"] == "likes_add_wins").await;
+    let like_as = |person: &str| format!(r#"{{"type":"like","region":"sydney","person":"{person}"}}"#);
+    send(&mut a, &like_as("p_aaaaaaaaaaaa")).await;
+    send(&mut a, &like_as("p_aaaaaaaaaaaa")).await;
+    send(&mut b, &like_as("p_bbbbbbbbbbbb")).await;
+    let two = wait_for(&mut b, SOON, |m| is_frame(m) && all_at(m, 2) && settled(m)).await;
+    assert!(frame(&two)["sim"]["verdict"]["double_counted"].is_null(), "{two}");
+    assert_eq!(frame(&two)["sim"]["verdict"]["set"]["expected"], 2, "{two}");
+    assert_eq!(frame(&two)["sim"]["replicas"][0]["members"].as_array().unwrap().len(), 2, "{two}");
+    // A takes it back in Virginia.
+    send(&mut a, r#"{"type":"unlike","region":"virginia","person":"p_aaaaaaaaaaaa"}"#).await;
+    let one = wait_for(&mut b, SOON, |m| is_frame(m) && all_at(m, 1) && settled(m)).await;
+    assert_eq!(frame(&one)["sim"]["verdict"]["lost"], 0, "{one}");
 }

@@ -10,11 +10,15 @@ use crate::connection::Connection;
 use crate::controls::Controls;
 use crate::explainer::Explainer;
 use crate::header::Header;
+use crate::history_panel::HistoryPanel;
 use crate::lab::Lab;
+use crate::me::Me;
 use crate::network_view::NetworkView;
+use crate::people_bar::PeopleBar;
 use crate::region_card::RegionGrid;
 use crate::route::room_from_path;
 use crate::share_bar::ShareBar;
+use crate::time_panel::TimePanel;
 use crate::toast::Toaster;
 use crate::verdict::VerdictPanel;
 use leptos::prelude::*;
@@ -34,13 +38,16 @@ fn Room(room: RoomId) -> impl IntoView {
     let conn = Connection::open(&room);
     let sim_now = sim_clock(conn, animation_clock());
     let lab = Lab::new(conn);
+    let me = Me::load();
     view! {
         <OutdatedBanner status=conn.status/>
         <div class="page">
             <Header conn sim_now/>
             <ShareBar conn/>
+            <TimePanel conn lab/>
+            <PeopleBar conn lab me/>
             <main class="room">
-                <RegionGrid conn lab/>
+                <RegionGrid conn lab me/>
                 // The bench and its result side by side, right under the
                 // counts they change.
                 <div class="lab">
@@ -48,6 +55,7 @@ fn Room(room: RoomId) -> impl IntoView {
                     <VerdictPanel conn/>
                 </div>
                 <NetworkView conn sim_now lab/>
+                <HistoryPanel conn/>
                 <Explainer conn/>
             </main>
             <footer class="page-foot">

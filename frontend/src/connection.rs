@@ -3,8 +3,11 @@
 //!
 //! The server is the single source of truth: it sends a full
 //! [`Snapshot`](shared::protocol::Snapshot) on every (re)connect and then
-//! full [`Frame`]s, so the client holds no state of its own worth
-//! reconciling. That makes reconnecting simple and safe: drop everything,
+//! frames — a full [`Frame`] first and every 2 s (keyframes), deltas in
+//! between (see [`shared::protocol::delta`]). The only state the client
+//! holds is the last frame, as JSON, to apply the next delta to; a delta
+//! that does not follow on from it (a gap in `seq`) is dropped and the
+//! page waits for the next keyframe, so nothing is ever reconciled. That makes reconnecting simple and safe: drop everything,
 //! open a new socket, and the next snapshot replaces what we had. Nothing is replayed and nothing can double-count.
 //!
 //! Reconnects back off exponentially (0.5 s, 1 s, 2 s … capped at 8 s) with
@@ -13,16 +16,26 @@
 //! i.e. once the server has proven it is really back, not merely accepting
 //! TCP.
 //!
+//! **Viewing the past.** A viewer may look at the room as it was (`seek`):
+//! `frame` then holds the server's `past` answer and stays there while
+//! live frames go on arriving into `live_now` and the history store, until
+//! [`Connection::back_to_live`]. Likes and controls are off meanwhile
+//! ([`Connection::is_live`] is false): a click would act on the live room
+//! the viewer is not looking at.
+//!
 //! Components see the connection only through read-only signals plus
 //! [`Connection::like`] and [`Connection::send`] (any other message, e.g.
 //! the lab's controls); the socket itself lives inside one async task.
 
+use crate::history::HistoryStore;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::kernel::Millis;
+use shared::protocol::delta;
 use shared::protocol::view::SimView;
 use shared::protocol::{
     ClientMessage, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, StrategyDescription,
@@ -83,6 +96,16 @@ pub struct Connection {
     pub room: ReadSignal<Option<RoomInfo>>,
     pub frame: ReadSignal<Option<Received>>,
     pub notice: ReadSignal<Option<Notice>>,
+    /// The moment this viewer looks at, `None` while live.
+    pub viewing: ReadSignal<Option<Millis>>,
+    /// The live room's simulated time in the latest live frame.
+    pub live_now: ReadSignal<Millis>,
+    /// The room's history as streamed so far (bounded).
+    pub history: ReadSignal<HistoryStore>,
+    set_viewing: WriteSignal<Option<Millis>>,
+    set_frame: WriteSignal<Option<Received>>,
+    /// The latest live frame, shown again on [`Connection::back_to_live`].
+    live: StoredValue<Option<Received>>,
     outgoing: StoredValue<UnboundedSender<ClientMessage>>,
 }
 
@@ -94,18 +117,72 @@ impl Connection {
         let (room_info, set_room) = signal(None);
         let (frame, set_frame) = signal(None);
         let (notice, set_notice) = signal(None);
+        let (viewing, set_viewing) = signal(None);
+        let (live_now, set_live_now) = signal(0);
+        let (history, set_history) = signal(HistoryStore::default());
+        let live = StoredValue::new(None);
         let (tx, rx) = mpsc::unbounded();
-        let writers = Writers { status: set_status, room: set_room, frame: set_frame, notice: set_notice };
+        // `?t=12.4` opens the room at that moment: seek once the first
+        // snapshot is in.
+        let open_at = crate::route::moment_from_query(&window().location().search().unwrap_or_default());
+        let writers = Writers {
+            status: set_status,
+            room: set_room,
+            frame: set_frame,
+            notice: set_notice,
+            viewing: (viewing, set_viewing),
+            live_now: set_live_now,
+            history: set_history,
+            live,
+            open_at: std::cell::Cell::new(open_at),
+            seek: tx.clone(),
+        };
         spawn_local(run(socket_url(room), rx, writers));
         // When the owner is disposed the sender is dropped, the task's receiver
         // ends, and the task closes the socket and stops: no explicit teardown.
-        Connection { status, room: room_info, frame, notice, outgoing: StoredValue::new(tx) }
+        Connection {
+            status,
+            room: room_info,
+            frame,
+            notice,
+            viewing,
+            live_now,
+            history,
+            set_viewing,
+            set_frame,
+            live,
+            outgoing: StoredValue::new(tx),
+        }
+    }
+
+    /// Shows this viewer the room as it was at `at_ms` (the server answers
+    /// with a `past` frame).
+    pub fn seek(&self, at_ms: Millis) {
+        self.set_viewing.set(Some(at_ms));
+        self.send(ClientMessage::Seek { at_ms });
+    }
+
+    /// Back to the live room.
+    pub fn back_to_live(&self) {
+        self.set_viewing.set(None);
+        self.set_frame.set(self.live.get_value());
     }
 
     /// Sends a like clicked in `region`. Only sent while live: a like clicked
     /// while disconnected is dropped rather than applied minutes later.
     pub fn like(&self, region: RegionId) {
-        self.send(ClientMessage::Like { region: region.id().to_owned() });
+        self.send(ClientMessage::Like { region: region.id().to_owned(), person: None });
+    }
+
+    /// Sends a person's like (`like: true`) or unlike in `region`, under
+    /// the same rule as [`Connection::like`].
+    pub fn act(&self, region: RegionId, person: String, like: bool) {
+        let region = region.id().to_owned();
+        self.send(if like {
+            ClientMessage::Like { region, person: Some(person) }
+        } else {
+            ClientMessage::Unlike { region, person }
+        });
     }
 
     /// Sends any message (a like, or one of the lab's controls). Same rule
@@ -131,9 +208,10 @@ impl Connection {
         Memo::new(move |_| frame.with(|r| r.as_ref().map(|r| part(&r.frame.sim))))
     }
 
-    /// Whether the page is currently in step with the server.
+    /// Whether the page is in step with the live room: connected, and not
+    /// looking at the past. Likes and controls are enabled only then.
     pub fn is_live(&self) -> bool {
-        self.status.get() == Status::Live
+        self.status.get() == Status::Live && self.viewing.get().is_none()
     }
 }
 
@@ -143,6 +221,14 @@ struct Writers {
     room: WriteSignal<Option<RoomInfo>>,
     frame: WriteSignal<Option<Received>>,
     notice: WriteSignal<Option<Notice>>,
+    viewing: (ReadSignal<Option<Millis>>, WriteSignal<Option<Millis>>),
+    live_now: WriteSignal<Millis>,
+    history: WriteSignal<HistoryStore>,
+    live: StoredValue<Option<Received>>,
+    /// The `?t=` moment, until the first snapshot has used it.
+    open_at: std::cell::Cell<Option<Millis>>,
+    /// Our own outgoing queue, to seek after a snapshot.
+    seek: UnboundedSender<ClientMessage>,
 }
 
 impl Writers {
@@ -251,11 +337,14 @@ async fn session(
     // Messages queued while we were away are stale: drop them (see `like`).
     while outgoing.try_recv().is_ok() {}
     let mut synced = false;
+    // The last full frame, `{"type":"frame",…}`, that deltas apply to.
+    let mut held: Option<serde_json::Value> = None;
     loop {
         futures::select! {
             incoming = stream.next().fuse() => match incoming {
-                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMessage>(&text) {
-                    Ok(msg) => {
+                Some(Ok(Message::Text(text))) => match decode(&text, &mut held) {
+                    Ok(None) => {}
+                    Ok(Some(msg)) => {
                         if let Some(ended) = apply(msg, writers, &mut synced, notices) {
                             return ended;
                         }
@@ -296,6 +385,41 @@ async fn session(
     }
 }
 
+/// Decodes one server message. Every message is parsed into a JSON value
+/// first and then into its type (so the wasm holds one deserializer for the
+/// big frame types, not two). A delta is applied to the held frame and comes
+/// out as the [`ServerMessage::Frame`] it makes; one that does not follow on
+/// from the held frame gives `None`, and deltas are ignored until the next
+/// keyframe.
+fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<ServerMessage>, serde_json::Error> {
+    use serde::Deserialize;
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    match value.get("type").and_then(serde_json::Value::as_str) {
+        Some("delta") => {
+            let Some(frame) = held.as_mut() else { return Ok(None) };
+            if let Err(gap) = delta::apply_frame_delta(frame, &value) {
+                warn!("waiting for the next full frame: {gap}");
+                *held = None;
+                return Ok(None);
+            }
+            ServerMessage::deserialize(&*frame).map(Some)
+        }
+        Some("frame") => {
+            let msg = ServerMessage::deserialize(&value)?;
+            *held = Some(value);
+            Ok(Some(msg))
+        }
+        _ => {
+            if value.get("type").and_then(serde_json::Value::as_str) == Some("snapshot") {
+                // The next frame is sent whole (the snapshot's frame is not
+                // one a delta is made against).
+                *held = None;
+            }
+            ServerMessage::deserialize(&value).map(Some)
+        }
+    }
+}
+
 /// Applies one server message to the signals. `Some` ends the session.
 fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut u64) -> Option<Ended> {
     let now = crate::clock::perf_now();
@@ -321,20 +445,57 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
                 }
                 (changed, ())
             });
-            writers.frame.try_set(Some(Received { frame: snapshot.frame, at: now }));
+            let mut frame = snapshot.frame;
+            let chunk = frame.history.take();
+            writers.history.try_update(|h| h.reset(chunk, &frame.sim));
+            writers.live_now.try_set(frame.sim.now_ms);
+            let received = Received { frame, at: now };
+            writers.live.try_set_value(Some(received.clone()));
+            // A reconnect ends a look at the past: the answer went with the
+            // old socket. A `?t=` link seeks once, on the first snapshot.
+            writers.viewing.1.try_set(None);
+            writers.frame.try_set(Some(received));
+            if let Some(at_ms) = writers.open_at.take() {
+                writers.viewing.1.try_set(Some(at_ms));
+                let _ = writers.seek.unbounded_send(ClientMessage::Seek { at_ms });
+            }
             *synced = true;
             (!writers.status(Status::Live)).then_some(Ended::Stopped)
         }
         ServerMessage::Frame(frame) => {
             // Frames before the snapshot would have no room to belong to.
             if *synced {
+                let mut frame = frame;
+                let chunk = frame.history.take();
+                writers.history.try_update(|h| h.append(chunk, &frame.sim));
+                writers.live_now.try_set(frame.sim.now_ms);
+                let received = Received { frame, at: now };
+                if writers.viewing.0.try_get_untracked().flatten().is_none() {
+                    writers.frame.try_set(Some(received.clone()));
+                }
+                writers.live.try_set_value(Some(received));
+            }
+            None
+        }
+        ServerMessage::Past { frame, .. } => {
+            // An answer that comes after "back to live" is stale.
+            if writers.viewing.0.try_get_untracked().flatten().is_some() {
+                let mut frame = frame;
+                let window = frame.history.take();
+                writers.history.try_update(|h| h.window = window);
                 writers.frame.try_set(Some(Received { frame, at: now }));
             }
             None
         }
-        // Answers to the time controls (seek, fork, export), which this page
-        // does not send yet: nothing to apply.
-        ServerMessage::Past { .. } | ServerMessage::Forked { .. } | ServerMessage::Run { .. } => None,
+        ServerMessage::Forked { room, .. } => {
+            // Land in the new room (a real navigation, as for New room).
+            let _ = window().location().set_href(&format!("/r/{room}"));
+            None
+        }
+        ServerMessage::Run { run } => {
+            crate::run_file::download(&run);
+            None
+        }
         ServerMessage::Error(ProtocolError { code, message, count }) => {
             *notices += 1;
             writers.notice.try_set(Some(Notice { serial: *notices, code, message, count }));

@@ -113,6 +113,7 @@ pub fn notice_title(code: ErrorCode) -> &'static str {
         ErrorCode::InvalidValue => "Out of range",
         ErrorCode::Storage => "Saved history unavailable",
         ErrorCode::UnknownRegion => "Unknown region",
+        ErrorCode::BadPerson => "Unknown person",
         ErrorCode::BadMessage | ErrorCode::TooLarge | ErrorCode::BinaryFrame => "Not understood",
     }
 }
@@ -406,6 +407,9 @@ pub fn verdict_sentence(v: &Verdict, kind: StrategyKind) -> String {
     let lo = v.values.iter().min().copied().unwrap_or(0);
     let hi = v.values.iter().max().copied().unwrap_or(0);
     let shown = if lo == hi { format!("{lo}") } else { format!("between {lo} and {hi}") };
+    if let Some(set) = &v.set {
+        return set_sentence(v, set, &shown);
+    }
     let (Some(lost), Some(double), true) = (v.lost, v.double_counted, v.settled) else {
         return format!(
             "Judging once nothing can change any more: the regions show {shown} of {} so far.",
@@ -443,6 +447,21 @@ pub fn verdict_sentence(v: &Verdict, kind: StrategyKind) -> String {
             count_of(n, "like", "likes")
         ),
         (false, _) => format!("{on} — {}.", wrongs.join(", and ")),
+    }
+}
+
+/// The verdict on a room of people's likes, judged by membership.
+fn set_sentence(v: &Verdict, set: &shared::sim::SetVerdict, shown: &str) -> String {
+    let people = count_of(set.expected, "person likes", "people like");
+    let Some(lost) = set.lost.filter(|_| v.settled) else {
+        return format!("Judging once nothing can change any more: the regions show {shown}; {people} the post and never took it back.");
+    };
+    match lost {
+        0 => format!("Settled on {shown} — everyone who liked and never unliked is in every region."),
+        n => format!(
+            "Settled on {shown} — {} missing from some region though they liked and never unliked.",
+            count_of(n, "person is", "people are")
+        ),
     }
 }
 

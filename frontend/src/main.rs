@@ -12,6 +12,9 @@
 //!   made of [`switch_notice`], [`verdict_judgement`] and [`verdict_facts`]),
 //!   [`network_view`] (drawn with [`geo`]) and [`explainer`] (with
 //!   [`latency`]); [`toast`] and [`banner`] for notices.
+//! - Time and history: [`time_panel`] ([`time_controls`], [`scrubber`],
+//!   [`run_actions`] with [`run_file`]) and [`history_panel`] ([`timeline`],
+//!   [`spacetime`]), drawn from the streamed [`history`].
 //! - [`format`]: every number-to-words rule, unit-tested natively.
 
 mod app;
@@ -24,18 +27,29 @@ mod fault_controls;
 mod format;
 mod geo;
 mod header;
+mod history;
+mod history_panel;
 mod knobs;
 mod lab;
 mod latency;
 mod link_editor;
 mod logo;
+mod me;
 mod network_view;
+mod people_bar;
 mod region_card;
 mod route;
+mod run_actions;
+mod run_file;
+mod scrubber;
 mod share_bar;
+mod spacetime;
 mod status_pill;
 mod strategy_picker;
 mod switch_notice;
+mod time_controls;
+mod time_panel;
+mod timeline;
 mod toast;
 mod verdict;
 mod verdict_facts;

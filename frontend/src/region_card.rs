@@ -16,28 +16,31 @@
 use crate::connection::Connection;
 use crate::format::{behind_text, count_of, in_flight_text};
 use crate::lab::{isolated, Lab};
+use crate::me::Me;
+use crate::people_bar::Avatar;
 use leptos::prelude::*;
+use shared::people::name;
 use shared::protocol::view::ReplicaView;
 use shared::protocol::RegionInfo;
 
 /// The grid of region cards, in catalog order (roughly west to east of the
 /// date line, so neighbouring cards are neighbours on the globe).
 #[component]
-pub fn RegionGrid(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn RegionGrid(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
     // Before the first snapshot the catalog compiled into `shared` stands in,
     // so the page has its final layout while it connects.
     let regions = move || conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()));
     view! {
         <section class="regions" aria-label="Regions">
             <For each=regions key=|r| r.id let(region)>
-                <RegionCard region conn lab/>
+                <RegionCard region conn lab me/>
             </For>
         </section>
     }
 }
 
 #[component]
-fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
+fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl IntoView {
     let id = region.id;
     let replica: Memo<Option<Option<ReplicaView>>> =
         conn.select(move |s| s.replicas.iter().find(|x| x.region == id).cloned());
@@ -80,6 +83,17 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
         Some(_) => "over",
     };
     let can_like = move || conn.is_live() && available();
+    // A room of people's likes: who likes the post as this region sees it,
+    // whether that includes you, and — for the button — whether your home
+    // region counts you (the button likes or unlikes accordingly).
+    let members = Memo::new(move |_| replica.with(|r| r.as_ref().and_then(|r| r.members.clone())));
+    let is_set = move || members.with(Option::is_some);
+    let liked_here = move || members.with(|m| m.as_ref().is_some_and(|m| m.contains(&me.id)));
+    let liked_at_home = conn.select(move |s| {
+        let home = me.home.get();
+        s.replicas.iter().any(|r| r.region == home && r.members.as_ref().is_some_and(|m| m.contains(&me.id)))
+    });
+    let unlike = move || is_set() && liked_at_home.get().unwrap_or(false);
     let city = region.city.clone();
 
     view! {
@@ -127,8 +141,15 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
                     data-role="like"
                     disabled=move || !can_like()
                     title=move || (conn.is_live() && !available()).then_some("This region cannot take likes right now")
-                    aria-label=format!("Like from {city}")
-                    on:click=move |_| conn.like(id)
+                    aria-label=move || format!("{} from {city}", if unlike() { "Unlike" } else { "Like" })
+                    data-action=move || if unlike() { "unlike" } else { "like" }
+                    on:click=move |_| {
+                        if is_set() {
+                            conn.act(id, me.key.get_value(), !unlike());
+                        } else {
+                            conn.like(id);
+                        }
+                    }
                 >
                     <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
                         <path d="M12 20.5s-8-4.9-8-10.6A4.4 4.4 0 0 1 12 7.5a4.4 4.4 0 0 1 8 2.4c0 5.7-8 10.6-8 10.6z"></path>
@@ -137,11 +158,35 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
                         {move || match () {
                             _ if down() => "Down",
                             _ if read_only() => "Unavailable",
+                            _ if unlike() => "Unlike",
                             _ => "Like",
                         }}
                     </span>
                 </button>
+                <Show when=move || is_set() && !down()>
+                    <span class="liked" data-role="liked" data-liked=move || liked_here().to_string()>
+                        {move || if liked_here() { "you: liked here" } else { "you: not liked here" }}
+                    </span>
+                </Show>
             </div>
+            <Show when=move || is_set() && !down()>
+                // A set never forgets an operation: its size and its unlikes
+                // (tombstones) only grow.
+                <p class="set-size" data-role="set-size" title="Operations this replica's set holds; unlikes are kept as tombstones">
+                    {move || replica.with(|r| {
+                        let (ops, dead) = r.as_ref().map_or((0, 0), |r| (r.ops.unwrap_or(0), r.tombstones.unwrap_or(0)));
+                        format!("set: {} · {} kept", count_of(ops, "operation", "operations"), count_of(dead, "tombstone", "tombstones"))
+                    })}
+                </p>
+                <details class="likers" data-role="likers">
+                    <summary>"who liked"</summary>
+                    <ul>
+                        {move || members.get().unwrap_or_default().into_iter().map(|p| view! {
+                            <li data-role="liker"><Avatar person=p/>{name(p)}</li>
+                        }).collect_view()}
+                    </ul>
+                </details>
+            </Show>
             <footer class="card-foot">
                 <span class="behind" data-role="behind">
                     {move || match behind() {
@@ -158,7 +203,14 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab) -> impl IntoView {
                         </span>
                         <span class="sep" aria-hidden="true">"·"</span>
                         <span class="local" data-role="local">
-                            {move || format!("{} here", count_of(local.get().unwrap_or(0), "like", "likes"))}
+                            {move || {
+                                let n = local.get().unwrap_or(0);
+                                if is_set() {
+                                    format!("{} here", count_of(n, "like or unlike", "likes and unlikes"))
+                                } else {
+                                    format!("{} here", count_of(n, "like", "likes"))
+                                }
+                            }}
                         </span>
                     </span>
                 </Show>

@@ -31,9 +31,28 @@ pub fn room_from_path(path: &str) -> Result<RoomId, BadRoute> {
     }
 }
 
+/// The moment a `?t=12.4` query names, in simulated ms (`t` in seconds;
+/// anything else, negative or absurd, is no moment at all).
+pub fn moment_from_query(query: &str) -> Option<u64> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let t = query.split('&').find_map(|kv| kv.strip_prefix("t="))?;
+    let secs: f64 = t.parse().ok()?;
+    (secs.is_finite() && (0.0..=1e9).contains(&secs)).then(|| (secs * 1000.0).round() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_moment_in_the_query() {
+        assert_eq!(moment_from_query("?t=12.4"), Some(12_400));
+        assert_eq!(moment_from_query("?x=1&t=3"), Some(3_000));
+        assert_eq!(moment_from_query(""), None);
+        assert_eq!(moment_from_query("?t=-1"), None);
+        assert_eq!(moment_from_query("?t=NaN"), None);
+        assert_eq!(moment_from_query("?t=abc"), None);
+    }
 
     #[test]
     fn root_is_the_public_room() {

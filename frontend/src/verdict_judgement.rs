@@ -73,17 +73,31 @@ fn Tiles(verdict: Memo<Option<Verdict>>, state: Memo<&'static str>) -> impl Into
         <div class="verdict-tiles">
             <div class="tile" data-state=move || tile(lost())>
                 <span class="tile-number" data-role="verdict-lost">{lost}</span>
-                <span class="tile-label">"likes lost"</span>
+                <span class="tile-label">
+                    {move || if verdict.with(|v| v.as_ref().is_some_and(|v| v.set.is_some())) { "people lost" } else { "likes lost" }}
+                </span>
                 {move || match cause() {
                     Some(c) => view! { <span class="tile-note" data-role="verdict-lost-cause">{c}</span> }.into_any(),
                     None => view! { <span class="tile-note">"acknowledged, then missing"</span> }.into_any(),
                 }}
             </div>
-            <div class="tile" data-state=move || tile(double())>
-                <span class="tile-number" data-role="verdict-double">{double}</span>
-                <span class="tile-label">"double counted"</span>
-                <span class="tile-note">"counted beyond what was liked"</span>
-            </div>
+            // A set cannot count anyone twice: the panel says why instead of
+            // showing a zero that could never have been anything else.
+            {move || match verdict.with(|v| v.as_ref().and_then(|v| v.set.as_ref().map(|s| s.no_double_count.clone()))) {
+                Some(why) => view! {
+                    <div class="tile" data-state="idle">
+                        <span class="tile-label">"counted twice: impossible"</span>
+                        <span class="tile-note" data-role="verdict-no-double">{why}</span>
+                    </div>
+                }.into_any(),
+                None => view! {
+                    <div class="tile" data-state=move || tile(double())>
+                        <span class="tile-number" data-role="verdict-double">{double}</span>
+                        <span class="tile-label">"double counted"</span>
+                        <span class="tile-note">"counted beyond what was liked"</span>
+                    </div>
+                }.into_any(),
+            }}
         </div>
     }
 }

@@ -18,14 +18,17 @@
 //! 2. [`crdt`] — the conflict-free data types: the grow-only counter, which
 //!    makes concurrent likes merge without loss or double counting, and the
 //!    set of people who like the post, where a concurrent like and unlike
-//!    need a rule (add-wins or remove-wins).
+//!    need a rule (add-wins or remove-wins). [`people`] says who clicked:
+//!    anonymous ids, generated names, home regions.
 //! 3. [`kernel`] — simulated time, the messages replicas exchange, the
 //!    network that carries them, and the context a strategy acts through.
 //! 4. [`strategy`] — how replicas tell each other about likes: five
 //!    replication patterns, one file each.
 //! 5. [`sim`] — a deterministic simulation of one room: the world (clock,
-//!    network, faults), the ledger (the ground truth and every measurement)
-//!    and the verdict, judged only once nothing can change any more.
+//!    network, faults), the ledger (the ground truth and every measurement),
+//!    the data type of a like (claps, or a set of people: what the
+//!    operations a replica holds mean) and the verdict, judged only once
+//!    nothing can change any more.
 //! 6. [`protocol`] — the messages between the browser and the server, and
 //!    the view of a room that every frame carries.
 //! 7. [`compare`] — one workload under every strategy, over many seeds.
@@ -41,6 +44,7 @@
 pub mod compare;
 pub mod crdt;
 pub mod kernel;
+pub mod people;
 pub mod protocol;
 pub mod region;
 pub mod saga;

@@ -32,13 +32,14 @@
 use super::log::key;
 use super::{Cluster, Event};
 use crate::room::{
-    self, JoinFailure, Joined, Membership, RoomCommand, RoomFull, RoomHandle, RoomSettings, Start, ViewerId,
+    self, JoinFailure, Joined, Membership, Published, RoomCommand, RoomFull, RoomHandle, RoomSettings, Start, ViewerId,
 };
 use crate::rooms::Rooms;
 use crate::store::Store;
 use axum::extract::ws::Utf8Bytes;
 use redis::{AsyncCommands, Script};
 use serde::{Deserialize, Serialize};
+use shared::crdt::{Act, PersonId};
 use shared::kernel::Millis;
 use shared::protocol::{Control, ErrorCode, ProtocolError, RoomId, ServerMessage, TimeControl};
 use shared::region::RegionId;
@@ -98,6 +99,16 @@ pub(crate) enum Fwd {
         at_ms: Millis,
     },
     Export,
+    /// A person's like or unlike (a room whose likes are one per person).
+    Act {
+        region: RegionId,
+        act: Act,
+    },
+    /// Who the viewer is and their home region.
+    Hello {
+        person: PersonId,
+        home: RegionId,
+    },
     /// The relay's viewers in this room, every tick: how many and a digest
     /// of their ids, and the ids themselves only when the owner asked (its
     /// guests of this relay did not match), so presence costs the same
@@ -198,7 +209,7 @@ pub(crate) fn spawn(
     let me = RoomHandle { tx };
     let (events_tx, events) = mpsc::unbounded_channel();
     cluster.route(&id, events_tx.clone());
-    let (frames, _) = watch::channel(Utf8Bytes::from_static(""));
+    let (frames, _) = watch::channel(Published::default());
     let node = Node {
         channels: Channels { frames: key(&id, "frames"), inputs: key(&id, "in"), owner: key(&id, "owner") },
         id,
@@ -309,7 +320,7 @@ struct Node {
     channels: Channels,
     local: HashMap<ViewerId, Local>,
     next_viewer: ViewerId,
-    frames: Arc<watch::Sender<Utf8Bytes>>,
+    frames: Arc<watch::Sender<Published>>,
     role: Role,
     idle_since: Option<Instant>,
     /// The owner asked for our full list of viewers (see `Fwd::Present`).
@@ -406,6 +417,10 @@ impl Node {
             RoomCommand::Seek { viewer, at_ms } => self.deliver(&me, viewer, Fwd::Seek { at_ms }).await,
             RoomCommand::Fork { viewer, at_ms } => self.deliver(&me, viewer, Fwd::Fork { at_ms }).await,
             RoomCommand::Export { viewer } => self.deliver(&me, viewer, Fwd::Export).await,
+            RoomCommand::Act { viewer, region, act } => self.deliver(&me, viewer, Fwd::Act { region, act }).await,
+            RoomCommand::Hello { viewer, person, home } => {
+                self.deliver(&me, viewer, Fwd::Hello { person, home }).await;
+            }
             RoomCommand::Stop => {}
         }
     }
@@ -426,7 +441,7 @@ impl Node {
             return;
         }
         let is_join = matches!(cmd, Fwd::Join);
-        let is_quiet = matches!(cmd, Fwd::Leave | Fwd::Present { .. });
+        let is_quiet = matches!(cmd, Fwd::Leave | Fwd::Present { .. } | Fwd::Hello { .. });
         let msg = Forwarded { from: from.to_owned(), viewer, cmd };
         let Ok(json) = serde_json::to_string(&msg) else { return };
         let owners: redis::RedisResult<usize> = self.cluster.conn().publish(&self.channels.inputs, json).await;
@@ -447,11 +462,11 @@ impl Node {
         match event {
             Event::Frame(bytes) => {
                 if matches!(self.role, Role::Relay) {
-                    match String::from_utf8(bytes) {
-                        Ok(text) => {
-                            self.frames.send_replace(Utf8Bytes::from(text));
+                    match String::from_utf8(bytes).ok().and_then(|text| unwrap_frame(&text)) {
+                        Some(published) => {
+                            self.frames.send_replace(published);
                         }
-                        Err(_) => tracing::warn!(room = %self.id, "a frame that is not UTF-8 on the broker"),
+                        None => tracing::warn!(room = %self.id, "a frame the broker carried is not one we wrote"),
                     }
                 }
             }
@@ -658,6 +673,8 @@ impl Node {
                     Fwd::Control { control } => owned.real.control(v, control),
                     Fwd::Time { time } => owned.real.ask(RoomCommand::Time { viewer: v, control: time.into() }),
                     Fwd::Seek { at_ms } => owned.real.ask(RoomCommand::Seek { viewer: v, at_ms }),
+                    Fwd::Act { region, act } => owned.real.ask(RoomCommand::Act { viewer: v, region, act }),
+                    Fwd::Hello { person, home } => owned.real.ask(RoomCommand::Hello { viewer: v, person, home }),
                     Fwd::Fork { at_ms } => owned.real.ask(RoomCommand::Fork { viewer: v, at_ms }),
                     Fwd::Export => owned.real.ask(RoomCommand::Export { viewer: v }),
                     Fwd::Join | Fwd::Leave | Fwd::Present { .. } => Ok(()),
@@ -804,8 +821,8 @@ async fn publish_reply(cluster: &Cluster, to: &str, room: &str, viewer: ViewerId
 /// Copies each frame of the actor to this instance's viewers and, while
 /// another instance has viewers, publishes it once to the broker.
 async fn relay_frames(
-    mut from: watch::Receiver<Utf8Bytes>,
-    to: Arc<watch::Sender<Utf8Bytes>>,
+    mut from: watch::Receiver<Published>,
+    to: Arc<watch::Sender<Published>>,
     cluster: Arc<Cluster>,
     channel: String,
     publish: Arc<AtomicBool>,
@@ -815,12 +832,31 @@ async fn relay_frames(
         let frame = from.borrow_and_update().clone();
         to.send_replace(frame.clone());
         if publish.load(Ordering::Relaxed) {
-            let sent: redis::RedisResult<usize> = conn.publish(&channel, frame.as_str()).await;
+            let sent: redis::RedisResult<usize> = conn.publish(&channel, wrap_frame(&frame)).await;
             if let Err(e) = sent {
                 tracing::warn!(error = %e, "could not publish a frame");
             }
         }
     }
+}
+
+/// A frame as the broker carries it: `seq`, the delta (empty for a
+/// keyframe) and the full frame, one per line. Serialized JSON has no raw
+/// newlines, so the split is exact. Carrying both keeps the relays' viewers
+/// on deltas (the full frame is what a viewer that skipped one needs).
+fn wrap_frame(frame: &Published) -> String {
+    let delta = frame.delta.as_ref().map_or("", |d| d.as_str());
+    format!("{}\n{}\n{}", frame.seq, delta, frame.full.as_str())
+}
+
+/// The inverse of [`wrap_frame`]; `None` for anything else.
+fn unwrap_frame(text: &str) -> Option<Published> {
+    let mut parts = text.splitn(3, '\n');
+    let seq = parts.next()?.parse().ok()?;
+    let delta = parts.next()?;
+    let full = parts.next()?;
+    let delta = (!delta.is_empty()).then(|| Utf8Bytes::from(delta.to_owned()));
+    Some(Published { seq, full: Utf8Bytes::from(full.to_owned()), delta })
 }
 
 /// Renews the lease every `renew_every`; reports it lost when the token is

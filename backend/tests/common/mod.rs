@@ -18,7 +18,42 @@ use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// A test client: the socket plus the last full frame it holds, so that
+/// [`next_json`] can hand tests whole frames while the server sends deltas
+/// (the way the browser does, see `shared::protocol::delta`). Derefs to the
+/// socket for everything else.
+pub struct Ws {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    held: Option<Value>,
+    /// Deltas received, and deltas that could not be applied (a gap).
+    pub deltas: u64,
+    pub gaps: u64,
+}
+
+impl std::fmt::Debug for Ws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ws").field("deltas", &self.deltas).field("gaps", &self.gaps).finish()
+    }
+}
+
+impl From<WebSocketStream<MaybeTlsStream<TcpStream>>> for Ws {
+    fn from(socket: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Ws {
+        Ws { socket, held: None, deltas: 0, gaps: 0 }
+    }
+}
+
+impl std::ops::Deref for Ws {
+    type Target = WebSocketStream<MaybeTlsStream<TcpStream>>;
+    fn deref(&self) -> &Self::Target {
+        &self.socket
+    }
+}
+
+impl std::ops::DerefMut for Ws {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.socket
+    }
+}
 
 pub struct Server {
     pub addr: SocketAddr,
@@ -72,11 +107,11 @@ impl Server {
 
     /// Joins a room and returns the client with the snapshot it got.
     pub async fn join(&self, room: &str) -> (Ws, Value) {
-        let (mut ws, _) =
-            tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(self.ws_url(room)))
-                .await
-                .expect("connect timed out")
-                .expect("connect failed");
+        let (ws, _) = tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(self.ws_url(room)))
+            .await
+            .expect("connect timed out")
+            .expect("connect failed");
+        let mut ws = Ws::from(ws);
         let snapshot = next_json(&mut ws).await;
         assert_eq!(snapshot["type"], "snapshot", "first message is the snapshot: {snapshot}");
         (ws, snapshot)
@@ -126,16 +161,37 @@ fn rand_suffix() -> String {
     format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The next text message as JSON (fails after 5 s).
+/// The next text message as JSON (fails after 5 s). A delta comes out as
+/// the whole frame it makes, `{"type":"frame",…}`; one that does not follow
+/// on from the frame held is counted in `gaps` and skipped.
 pub async fn next_json(ws: &mut Ws) -> Value {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.socket.next())
             .await
             .expect("no message within 5 s")
             .expect("socket ended")
             .expect("socket error");
         match msg {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("server sent invalid JSON"),
+            Message::Text(text) => {
+                let value: Value = serde_json::from_str(text.as_str()).expect("server sent invalid JSON");
+                match value["type"].as_str() {
+                    Some("frame") => ws.held = Some(value.clone()),
+                    Some("delta") => {
+                        ws.deltas += 1;
+                        let applied = match ws.held.as_mut() {
+                            Some(held) => shared::protocol::delta::apply_frame_delta(held, &value).is_ok(),
+                            None => false,
+                        };
+                        if !applied {
+                            ws.gaps += 1;
+                            continue;
+                        }
+                        return ws.held.clone().unwrap_or_default();
+                    }
+                    _ => {}
+                }
+                return value;
+            }
             Message::Close(frame) => panic!("socket closed: {frame:?}"),
             _ => continue,
         }

@@ -20,9 +20,19 @@ mod likeset;
 pub use gcounter::GCounter;
 pub use likeset::{Bias, Dot, LikeOp, LikeSet, PersonId, VersionVector};
 
+use serde::{Deserialize, Serialize};
+
 /// What every replicated data type offers a replication strategy: apply an
-/// operation (idempotently), merge a whole state, and say how many likes it
-/// holds.
+/// operation (idempotently), merge a whole state, say what it has seen and
+/// what a peer that has seen less lacks, and how many likes it holds.
+///
+/// These four are exactly what the replication patterns need: event push
+/// ships operations ([`Replicated::apply`]), background sync ships states
+/// ([`Replicated::merge`]) or deltas ([`Replicated::delta_since`] a peer's
+/// [`Replicated::version`]). In the simulation a replica's state is always
+/// "the operations it holds", named by a version vector per origin (see
+/// [`crate::sim::likes`]), so the strategies replicate that vector and
+/// every data type reads its value from it.
 pub trait Replicated: Clone + PartialEq + std::fmt::Debug {
     /// An update as it travels between replicas.
     type Op: Clone + std::fmt::Debug;
@@ -33,8 +43,35 @@ pub trait Replicated: Clone + PartialEq + std::fmt::Debug {
     /// Merges another replica's state into this one (least upper bound).
     fn merge(&mut self, other: &Self);
 
+    /// How many operations of each region this replica has seen.
+    fn version(&self) -> VersionVector;
+
+    /// The operations a replica that has seen `known` lacks: applied there,
+    /// they bring it up to this one.
+    fn delta_since(&self, known: &VersionVector) -> Vec<Self::Op>;
+
     /// The like count a reader of this replica sees.
     fn count(&self) -> u64;
+}
+
+/// What a user did: a clap (counted, anonymous, never taken back), or a
+/// person's like or unlike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "act", content = "person", rename_all = "snake_case")]
+pub enum Act {
+    Clap,
+    Like(PersonId),
+    Unlike(PersonId),
+}
+
+impl Act {
+    /// The person, for a like or an unlike.
+    pub fn person(self) -> Option<PersonId> {
+        match self {
+            Act::Clap => None,
+            Act::Like(p) | Act::Unlike(p) => Some(p),
+        }
+    }
 }
 
 impl Replicated for GCounter {
@@ -47,6 +84,16 @@ impl Replicated for GCounter {
 
     fn merge(&mut self, other: &Self) {
         GCounter::merge(self, other);
+    }
+
+    fn version(&self) -> VersionVector {
+        VersionVector::from_counts(self.slots())
+    }
+
+    /// A clap's operation says "at least n", so the delta is one number per
+    /// origin the peer is behind on.
+    fn delta_since(&self, known: &VersionVector) -> Vec<Self::Op> {
+        crate::region::RegionId::all().filter(|&r| self.get(r) > known.get(r)).map(|r| (r, self.get(r))).collect()
     }
 
     fn count(&self) -> u64 {

@@ -23,6 +23,8 @@ pub struct Envelope {
     /// Sent because of a like, or as background work.
     pub cause: Cause,
     pub msg: Message,
+    /// The second copy of a message the network duplicated (for drawing).
+    pub dup: bool,
 }
 
 /// Something scheduled to happen.

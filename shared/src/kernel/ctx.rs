@@ -19,6 +19,10 @@ pub enum Outcome {
     Acknowledged(RegionId),
     /// The user is told it failed.
     Refused(RegionId),
+    /// A message never left: its link was cut or its destination down.
+    /// Not about a like; the simulation's history records it (a message
+    /// that does leave is recorded when it lands or vanishes).
+    NotSent { from: RegionId, to: RegionId, label: &'static str, like: bool },
 }
 
 /// The strategy's window on the world for one step.
@@ -33,6 +37,8 @@ pub struct Ctx<'a> {
     pub(crate) epochs: &'a [u32],
     /// Why messages sent in this step are sent (see [`Cause`]).
     pub(crate) cause: Cause,
+    /// See [`Ctx::ops_carry_history`].
+    pub(crate) ops_carry_history: bool,
 }
 
 impl Ctx<'_> {
@@ -45,6 +51,28 @@ impl Ctx<'_> {
     /// simulation speeds up or slows down together.
     pub fn scaled(&self, ms: Millis) -> Millis {
         scale(ms, self.time_scale)
+    }
+
+    /// Whether an operation's number alone says everything up to it. True
+    /// for claps: "like #k from Tokyo" means "Tokyo has at least k likes",
+    /// whatever arrived before. False for people's likes and unlikes: each
+    /// operation carries only its own content (who, like or unlike), so a
+    /// message must say which run of operations it carries, and a replica
+    /// takes a run only if it continues what it holds (see
+    /// [`crate::sim::likes`]).
+    pub fn ops_carry_history(&self) -> bool {
+        self.ops_carry_history
+    }
+
+    /// The first operation a message carrying `origin`'s operations up to
+    /// some number must start from, when the receiver is known to hold
+    /// `known` of them: 1 for claps, `known + 1` otherwise.
+    pub fn first_carried(&self, known: u64) -> u64 {
+        if self.ops_carry_history {
+            1
+        } else {
+            known + 1
+        }
     }
 
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
@@ -62,6 +90,10 @@ impl Ctx<'_> {
     /// it).
     pub fn send(&mut self, from: RegionId, to: RegionId, msg: Message) -> bool {
         let down = self.crashed.get(to.index()).copied().unwrap_or(false);
+        if down || self.net.link(from, to).cut {
+            let (label, like) = (msg.label(), self.cause == Cause::Like);
+            self.outcomes.push(Outcome::NotSent { from, to, label, like });
+        }
         self.net.send(self.agenda, self.rng, self.now, from, to, msg, self.cause, down)
     }
 

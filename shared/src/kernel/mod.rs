@@ -15,8 +15,14 @@ mod tally;
 pub use ctx::{Ctx, Outcome, Paths};
 pub use tally::Tally;
 
-use crate::crdt::GCounter;
+use crate::crdt::{Dot, GCounter};
 use crate::region::RegionId;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// The operations a last-writer-wins register of a set is made of (shared,
+/// so a broadcast copies a pointer, not the set).
+pub type Dots = Arc<BTreeSet<Dot>>;
 use serde::{Deserialize, Serialize};
 
 /// Simulated time in milliseconds since the room started.
@@ -31,20 +37,27 @@ pub type Millis = u64;
 /// region's likes a last-writer-wins total or a leader's count dropped.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    /// Operation-based: "`origin` has taken at least `seq` likes" (the
-    /// newest one being number `seq`).
-    Like { origin: RegionId, seq: u64 },
+    /// Operation-based: `origin`'s operations `from..=seq`. A clap has no
+    /// content beyond its number, so a clap event always says "`origin` has
+    /// taken at least `seq` likes" (`from` is 1); a person's like or unlike
+    /// carries only itself (`from == seq`), or, re-sent, every operation the
+    /// peer has not acknowledged. See [`Ctx::ops_carry_history`].
+    Like { origin: RegionId, seq: u64, from: u64 },
     /// State-based: a replica's whole counter, for anti-entropy.
     State(GCounter),
     /// "I hold `origin`'s likes up to `upto`": a cumulative acknowledgement
     /// (a high-water mark), so one ack covers every earlier like too.
     Ack { origin: RegionId, upto: u64 },
-    /// Delta-state: only the slots the receiver is believed to lack.
-    Delta(Vec<(RegionId, u64)>),
+    /// Delta-state: only what the receiver is believed to lack, per origin
+    /// `(origin, from, upto)`: its operations `from..=upto` (`from` is 1 for
+    /// claps, whose slot value says it all).
+    Delta(Vec<(RegionId, u64, u64)>),
     /// A region's queue ships "my likes 1..=upto" to the batch writer.
     Drain { origin: RegionId, upto: u64 },
-    /// Last writer wins: a whole total stamped with (clock, origin).
-    Total { total: u64, ts: i64, origin: RegionId, tally: Tally, written_at: Millis },
+    /// Last writer wins: a whole total stamped with (clock, origin). In a
+    /// room of people's likes the register is a whole set instead: `dots`
+    /// names the operations it is made of (empty for claps).
+    Total { total: u64, ts: i64, origin: RegionId, tally: Tally, written_at: Millis, dots: Dots },
     /// Single writer: a follower forwards its likes `1..=upto` to the leader
     /// (cumulative, so a retry carries one number, not every pending like).
     Forward { origin: RegionId, upto: u64 },
@@ -137,10 +150,14 @@ impl Message {
     /// counter-shaped messages), used to decide what survives a crash.
     pub fn knows(&self, origin: RegionId) -> u64 {
         match self {
-            Message::Like { origin: o, seq } if *o == origin => *seq,
+            // Only an unbroken run from the first operation counts: a run
+            // that starts later extends nothing on its own.
+            Message::Like { origin: o, seq, from } if *o == origin && *from <= 1 => *seq,
             Message::Drain { origin: o, upto } | Message::Forward { origin: o, upto } if *o == origin => *upto,
             Message::State(c) => c.get(origin),
-            Message::Delta(d) => d.iter().filter(|(o, _)| *o == origin).map(|&(_, n)| n).max().unwrap_or(0),
+            Message::Delta(d) => {
+                d.iter().filter(|&&(o, from, _)| o == origin && from <= 1).map(|&(_, _, n)| n).max().unwrap_or(0)
+            }
             Message::Total { tally, .. } | Message::Value { tally, .. } | Message::Applied { tally, .. } => {
                 tally.get(origin)
             }

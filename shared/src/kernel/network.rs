@@ -165,13 +165,22 @@ impl Network {
         }
         let copies = if !lost && roll(rng, link.duplicate) { 2 } else { 1 };
         self.stats.duplicated += copies - 1;
-        for _ in 0..copies {
+        for copy in 0..copies {
             let jitter = if link.jitter_ms > 0 { rng.random_range(0..=link.jitter_ms) } else { 0 };
             let arrive_at = now + Millis::from(link.latency_ms) + Millis::from(jitter);
             self.in_flight[slot(from, to)] += 1;
             agenda.push(
                 arrive_at,
-                Event::Deliver(Envelope { from, to, sent_at: now, arrive_at, lost, cause, msg: msg.clone() }),
+                Event::Deliver(Envelope {
+                    from,
+                    to,
+                    sent_at: now,
+                    arrive_at,
+                    lost,
+                    cause,
+                    msg: msg.clone(),
+                    dup: copy == 1,
+                }),
             );
         }
         !lost

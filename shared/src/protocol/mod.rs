@@ -6,11 +6,13 @@
 //!    the protocol version, the room, the regions and link delays, and a
 //!    first [`Frame`]. A client that reconnects gets a fresh snapshot, so it
 //!    never has to replay anything it missed.
-//! 2. The server then pushes a [`ServerMessage::Frame`] whenever the room
-//!    changed, at most ~30 per second. A frame carries the whole visible state
-//!    of the room (it is a few hundred bytes), so frames are idempotent: a
-//!    client that skips some, or a slow one whose frames the server
-//!    coalesced, is still exactly up to date with the next one.
+//! 2. The server then pushes a frame whenever the room changed, at most ~30
+//!    per second: mostly a *delta* (`{"type":"delta","base":41,"seq":42,…}`,
+//!    only what changed since frame `base`, see [`delta`]), and a full
+//!    [`ServerMessage::Frame`] (a *keyframe*) right after joining, every 2 s,
+//!    and whenever this viewer's writer skipped a frame. A client applies a
+//!    delta only to the frame whose `seq` is its `base`; after a gap it waits
+//!    for the next keyframe, which carries the whole visible state.
 //! 3. The client sends [`ClientMessage`]s (likes). A message the server
 //!    cannot accept is answered with a [`ServerMessage::Error`] saying why;
 //!    the connection and the room carry on.
@@ -22,7 +24,24 @@
 //! ```
 //! # use shared::protocol::*;
 //! let msg: ClientMessage = serde_json::from_str(r#"{"type":"like","region":"tokyo"}"#).unwrap();
-//! assert_eq!(msg, ClientMessage::Like { region: "tokyo".into() });
+//! assert_eq!(msg, ClientMessage::Like { region: "tokyo".into(), person: None });
+//! ```
+//! A person's like and unlike carry the id the browser keeps (8–64 of
+//! `A-Z a-z 0-9 _ -`, [`ErrorCode::BadPerson`] otherwise); `hello` tells
+//! the room who a viewer is and their home region, and is sent on every
+//! (re)connect. In a room of claps a person's like is a clap, and an unlike
+//! is refused:
+//! ```
+//! # use shared::{protocol::*, crdt::Act, people::person_id};
+//! let me = person_id("p_3kX9a0Qz").unwrap();
+//! let like = parse_client_message(r#"{"type":"like","region":"tokyo","person":"p_3kX9a0Qz"}"#).unwrap();
+//! assert!(matches!(like, Request::Command(Command::Act { act: Act::Like(p), .. }) if p == me));
+//! let unlike = parse_client_message(r#"{"type":"unlike","region":"virginia","person":"p_3kX9a0Qz"}"#).unwrap();
+//! assert!(matches!(unlike, Request::Command(Command::Act { act: Act::Unlike(p), .. }) if p == me));
+//! let hello = parse_client_message(r#"{"type":"hello","person":"p_3kX9a0Qz","home":"sydney"}"#).unwrap();
+//! assert!(matches!(hello, Request::Hello { person, .. } if person == me));
+//! let bad = parse_client_message(r#"{"type":"like","region":"tokyo","person":"<script>"}"#).unwrap_err();
+//! assert_eq!(bad.code, ErrorCode::BadPerson);
 //! ```
 //! Likes and controls are logged with the simulated time they were taken
 //! at (the room *is* that log, see [`crate::sim::replay`]); a frame shows a
@@ -112,6 +131,7 @@
 //!     r#"{"type":"crash","region":"mumbai"}"#,
 //!     r#"{"type":"restart","region":"mumbai"}"#,
 //!     r#"{"type":"set_durable","durable":false}"#,
+//!     r#"{"type":"set_data_type","data_type":"likes_add_wins"}"#,
 //! ] {
 //!     assert!(matches!(parse_client_message(text), Ok(Request::Command(Command::Control(_)))), "{text}");
 //! }
@@ -198,18 +218,22 @@
 //! changes incompatibly; a client that sees another version than its own
 //! must reload instead of misreading frames.
 
+pub mod delta;
+pub mod history;
 pub mod view;
 
+use crate::crdt::{Act, PersonId};
 use crate::kernel::network::LinkConditions;
 use crate::kernel::Millis;
 use crate::region::{LatencyMatrix, RegionId, CATALOG};
+use crate::sim::DataType;
 use crate::strategy::{EventPush, LastWriterWins, SingleWriter, StrategyConfig, StrategyKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use view::SimView;
 
-/// Bumped on any incompatible change to the messages below.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// Bumped on any incompatible change to the messages below (3: delta frames).
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest client message the server reads. Real ones are under 100 bytes;
 /// anything bigger is refused with [`ErrorCode::TooLarge`] without parsing.
@@ -228,8 +252,24 @@ pub const PUBLIC_ROOM: &str = "public";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    /// A like clicked in `region` (a region id such as `"tokyo"`).
-    Like { region: String },
+    /// A like clicked in `region` (a region id such as `"tokyo"`), by the
+    /// person whose id the browser keeps (see [`crate::people`]); without
+    /// one, an anonymous clap.
+    Like {
+        region: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        person: Option<String>,
+    },
+    /// The person takes their like back, in `region` (a room of claps
+    /// answers `refused`: a clap cannot be taken back).
+    Unlike { region: String, person: String },
+    /// Who this viewer is and where they live: the room counts people per
+    /// home region. Sent on every (re)connect and when the home changes.
+    Hello { person: String, home: String },
+    /// What a like is in this room: `"claps"`, `"likes_add_wins"` or
+    /// `"likes_remove_wins"`. The likes start over (see
+    /// [`crate::sim::Simulation::set_data_type`]).
+    SetDataType { data_type: DataType },
     /// Switch the room's replication strategy: `{"type":"set_strategy",
     /// "config":{"kind":"background_sync","interval_ms":5000,"delta":true}}`.
     SetStrategy { config: StrategyConfig },
@@ -281,6 +321,11 @@ pub const MAX_SPEED: f64 = 2.0;
 pub enum Request {
     /// A like or control: logged, then applied to the room.
     Command(Command),
+    /// Who the viewer is (not logged: it changes no replica).
+    Hello {
+        person: PersonId,
+        home: RegionId,
+    },
     /// Changes how the room's clock runs (not logged).
     Time(TimeControl),
     Seek {
@@ -324,7 +369,13 @@ impl Default for TimeView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "args", rename_all = "snake_case")]
 pub enum Command {
+    /// An anonymous like: a clap (older logs hold only these).
     Like(RegionId),
+    /// A person's like or unlike (or clap) in a region.
+    Act {
+        region: RegionId,
+        act: Act,
+    },
     Control(Control),
 }
 
@@ -333,9 +384,20 @@ pub enum Command {
 #[serde(tag = "op", content = "args", rename_all = "snake_case")]
 pub enum Control {
     SetStrategy(StrategyConfig),
-    SetLink { from: RegionId, to: RegionId, conditions: LinkConditions },
-    ResetLink { from: RegionId, to: RegionId },
-    SetAllLinks { loss: f64, duplicate: f64, jitter_ms: Option<u32> },
+    SetLink {
+        from: RegionId,
+        to: RegionId,
+        conditions: LinkConditions,
+    },
+    ResetLink {
+        from: RegionId,
+        to: RegionId,
+    },
+    SetAllLinks {
+        loss: f64,
+        duplicate: f64,
+        jitter_ms: Option<u32>,
+    },
     Cut(RegionId, RegionId),
     Heal(RegionId, RegionId),
     Isolate(RegionId),
@@ -343,6 +405,8 @@ pub enum Control {
     Crash(RegionId),
     Restart(RegionId),
     SetDurable(bool),
+    /// See [`ClientMessage::SetDataType`].
+    SetDataType(DataType),
 }
 
 /// Longest delay, jitter or interval a control may set: one simulated minute.
@@ -433,6 +497,15 @@ pub struct Frame {
     /// How the room's clock runs.
     #[serde(default)]
     pub time: TimeView,
+    /// History events: in a frame, those since the previous frame; in a
+    /// snapshot, the room's recent ones; in `past`, a window around the
+    /// moment (see [`history`]). Absent when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<history::HistoryChunk>,
+    /// People in the room per home region, in catalog order (viewers who
+    /// said `hello`; one person in two tabs counts once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub people: Vec<u32>,
 }
 
 /// A region as described on the wire.
@@ -486,6 +559,9 @@ pub enum ErrorCode {
     InvalidValue,
     /// The room's stored history cannot be read or written.
     Storage,
+    /// A person id that is too short, too long, or has characters other
+    /// than `A-Z a-z 0-9 _ -`.
+    BadPerson,
 }
 
 /// An error answer: a machine-readable code and a sentence for people.
@@ -530,7 +606,21 @@ pub fn parse_client_message(text: &str) -> Result<Request, ProtocolError> {
         )
     })?;
     let control = match msg {
-        ClientMessage::Like { region } => return Ok(Request::Command(Command::Like(region_id(&region)?))),
+        ClientMessage::Like { region, person: None } => {
+            return Ok(Request::Command(Command::Like(region_id(&region)?)))
+        }
+        ClientMessage::Like { region, person: Some(person) } => {
+            let act = Act::Like(person_id(&person)?);
+            return Ok(Request::Command(Command::Act { region: region_id(&region)?, act }));
+        }
+        ClientMessage::Unlike { region, person } => {
+            let act = Act::Unlike(person_id(&person)?);
+            return Ok(Request::Command(Command::Act { region: region_id(&region)?, act }));
+        }
+        ClientMessage::Hello { person, home } => {
+            return Ok(Request::Hello { person: person_id(&person)?, home: region_id(&home)? })
+        }
+        ClientMessage::SetDataType { data_type } => Control::SetDataType(data_type),
         ClientMessage::Pause => return Ok(Request::Time(TimeControl::Pause)),
         ClientMessage::Resume => return Ok(Request::Time(TimeControl::Resume)),
         ClientMessage::Step => return Ok(Request::Time(TimeControl::Step)),
@@ -592,6 +682,10 @@ pub fn validate_control(control: Control) -> Result<Control, ProtocolError> {
         _ => {}
     }
     Ok(control)
+}
+
+fn person_id(id: &str) -> Result<PersonId, ProtocolError> {
+    crate::people::person_id(id).map_err(|e| ProtocolError::new(ErrorCode::BadPerson, e.to_string()))
 }
 
 fn region_id(id: &str) -> Result<RegionId, ProtocolError> {
@@ -815,7 +909,8 @@ mod tests {
     fn server_messages_round_trip_through_json() {
         let mut sim = Simulation::new(SimConfig::default());
         sim.like(RegionId::parse("tokyo").unwrap(), 100).unwrap();
-        let frame = Frame { seq: 3, viewers: 2, sim: sim.view(), time: TimeView::default() };
+        let frame =
+            Frame { seq: 3, viewers: 2, sim: sim.view(), time: TimeView::default(), history: None, people: vec![1; 6] };
         let snapshot = ServerMessage::Snapshot(Snapshot {
             protocol: PROTOCOL_VERSION,
             room: "public".into(),
@@ -835,6 +930,8 @@ mod tests {
             viewers: 1,
             sim: sim.view(),
             time: TimeView::default(),
+            history: None,
+            people: Vec::new(),
         }))
         .unwrap();
         assert_eq!(json["type"], "frame");

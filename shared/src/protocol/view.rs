@@ -46,6 +46,15 @@ pub struct ReplicaView {
     /// refuses, e.g. a follower suspects the leader).
     #[serde(default = "yes")]
     pub available: bool,
+    /// A room of sets: who likes the post as this replica sees it (person
+    /// ids, see [`crate::people`]), the operations its set holds, and of
+    /// those the unlikes (tombstones). Absent for claps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<crate::crdt::PersonId>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tombstones: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -107,6 +116,9 @@ pub struct SimView {
     /// The strategy's knobs, as in force.
     #[serde(default)]
     pub strategy_config: Option<StrategyConfig>,
+    /// What a like is in this room (claps when absent).
+    #[serde(default)]
+    pub data_type: crate::sim::DataType,
     pub truth: Truth,
     pub replicas: Vec<ReplicaView>,
     /// Highest minus lowest live replica count.

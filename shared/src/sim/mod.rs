@@ -14,7 +14,9 @@
 //!   regions are down;
 //! - the **strategy** ([`crate::strategy`]): the replicas and how they talk;
 //! - the **ledger** ([`ledger`]): the ground truth and every measurement,
-//!   fed by the events below.
+//!   fed by the events below;
+//! - the **data type** ([`likes`]): what the operations a replica holds
+//!   mean — claps, or a set of people with its log and per-person truth.
 //!
 //! Every input goes through one of the methods here or in [`faults`], and
 //! every one of them ends in [`Simulation::changed`], the one place that
@@ -22,23 +24,28 @@
 
 mod faults;
 pub mod ledger;
+pub mod likes;
 pub mod replay;
 mod verdict;
 mod world;
 
 pub use ledger::{Change, SwitchNote, Truth};
+pub use likes::{DataType, SetVerdict};
 pub use verdict::{Extra, OriginJudgement, Timing, Verdict, Visibility};
 
+use crate::crdt::{Act, PersonId, VersionVector};
 use crate::kernel::agenda::Event;
 use crate::kernel::network::Network;
 use crate::kernel::Outcome;
 use crate::kernel::{Cause, Ctx, Message, Millis, Tally};
+use crate::protocol::history::{Fate, HistoryEvent, MsgEvent, Recorder};
 use crate::protocol::view::{
     Consistency, FaultView, LinkRef, LinkSetting, LinkView, PacketView, ReplicaView, SimView, MAX_PACKETS_IN_VIEW,
 };
 use crate::region::{LatencyMatrix, RegionId};
 use crate::strategy::{Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyConfig};
 use ledger::{Change as LastChange, Ledger};
+use likes::Likes;
 use serde::{Deserialize, Serialize};
 use world::World;
 
@@ -54,6 +61,10 @@ pub struct SimConfig {
     /// Without it, a crash loses what only that region held.
     #[serde(default = "default_durable")]
     pub durable: bool,
+    /// What a like is: a clap, or one person's like in a set (see
+    /// [`likes`]). Older configs have none: claps.
+    #[serde(default)]
+    pub data_type: DataType,
 }
 
 fn default_durable() -> bool {
@@ -62,7 +73,13 @@ fn default_durable() -> bool {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { seed: 0x11CE_5EED, time_scale: 1.0, strategy: StrategyConfig::default(), durable: true }
+        SimConfig {
+            seed: 0x11CE_5EED,
+            time_scale: 1.0,
+            strategy: StrategyConfig::default(),
+            durable: true,
+            data_type: DataType::Claps,
+        }
     }
 }
 
@@ -74,6 +91,8 @@ pub struct Simulation {
     world: World,
     strategy: Box<dyn Strategy>,
     ledger: Ledger,
+    /// The operation log and each replica's value, for a room of sets.
+    likes: Likes,
     consistency: Consistency,
     /// The last settled episode's timing.
     timing: Option<Timing>,
@@ -81,6 +100,10 @@ pub struct Simulation {
     /// Bumped on every change a viewer could see; lets the server skip
     /// frames when nothing happened.
     version: u64,
+    /// The history stream for viewers (see [`crate::protocol::history`]),
+    /// only in rooms that asked for it: tests, benchmarks and the
+    /// comparison run without paying for it.
+    history: Option<Box<Recorder>>,
     /// Raw events for the test-only oracle ([`oracle`]), which recomputes
     /// from them what the replicas must hold, without the ledger's help.
     #[cfg(test)]
@@ -89,14 +112,18 @@ pub struct Simulation {
 
 impl Simulation {
     pub fn new(config: SimConfig) -> Self {
+        let mut world = World::new(config.seed, config.time_scale);
+        world.ops_carry_history = config.data_type.ops_carry_history();
         let mut sim = Simulation {
-            world: World::new(config.seed, config.time_scale),
+            world,
             strategy: config.strategy.build(),
             ledger: Ledger::new(),
+            likes: Likes::new(config.data_type),
             consistency: Consistency::Settled { since: 0, took_ms: None, correct: true },
             timing: None,
             last_write_at: None,
             version: 0,
+            history: None,
             #[cfg(test)]
             trace: Vec::new(),
             config,
@@ -104,6 +131,36 @@ impl Simulation {
         sim.ledger.per_like = sim.strategy.keeps_each_like();
         sim.with_strategy(Cause::Background, |s, ctx| s.start(ctx));
         sim
+    }
+
+    /// Starts (or stops) recording the history stream.
+    pub fn record_history(&mut self, on: bool) {
+        self.history = on.then(Box::default);
+    }
+
+    /// The events recorded since the last call, and how many the bounded
+    /// buffer dropped; empty when not recording.
+    pub fn take_history(&mut self) -> (Vec<HistoryEvent>, u64) {
+        self.history.as_mut().map(|h| h.drain()).unwrap_or_default()
+    }
+
+    /// Forgets the buffered events (a clone taken to replay the past
+    /// starts a window of its own).
+    pub fn clear_history(&mut self) {
+        if let Some(h) = self.history.as_mut() {
+            h.clear();
+        }
+    }
+
+    /// Records a marker (see `replay`'s `apply`).
+    pub(crate) fn record_mark(&mut self, event: HistoryEvent) {
+        self.record(|| event);
+    }
+
+    fn record(&mut self, event: impl FnOnce() -> HistoryEvent) {
+        if let Some(h) = self.history.as_mut() {
+            h.push(event());
+        }
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -151,9 +208,24 @@ impl Simulation {
         self.world.agenda.len()
     }
 
-    /// The count a reader at `region` sees.
+    /// The count a reader at `region` sees: the likes it holds, or, for a
+    /// set, the people in it.
     pub fn read(&self, region: RegionId) -> u64 {
-        self.strategy.read(region)
+        if self.likes.is_set() {
+            self.likes.members(region).len() as u64
+        } else {
+            self.strategy.read(region)
+        }
+    }
+
+    /// The room's data type.
+    pub fn data_type(&self) -> DataType {
+        self.config.data_type
+    }
+
+    /// Who likes the post, as `region`'s replica sees it (empty for claps).
+    pub fn members(&self, region: RegionId) -> &[PersonId] {
+        self.likes.members(region)
     }
 
     /// Which likes, per origin, `region`'s count is made of.
@@ -180,14 +252,34 @@ impl Simulation {
                         self.world.net.count_dropped();
                         deliver = false;
                     }
+                    // Recorded before delivery moves the message; whether
+                    // it merged is filled in below.
+                    let mut record = self.history.is_some().then(|| MsgEvent {
+                        from: envelope.from,
+                        to: envelope.to,
+                        sent_at: envelope.sent_at,
+                        end_at: at,
+                        label: envelope.msg.label().to_owned(),
+                        like: envelope.cause == Cause::Like,
+                        fate: if deliver { Fate::Delivered } else { Fate::Lost },
+                        dup: envelope.dup,
+                        merged: false,
+                    });
                     if deliver {
                         #[cfg(test)]
-                        self.trace.push(oracle::Trace::Deliver { to: envelope.to, carries: envelope.msg.carries() });
+                        self.trace.push(oracle::Trace::Deliver {
+                            to: envelope.to,
+                            carries: envelope.msg.carries(),
+                            runs: oracle::runs(&envelope.msg),
+                        });
                         let (from, to, sent_at) = (envelope.from, envelope.to, envelope.sent_at);
                         let label = envelope.msg.label();
                         let before = self.strategy.tally(to);
                         self.with_strategy(envelope.cause, |s, ctx| s.deliver(ctx, from, to, envelope.msg));
                         if self.strategy.tally(to) != before {
+                            if let Some(m) = record.as_mut() {
+                                m.merged = true;
+                            }
                             let base = Millis::from(self.world.net.link(from, to).latency_ms);
                             self.ledger.last_change = Some(LastChange {
                                 at: self.world.now,
@@ -198,6 +290,9 @@ impl Simulation {
                                 base_ms: Some(base),
                             });
                         }
+                    }
+                    if let Some(m) = record {
+                        self.record(|| HistoryEvent::Msg(m));
                     }
                 }
                 Event::Timer { region, timer, epoch } => {
@@ -216,22 +311,59 @@ impl Simulation {
         self.sample_reads(self.world.now + 1);
     }
 
-    /// A user at `region` clicks like at time `now`.
+    /// A user at `region` clicks like at time `now` (anonymously: a clap,
+    /// or in a room of sets a like by [`crate::people::ANONYMOUS`]).
     pub fn like(&mut self, region: RegionId, now: Millis) -> Result<Accepted, Refusal> {
+        self.act(region, Act::Clap, now)
+    }
+
+    /// `person` at `region` likes the post at time `now`.
+    pub fn like_as(&mut self, region: RegionId, person: PersonId, now: Millis) -> Result<Accepted, Refusal> {
+        self.act(region, Act::Like(person), now)
+    }
+
+    /// `person` at `region` takes their like back at time `now` (refused
+    /// in a room of claps).
+    pub fn unlike(&mut self, region: RegionId, person: PersonId, now: Millis) -> Result<Accepted, Refusal> {
+        self.act(region, Act::Unlike(person), now)
+    }
+
+    /// A user at `region` does `act` at time `now`.
+    pub fn act(&mut self, region: RegionId, act: Act, now: Millis) -> Result<Accepted, Refusal> {
         self.advance(now);
         let now = self.world.now;
+        let Some(act) = self.config.data_type.normalize(act) else { return Err(Refusal::NotUndoable) };
         let outcome = if !self.world.live(region) {
             Err(Refusal::Unavailable(region))
         } else {
             let before: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
-            let outcome = self.with_strategy(Cause::Like, |s, ctx| s.like(ctx, region));
+            // Log what the operation is before the strategy numbers it.
+            let numbered = self.strategy.numbered(region);
+            let context = self.context(region);
+            self.likes.record(region, numbered, act, context);
+            let outcome = self.with_strategy(Cause::Like, |s, ctx| s.act(ctx, region, act));
+            match outcome {
+                Ok(accepted) => self.likes.taken(region, act, accepted == Accepted::Now),
+                Err(_) => self.likes.unrecord(region),
+            }
             self.note_local_changes(&before, "local");
             outcome
         };
+        let ok = outcome.is_ok();
+        self.record(|| HistoryEvent::Like { region, at: now, ok });
         match outcome {
             Ok(accepted) => {
                 #[cfg(test)]
-                self.trace.push(oracle::Trace::Like(region));
+                {
+                    self.trace.push(oracle::Trace::Like(region));
+                    if let Act::Like(person) | Act::Unlike(person) = act {
+                        self.trace.push(oracle::Trace::Person {
+                            origin: region,
+                            person,
+                            like: matches!(act, Act::Like(_)),
+                        });
+                    }
+                }
                 self.ledger.taken(region, now, accepted == Accepted::Now);
                 self.last_write_at = Some(now);
                 self.disturb("the last like");
@@ -243,6 +375,21 @@ impl Simulation {
         }
         self.changed();
         outcome
+    }
+
+    /// What `region` had seen when it took an operation: its run per
+    /// origin, or the highest operation per origin of its register.
+    fn context(&self, region: RegionId) -> VersionVector {
+        match self.strategy.register_dots(region) {
+            Some(dots) => {
+                let mut top = Tally::default();
+                for d in dots.iter() {
+                    top.set(d.region, top.get(d.region).max(d.n));
+                }
+                VersionVector::from_counts(top.slots())
+            }
+            None => VersionVector::from_counts(self.strategy.holdings(region).slots()),
+        }
     }
 
     /// Advances until the room settles, or `limit` ms of simulated time
@@ -275,11 +422,31 @@ impl Simulation {
     fn settle_outcomes(&mut self, outcomes: Vec<Outcome>) {
         for outcome in outcomes {
             match outcome {
-                Outcome::Acknowledged(r) => self.ledger.acknowledged_later(r),
+                Outcome::Acknowledged(r) => {
+                    self.ledger.acknowledged_later(r);
+                    self.likes.acknowledged_later(r);
+                }
                 Outcome::Refused(r) => {
+                    self.likes.refused_later(r);
                     #[cfg(test)]
                     self.trace.push(oracle::Trace::Refused(r));
                     self.ledger.refused_later(r);
+                }
+                Outcome::NotSent { from, to, label, like } => {
+                    let at = self.world.now;
+                    self.record(|| {
+                        HistoryEvent::Msg(MsgEvent {
+                            from,
+                            to,
+                            sent_at: at,
+                            end_at: at,
+                            label: label.to_owned(),
+                            like,
+                            fate: Fate::Refused,
+                            dup: false,
+                            merged: false,
+                        })
+                    });
                 }
             }
         }
@@ -306,7 +473,16 @@ impl Simulation {
         if !self.ledger.reads_due(until) {
             return;
         }
-        let reads: Vec<u64> = RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.read(r)).collect();
+        // For a set, a read is stale when it lacks an acknowledged like or
+        // unlike: the ledger counts operations, so compare those.
+        let held = |r: RegionId| {
+            if self.likes.is_set() {
+                self.strategy.tally(r).sum()
+            } else {
+                self.read(r)
+            }
+        };
+        let reads: Vec<u64> = RegionId::all().filter(|&r| self.world.live(r)).map(held).collect();
         self.ledger.sample_reads(until, reads.into_iter());
     }
 
@@ -390,7 +566,16 @@ impl Simulation {
     /// room is judged again.
     fn changed(&mut self) {
         self.version += 1;
+        self.likes.refresh(self.strategy.as_ref());
         self.observe();
+        if self.history.is_some() {
+            let values: [u64; RegionId::COUNT] =
+                std::array::from_fn(|i| RegionId::all().nth(i).map_or(0, |r| self.read(r)));
+            let (now, truth) = (self.world.now, self.ledger.truth.total);
+            if let Some(h) = self.history.as_mut() {
+                h.counts(now, values, truth);
+            }
+        }
     }
 
     /// Times newly visible likes and checks whether the room settled.
@@ -405,7 +590,11 @@ impl Simulation {
         match self.consistency {
             Consistency::Settling { .. } if settled => {
                 let timing = self.episode_timing();
-                let correct = self.judge().iter().all(|j| j.lost == 0 && j.double_counted == 0);
+                let correct = if self.likes.is_set() {
+                    self.judge_set(true).lost == Some(0)
+                } else {
+                    self.judge().iter().all(|j| j.lost == 0 && j.double_counted == 0)
+                };
                 self.consistency =
                     Consistency::Settled { since: now, took_ms: timing.as_ref().map(|t| t.measured_ms), correct };
                 if timing.is_some() {
@@ -437,6 +626,15 @@ impl Simulation {
         }
         if self.strategy.repairs() && tallies.iter().any(|t| *t != tallies[0]) {
             return false;
+        }
+        // Registers of a set are not runs: equal counts may hide different
+        // operations.
+        let registers = RegionId::all().any(|r| self.strategy.register_dots(r).is_some());
+        if self.likes.is_set() && self.strategy.repairs() && registers {
+            let live: Vec<RegionId> = RegionId::all().filter(|&r| self.world.live(r)).collect();
+            if live.windows(2).any(|w| !self.likes.same_ops(w[0], w[1])) {
+                return false;
+            }
         }
         if self.world.agenda.envelopes().any(|e| self.changes_something(e.from, e.to, e.lost, &e.msg)) {
             return false;
@@ -488,6 +686,13 @@ impl Simulation {
             .collect()
     }
 
+    /// A room of sets, judged by membership (see [`likes`]).
+    fn judge_set(&self, settled: bool) -> SetVerdict {
+        let live: Vec<RegionId> = RegionId::all().filter(|&r| self.world.live(r)).collect();
+        let members: Vec<&[PersonId]> = live.iter().map(|&r| self.likes.members(r)).collect();
+        likes::judge(&self.likes, settled, &members, &live)
+    }
+
     /// What the room waits for before it can be judged, in words.
     fn pending(&self) -> Vec<Pending> {
         let mut out = Vec::new();
@@ -514,6 +719,15 @@ impl Simulation {
         let live: Vec<RegionId> = RegionId::all().filter(|&r| self.world.live(r)).collect();
         let tallies: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
         let cut_off = if self.world.connected() { "" } else { ", cut off until the partition heals" };
+        if !self.strategy.keeps_each_like() && self.likes.is_set() {
+            // Whole sets written over each other: say who disagrees.
+            let (a, b) =
+                live.iter().find_map(|&a| live.iter().find(|&&b| !self.likes.same_ops(a, b)).map(|&b| (a, b)))?;
+            return Some(Pending {
+                count: 1,
+                what: format!("{} and {} disagree on who likes the post{cut_off}", a.info().city, b.info().city),
+            });
+        }
         if !self.strategy.keeps_each_like() {
             let lo = live.iter().min_by_key(|r| tallies[r.index()].sum())?;
             let hi = live.iter().max_by_key(|r| tallies[r.index()].sum())?;
@@ -544,9 +758,10 @@ impl Simulation {
         let (gap, r, o) = best?;
         // "has not heard 1 of Tokyo's likes": the noun agrees with Tokyo's
         // likes, not with the gap.
+        let noun = if self.likes.is_set() { "likes and unlikes" } else { "likes" };
         Some(Pending {
             count: gap,
-            what: format!("{} has not heard {gap} of {}'s likes yet{cut_off}", r.info().city, o.info().city),
+            what: format!("{} has not heard {gap} of {}'s {noun} yet{cut_off}", r.info().city, o.info().city),
         })
     }
 
@@ -555,9 +770,16 @@ impl Simulation {
         let values: Vec<u64> = RegionId::all().map(|r| self.read(r)).collect();
         let truth = &self.ledger.truth;
         let settled = self.is_settled();
-        let per_origin = if settled { self.judge() } else { Vec::new() };
-        let lost = settled.then(|| per_origin.iter().map(|j| j.lost).sum::<u64>());
-        let double_counted = settled.then(|| per_origin.iter().map(|j| j.double_counted).sum::<u64>());
+        let is_set = self.likes.is_set();
+        let set = is_set.then(|| self.judge_set(settled));
+        // A set is judged by membership, not by operations per origin, and
+        // cannot count anyone twice (see `likes::NO_DOUBLE_COUNT`).
+        let per_origin = if settled && !is_set { self.judge() } else { Vec::new() };
+        let lost = match &set {
+            Some(s) => s.lost,
+            None => settled.then(|| per_origin.iter().map(|j| j.lost).sum::<u64>()),
+        };
+        let double_counted = (settled && !is_set).then(|| per_origin.iter().map(|j| j.double_counted).sum::<u64>());
         let lost_to_skew = match (lost, self.strategy.keeps_each_like()) {
             (Some(l), false) => Some(l.min(self.strategy.skew_overwrites())),
             _ => None,
@@ -577,6 +799,9 @@ impl Simulation {
         let per_like = |x: u64| (likes > 0).then(|| x as f64 / likes as f64);
         let elapsed_s = self.world.now.saturating_sub(self.ledger.strategy_since) as f64 / 1000.0;
         let per_s = |x: u64| (elapsed_s >= 1.0).then(|| x as f64 / elapsed_s);
+        // Bytes are priced for the claps encoding; a set's operation also
+        // carries a person and a context, so for sets they are not shown.
+        let bytes = |x: Option<f64>| if is_set { None } else { x };
         Verdict {
             acknowledged: truth.total,
             in_doubt: truth.in_doubt.iter().sum(),
@@ -594,12 +819,14 @@ impl Simulation {
             reads: self.ledger.reads,
             stale_reads: self.ledger.stale_reads,
             like_messages_per_like: per_like(stats.like_messages),
-            like_bytes_per_like: per_like(stats.like_bytes),
+            like_bytes_per_like: bytes(per_like(stats.like_bytes)),
             background_messages_per_s: per_s(stats.messages - stats.like_messages),
-            background_bytes_per_s: per_s(stats.bytes - stats.like_bytes),
-            bytes_saved: self.strategy.bytes_saved(),
+            background_bytes_per_s: bytes(per_s(stats.bytes - stats.like_bytes)),
+            bytes_saved: if is_set { 0 } else { self.strategy.bytes_saved() },
             durable: self.config.durable,
             last_switch: self.ledger.last_switch.clone(),
+            data_type: self.config.data_type,
+            set,
         }
     }
 
@@ -609,10 +836,16 @@ impl Simulation {
         let replicas = RegionId::all()
             .map(|r| {
                 let value = self.read(r);
+                // For a set the truth counts operations: compare those held.
+                let held = if self.likes.is_set() { self.strategy.tally(r).sum() } else { value };
+                let (ops, tombstones) = self.likes.size(r);
                 ReplicaView {
                     region: r,
                     value,
-                    behind: truth_total as i64 - value as i64,
+                    behind: truth_total as i64 - held as i64,
+                    members: self.likes.is_set().then(|| self.likes.members(r).to_vec()),
+                    ops: self.likes.is_set().then_some(ops),
+                    tombstones: self.likes.is_set().then_some(tombstones),
                     in_flight_out: RegionId::all().map(|to| self.world.net.in_flight(r, to)).sum(),
                     crashed: !self.world.live(r),
                     available: self.available(r),
@@ -653,6 +886,7 @@ impl Simulation {
             now_ms: self.world.now,
             strategy: self.strategy.kind(),
             strategy_config: Some(self.config.strategy.clone()),
+            data_type: self.config.data_type,
             truth: self.ledger.truth.clone(),
             replicas,
             divergence: hi.saturating_sub(lo.min(hi)),
@@ -703,6 +937,8 @@ impl Simulation {
     }
 }
 
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod oracle;
 #[cfg(test)]

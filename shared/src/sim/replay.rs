@@ -10,6 +10,7 @@
 
 use super::{SimConfig, Simulation};
 use crate::kernel::Millis;
+use crate::protocol::history::{HistoryEvent, MarkKind};
 use crate::protocol::{validate_control, validate_strategy, Command, Control, ProtocolError};
 use crate::region::RegionId;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,7 @@ impl Simulation {
     /// Applies a validated control at the current time (the room calls
     /// [`Simulation::advance`] first).
     pub fn apply(&mut self, control: Control) {
+        self.mark(&control);
         match control {
             Control::SetStrategy(config) => self.set_strategy(config),
             Control::SetLink { from, to, conditions } => self.set_link(from, to, conditions),
@@ -39,7 +41,29 @@ impl Simulation {
             }
             Control::Restart(region) => self.restart(region),
             Control::SetDurable(durable) => self.set_durable(durable),
+            Control::SetDataType(data_type) => self.set_data_type(data_type),
         }
+    }
+
+    /// Records a control as a marker of the history stream.
+    fn mark(&mut self, control: &Control) {
+        let (what, a, b) = match control {
+            Control::SetStrategy(_) => (MarkKind::Switch, None, None),
+            Control::SetLink { from, to, .. } | Control::ResetLink { from, to } => {
+                (MarkKind::Links, Some(*from), Some(*to))
+            }
+            Control::SetAllLinks { .. } => (MarkKind::Links, None, None),
+            Control::Cut(a, b) => (MarkKind::Cut, Some(*a), Some(*b)),
+            Control::Heal(a, b) => (MarkKind::Heal, Some(*a), Some(*b)),
+            Control::Isolate(r) => (MarkKind::Isolate, Some(*r), None),
+            Control::HealAll => (MarkKind::HealAll, None, None),
+            Control::Crash(r) => (MarkKind::Crash, Some(*r), None),
+            Control::Restart(r) => (MarkKind::Restart, Some(*r), None),
+            Control::SetDurable(_) => (MarkKind::Durable, None, None),
+            Control::SetDataType(_) => (MarkKind::DataType, None, None),
+        };
+        let at = self.now();
+        self.record_mark(HistoryEvent::Mark { at, what, a, b });
     }
 
     /// Applies one logged input: advances to its time, then takes it.
@@ -48,6 +72,9 @@ impl Simulation {
         match &input.command {
             Command::Like(region) => {
                 let _ = self.like(*region, input.at);
+            }
+            Command::Act { region, act } => {
+                let _ = self.act(*region, *act, input.at);
             }
             Command::Control(control) => self.apply(control.clone()),
         }
@@ -164,7 +191,7 @@ pub fn replay(config: SimConfig, inputs: &[Input], until: Millis) -> Simulation 
 /// The like region of an input, if it is a like (for logs and tests).
 pub fn liked_region(input: &Input) -> Option<RegionId> {
     match input.command {
-        Command::Like(r) => Some(r),
+        Command::Like(r) | Command::Act { region: r, .. } => Some(r),
         Command::Control(_) => None,
     }
 }
@@ -223,6 +250,42 @@ mod tests {
         assert_eq!(bad(&|r| r.inputs.reverse()), BadRun::Order(1));
         assert_eq!(bad(&|r| r.until_ms = 5), BadRun::Until);
         assert!(matches!(bad(&|r| r.config.time_scale = f64::NAN), BadRun::TimeScale(_)));
+    }
+
+    #[test]
+    fn old_logs_still_decode_and_peoples_likes_replay() {
+        // A log and a config from before people's likes: claps.
+        let old: Input = serde_json::from_str(r#"{"at":5,"command":{"type":"like","args":"tokyo"}}"#).unwrap();
+        assert_eq!(liked_region(&old), RegionId::parse("tokyo").ok());
+        let config: SimConfig = serde_json::from_str(
+            r#"{"seed":1,"time_scale":1.0,"strategy":{"kind":"event_push","anti_entropy_ms":4000}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.data_type, crate::sim::DataType::Claps);
+        // A set room's log: likes and unlikes by person, and a type switch.
+        let r = |id| RegionId::parse(id).unwrap();
+        let act = |at, region, act| Input { at, command: Command::Act { region: r(region), act } };
+        use crate::crdt::Act;
+        let log = vec![
+            Input { at: 1, command: Command::Control(Control::SetDataType(crate::sim::DataType::LikesRemoveWins)) },
+            act(10, "tokyo", Act::Like(1)),
+            act(20, "sydney", Act::Like(2)),
+            act(3_000, "virginia", Act::Unlike(1)),
+        ];
+        let json = serde_json::to_string(&log).unwrap();
+        let back: Vec<Input> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, log);
+        let run = Run { format: RUN_FORMAT, seed: 1, config: config.clone(), inputs: log.clone(), until_ms: 20_000 };
+        assert_eq!(run.validate(), Ok(()));
+        let replayed = run.replay();
+        assert_eq!(replayed.data_type(), crate::sim::DataType::LikesRemoveWins);
+        assert!(RegionId::all().all(|x| replayed.members(x) == [2]));
+        let mut live = Simulation::new(config);
+        for input in &log {
+            live.input(input);
+        }
+        live.advance(20_000);
+        assert_eq!(live.fingerprint(), replayed.fingerprint());
     }
 
     proptest! {

@@ -30,6 +30,7 @@
 //!   simulated second, both since the strategy started.
 
 use super::ledger::{Change, SwitchNote};
+use super::likes::{DataType, SetVerdict};
 use crate::kernel::Millis;
 use crate::region::RegionId;
 use crate::strategy::{Pending, Reference};
@@ -145,12 +146,19 @@ pub struct Verdict {
     pub durable: bool,
     /// What the last strategy switch did.
     pub last_switch: Option<SwitchNote>,
+    /// The room's data type. For a set, `lost` is judged by membership and
+    /// `double_counted` and `per_origin` are not given (see [`SetVerdict`]).
+    pub data_type: DataType,
+    /// A room of people's likes: the verdict by membership.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<SetVerdict>,
 }
 
 impl Verdict {
-    /// Settled with nothing lost and nothing double counted.
+    /// Settled with nothing lost and nothing double counted (a set cannot
+    /// double count).
     pub fn correct(&self) -> bool {
-        self.settled && self.lost == Some(0) && self.double_counted == Some(0)
+        self.settled && self.lost == Some(0) && (self.double_counted == Some(0) || self.set.is_some())
     }
 }
 

@@ -31,6 +31,8 @@ pub(crate) struct World {
     pub(crate) room_links: RoomLinks,
     /// Directed links given conditions of their own with `set_link`.
     pub(crate) custom_links: BTreeSet<(RegionId, RegionId)>,
+    /// See [`Ctx::ops_carry_history`]: set from the room's data type.
+    pub(crate) ops_carry_history: bool,
 }
 
 impl World {
@@ -47,6 +49,7 @@ impl World {
             epochs: vec![0; RegionId::COUNT],
             room_links: RoomLinks::default(),
             custom_links: BTreeSet::new(),
+            ops_carry_history: true,
         }
     }
 
@@ -62,6 +65,7 @@ impl World {
             crashed: &self.crashed,
             epochs: &self.epochs,
             cause,
+            ops_carry_history: self.ops_carry_history,
         }
     }
 

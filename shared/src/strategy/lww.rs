@@ -33,11 +33,12 @@
 //! instead.
 
 use super::{path_text, Accepted, RefCtx, Reference, Refusal, Strategy, StrategyKind};
-use crate::kernel::{staggered, Ctx, Message, Millis, Tally, Timer};
+use crate::crdt::{Act, Dot};
+use crate::kernel::{staggered, Ctx, Dots, Message, Millis, Tally, Timer};
 use crate::region::RegionId;
 use rand::Rng;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Register {
     total: u64,
     /// The writer's clock reading (may be negative, or in the future).
@@ -47,6 +48,9 @@ struct Register {
     tally: Tally,
     /// True time of the write (bookkeeping, for blaming skew).
     written_at: Millis,
+    /// In a room of people's likes, the register is the whole set: the
+    /// operations it is made of (empty for claps).
+    dots: Dots,
 }
 
 impl Register {
@@ -61,6 +65,7 @@ impl Register {
             origin: self.origin,
             tally: self.tally,
             written_at: self.written_at,
+            dots: self.dots.clone(),
         }
     }
 }
@@ -72,6 +77,10 @@ pub struct LastWriterWins {
     skew_ms: Millis,
     next_resend: Vec<Option<Millis>>,
     skew_overwrites: u64,
+    /// People's likes only: each region's operations so far, so each gets
+    /// a dot of its own (a register overwritten does not give its numbers
+    /// back).
+    taken: Vec<u64>,
 }
 
 /// Each region's clock offset as a fraction of the skew, in catalog order:
@@ -88,13 +97,15 @@ impl LastWriterWins {
     pub const MAX_SKEW_MS: Millis = 10_000;
 
     pub fn new(resend_ms: Option<Millis>, skew_ms: Millis) -> Self {
-        let zero = |r| Register { total: 0, ts: 0, origin: r, tally: Tally::default(), written_at: 0 };
+        let zero =
+            |r| Register { total: 0, ts: 0, origin: r, tally: Tally::default(), written_at: 0, dots: Dots::default() };
         LastWriterWins {
             registers: RegionId::all().map(zero).collect(),
             resend_ms,
             skew_ms,
             next_resend: vec![None; RegionId::COUNT],
             skew_overwrites: 0,
+            taken: vec![0; RegionId::COUNT],
         }
     }
 
@@ -117,9 +128,42 @@ impl LastWriterWins {
         self.registers.iter().fold(&self.registers[0], |w, r| if r.newer_than(w) { r } else { w })
     }
 
+    /// Writes a new register at `region` on top of what it holds, and
+    /// broadcasts it.
+    fn write(&mut self, ctx: &mut Ctx, region: RegionId, dot: Option<Dot>) {
+        let old = &self.registers[region.index()];
+        let clock = ctx.now() as i64 + Self::clock_offset(self.skew_ms, region);
+        let mut tally = old.tally;
+        let mut dots = old.dots.clone();
+        match dot {
+            // Bookkeeping for a set: the highest operation per origin the
+            // register holds (what a switch to another strategy starts from).
+            Some(dot) => {
+                tally.set(region, dot.n);
+                std::sync::Arc::make_mut(&mut dots).insert(dot);
+            }
+            None => tally.add(region, 1),
+        }
+        let reg = Register {
+            total: old.total + 1,
+            ts: clock.max(old.ts + 1),
+            origin: region,
+            tally,
+            written_at: ctx.now(),
+            dots,
+        };
+        ctx.broadcast(region, &reg.message());
+        self.registers[region.index()] = reg;
+    }
+
+    /// The operations `region`'s register is made of (people's likes).
+    pub fn dots(&self, region: RegionId) -> &Dots {
+        &self.registers[region.index()].dots
+    }
+
     fn receive(&mut self, to: RegionId, incoming: Register) {
-        let current = self.registers[to.index()];
-        if !incoming.newer_than(&current) {
+        let current = &self.registers[to.index()];
+        if !incoming.newer_than(current) {
             return;
         }
         // The region's own newest write, replaced by one made earlier in
@@ -147,20 +191,32 @@ impl Strategy for LastWriterWins {
     }
 
     fn like(&mut self, ctx: &mut Ctx, region: RegionId) -> Result<Accepted, Refusal> {
-        let old = self.registers[region.index()];
-        let clock = ctx.now() as i64 + Self::clock_offset(self.skew_ms, region);
-        let mut tally = old.tally;
-        tally.add(region, 1);
-        let reg =
-            Register { total: old.total + 1, ts: clock.max(old.ts + 1), origin: region, tally, written_at: ctx.now() };
-        self.registers[region.index()] = reg;
-        ctx.broadcast(region, &reg.message());
+        self.write(ctx, region, None);
         Ok(Accepted::Now)
     }
 
+    fn act(&mut self, ctx: &mut Ctx, region: RegionId, act: Act) -> Result<Accepted, Refusal> {
+        // A person's like or unlike rewrites the whole set: what this region
+        // holds, plus the new operation — which a concurrent write elsewhere
+        // may overwrite, just as it overwrites a total.
+        let dot = match act {
+            Act::Clap => None,
+            Act::Like(_) | Act::Unlike(_) => {
+                self.taken[region.index()] += 1;
+                Some(Dot { region, n: self.taken[region.index()] })
+            }
+        };
+        self.write(ctx, region, dot);
+        Ok(Accepted::Now)
+    }
+
+    fn register_dots(&self, region: RegionId) -> Option<&Dots> {
+        Some(&self.registers[region.index()].dots)
+    }
+
     fn deliver(&mut self, _ctx: &mut Ctx, _from: RegionId, to: RegionId, msg: Message) {
-        if let Message::Total { total, ts, origin, tally, written_at } = msg {
-            self.receive(to, Register { total, ts, origin, tally, written_at });
+        if let Message::Total { total, ts, origin, tally, written_at, dots } = msg {
+            self.receive(to, Register { total, ts, origin, tally, written_at, dots });
         }
     }
 
@@ -174,9 +230,10 @@ impl Strategy for LastWriterWins {
         self.arm(ctx, region, false);
     }
 
-    fn numbered(&self, _origin: RegionId) -> u64 {
-        // Likes are not numbered: a write replaces the total.
-        0
+    fn numbered(&self, origin: RegionId) -> u64 {
+        // Claps are not numbered: a write replaces the total. People's
+        // likes and unlikes are, so each has a dot of its own.
+        self.taken[origin.index()]
     }
 
     fn tally(&self, region: RegionId) -> Tally {
@@ -208,15 +265,21 @@ impl Strategy for LastWriterWins {
         // relearns the winner from the next register it hears. (A like taken
         // before that starts again from zero and, stamped now, overwrites
         // everything older: the hazard of a volatile last-writer-wins store.)
-        let own = self.registers[region.index()];
+        let own = self.registers[region.index()].clone();
         let same = |r: &Register| (r.ts, r.origin) == (own.ts, own.origin);
         let on_wire = in_flight
             .iter()
             .any(|(_, m)| matches!(**m, Message::Total { ts, origin, .. } if (ts, origin) == (own.ts, own.origin)));
         let held = RegionId::all().filter(|&r| r != region).any(|r| same(&self.registers[r.index()]));
         if !(on_wire || held) {
-            self.registers[region.index()] =
-                Register { total: 0, ts: i64::MIN, origin: region, tally: Tally::default(), written_at: 0 };
+            self.registers[region.index()] = Register {
+                total: 0,
+                ts: i64::MIN,
+                origin: region,
+                tally: Tally::default(),
+                written_at: 0,
+                dots: Dots::default(),
+            };
         }
     }
 
@@ -229,7 +292,13 @@ impl Strategy for LastWriterWins {
         // so switching itself loses nothing.
         let tally = tallies.iter().fold(Tally::default(), |acc, t| acc.max(t));
         let first = RegionId::from_index(0).expect("catalog is not empty");
-        let reg = Register { total: tally.sum(), ts: 0, origin: first, tally, written_at: 0 };
+        // In a room of people's likes, every operation the replicas held
+        // (each held an unbroken run per origin).
+        let dots: Dots = std::sync::Arc::new(
+            RegionId::all().flat_map(|o| (1..=tally.get(o)).map(move |n| Dot { region: o, n })).collect(),
+        );
+        self.taken = tally.slots().to_vec();
+        let reg = Register { total: tally.sum(), ts: 0, origin: first, tally, written_at: 0, dots };
         self.registers = vec![reg; RegionId::COUNT];
     }
 

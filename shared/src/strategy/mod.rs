@@ -34,8 +34,8 @@ pub use queue::QueueBatch;
 pub use single::SingleWriter;
 pub use sync::BackgroundSync;
 
-use crate::crdt::GCounter;
-use crate::kernel::{Ctx, Message, Millis, Paths, Tally, Timer};
+use crate::crdt::{Act, GCounter};
+use crate::kernel::{Ctx, Dots, Message, Millis, Paths, Tally, Timer};
 use crate::region::RegionId;
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,8 @@ use serde::{Deserialize, Serialize};
 pub enum Refusal {
     #[error("{0} cannot accept likes right now")]
     Unavailable(RegionId),
+    #[error("a clap cannot be taken back: this room counts claps, not people's likes")]
+    NotUndoable,
 }
 
 /// A strategy's answer to a like: accepted at once, or (for strategies that
@@ -166,8 +168,30 @@ pub trait Strategy: Send + std::fmt::Debug {
     /// Called once when the strategy starts: set the first timers.
     fn start(&mut self, ctx: &mut Ctx);
 
-    /// A user at `region` clicked like.
+    /// A user at `region` clicked like: the region takes its next
+    /// operation (a strategy numbers it; the data type gives it a meaning).
     fn like(&mut self, ctx: &mut Ctx, region: RegionId) -> Result<Accepted, Refusal>;
+
+    /// A user at `region` did `act`: a clap, or a person's like or unlike.
+    ///
+    /// Strategies that keep each operation need not look inside: to them a
+    /// like and an unlike are both "`region`'s next operation", replicated
+    /// by number like a clap, and a replica's value is the data type's
+    /// reading of the operations it holds (see [`crate::sim::likes`]). So the
+    /// default is [`Strategy::like`]. Only a strategy that overwrites whole
+    /// values (last writer wins) must know what it writes.
+    fn act(&mut self, ctx: &mut Ctx, region: RegionId, act: Act) -> Result<Accepted, Refusal> {
+        let _ = act;
+        self.like(ctx, region)
+    }
+
+    /// Last writer wins, in a room of people's likes: the operations the
+    /// register at `region` is made of — not an unbroken run per origin,
+    /// since a write can overwrite operations between others. `None` for
+    /// strategies whose replicas hold runs (their [`Strategy::tally`]).
+    fn register_dots(&self, _region: RegionId) -> Option<&Dots> {
+        None
+    }
 
     /// A message from `from` reached `to`.
     fn deliver(&mut self, ctx: &mut Ctx, from: RegionId, to: RegionId, msg: Message);

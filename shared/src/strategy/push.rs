@@ -54,6 +54,10 @@ pub struct EventPush {
     /// Peers the last like's push did not reach the wire for (lost, cut, or
     /// down): their reference is a repair, not the push.
     unpushed: Vec<RegionId>,
+    /// Whether an event's number says everything before it (claps) or the
+    /// event carries only its own operation (people's likes, where a
+    /// duplicate is harmless by construction and `dedupe` has no say).
+    carry_history: bool,
 }
 
 impl EventPush {
@@ -83,6 +87,7 @@ impl EventPush {
             next_retry: vec![None; RegionId::COUNT],
             gossip_period: 0,
             unpushed: Vec::new(),
+            carry_history: true,
         }
     }
 
@@ -125,6 +130,7 @@ impl Strategy for EventPush {
     }
 
     fn start(&mut self, ctx: &mut Ctx) {
+        self.carry_history = ctx.ops_carry_history();
         for r in RegionId::all() {
             self.arm_gossip(ctx, r, true);
             self.arm_retry(ctx, r);
@@ -133,9 +139,10 @@ impl Strategy for EventPush {
 
     fn like(&mut self, ctx: &mut Ctx, region: RegionId) -> Result<Accepted, Refusal> {
         let seq = self.replicas[region.index()].increment(region);
+        let from = ctx.first_carried(seq - 1);
         self.unpushed.clear();
         for peer in RegionId::all().filter(|&p| p != region) {
-            if !ctx.send(region, peer, Message::Like { origin: region, seq }) {
+            if !ctx.send(region, peer, Message::Like { origin: region, seq, from }) {
                 self.unpushed.push(peer);
             }
         }
@@ -144,15 +151,22 @@ impl Strategy for EventPush {
 
     fn deliver(&mut self, ctx: &mut Ctx, from: RegionId, to: RegionId, msg: Message) {
         match msg {
-            Message::Like { origin, seq } => {
+            Message::Like { origin, seq, from: first } => {
                 let replica = &mut self.replicas[to.index()];
-                if self.dedupe {
-                    replica.observe(origin, seq);
+                // A run that starts beyond what the replica holds would leave
+                // a hole: it is dropped, and the retry or the next gossip
+                // round brings the whole run (claps always start at 1).
+                let continues = first <= replica.get(origin) + 1;
+                if self.dedupe || !self.carry_history {
+                    if continues {
+                        replica.observe(origin, seq);
+                    }
                 } else {
                     replica.add_unchecked(origin, 1);
                 }
                 if self.retry_ms.is_some() {
-                    ctx.send(to, from, Message::Ack { origin, upto: seq });
+                    let upto = if continues || self.carry_history { seq } else { replica.get(origin) };
+                    ctx.send(to, from, Message::Ack { origin, upto });
                 }
             }
             Message::Ack { origin, upto } => {
@@ -181,7 +195,8 @@ impl Strategy for EventPush {
                 let seq = self.replicas[region.index()].get(region);
                 for peer in RegionId::all().filter(|&p| p != region) {
                     if self.unacked(region, peer) > 0 {
-                        ctx.send(region, peer, Message::Like { origin: region, seq });
+                        let from = ctx.first_carried(self.acked[region.index()][peer.index()]);
+                        ctx.send(region, peer, Message::Like { origin: region, seq, from });
                     }
                 }
                 self.arm_retry(ctx, region);
@@ -200,10 +215,11 @@ impl Strategy for EventPush {
 
     fn would_change(&self, from: RegionId, to: RegionId, msg: &Message) -> bool {
         match msg {
-            Message::Like { origin, seq } => {
-                !self.dedupe
-                    || *seq > self.replicas[to.index()].get(*origin)
-                    || (self.retry_ms.is_some() && self.acked[origin.index()][to.index()] < *seq)
+            Message::Like { origin, seq, from } => {
+                let held = self.replicas[to.index()].get(*origin);
+                (!self.dedupe && self.carry_history)
+                    || (*seq > held && *from <= held + 1)
+                    || (self.retry_ms.is_some() && self.acked[origin.index()][to.index()] < held.min(*seq))
             }
             Message::Ack { origin, upto } => *upto > self.acked[origin.index()][from.index()],
             Message::State(state) => !self.replicas[to.index()].dominates(state),

@@ -104,8 +104,13 @@ impl Strategy for BackgroundSync {
                 self.known[t][f] = state;
             }
             Message::Delta(entries) => {
-                for (origin, n) in entries {
-                    self.replicas[t].observe(origin, n);
+                for (origin, first, n) in entries {
+                    // A run that would leave a hole (an earlier delta was
+                    // lost) waits for the next full round instead.
+                    if first <= self.replicas[t].get(origin) + 1 {
+                        self.replicas[t].observe(origin, n);
+                    }
+                    // The sender holds its whole run up to `n`, whatever it sent.
                     self.known[t][f].observe(origin, n);
                 }
             }
@@ -127,12 +132,13 @@ impl Strategy for BackgroundSync {
             let msg = if full_round {
                 Message::State(state.clone())
             } else {
-                let delta = state.delta_since(&self.known[r][p]);
+                let known = &self.known[r][p];
+                let delta = state.delta_since(known);
                 if delta.is_empty() {
                     self.saved += full_bytes;
                     continue;
                 }
-                Message::Delta(delta)
+                Message::Delta(delta.into_iter().map(|(o, n)| (o, ctx.first_carried(known.get(o)), n)).collect())
             };
             self.saved += full_bytes - u64::from(msg.wire_bytes()).min(full_bytes);
             if self.delta {
@@ -155,7 +161,9 @@ impl Strategy for BackgroundSync {
         let replica = &self.replicas[to.index()];
         match msg {
             Message::State(state) => !replica.dominates(state),
-            Message::Delta(entries) => entries.iter().any(|&(o, n)| n > replica.get(o)),
+            Message::Delta(entries) => {
+                entries.iter().any(|&(o, first, n)| n > replica.get(o) && first <= replica.get(o) + 1)
+            }
             _ => false,
         }
     }

@@ -1,0 +1,60 @@
+//! A room's run as a file: *Export run* saves the server's `run` answer as
+//! JSON, *Import run* sends a chosen file to `POST /api/import` and goes to
+//! the room the server made of it.
+//!
+//! Import is plain HTTP rather than the WebSocket because a run can be
+//! megabytes, far over a socket message's 1 KiB (see the README). The
+//! server validates the file; its refusal is shown as it says it.
+
+use shared::sim::replay::Run;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Saves `run` as `likewise-run-<seed>.json` through a temporary link.
+pub fn download(run: &Run) {
+    if let Err(e) = try_download(run) {
+        leptos::logging::warn!("cannot save the run: {e:?}");
+    }
+}
+
+fn try_download(run: &Run) -> Result<(), JsValue> {
+    let json = serde_json::to_string_pretty(run).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let parts = js_sys::Array::of1(&JsValue::from_str(&json));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = leptos::prelude::document();
+    let a: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
+    a.set_href(&url);
+    a.set_download(&format!("likewise-run-{:x}.json", run.seed));
+    a.click();
+    web_sys::Url::revoke_object_url(&url)
+}
+
+/// Sends the file to the server and returns the new room's id, or the
+/// server's reason for refusing it.
+pub async fn import(file: web_sys::File) -> Result<String, String> {
+    let text = JsFuture::from(file.text()).await.map_err(|_| "the file cannot be read".to_owned())?;
+    let body = text.as_string().unwrap_or_default();
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let fetch = leptos::prelude::window().fetch_with_str_and_init("/api/import", &init);
+    let response: web_sys::Response = JsFuture::from(fetch)
+        .await
+        .and_then(|r| r.dyn_into())
+        .map_err(|_| "the server cannot be reached".to_owned())?;
+    let text = match response.text() {
+        Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if !response.ok() {
+        return Err(if text.is_empty() { format!("refused (HTTP {})", response.status()) } else { text });
+    }
+    #[derive(serde::Deserialize)]
+    struct Made {
+        room: String,
+    }
+    serde_json::from_str::<Made>(&text).map(|m| m.room).map_err(|_| "the server's answer is unreadable".to_owned())
+}

@@ -1,0 +1,233 @@
+//! The space-time diagram: one lane per region, time flowing down, each
+//! message an arrow from its send to its delivery — "who knew what, when".
+//! A lost message ends in a cross where it vanished, one refused at a cut
+//! link is a short stub with a cross at its sender, a duplicated one is
+//! drawn twice; likes are hearts' dots on their lane, a delivery that
+//! changed the receiver's count (a merge) a ring at the arrow's head.
+//!
+//! It shows the last [`SPAN_MS`] up to the moment viewed (the scrubber's,
+//! or now). Live, messages still on the wire come from the frame's
+//! packets and are drawn up to now; in the past, from the history itself.
+//! Hovering an arrow highlights it here and on the timeline. The diagram
+//! draws at most [`MAX_ARROWS`] arrows (the newest), so a flood stays
+//! cheap to render; it says so when it leaves some out.
+
+use crate::connection::Connection;
+use crate::history::MsgKey;
+use leptos::prelude::*;
+use shared::kernel::Millis;
+use shared::protocol::history::{Fate, HistoryEvent, MsgEvent};
+use shared::region::RegionId;
+
+/// The time the diagram spans, top to bottom.
+pub const SPAN_MS: Millis = 10_000;
+/// Most arrows drawn at once.
+pub const MAX_ARROWS: usize = 240;
+
+const W: f64 = 640.0;
+const H: f64 = 340.0;
+const PAD_X: f64 = 46.0;
+const PAD_T: f64 = 26.0;
+const PAD_B: f64 = 10.0;
+
+fn lane_x(r: RegionId) -> f64 {
+    PAD_X + r.index() as f64 * (W - 2.0 * PAD_X) / (RegionId::COUNT - 1) as f64
+}
+
+/// One arrow to draw.
+#[derive(Debug, Clone, PartialEq)]
+struct Arrow {
+    msg: MsgEvent,
+    /// Still on the wire at the moment viewed: drawn up to then, no head.
+    flying: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Drawing {
+    top: Millis,
+    bottom: Millis,
+    arrows: Vec<Arrow>,
+    likes: Vec<(RegionId, Millis, bool)>,
+    marks: Vec<(Millis, &'static str)>,
+    left_out: usize,
+}
+
+fn y_of(t: Millis, top: Millis) -> f64 {
+    PAD_T + (t.saturating_sub(top) as f64 / SPAN_MS as f64).min(1.0) * (H - PAD_T - PAD_B)
+}
+
+#[component]
+pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView {
+    let drawing = Memo::new(move |_| {
+        let viewing = conn.viewing.get();
+        let bottom = viewing.unwrap_or_else(|| conn.live_now.get());
+        let top = bottom.saturating_sub(SPAN_MS);
+        let mut arrows = Vec::new();
+        let mut likes = Vec::new();
+        let mut marks = Vec::new();
+        conn.history.with(|h| {
+            for e in h.source(viewing).events {
+                match e {
+                    HistoryEvent::Msg(m) if m.sent_at <= bottom && m.end_at >= top => {
+                        arrows.push(Arrow { msg: m.clone(), flying: m.end_at > bottom })
+                    }
+                    HistoryEvent::Like { region, at, ok } if (top..=bottom).contains(at) => {
+                        likes.push((*region, *at, *ok))
+                    }
+                    HistoryEvent::Mark { at, what, .. } if (top..=bottom).contains(at) => {
+                        marks.push((*at, crate::timeline::mark_word(*what)))
+                    }
+                    _ => {}
+                }
+            }
+        });
+        // Live: what is on the wire now is in the frame, not yet in the
+        // history (a message is recorded when it lands).
+        if viewing.is_none() {
+            conn.frame.with(|r| {
+                for p in r.iter().flat_map(|r| r.frame.sim.packets.iter()) {
+                    arrows.push(Arrow {
+                        msg: MsgEvent {
+                            from: p.from,
+                            to: p.to,
+                            sent_at: p.sent_at,
+                            end_at: p.arrive_at,
+                            label: p.label.clone(),
+                            like: !p.background,
+                            fate: if p.lost { Fate::Lost } else { Fate::Delivered },
+                            dup: false,
+                            merged: false,
+                        },
+                        flying: true,
+                    })
+                }
+            });
+        }
+        let left_out = arrows.len().saturating_sub(MAX_ARROWS);
+        if left_out > 0 {
+            arrows.sort_by_key(|a| a.msg.sent_at);
+            arrows.drain(..left_out);
+        }
+        Drawing { top, bottom, arrows, likes, marks, left_out }
+    });
+
+    let arrow_view = move |a: Arrow, top: Millis, bottom: Millis| {
+        let m = &a.msg;
+        let key: MsgKey = (m.from, m.to, m.sent_at, m.end_at, m.dup);
+        let (x1, y1) = (lane_x(m.from), y_of(m.sent_at, top));
+        // A flying message is drawn to where it is at the moment viewed.
+        let (end_t, frac) = if a.flying {
+            let span = m.end_at.saturating_sub(m.sent_at).max(1) as f64;
+            (bottom, (bottom.saturating_sub(m.sent_at) as f64 / span).clamp(0.0, 1.0))
+        } else {
+            (m.end_at, 1.0)
+        };
+        let x2 = x1 + (lane_x(m.to) - x1) * frac;
+        let y2 = y_of(end_t, top);
+        // Refused at the sender: a short stub toward the receiver.
+        let (x2, y2) =
+            if m.fate == Fate::Refused { (x1 + (lane_x(m.to) - x1).signum() * 14.0, y1 + 6.0) } else { (x2, y2) };
+        let lost = m.fate != Fate::Delivered;
+        let done = !a.flying;
+        let cross = (done && lost).then(|| {
+            let d = format!("M{:.1},{:.1}l8,8m0,-8l-8,8", x2 - 4.0, y2 - 4.0);
+            view! { <path class="st-cross" d=d></path> }
+        });
+        let head = (done && !lost && m.merged).then(|| view! { <circle class="st-merge" cx=x2 cy=y2 r="3"></circle> });
+        let title = format!(
+            "{} {} → {}: sent at {:.1} s, {} at {:.1} s{}",
+            m.label,
+            m.from.info().city,
+            m.to.info().city,
+            m.sent_at as f64 / 1000.0,
+            match (a.flying, m.fate) {
+                (true, _) => "due",
+                (false, Fate::Delivered) => "delivered",
+                (false, Fate::Lost) => "lost",
+                (false, Fate::Refused) => "refused",
+            },
+            m.end_at as f64 / 1000.0,
+            if m.dup { " (duplicate)" } else { "" },
+        );
+        let class = format!(
+            "st-arrow{}{}{}",
+            if m.like { " st-like" } else { " st-bg" },
+            if lost { " st-lost" } else { "" },
+            if a.flying { " st-flying" } else { "" },
+        );
+        view! {
+            <g class=class
+                data-role=if a.flying { "spacetime-flight" } else { "spacetime-arrow" }
+                data-from=m.from.id() data-to=m.to.id() data-label=m.label.clone()
+                data-lost=lost.to_string() data-dup=m.dup.to_string()
+                data-hover=move || (hovered.get() == Some(key)).to_string()
+                on:mouseenter=move |_| hovered.set(Some(key))
+                on:mouseleave=move |_| hovered.set(None)>
+                <title>{title}</title>
+                <line class="st-hit" x1=x1 y1=y1 x2=x2 y2=y2></line>
+                <line class="st-line" x1=x1 y1=y1 x2=x2 y2=y2
+                    marker-end=(done && !lost).then_some("url(#st-head)")></line>
+                {cross}
+                {head}
+            </g>
+        }
+    };
+
+    view! {
+        <figure class="spacetime-wrap">
+            <svg class="spacetime" data-role="spacetime" viewBox=format!("0 0 {W} {H}") role="img"
+                aria-label="Space-time diagram: one lane per region, time flowing down, an arrow per message">
+                <defs>
+                    <marker id="st-head" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7"
+                        orient="auto-start-reverse">
+                        <path d="M0,0L8,4L0,8z" class="st-head"></path>
+                    </marker>
+                </defs>
+                {RegionId::all().map(|r| {
+                    let x = lane_x(r);
+                    view! {
+                        <g class="st-lane" data-role="spacetime-lane" data-region=r.id()>
+                            <text x=x y=14.0 text-anchor="middle">{r.info().city}</text>
+                            <line x1=x x2=x y1=PAD_T - 4.0 y2=H - PAD_B></line>
+                        </g>
+                    }
+                }).collect_view()}
+                {move || {
+                    let d = drawing.get();
+                    let (top, bottom) = (d.top, d.bottom);
+                    view! {
+                        {d.marks.iter().map(|&(at, word)| {
+                            let y = y_of(at, top);
+                            view! {
+                                <g class="st-mark" data-role="spacetime-mark">
+                                    <line x1=PAD_X - 20.0 x2=W - PAD_X + 20.0 y1=y y2=y></line>
+                                    <text x=W - 4.0 y=y - 3.0 text-anchor="end">{word}</text>
+                                </g>
+                            }
+                        }).collect_view()}
+                        {d.arrows.into_iter().map(|a| arrow_view(a, top, bottom)).collect_view()}
+                        {d.likes.iter().map(|&(r, at, ok)| view! {
+                            <circle class="st-like-dot" data-role="spacetime-like" data-region=r.id()
+                                data-ok=ok.to_string() cx=lane_x(r) cy=y_of(at, top) r="4.5">
+                                <title>{format!("like in {} at {:.1} s{}", r.info().city, at as f64 / 1000.0,
+                                    if ok { "" } else { " (refused)" })}</title>
+                            </circle>
+                        }).collect_view()}
+                        <text class="st-time" x=4.0 y=PAD_T + 4.0>{format!("{:.1} s", top as f64 / 1000.0)}</text>
+                        <text class="st-time" x=4.0 y=H - PAD_B>{format!("{:.1} s", bottom as f64 / 1000.0)}</text>
+                    }
+                }}
+            </svg>
+            <figcaption class="st-legend muted">
+                <span class="st-key st-key-like">"a like's message"</span>
+                <span class="st-key st-key-bg">"background (gossip, sync)"</span>
+                <span class="st-key st-key-lost">"lost ✕"</span>
+                <span class="st-key st-key-merge">"changed a count"</span>
+                {move || {
+                    let n = drawing.with(|d| d.left_out);
+                    (n > 0).then(|| view! { <span data-role="spacetime-left-out">{format!("{n} older arrows not drawn")}</span> })
+                }}
+            </figcaption>
+        </figure>
+    }
+}

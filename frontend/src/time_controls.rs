@@ -1,0 +1,85 @@
+//! The room's clock: pause, resume, step, speed. Room-wide (everyone in the
+//! room sees the clock stop), so locked in the public room like every
+//! other control, with the reason said next to the buttons.
+//!
+//! Pause and Resume take turns in one place: the button shows what a click
+//! will do. A paused room says so in words, with what happens to a like
+//! clicked meanwhile (taken at the paused instant; its messages leave when
+//! the clock moves again).
+
+use crate::connection::Connection;
+use crate::format::decimal;
+use crate::lab::Lab;
+use leptos::prelude::*;
+use shared::protocol::{ClientMessage, MAX_SPEED, MIN_SPEED};
+
+/// The speeds offered (simulated seconds per real second).
+const SPEEDS: [f64; 5] = [0.1, 0.25, 0.5, 1.0, 2.0];
+
+#[component]
+pub fn TimeControls(conn: Connection, lab: Lab) -> impl IntoView {
+    let time = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| (r.frame.time.paused, r.frame.time.speed))));
+    let paused = move || time.get().is_some_and(|t| t.0);
+    let speed = move || time.get().map_or(1.0, |t| t.1);
+    let off = move || !lab.usable();
+    let set_speed = move |ev| {
+        if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
+            if (MIN_SPEED..=MAX_SPEED).contains(&speed) {
+                lab.send(ClientMessage::SetSpeed { speed });
+            }
+        }
+    };
+    let note = move || {
+        if lab.locked.get() {
+            Some("The public room's clock runs for everyone: press New room to pause, step or slow it down.".to_owned())
+        } else if conn.viewing.get().is_some() {
+            Some("You are looking at the past: go back to live to use the clock.".to_owned())
+        } else if paused() {
+            let at = conn.frame.with(|r| r.as_ref().map_or(0, |r| r.frame.sim.now_ms));
+            Some(format!(
+                "Paused at {} s for everyone in this room. A like clicked now is taken at this instant; \
+                 its messages leave when the clock moves again (Resume or Step).",
+                decimal(at as f64 / 1000.0)
+            ))
+        } else {
+            None
+        }
+    };
+    view! {
+        <div class="time-controls" role="group" aria-label="The room's clock" data-paused=move || paused().to_string()>
+            <Show
+                when=paused
+                fallback=move || view! {
+                    <button class="button" data-role="time-pause" disabled=off
+                        on:click=move |_| lab.send(ClientMessage::Pause)>
+                        "❚❚ Pause"
+                    </button>
+                }
+            >
+                <button class="button button-primary" data-role="time-resume" disabled=off
+                    on:click=move |_| lab.send(ClientMessage::Resume)>
+                    "▶ Resume"
+                </button>
+            </Show>
+            <button class="button" data-role="time-step" disabled=off
+                title="Pause if needed, then advance to the next event: one delivery or timer"
+                on:click=move |_| lab.send(ClientMessage::Step)>
+                "Step ›"
+            </button>
+            <label class="time-speed">
+                <span class="muted">"Speed"</span>
+                <select class="select" data-role="time-speed" disabled=off on:change=set_speed
+                    prop:value=move || speed().to_string()>
+                    {SPEEDS.iter().map(|&s| view! {
+                        <option value=s.to_string() selected=move || (speed() - s).abs() < 1e-9>
+                            {format!("×{s}")}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </label>
+        </div>
+        {move || note().map(|n| view! {
+            <p class="time-note" data-role="time-note" data-state=move || if paused() { "paused" } else { "info" }>{n}</p>
+        })}
+    }
+}

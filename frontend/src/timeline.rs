@@ -1,0 +1,164 @@
+//! The timeline: every region's count and the ground truth over the run,
+//! as plain SVG. Divergence is a fan of lines, convergence the lines
+//! meeting; markers show cuts, heals, crashes, restarts, switches and link
+//! changes; a cursor follows the scrubber (or sits at now when live).
+//!
+//! Drawn from the page's history store (see [`crate::history`]): every
+//! `counts` event is a step of the lines, so nothing is sampled or guessed.
+
+use crate::connection::Connection;
+use crate::format::decimal;
+use crate::history::{Counts, MsgKey};
+use leptos::prelude::*;
+use shared::kernel::Millis;
+use shared::protocol::history::{HistoryEvent, MarkKind};
+use shared::region::RegionId;
+
+const W: f64 = 640.0;
+const H: f64 = 150.0;
+const PAD_L: f64 = 34.0;
+const PAD_R: f64 = 10.0;
+const PAD_T: f64 = 12.0;
+const PAD_B: f64 = 20.0;
+
+/// A short word for a marker, drawn beside its line.
+pub fn mark_word(what: MarkKind) -> &'static str {
+    match what {
+        MarkKind::Cut => "cut",
+        MarkKind::Heal => "heal",
+        MarkKind::Isolate => "isolate",
+        MarkKind::HealAll => "heal all",
+        MarkKind::Crash => "crash",
+        MarkKind::Restart => "restart",
+        MarkKind::Switch => "switch",
+        MarkKind::Links => "links",
+        MarkKind::Durable => "durable",
+        MarkKind::DataType => "like type",
+    }
+}
+
+/// What the timeline draws, computed once per change of its inputs.
+#[derive(Debug, Clone, PartialEq)]
+struct Drawing {
+    from: Millis,
+    to: Millis,
+    top: u64,
+    /// One step path per region, then the truth.
+    paths: Vec<String>,
+    truth: String,
+    marks: Vec<(Millis, MarkKind, String)>,
+}
+
+fn x_of(t: Millis, from: Millis, to: Millis) -> f64 {
+    let span = (to.saturating_sub(from)).max(1) as f64;
+    PAD_L + (t.saturating_sub(from) as f64 / span).min(1.0) * (W - PAD_L - PAD_R)
+}
+
+fn y_of(v: u64, top: u64) -> f64 {
+    H - PAD_B - (v as f64 / top.max(1) as f64) * (H - PAD_T - PAD_B)
+}
+
+fn draw<'a>(events: impl Iterator<Item = &'a HistoryEvent>, from: Millis, to: Millis, base: Option<Counts>) -> Drawing {
+    let mut steps: Vec<(Millis, Counts)> = base.map(|b| (from, b)).into_iter().collect();
+    let mut marks = Vec::new();
+    for e in events {
+        match e {
+            HistoryEvent::Counts { at, values, truth } => steps.push((*at, (*values, *truth))),
+            HistoryEvent::Mark { at, what, a, b } => {
+                let names: Vec<&str> = [a, b].into_iter().flatten().map(|r| r.info().city).collect();
+                marks.push((*at, *what, names.join(" – ")));
+            }
+            _ => {}
+        }
+    }
+    let top = steps.iter().flat_map(|(_, (v, t))| v.iter().copied().chain([*t])).max().unwrap_or(0).max(1);
+    let line = |value: &dyn Fn(&Counts) -> u64| {
+        let mut d = String::new();
+        let mut last_y = None;
+        for (at, c) in &steps {
+            let (x, y) = (x_of(*at, from, to), y_of(value(c), top));
+            match last_y {
+                None => d.push_str(&format!("M{x:.1},{y:.1}")),
+                Some(ly) if ly != y => d.push_str(&format!("H{x:.1}V{y:.1}")),
+                Some(_) => {}
+            }
+            last_y = Some(y);
+        }
+        if last_y.is_some() {
+            d.push_str(&format!("H{:.1}", x_of(to, from, to)));
+        }
+        d
+    };
+    let paths = RegionId::all().map(|r| line(&|c: &Counts| c.0[r.index()])).collect();
+    let truth = line(&|c: &Counts| c.1);
+    Drawing { from, to, top, paths, truth, marks }
+}
+
+#[component]
+pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView {
+    let drawing = Memo::new(move |_| {
+        let viewing = conn.viewing.get();
+        conn.history.with(|h| {
+            let s = h.source(viewing);
+            draw(s.events, s.from_ms, s.to_ms.max(s.from_ms + 1_000), s.base)
+        })
+    });
+    let cursor = move || {
+        let d = drawing.get();
+        let t = conn.viewing.get().unwrap_or(d.to);
+        format!("{:.1}", x_of(t, d.from, d.to))
+    };
+    let band = move || {
+        let (_, _, sent, end, _) = hovered.get()?;
+        let d = drawing.get();
+        let (x1, x2) = (x_of(sent, d.from, d.to), x_of(end, d.from, d.to));
+        Some(view! {
+            <rect class="tl-band" data-role="timeline-highlight" x=format!("{x1:.1}") y=PAD_T
+                width=format!("{:.1}", (x2 - x1).max(2.0)) height=H - PAD_T - PAD_B></rect>
+        })
+    };
+    view! {
+        <figure class="timeline-wrap">
+            <svg class="timeline" data-role="timeline" viewBox=format!("0 0 {W} {H}") role="img"
+                aria-label="Every region's count and the ground truth over time">
+                {move || {
+                    let d = drawing.get();
+                    let grid_top = y_of(d.top, d.top);
+                    view! {
+                        <line class="tl-axis" x1=PAD_L x2=W - PAD_R y1=H - PAD_B y2=H - PAD_B></line>
+                        <line class="tl-grid" x1=PAD_L x2=W - PAD_R y1=grid_top y2=grid_top></line>
+                        <text class="tl-label" x=PAD_L - 6.0 y=grid_top + 4.0 text-anchor="end">{d.top}</text>
+                        <text class="tl-label" x=PAD_L - 6.0 y=H - PAD_B + 4.0 text-anchor="end">"0"</text>
+                        <text class="tl-label" x=PAD_L y=H - 5.0>{format!("{} s", decimal(d.from as f64 / 1000.0))}</text>
+                        <text class="tl-label" x=W - PAD_R y=H - 5.0 text-anchor="end">
+                            {format!("{} s", decimal(d.to as f64 / 1000.0))}
+                        </text>
+                        {d.marks.iter().map(|(at, what, names)| {
+                            let x = format!("{:.1}", x_of(*at, d.from, d.to));
+                            let word = mark_word(*what);
+                            view! {
+                                <g class="tl-mark" data-role="timeline-mark" data-what=word>
+                                    <title>{format!("{word} {names} at {} s", decimal(*at as f64 / 1000.0))}</title>
+                                    <line x1=x.clone() x2=x.clone() y1=PAD_T y2=H - PAD_B></line>
+                                    <text x=x y=PAD_T - 2.0 text-anchor="middle">{word}</text>
+                                </g>
+                            }
+                        }).collect_view()}
+                        {d.paths.iter().enumerate().map(|(i, p)| view! {
+                            <path class=format!("tl-line series-{i}") d=p.clone()></path>
+                        }).collect_view()}
+                        <path class="tl-truth" data-role="timeline-truth" d=d.truth.clone()></path>
+                    }
+                }}
+                {band}
+                <line class="tl-cursor" data-role="timeline-cursor" x1=cursor x2=cursor y1=PAD_T - 4.0 y2=H - PAD_B></line>
+            </svg>
+            <figcaption class="tl-legend">
+                {RegionId::all().map(|r| view! {
+                    <span class=format!("tl-key series-{}", r.index())>{r.info().city}</span>
+                }).collect_view()}
+                <span class="tl-key tl-key-truth">"acknowledged (truth)"</span>
+            </figcaption>
+        </figure>
+    }
+}
