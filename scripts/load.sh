@@ -10,7 +10,8 @@
 # Parameters (environment): VIEWERS (2000), LIKERS (100), SECONDS (20),
 # LIKE_INTERVAL_MS (200), CONNECT_CONCURRENCY (256), PORT (18080),
 # NAIVE_PORT (18081), NAIVE=0 to skip the baseline, SERVER_CORE (0),
-# LOADGEN_CORE (1).
+# LOADGEN_CORE (1), SERVER_ARGS (more flags for likewise, e.g.
+# `--keyframe-ms 0` to send every frame whole, as before delta frames).
 #
 # Every connection comes from 127.0.0.1, so the server's per-address limits
 # are lifted, and each process needs a file descriptor per connection: the
@@ -85,7 +86,7 @@ echo "likewise on core $SERVER_CORE, load generator on core $LOADGEN_CORE:" \
 echo
 taskset -c "$SERVER_CORE" "$BIN/likewise" --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" \
     --max-connections-per-ip 100000 --likes-per-second-per-ip 0 --new-rooms-per-minute 0 \
-    --max-viewers-per-room 100000 >"$WORK/likewise.log" 2>&1 &
+    --max-viewers-per-room 100000 ${SERVER_ARGS:-} >"$WORK/likewise.log" 2>&1 &
 SERVER_PID=$!
 wait_for_port "$PORT"
 loadgen --url "ws://127.0.0.1:$PORT" --server-pid "$SERVER_PID"

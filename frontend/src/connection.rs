@@ -549,6 +549,37 @@ mod tests {
     }
 
     #[test]
+    fn deltas_apply_to_the_held_frame_and_a_gap_waits_for_a_keyframe() {
+        use shared::sim::{SimConfig, Simulation};
+        let sim = Simulation::new(SimConfig::default());
+        let frame = |seq, viewers| {
+            serde_json::to_value(ServerMessage::Frame(Frame {
+                seq,
+                viewers,
+                sim: sim.view(),
+                time: Default::default(),
+            }))
+            .unwrap()
+        };
+        let seq_of = |msg: Option<ServerMessage>| match msg {
+            Some(ServerMessage::Frame(f)) => Some((f.seq, f.viewers)),
+            _ => None,
+        };
+        let mut held = None;
+        let delta = |a, b| delta::frame_delta(&a, &b).unwrap().to_string();
+        // A delta before any keyframe has nothing to apply to.
+        assert_eq!(seq_of(decode(&delta(frame(1, 1), frame(2, 2)), &mut held).unwrap()), None);
+        assert_eq!(seq_of(decode(&frame(1, 1).to_string(), &mut held).unwrap()), Some((1, 1)));
+        assert_eq!(seq_of(decode(&delta(frame(1, 1), frame(2, 2)), &mut held).unwrap()), Some((2, 2)));
+        // Frame 3 never came: the delta to 4 is dropped, and so is every
+        // delta until the next keyframe.
+        assert_eq!(seq_of(decode(&delta(frame(3, 3), frame(4, 4)), &mut held).unwrap()), None);
+        assert_eq!(seq_of(decode(&delta(frame(4, 4), frame(5, 5)), &mut held).unwrap()), None);
+        assert_eq!(seq_of(decode(&frame(6, 6).to_string(), &mut held).unwrap()), Some((6, 6)));
+        assert_eq!(seq_of(decode(&delta(frame(6, 6), frame(7, 1)), &mut held).unwrap()), Some((7, 1)));
+    }
+
+    #[test]
     fn jitter_is_bounded_even_for_bad_random_input() {
         assert_eq!(backoff_ms(1, f64::NAN), 750);
         assert_eq!(backoff_ms(1, 7.0), 1_000);
