@@ -24,13 +24,13 @@
 //! [`Connection::like`] and [`Connection::send`] (any other message, e.g.
 //! the lab's controls); the socket itself lives inside one async task.
 
+use crate::history::HistoryStore;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use crate::history::HistoryStore;
 use shared::kernel::Millis;
 use shared::protocol::view::SimView;
 use shared::protocol::{

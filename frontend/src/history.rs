@@ -103,12 +103,9 @@ impl HistoryStore {
     /// reaches back that far, else the seek window around `t`.
     pub fn source(&self, t: Option<Millis>) -> Source<'_> {
         match (&self.window, t) {
-            (Some(w), Some(t)) if t < self.from_ms && w.from_ms <= t => Source {
-                events: Box::new(w.events.iter()),
-                from_ms: w.from_ms,
-                to_ms: w.to_ms,
-                base: None,
-            },
+            (Some(w), Some(t)) if t < self.from_ms && w.from_ms <= t => {
+                Source { events: Box::new(w.events.iter()), from_ms: w.from_ms, to_ms: w.to_ms, base: None }
+            }
             _ => Source {
                 events: Box::new(self.events.iter()),
                 from_ms: self.from_ms,

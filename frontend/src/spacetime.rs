@@ -125,7 +125,8 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
         let x2 = x1 + (lane_x(m.to) - x1) * frac;
         let y2 = y_of(end_t, top);
         // Refused at the sender: a short stub toward the receiver.
-        let (x2, y2) = if m.fate == Fate::Refused { (x1 + (lane_x(m.to) - x1).signum() * 14.0, y1 + 6.0) } else { (x2, y2) };
+        let (x2, y2) =
+            if m.fate == Fate::Refused { (x1 + (lane_x(m.to) - x1).signum() * 14.0, y1 + 6.0) } else { (x2, y2) };
         let lost = m.fate != Fate::Delivered;
         let done = !a.flying;
         let cross = (done && lost).then(|| {
