@@ -26,7 +26,7 @@ pub const MAX_ARROWS: usize = 240;
 
 const W: f64 = 640.0;
 const H: f64 = 340.0;
-const PAD_X: f64 = 46.0;
+const PAD_X: f64 = 56.0;
 const PAD_T: f64 = 26.0;
 const PAD_B: f64 = 10.0;
 

@@ -140,7 +140,7 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                                 let xf = x_of(*at, d.from, d.to);
                                 let x = format!("{xf:.1}");
                                 let word = mark_word(*what);
-                                let label = (xf - last_label >= 44.0).then(|| {
+                                let label = (xf - last_label >= 72.0).then(|| {
                                     last_label = xf;
                                     view! { <text x=x.clone() y=PAD_T - 2.0 text-anchor="middle">{word}</text> }
                                 });

@@ -187,13 +187,13 @@
 //! what happened in between. So a frame's optional `history` holds the
 //! events since the previous frame, numbered (`first`) so a viewer whose
 //! frames were coalesced sees the gap; a snapshot's holds the room's recent
-//! events (up to 400), and a `past` answer's a window from 20 s before to
+//! events (up to 256), and a `past` answer's a window from 20 s before to
 //! 10 s after its moment. Each message is one event when its story ends,
 //! with both ends (`s` sent, `a` landed or vanished; `x` says `lost` or
 //! `refused` unless delivered, `d` marks a duplicate's second copy, `m` a
 //! delivery that changed the receiver's count, `c` a like's own traffic);
 //! `counts` is every region's count (catalog order) and the truth whenever
-//! one changes; `mark` is a control (cut, heal, isolate, heal_all, crash,
+//! one changes (at most one per 50 ms); `mark` is a control (cut, heal, isolate, heal_all, crash,
 //! restart, switch, links, durable). See [`history`] for the bounds.
 //! ```
 //! # use shared::protocol::history::*;
