@@ -65,8 +65,14 @@ use crate::rooms::Rooms;
 /// Identifies one connection inside a room.
 pub type ViewerId = u64;
 
-/// Events a room keeps for joining viewers' snapshots (a few KB).
-const RECENT_EVENTS: usize = 400;
+/// Events a room keeps for joining viewers' snapshots (~20 KB of JSON).
+const RECENT_EVENTS: usize = 256;
+
+/// The history stream keeps at most one `counts` event per this many ms.
+const COUNTS_EVERY_MS: Millis = 50;
+/// Past this many viewers a frame carries at most `CROWDED_EVENTS` events.
+const CROWDED_VIEWERS: usize = 300;
+const CROWDED_EVENTS: usize = 48;
 
 /// A seek answers with the history from this long before the moment ...
 const SEEK_BEFORE_MS: Millis = 20_000;
@@ -1057,6 +1063,7 @@ impl Room {
         });
         sim.advance(end);
         let (mut events, dropped) = sim.take_history();
+        history::thin_counts(&mut events, COUNTS_EVERY_MS);
         let skipped = dropped + history::bound(&mut events, MAX_SEEK_EVENTS);
         (shown, HistoryChunk { first: 0, events, skipped, from_ms: start, to_ms: end })
     }
@@ -1195,7 +1202,13 @@ impl Room {
     /// The events since the last frame, bounded, remembered in `recent`.
     fn history_chunk(&mut self) -> Option<HistoryChunk> {
         let (mut events, dropped) = self.sim.take_history();
-        let skipped = dropped + history::bound(&mut events, history::MAX_EVENTS_PER_FRAME);
+        // Counts change at every delivery; the timeline needs a step per
+        // COUNTS_EVERY_MS at most (a pixel is ~100 ms of a minute's run).
+        history::thin_counts(&mut events, COUNTS_EVERY_MS);
+        // A crowded room sends fewer events per frame: its bytes go to
+        // every viewer (the counts and markers still fit).
+        let cap = if self.viewers.len() > CROWDED_VIEWERS { CROWDED_EVENTS } else { history::MAX_EVENTS_PER_FRAME };
+        let skipped = dropped + history::bound(&mut events, cap);
         let from_ms = self.history_to;
         self.history_to = self.sim.now();
         if events.is_empty() && skipped == 0 {

@@ -35,7 +35,7 @@ pub fn HistoryPanel(conn: Connection) -> impl IntoView {
             </div>
             {move || (skipped() > 0).then(|| view! {
                 <p class="muted history-note">
-                    {format!("{} messages were too many to send and are not drawn; counts and markers are complete.", skipped())}
+                    {format!("{} events were over the bound the server sends per frame and are not drawn.", skipped())}
                 </p>
             })}
         </section>

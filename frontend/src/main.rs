@@ -48,6 +48,7 @@ mod status_pill;
 mod strategy_picker;
 mod switch_notice;
 mod time_controls;
+mod time_note;
 mod time_panel;
 mod timeline;
 mod toast;

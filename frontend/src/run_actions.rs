@@ -47,6 +47,7 @@ pub fn RunActions(conn: Connection) -> impl IntoView {
         None => "A new private room with this room's history up to now",
     };
     view! {
+        <div class="run-block">
         <div class="run-actions" role="group" aria-label="This room's run">
             <button class="button" data-role="fork" disabled=offline title=fork_title on:click=fork>
                 "Fork from here"
@@ -65,5 +66,6 @@ pub fn RunActions(conn: Connection) -> impl IntoView {
         {move || import_error.get().map(|e| view! {
             <p class="time-note" data-role="import-error" data-state="bad">{format!("Import refused: {e}")}</p>
         })}
+        </div>
     }
 }

@@ -26,7 +26,7 @@ pub const MAX_ARROWS: usize = 240;
 
 const W: f64 = 640.0;
 const H: f64 = 340.0;
-const PAD_X: f64 = 46.0;
+const PAD_X: f64 = 56.0;
 const PAD_T: f64 = 26.0;
 const PAD_B: f64 = 10.0;
 
@@ -52,8 +52,23 @@ struct Drawing {
     left_out: usize,
 }
 
+/// Drawing units per simulated ms.
+const K: f64 = (H - PAD_T - PAD_B) / SPAN_MS as f64;
+
+/// Where `t` is drawn when `top` is at the top (the plot is clipped).
 fn y_of(t: Millis, top: Millis) -> f64 {
-    PAD_T + (t.saturating_sub(top) as f64 / SPAN_MS as f64).min(1.0) * (H - PAD_T - PAD_B)
+    PAD_T + (t as f64 - top as f64) * K
+}
+
+/// Identifies a finished arrow across frames, so it is drawn once.
+fn arrow_key(a: &Arrow) -> (MsgKey, &'static str, String) {
+    let m = &a.msg;
+    let fate = match m.fate {
+        Fate::Delivered => "d",
+        Fate::Lost => "x",
+        Fate::Refused => "r",
+    };
+    ((m.from, m.to, m.sent_at, m.end_at, m.dup), fate, m.label.clone())
 }
 
 #[component]
@@ -192,6 +207,21 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                         </g>
                     }
                 }).collect_view()}
+                <clipPath id="st-clip">
+                    <rect x="0" y=PAD_T - 6.0 width=W height=H - PAD_T - PAD_B + 6.0></rect>
+                </clipPath>
+                // Finished arrows never change: each is drawn once, at its
+                // absolute time, and the group scrolls (a busy room would
+                // otherwise rebuild hundreds of elements every frame).
+                <g clip-path="url(#st-clip)">
+                    <g transform=move || format!("translate(0 {:.2})", -(drawing.with(|d| d.top) as f64) * K)>
+                        <For
+                            each=move || drawing.with(|d| d.arrows.iter().filter(|a| !a.flying).cloned().collect::<Vec<_>>())
+                            key=arrow_key
+                            children=move |a| arrow_view(a, 0, 0)
+                        />
+                    </g>
+                </g>
                 {move || {
                     let d = drawing.get();
                     let (top, bottom) = (d.top, d.bottom);
@@ -205,7 +235,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                                 </g>
                             }
                         }).collect_view()}
-                        {d.arrows.into_iter().map(|a| arrow_view(a, top, bottom)).collect_view()}
+                        {d.arrows.into_iter().filter(|a| a.flying).map(|a| arrow_view(a, top, bottom)).collect_view()}
                         {d.likes.iter().map(|&(r, at, ok)| view! {
                             <circle class="st-like-dot" data-role="spacetime-like" data-region=r.id()
                                 data-ok=ok.to_string() cx=lane_x(r) cy=y_of(at, top) r="4.5">

@@ -3,12 +3,9 @@
 //! other control, with the reason said next to the buttons.
 //!
 //! Pause and Resume take turns in one place: the button shows what a click
-//! will do. A paused room says so in words, with what happens to a like
-//! clicked meanwhile (taken at the paused instant; its messages leave when
-//! the clock moves again).
+//! will do. What the clock's state means is said by [`crate::time_note`].
 
 use crate::connection::Connection;
-use crate::format::decimal;
 use crate::lab::Lab;
 use leptos::prelude::*;
 use shared::protocol::{ClientMessage, MAX_SPEED, MIN_SPEED};
@@ -27,22 +24,6 @@ pub fn TimeControls(conn: Connection, lab: Lab) -> impl IntoView {
             if (MIN_SPEED..=MAX_SPEED).contains(&speed) {
                 lab.send(ClientMessage::SetSpeed { speed });
             }
-        }
-    };
-    let note = move || {
-        if lab.locked.get() {
-            Some("The public room's clock runs for everyone: press New room to pause, step or slow it down.".to_owned())
-        } else if conn.viewing.get().is_some() {
-            Some("You are looking at the past: go back to live to use the clock.".to_owned())
-        } else if paused() {
-            let at = conn.frame.with(|r| r.as_ref().map_or(0, |r| r.frame.sim.now_ms));
-            Some(format!(
-                "Paused at {} s for everyone in this room. A like clicked now is taken at this instant; \
-                 its messages leave when the clock moves again (Resume or Step).",
-                decimal(at as f64 / 1000.0)
-            ))
-        } else {
-            None
         }
     };
     view! {
@@ -78,8 +59,5 @@ pub fn TimeControls(conn: Connection, lab: Lab) -> impl IntoView {
                 </select>
             </label>
         </div>
-        {move || note().map(|n| view! {
-            <p class="time-note" data-role="time-note" data-state=move || if paused() { "paused" } else { "info" }>{n}</p>
-        })}
     }
 }

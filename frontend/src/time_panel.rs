@@ -6,6 +6,7 @@ use crate::lab::Lab;
 use crate::run_actions::RunActions;
 use crate::scrubber::Scrubber;
 use crate::time_controls::TimeControls;
+use crate::time_note::TimeNote;
 use leptos::prelude::*;
 
 #[component]
@@ -21,6 +22,7 @@ pub fn TimePanel(conn: Connection, lab: Lab) -> impl IntoView {
                 <RunActions conn/>
             </div>
             <Scrubber conn/>
+            <TimeNote conn lab/>
         </section>
     }
 }

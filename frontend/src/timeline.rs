@@ -133,17 +133,27 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                         <text class="tl-label" x=W - PAD_R y=H - 5.0 text-anchor="end">
                             {format!("{} s", decimal(d.to as f64 / 1000.0))}
                         </text>
-                        {d.marks.iter().map(|(at, what, names)| {
-                            let x = format!("{:.1}", x_of(*at, d.from, d.to));
-                            let word = mark_word(*what);
-                            view! {
-                                <g class="tl-mark" data-role="timeline-mark" data-what=word>
-                                    <title>{format!("{word} {names} at {} s", decimal(*at as f64 / 1000.0))}</title>
-                                    <line x1=x.clone() x2=x.clone() y1=PAD_T y2=H - PAD_B></line>
-                                    <text x=x y=PAD_T - 2.0 text-anchor="middle">{word}</text>
-                                </g>
-                            }
-                        }).collect_view()}
+                        {
+                            // A label too close to the previous one is left
+                            // out (its line and tooltip stay).
+                            let mut last_label = f64::MIN;
+                            d.marks.iter().map(|(at, what, names)| {
+                                let xf = x_of(*at, d.from, d.to);
+                                let x = format!("{xf:.1}");
+                                let word = mark_word(*what);
+                                let label = (xf - last_label >= 72.0).then(|| {
+                                    last_label = xf;
+                                    view! { <text x=x.clone() y=PAD_T - 2.0 text-anchor="middle">{word}</text> }
+                                });
+                                view! {
+                                    <g class="tl-mark" data-role="timeline-mark" data-what=word>
+                                        <title>{format!("{word} {names} at {} s", decimal(*at as f64 / 1000.0))}</title>
+                                        <line x1=x.clone() x2=x.clone() y1=PAD_T y2=H - PAD_B></line>
+                                        {label}
+                                    </g>
+                                }
+                            }).collect_view()
+                        }
                         {d.paths.iter().enumerate().map(|(i, p)| view! {
                             <path class=format!("tl-line series-{i}") d=p.clone()></path>
                         }).collect_view()}
@@ -151,7 +161,10 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                     }
                 }}
                 {band}
-                <line class="tl-cursor" data-role="timeline-cursor" x1=cursor x2=cursor y1=PAD_T - 4.0 y2=H - PAD_B></line>
+                <g class="tl-cursor" data-role="timeline-cursor" data-viewing=move || conn.viewing.get().is_some().to_string()>
+                    <line x1=cursor x2=cursor y1=PAD_T - 4.0 y2=H - PAD_B></line>
+                    <circle cx=cursor cy=H - PAD_B r="3.5"></circle>
+                </g>
             </svg>
             <figcaption class="tl-legend">
                 {RegionId::all().map(|r| view! {

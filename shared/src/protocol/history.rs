@@ -236,6 +236,31 @@ pub fn bound(events: &mut Vec<HistoryEvent>, cap: usize) -> u64 {
     (before - events.len()) as u64
 }
 
+/// Drops every `counts` event followed within `within_ms` by another one
+/// (which supersedes it), so a burst of deliveries costs one step of the
+/// timeline per `within_ms`, not one per delivery. The last counts always
+/// stay. Returns how many it dropped.
+pub fn thin_counts(events: &mut Vec<HistoryEvent>, within_ms: Millis) -> usize {
+    let before = events.len();
+    let mut next_counts_at: Option<Millis> = None;
+    let mut keep = vec![true; events.len()];
+    for (i, e) in events.iter().enumerate().rev() {
+        if let HistoryEvent::Counts { at, .. } = e {
+            if next_counts_at.is_some_and(|n| n.saturating_sub(*at) < within_ms) {
+                keep[i] = false;
+            } else {
+                next_counts_at = Some(*at);
+            }
+        }
+    }
+    let mut i = 0;
+    events.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    before - events.len()
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -311,6 +336,14 @@ mod tests {
         assert_eq!(events.iter().filter(|e| !matches!(e, HistoryEvent::Msg(_))).count(), 2);
         let mut few = vec![msg(Fate::Lost, false)];
         assert_eq!(bound(&mut few, 5), 0);
+    }
+
+    #[test]
+    fn counts_are_thinned_to_one_per_interval_and_the_last_stays() {
+        let counts = |at, n| HistoryEvent::Counts { at, values: [n; RegionId::COUNT], truth: n };
+        let mut events = vec![counts(0, 1), counts(10, 2), msg(Fate::Lost, false), counts(40, 3), counts(200, 4)];
+        assert_eq!(thin_counts(&mut events, 50), 2);
+        assert_eq!(events, vec![msg(Fate::Lost, false), counts(40, 3), counts(200, 4)]);
     }
 
     #[test]

@@ -202,6 +202,32 @@
 //! {"type":"past","at_ms":12400,"frame":{"seq":42,"viewers":3,"sim":{"now_ms":12400, ...},
 //!  "time":{"paused":false,"speed":1.0,"history_from_ms":0}}}
 //! ```
+//! # History: what happened between frames
+//! A frame is the room *now*; the timeline and the space-time diagram need
+//! what happened in between. So a frame's optional `history` holds the
+//! events since the previous frame, numbered (`first`) so a viewer whose
+//! frames were coalesced sees the gap; a snapshot's holds the room's recent
+//! events (up to 256), and a `past` answer's a window from 20 s before to
+//! 10 s after its moment. Each message is one event when its story ends,
+//! with both ends (`s` sent, `a` landed or vanished; `x` says `lost` or
+//! `refused` unless delivered, `d` marks a duplicate's second copy, `m` a
+//! delivery that changed the receiver's count, `c` a like's own traffic);
+//! `counts` is every region's count (catalog order) and the truth whenever
+//! one changes (at most one per 50 ms); `mark` is a control (cut, heal, isolate, heal_all, crash,
+//! restart, switch, links, durable). See [`history`] for the bounds.
+//! ```
+//! # use shared::protocol::history::*;
+//! let chunk: HistoryChunk = serde_json::from_str(r#"{"first":120,"from_ms":5000,"to_ms":5033,"events":[
+//!   {"e":"like","r":"tokyo","at":5010,"ok":true},
+//!   {"e":"counts","at":5010,"v":[1,0,0,0,0,0],"truth":1},
+//!   {"e":"msg","f":"tokyo","t":"virginia","s":5010,"a":5010,"l":"like","c":true,"x":"refused"},
+//!   {"e":"msg","f":"mumbai","t":"sydney","s":3900,"a":5020,"l":"state","m":true},
+//!   {"e":"mark","at":5030,"what":"cut","a":"tokyo","b":"virginia"}]}"#).unwrap();
+//! assert_eq!(chunk.next(), 125, "the next frame's events start at 125");
+//! assert!(matches!(&chunk.events[2], HistoryEvent::Msg(m) if m.fate == Fate::Refused && m.like));
+//! assert!(matches!(&chunk.events[3], HistoryEvent::Msg(m) if m.fate == Fate::Delivered && m.merged && !m.like));
+//! ```
+//!
 //! When a room's stored log cannot be read (a damaged database, an entry
 //! this server cannot parse), the room says so with `storage` — after the
 //! snapshot on join, and to every like or control it then refuses; other
