@@ -11,10 +11,12 @@ use crate::controls::Controls;
 use crate::explainer::Explainer;
 use crate::header::Header;
 use crate::lab::Lab;
-use crate::network_view::NetworkView;
+use crate::network_view::{NetworkView, TrafficList};
+use crate::partition_tool::PartitionTool;
 use crate::region_card::RegionGrid;
 use crate::route::room_from_path;
 use crate::share_bar::ShareBar;
+use crate::shortcuts::Shortcuts;
 use crate::toast::Toaster;
 use crate::verdict::VerdictPanel;
 use leptos::prelude::*;
@@ -40,14 +42,22 @@ fn Room(room: RoomId) -> impl IntoView {
             <Header conn sim_now/>
             <ShareBar conn/>
             <main class="room">
-                <RegionGrid conn lab/>
-                // The bench and its result side by side, right under the
-                // counts they change.
+                // The first screen: the world with its six replicas, the
+                // messages between them, and a card (count, Like) under
+                // each city. Everything that changes the room comes after.
+                <div class="first-screen">
+                    <NetworkView conn lab/>
+                    <RegionGrid conn lab/>
+                    <TrafficList conn/>
+                </div>
+                <Show when=move || !lab.locked.get()>
+                    <PartitionTool lab/>
+                </Show>
+                // The bench and its result side by side.
                 <div class="lab">
                     <Controls conn lab/>
                     <VerdictPanel conn/>
                 </div>
-                <NetworkView conn sim_now lab/>
                 <Explainer conn/>
             </main>
             <footer class="page-foot">
@@ -57,6 +67,7 @@ fn Room(room: RoomId) -> impl IntoView {
                 </p>
             </footer>
         </div>
+        <Shortcuts conn/>
         <Toaster notice=conn.notice/>
     }
 }

@@ -10,8 +10,10 @@
 //!   [`region_card`], the lab band ([`controls`] with [`strategy_picker`]
 //!   and [`fault_controls`], built from [`knobs`]; beside it [`verdict`],
 //!   made of [`switch_notice`], [`verdict_judgement`] and [`verdict_facts`]),
-//!   [`network_view`] (drawn with [`geo`]) and [`explainer`] (with
-//!   [`latency`]); [`toast`] and [`banner`] for notices.
+//!   [`network_view`] (the world map, drawn with [`geo`], its messages on a
+//!   canvas by [`flights`], a tap on a region opening [`region_menu`]),
+//!   [`partition_tool`], [`explainer`] (with [`latency`]); [`loss_note`] on
+//!   the cards; [`shortcuts`]; [`toast`] and [`banner`] for notices.
 //! - [`format`]: every number-to-words rule, unit-tested natively.
 
 mod app;
@@ -21,6 +23,7 @@ mod connection;
 mod controls;
 mod explainer;
 mod fault_controls;
+mod flights;
 mod format;
 mod geo;
 mod header;
@@ -29,10 +32,14 @@ mod lab;
 mod latency;
 mod link_editor;
 mod logo;
+mod loss_note;
 mod network_view;
+mod partition_tool;
 mod region_card;
+mod region_menu;
 mod route;
 mod share_bar;
+mod shortcuts;
 mod status_pill;
 mod strategy_picker;
 mod switch_notice;
@@ -44,5 +51,10 @@ mod verdict_judgement;
 fn main() {
     // Panics become readable console errors instead of "unreachable".
     console_error_panic_hook::set_once();
+    // The loading skeleton in index.html has done its job once the app is
+    // in the page: remove it before mounting, so nothing shows twice.
+    if let Some(skeleton) = leptos::prelude::document().get_element_by_id("skeleton") {
+        skeleton.remove();
+    }
     leptos::mount::mount_to_body(app::App);
 }
