@@ -149,6 +149,11 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                 <FlightCanvas conn/>
                 <svg class="map-top" viewBox=view_box>
                     <Show when=move || !lab.locked.get()>
+                        // Every link's wide hit line first, then every handle, so
+                        // no link's line ever covers another link's handle.
+                        <g class="link-hits" aria-hidden="true">
+                            {all_pairs().into_iter().map(|p| view! { <LinkHit pair=p lab/> }).collect_view()}
+                        </g>
                         <g class="link-handles">
                             {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab/> }).collect_view()}
                         </g>
@@ -204,26 +209,43 @@ pub fn TrafficList(conn: Connection) -> impl IntoView {
     }
 }
 
+/// Cuts the link `pair` if it is whole, heals it if it is cut.
+fn toggle_link(lab: Lab, pair: Pair) {
+    if !lab.usable() {
+        return;
+    }
+    if lab.cuts.with_untracked(|c| c.contains(&pair)) {
+        lab.heal(pair.0, pair.1)
+    } else {
+        lab.cut(pair.0, pair.1)
+    }
+}
+
+/// The whole length of a link, as a wide invisible line a pointer can hit
+/// (the handle is the keyboard's way in, and carries the label).
+#[component]
+fn LinkHit(pair: Pair, lab: Lab) -> impl IntoView {
+    view! {
+        <path
+            class="link-hit"
+            data-from=pair.0.id()
+            data-to=pair.1.id()
+            d=straight(position(pair.0), position(pair.1))
+            on:click=move |_| toggle_link(lab, pair)
+        ></path>
+    }
+}
+
 /// A link's handle: tap (or Enter) cuts both directions, tap again heals.
 #[component]
 fn MapLink(pair: Pair, lab: Lab) -> impl IntoView {
     let (a, b) = pair;
-    let (pa, pb) = (position(a), position(b));
-    let m = midpoint(pa, pb);
+    let m = midpoint(position(a), position(b));
     let cut = move || lab.cuts.with(|c| c.contains(&pair));
     let (ca, cb) = (a.info().city, b.info().city);
     let label =
         move || if cut() { format!("Heal the link {ca} ⇄ {cb}") } else { format!("Cut the link {ca} ⇄ {cb}") };
-    let toggle = move || {
-        if !lab.usable() {
-            return;
-        }
-        if cut() {
-            lab.heal(a, b)
-        } else {
-            lab.cut(a, b)
-        }
-    };
+    let toggle = move || toggle_link(lab, pair);
     view! {
         <g
             class="map-link"
@@ -244,7 +266,6 @@ fn MapLink(pair: Pair, lab: Lab) -> impl IntoView {
             }
         >
             <title>{label}</title>
-            <path class="link-hit" d=straight(pa, pb)></path>
             <circle class="link-handle" cx=format!("{:.1}", m.x) cy=format!("{:.1}", m.y) r="9"></circle>
             // A pair of blades when whole (tap to cut), a plus when cut (tap to heal).
             <path
@@ -310,8 +331,8 @@ fn MapNode(id: RegionId, conn: Connection, open: RwSignal<Option<RegionId>>) -> 
             <circle class="node-hit" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="22"></circle>
             <circle class="node-ring" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="12"></circle>
             <circle class="node-core" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="6"></circle>
-            <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{city}</text>
-            <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{count}</text>
+            <text class="node-city" aria-hidden="true" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{city}</text>
+            <text class="node-count" aria-hidden="true" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{count}</text>
         </g>
     }
 }

@@ -107,7 +107,7 @@ test('tapping a link cuts it for both pages, tapping again heals it', async () =
     await p.waitForFunction(() => document.querySelectorAll('[data-role="cut-lane"]').length === 1);
   }
   // A tap (a click on the handle) heals it again, for both.
-  await a.page.locator(link).first().locator('.link-handle').click({ force: true });
+  await a.page.locator(link).first().locator('.link-handle').click();
   for (const p of [a.page, b.page]) {
     await p.waitForSelector(`:is(${link})[data-cut="false"]`);
     await p.waitForFunction(() => document.querySelectorAll('[data-role="cut-lane"]').length === 0);
