@@ -309,30 +309,34 @@ fn MapNode(id: RegionId, conn: Connection, open: RwSignal<Option<RegionId>>) -> 
     let city = id.info().city;
     let toggle = move || open.update(|o| *o = if *o == Some(id) { None } else { Some(id) });
     view! {
-        <g
-            class="node"
-            class:label-above=!below
-            role="button"
-            tabindex="0"
-            data-role="map-region"
-            data-region=id.id()
-            data-state=state
-            aria-haspopup="dialog"
-            aria-expanded=move || (open.get() == Some(id)).to_string()
-            aria-label=move || format!("{city}: {}. Open its actions", count())
-            on:click=move |_| toggle()
-            on:keydown=move |ev| {
-                if matches!(ev.key().as_str(), "Enter" | " ") {
-                    ev.prevent_default();
-                    toggle();
+        <g class="node" class:label-above=!below data-state=state>
+            <g
+                class="node-button"
+                role="button"
+                tabindex="0"
+                data-role="map-region"
+                data-region=id.id()
+                aria-haspopup="dialog"
+                aria-expanded=move || (open.get() == Some(id)).to_string()
+                aria-label=move || format!("{city}: {}. Open its actions", count())
+                on:click=move |_| toggle()
+                on:keydown=move |ev| {
+                    if matches!(ev.key().as_str(), "Enter" | " ") {
+                        ev.prevent_default();
+                        toggle();
+                    }
                 }
-            }
-        >
-            <circle class="node-hit" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="22"></circle>
-            <circle class="node-ring" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="12"></circle>
-            <circle class="node-core" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="6"></circle>
-            <text class="node-city" aria-hidden="true" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{city}</text>
-            <text class="node-count" aria-hidden="true" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{count}</text>
+            >
+                <circle class="node-hit" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="22"></circle>
+                <circle class="node-ring" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="12"></circle>
+                <circle class="node-core" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="6"></circle>
+            </g>
+            // Outside the button: its name (aria-label) says the same, and a
+            // button's visible text must be part of its name.
+            <g class="node-labels" aria-hidden="true">
+                <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{city}</text>
+                <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{count}</text>
+            </g>
         </g>
     }
 }
