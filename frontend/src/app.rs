@@ -13,11 +13,13 @@ use crate::header::Header;
 use crate::history_panel::HistoryPanel;
 use crate::lab::Lab;
 use crate::me::Me;
-use crate::network_view::NetworkView;
+use crate::network_view::{NetworkView, TrafficList};
+use crate::partition_tool::PartitionTool;
 use crate::people_bar::PeopleBar;
 use crate::region_card::RegionGrid;
 use crate::route::room_from_path;
 use crate::share_bar::ShareBar;
+use crate::shortcuts::Shortcuts;
 use crate::time_panel::TimePanel;
 use crate::toast::Toaster;
 use crate::verdict::VerdictPanel;
@@ -44,17 +46,27 @@ fn Room(room: RoomId) -> impl IntoView {
         <div class="page">
             <Header conn sim_now/>
             <ShareBar conn/>
-            <TimePanel conn lab/>
             <PeopleBar conn lab me/>
             <main class="room">
-                <RegionGrid conn lab me/>
-                // The bench and its result side by side, right under the
-                // counts they change.
+                // The first screen: the world with its six replicas, the
+                // messages between them, and a card (count, Like) under
+                // each city. Everything that changes the room comes after.
+                <div class="first-screen">
+                    <NetworkView conn lab/>
+                    <RegionGrid conn lab me/>
+                    <TrafficList conn/>
+                </div>
+                // The room's clock and the scrubber, right under what they
+                // freeze and rewind.
+                <TimePanel conn lab/>
+                <Show when=move || !lab.locked.get()>
+                    <PartitionTool lab/>
+                </Show>
+                // The bench and its result side by side.
                 <div class="lab">
                     <Controls conn lab/>
                     <VerdictPanel conn/>
                 </div>
-                <NetworkView conn sim_now lab/>
                 <HistoryPanel conn/>
                 <Explainer conn/>
             </main>
@@ -65,6 +77,7 @@ fn Room(room: RoomId) -> impl IntoView {
                 </p>
             </footer>
         </div>
+        <Shortcuts conn/>
         <Toaster notice=conn.notice/>
     }
 }

@@ -8,7 +8,7 @@
 //! estimate, so everything drawn from it is clamped to what the frame says
 //! (a dot waits at its destination until a frame confirms it landed).
 
-use crate::connection::{Connection, Status};
+use crate::connection::{Connection, Received, Status};
 use leptos::prelude::*;
 
 /// Milliseconds since the page loaded, from the monotonic
@@ -45,12 +45,32 @@ pub fn sim_clock(conn: Connection, tick: ReadSignal<f64>) -> Signal<f64> {
     Signal::derive(move || {
         let live = conn.status.get() == Status::Live;
         conn.frame.with(|received| match received {
-            // A paused room's clock stands still; a sped-up one runs faster.
-            Some(r) if live && !r.frame.time.paused => {
-                r.frame.sim.now_ms as f64 + (tick.get() - r.at).max(0.0) * r.frame.time.speed.max(0.0)
-            }
-            Some(r) => r.frame.sim.now_ms as f64,
+            Some(r) => Anchor::of(r, live).at(tick.get()),
             None => 0.0,
         })
     })
+}
+
+/// What the estimate of the simulated clock hangs on: the latest frame's
+/// simulated time, the local time it arrived, and how fast the room's
+/// clock runs (0 while paused or not live). Plain data, so the map's
+/// animation loop can keep one and extrapolate without any signal.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Anchor {
+    pub sim_ms: f64,
+    pub received_at: f64,
+    pub rate: f64,
+}
+
+impl Anchor {
+    pub fn of(r: &Received, live: bool) -> Anchor {
+        // A paused room's clock stands still; a sped-up one runs faster.
+        let rate = if live && !r.frame.time.paused { r.frame.time.speed.max(0.0) } else { 0.0 };
+        Anchor { sim_ms: r.frame.sim.now_ms as f64, received_at: r.at, rate }
+    }
+
+    /// The estimated simulated time at local time `perf` (ms).
+    pub fn at(&self, perf: f64) -> f64 {
+        self.sim_ms + (perf - self.received_at).max(0.0) * self.rate
+    }
 }

@@ -14,11 +14,30 @@ use leptos::prelude::*;
 #[component]
 pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
     let locked = move || lab.locked.get().to_string();
+    // Folded where they would be a wall: locked (the public room), or on a
+    // phone, where the map and the counts come first (the stylesheet
+    // decides which applies; this only records the reader's choice).
+    let expanded = RwSignal::new(false);
     view! {
-        <section class="panel controls" data-role="controls" data-locked=locked aria-labelledby="controls-title">
+        <section
+            class="panel controls"
+            data-role="controls"
+            data-locked=locked
+            data-expanded=move || expanded.get().to_string()
+            aria-labelledby="controls-title"
+        >
             <div class="panel-head">
                 <h2 id="controls-title">"Lab controls"</h2>
                 <span class="panel-sub muted">"Changes apply to everyone in this room"</span>
+                <button
+                    class="button controls-toggle"
+                    data-role="controls-toggle"
+                    aria-expanded=move || expanded.get().to_string()
+                    aria-controls="controls-body"
+                    on:click=move |_| expanded.update(|e| *e = !*e)
+                >
+                    {move || if expanded.get() { "Hide" } else { "Show" }}
+                </button>
             </div>
             <Show when=move || conn.room.with(|r| r.as_ref().is_some_and(|r| r.public))>
                 <p class="lock-note" data-role="lock-note">
@@ -28,7 +47,7 @@ pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
                     <span>"The public room only takes likes — press "<strong>"New room"</strong>" to experiment."</span>
                 </p>
             </Show>
-            <div class="controls-body">
+            <div class="controls-body" id="controls-body">
                 <StrategyPicker conn lab/>
                 <FaultControls conn lab/>
             </div>

@@ -1,24 +1,44 @@
 //! Geometry of the "messages in flight" map: where a region sits on screen,
 //! which curve a message follows, and how far along it is at a given time.
 //!
-//! The map is a schematic strip, not a cartographic map: an equirectangular
-//! projection cropped to the longitudes and latitudes the regions span, so
-//! the six cities use the whole width. Each *directed* link gets its own
+//! The map is an equirectangular projection (one unit of longitude is one
+//! of latitude, so the land outlines look as people know them) cropped to
+//! the longitudes and latitudes the regions span, so the six cities use
+//! the whole width. The land itself is a path in `index.html` (see
+//! `scripts/make-land.mjs`), in quarter degrees; [`land_transform`] puts it
+//! onto this crop. Each *directed* link gets its own
 //! lane, a curve bowing to the left of the direction of travel, so traffic
 //! Tokyo → Frankfurt and Frankfurt → Tokyo never overlap and a viewer can
 //! tell which way a dot is going. Pure maths, unit-tested natively.
 
-/// The SVG user-space size of the map (its `viewBox`).
-pub const MAP_W: f64 = 720.0;
-pub const MAP_H: f64 = 300.0;
-
-/// The crop of the world the strip shows, in degrees. Chosen to frame the
+/// The crop of the world the map shows, in degrees. Chosen to frame the
 /// catalog (Virginia at −77° to Sydney at 151°, São Paulo at −24° to
-/// Frankfurt at 50°) with room for labels.
-const LON_WEST: f64 = -105.0;
+/// Frankfurt at 50°) with room for labels, and wide enough for a desktop
+/// screen: about 2.6 : 1.
+const LON_WEST: f64 = -128.0;
 const LON_EAST: f64 = 178.0;
-const LAT_NORTH: f64 = 68.0;
-const LAT_SOUTH: f64 = -52.0;
+const LAT_NORTH: f64 = 66.0;
+const LAT_SOUTH: f64 = -50.0;
+
+/// The SVG user-space size of the map (its `viewBox`); the height keeps a
+/// degree of latitude as long as one of longitude.
+pub const MAP_W: f64 = 1000.0;
+pub const MAP_H: f64 = MAP_W * (LAT_NORTH - LAT_SOUTH) / (LON_EAST - LON_WEST);
+
+/// Map units per degree.
+const SCALE: f64 = MAP_W / (LON_EAST - LON_WEST);
+
+/// The SVG `transform` that puts the land path (quarter degrees, y = −4·lat)
+/// onto this map's crop.
+pub fn land_transform() -> String {
+    let (k, tx, ty) = land_matrix();
+    format!("matrix({k:.5} 0 0 {k:.5} {tx:.2} {ty:.2})")
+}
+
+/// Scale and translation of [`land_transform`]: x = k·u + tx, y = k·v + ty.
+fn land_matrix() -> (f64, f64, f64) {
+    (SCALE / 4.0, -LON_WEST * SCALE, LAT_NORTH * SCALE)
+}
 
 /// A point in map coordinates (SVG user units, y down).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,7 +58,7 @@ pub fn project(lat: f64, lon: f64) -> Point {
 /// The graticule lines to draw behind the regions: meridians and parallels
 /// every 30°, as `(x1, y1, x2, y2, is_equator)`.
 pub fn graticule() -> Vec<(f64, f64, f64, f64, bool)> {
-    let meridians = (-90..=150).step_by(30).map(|lon| {
+    let meridians = (-120..=150).step_by(30).map(|lon| {
         let top = project(LAT_NORTH, f64::from(lon));
         let bottom = project(LAT_SOUTH, f64::from(lon));
         (top.x, top.y, bottom.x, bottom.y, false)
@@ -49,6 +69,14 @@ pub fn graticule() -> Vec<(f64, f64, f64, f64, bool)> {
         (west.x, west.y, east.x, east.y, lat == 0)
     });
     meridians.chain(parallels).collect()
+}
+
+/// The regions from west to east: the order of the cards under the map
+/// (each sits roughly under its city) and of the keys 1–6.
+pub fn west_to_east() -> Vec<shared::region::RegionId> {
+    let mut ids: Vec<_> = shared::region::RegionId::all().collect();
+    ids.sort_by(|a, b| a.info().lon.total_cmp(&b.info().lon));
+    ids
 }
 
 /// A quadratic Bézier curve: the lane one directed link's messages travel.
@@ -69,7 +97,7 @@ impl Lane {
         if len < f64::EPSILON {
             return Lane { from, control: mid, to };
         }
-        let bow = (len * 0.18).min(56.0);
+        let bow = (len * 0.18).min(MAP_W * 0.075);
         // With y pointing down, (dy, -dx) is the left-hand normal of (dx, dy).
         let control = Point { x: mid.x + dy / len * bow, y: mid.y - dx / len * bow };
         Lane { from, control, to }
@@ -92,6 +120,12 @@ impl Lane {
             self.from.x, self.from.y, self.control.x, self.control.y, self.to.x, self.to.y
         )
     }
+}
+
+/// The point halfway along the straight line from `a` to `b`: where the
+/// map puts the handle that cuts or heals the link between two regions.
+pub fn midpoint(a: Point, b: Point) -> Point {
+    Point { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 }
 }
 
 /// How far a message sent at `sent_at` and due at `arrive_at` has travelled
@@ -121,6 +155,22 @@ mod tests {
             assert!((30.0..=MAP_W - 30.0).contains(&p.x), "{} x={}", r.id, p.x);
             assert!((20.0..=MAP_H - 20.0).contains(&p.y), "{} y={}", r.id, p.y);
         }
+    }
+
+    #[test]
+    fn land_units_land_where_the_projection_puts_them() {
+        let (k, tx, ty) = land_matrix();
+        for (lat, lon) in [(0.0, 0.0), (35.68, 139.69), (-23.55, -46.63)] {
+            let p = project(lat, lon);
+            let (u, v) = (4.0 * lon, -4.0 * lat);
+            assert!(close(p, Point { x: k * u + tx, y: k * v + ty }), "{lat},{lon}");
+        }
+    }
+
+    #[test]
+    fn cards_run_from_virginia_to_sydney() {
+        let order: Vec<&str> = west_to_east().iter().map(|r| r.id()).collect();
+        assert_eq!(order, ["virginia", "saopaulo", "frankfurt", "mumbai", "tokyo", "sydney"]);
     }
 
     #[test]

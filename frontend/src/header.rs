@@ -31,24 +31,26 @@ pub fn Header(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
                 <div class="vital">
                     <dt>"Likes accepted"</dt>
                     <dd data-role="truth">{number(truth)}</dd>
-                    <span class="vital-note">
+                    // A note is a second `dd` of its term: a `dl` may hold
+                    // nothing else (axe's definition-list rule).
+                    <dd class="vital-note">
                         {move || match refused.get().unwrap_or(0) {
                             0 => "the ground truth".to_owned(),
                             n => format!("ground truth · {n} refused"),
                         }}
-                    </span>
+                    </dd>
                 </div>
                 <div class="vital">
                     <dt>"Divergence"</dt>
                     <dd data-role="divergence">{number(divergence)}</dd>
-                    <span class="vital-note">"highest − lowest count"</span>
+                    <dd class="vital-note">"highest − lowest count"</dd>
                 </div>
                 <div class="vital vital-status">
                     <dt>"Status"</dt>
                     <dd>
                         <StatusPill conn sim_now/>
                     </dd>
-                    <span class="vital-note">"judged against the ground truth"</span>
+                    <dd class="vital-note">"judged against the ground truth"</dd>
                 </div>
             </dl>
         </header>

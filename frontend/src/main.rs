@@ -7,11 +7,14 @@
 //! - [`clock`]: animation ticks and the simulated-time estimate.
 //! - [`lab`]: the room's controls as one handle, and its partitions.
 //! - [`app`] lays out [`header`] (with [`status_pill`]), [`share_bar`],
+//!   [`people_bar`] (who you are: [`me`]),
 //!   [`region_card`], the lab band ([`controls`] with [`strategy_picker`]
 //!   and [`fault_controls`], built from [`knobs`]; beside it [`verdict`],
 //!   made of [`switch_notice`], [`verdict_judgement`] and [`verdict_facts`]),
-//!   [`network_view`] (drawn with [`geo`]) and [`explainer`] (with
-//!   [`latency`]); [`toast`] and [`banner`] for notices.
+//!   [`network_view`] (the world map, drawn with [`geo`], its messages on a
+//!   canvas by [`flights`], a tap on a region opening [`region_menu`]),
+//!   [`partition_tool`], [`explainer`] (with [`latency`]); [`loss_note`] on
+//!   the cards; [`shortcuts`]; [`toast`] and [`banner`] for notices.
 //! - Time and history: [`time_panel`] ([`time_controls`], [`scrubber`],
 //!   [`run_actions`] with [`run_file`]) and [`history_panel`] ([`timeline`],
 //!   [`spacetime`]), drawn from the streamed [`history`].
@@ -24,6 +27,7 @@ mod connection;
 mod controls;
 mod explainer;
 mod fault_controls;
+mod flights;
 mod format;
 mod geo;
 mod header;
@@ -34,15 +38,19 @@ mod lab;
 mod latency;
 mod link_editor;
 mod logo;
+mod loss_note;
 mod me;
 mod network_view;
+mod partition_tool;
 mod people_bar;
 mod region_card;
+mod region_menu;
 mod route;
 mod run_actions;
 mod run_file;
 mod scrubber;
 mod share_bar;
+mod shortcuts;
 mod spacetime;
 mod status_pill;
 mod strategy_picker;
@@ -59,5 +67,10 @@ mod verdict_judgement;
 fn main() {
     // Panics become readable console errors instead of "unreachable".
     console_error_panic_hook::set_once();
+    // The loading skeleton in index.html has done its job once the app is
+    // in the page: remove it before mounting, so nothing shows twice.
+    if let Some(skeleton) = leptos::prelude::document().get_element_by_id("skeleton") {
+        skeleton.remove();
+    }
     leptos::mount::mount_to_body(app::App);
 }

@@ -1,86 +1,71 @@
-//! Messages in flight: a schematic map with one dot per message on the
-//! wire, gliding from the region that sent it to the one it is for.
+//! The world map, the page's first screen: the six regions on real land,
+//! the links between them, and every message on the wire crossing it.
 //!
-//! Honesty rules: only what the latest frame lists is drawn; a dot's
-//! position is its send/arrive times against the estimated simulated clock
-//! (see [`crate::clock`]), clamped so it never claims an arrival before the
-//! server reports one. The server caps listed packets at
-//! [`MAX_PACKETS_IN_VIEW`], so beside the map the exact per-link counts are
-//! shown too.
+//! Three layers share one box and one coordinate system (see [`crate::geo`]):
+//! an SVG underneath (graticule, land, links, busy lanes, cuts), a canvas
+//! with the messages ([`crate::flights`], redrawn every animation frame
+//! without touching the DOM), and an SVG on top with what can be touched:
+//! a region opens its menu ([`crate::region_menu`]), a link's handle cuts or
+//! heals it. The land is a path in `index.html` (`<use href="#land">`), so
+//! neither the wasm nor a fetch carries it.
 //!
-//! Cut links (the room's partitions, see [`crate::lab`]) are drawn as
-//! dashed red lanes, so a partition shows where the messages would fly.
+//! Honesty rules: only what the latest frame lists is drawn; the server
+//! caps listed packets at [`MAX_PACKETS_IN_VIEW`], so the exact per-link
+//! counts are listed under the map too. Cut links are drawn as dashed red
+//! lines, so a partition shows where the messages would fly.
 
 use crate::connection::Connection;
+use crate::flights::{FlightCanvas, Look};
 use crate::format::{count_of, in_flight_text};
-use crate::geo::{graticule, progress, project, Lane, Point, MAP_H, MAP_W};
-use crate::lab::Lab;
+use crate::geo::{graticule, land_transform, midpoint, project, Lane, Point, MAP_H, MAP_W};
+use crate::lab::{pair, Lab, Pair};
 use crate::link_editor::{arrow, group, summary};
+use crate::region_menu::RegionMenu;
 use leptos::prelude::*;
-use shared::kernel::MessageKind;
 use shared::protocol::view::{LinkView, MAX_PACKETS_IN_VIEW};
 use shared::region::RegionId;
 
 /// Where a region's node sits on the map.
-fn position(id: RegionId) -> Point {
+pub fn position(id: RegionId) -> Point {
     let r = id.info();
     project(r.lat, r.lon)
 }
 
-/// Identity of a message for keyed rendering: link, times, whether it is a
-/// like event, and an ordinal, because two copies of one message (the
-/// network can duplicate) share every other field.
-type FlightKey = (RegionId, RegionId, u64, u64, bool, usize);
-
-/// One message, ready to draw.
-#[derive(Debug, Clone, PartialEq)]
-struct Flight {
-    key: FlightKey,
-    lane: Lane,
-    sent_at: u64,
-    arrive_at: u64,
-    kind: MessageKind,
-    lost: bool,
-    /// Background work (gossip, sync rounds, heartbeats), not a like's own
-    /// traffic: drawn smaller, so a like's messages stand out.
-    background: bool,
-    /// The strategy's name for the message ("like", "ack", "delta", …).
-    label: String,
+/// Every undirected link, in a fixed order.
+fn all_pairs() -> Vec<Pair> {
+    RegionId::all().flat_map(|a| RegionId::all().filter(move |&b| a < b).map(move |b| pair(a, b))).collect()
 }
 
-#[component]
-pub fn NetworkView(conn: Connection, sim_now: Signal<f64>, lab: Lab) -> impl IntoView {
-    let flights = Memo::new(move |_| {
-        conn.frame.with(|r| {
-            let Some(r) = r else { return Vec::new() };
-            let mut flights: Vec<Flight> = Vec::with_capacity(r.frame.sim.packets.len());
-            for p in &r.frame.sim.packets {
-                let is_like = p.kind == MessageKind::Like;
-                let base = (p.from, p.to, p.sent_at, p.arrive_at, is_like);
-                let copies = flights.iter().filter(|f| (f.key.0, f.key.1, f.key.2, f.key.3, f.key.4) == base).count();
-                flights.push(Flight {
-                    key: (p.from, p.to, p.sent_at, p.arrive_at, is_like, copies),
-                    lane: Lane::between(position(p.from), position(p.to)),
-                    sent_at: p.sent_at,
-                    arrive_at: p.arrive_at,
-                    kind: p.kind,
-                    lost: p.lost,
-                    background: p.background,
-                    label: p.label.clone(),
-                });
-            }
-            flights
-        })
-    });
-    let links = Memo::new(move |_| {
+/// The links with messages on them, busiest first.
+fn busy_links(conn: Connection) -> Memo<Vec<LinkView>> {
+    Memo::new(move |_| {
         conn.frame.with(|r| {
             let mut links = r.as_ref().map_or_else(Vec::new, |r| r.frame.sim.links.clone());
             links.sort_by(|a, b| b.in_flight.cmp(&a.in_flight).then(a.from.cmp(&b.from)).then(a.to.cmp(&b.to)));
             links
         })
+    })
+}
+
+fn straight(a: Point, b: Point) -> String {
+    format!("M{:.1} {:.1} L{:.1} {:.1}", a.x, a.y, b.x, b.y)
+}
+
+#[component]
+pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
+    let links = busy_links(conn);
+    let total = conn.select(|s| s.in_flight);
+    let total = move || total.get().unwrap_or(0);
+    // How many of the listed messages carry news: an idle room's gossip
+    // is labelled as such rather than looking like likes on their way.
+    let news = conn.select(|s| s.packets.iter().filter(|p| !matches!(Look::of(p), Look::Quiet | Look::Lost)).count());
+    // Every message on the wire is listed, and each is background work
+    // that changes nothing where it lands.
+    let idle_gossip = conn.select(|s| {
+        !s.packets.is_empty()
+            && s.packets.len() as u32 == s.in_flight
+            && s.packets.iter().all(|p| p.background && Look::of(p) == Look::Quiet)
     });
-    let total = move || conn.frame.with(|r| r.as_ref().map_or(0, |r| r.frame.sim.in_flight));
-    let listed = move || flights.with(Vec::len);
     let cuts = move || lab.cuts.get().into_iter().collect::<Vec<_>>();
     // Links someone gave conditions of their own (the lab's "One link").
     let tuned = Memo::new(move |_| {
@@ -88,142 +73,222 @@ pub fn NetworkView(conn: Connection, sim_now: Signal<f64>, lab: Lab) -> impl Int
     });
     let any_tuned = Signal::derive(move || tuned.with(|t| !t.is_empty()));
     let busiest = move || links.with(|l| l.first().map_or(1, |l| l.in_flight.max(1)));
+    // The region whose menu is open, if any.
+    let open = RwSignal::new(None::<RegionId>);
+    let view_box = format!("0 0 {MAP_W} {MAP_H:.1}");
 
     view! {
-        <section class="panel network" aria-labelledby="network-title">
-            <div class="panel-head">
-                <h2 id="network-title">"Messages in flight"</h2>
-                <span class="count-chip" data-role="in-flight">{total}</span>
-                <Legend lab any_tuned/>
-            </div>
-            <svg
-                class="map"
-                viewBox=format!("0 0 {MAP_W} {MAP_H}")
-                role="img"
-                aria-label=move || format!("Map of regions with {}", in_flight_text(total()))
-            >
-                <g class="graticule">
-                    {graticule()
-                        .into_iter()
-                        .map(|(x1, y1, x2, y2, equator)| {
-                            view! {
-                                <line
-                                    class:equator=equator
-                                    x1=format!("{x1:.1}")
-                                    y1=format!("{y1:.1}")
-                                    x2=format!("{x2:.1}")
-                                    y2=format!("{y2:.1}")
-                                ></line>
+        <section class="world" data-role="map" aria-labelledby="map-title">
+            <h2 id="map-title" class="visually-hidden">"World map: the six regions and the messages between them"</h2>
+            <div class="map-frame">
+                <svg
+                    class="map"
+                    viewBox=view_box.clone()
+                    role="img"
+                    aria-label=move || format!("World map of the six regions with {}", in_flight_text(total()))
+                >
+                    <g class="graticule">
+                        {graticule()
+                            .into_iter()
+                            .map(|(x1, y1, x2, y2, equator)| {
+                                view! {
+                                    <line
+                                        class:equator=equator
+                                        x1=format!("{x1:.1}")
+                                        y1=format!("{y1:.1}")
+                                        x2=format!("{x2:.1}")
+                                        y2=format!("{y2:.1}")
+                                    ></line>
+                                }
+                            })
+                            .collect_view()}
+                    </g>
+                    <use href="#land" class="land" transform=land_transform()></use>
+                    <g class="links">
+                        {all_pairs()
+                            .into_iter()
+                            .map(|(a, b)| view! { <path class="link-line" d=straight(position(a), position(b))></path> })
+                            .collect_view()}
+                    </g>
+                    <g class="lanes">
+                        // Keyed by count too: `For` does not re-render a kept row,
+                        // and the stroke width depends on the count.
+                        <For each=move || links.get() key=|l| (l.from, l.to, l.in_flight) let(link)>
+                            <path
+                                class="lane"
+                                d=Lane::between(position(link.from), position(link.to)).path()
+                                stroke-width=move || {
+                                    format!("{:.1}", 1.0 + 2.0 * f64::from(link.in_flight) / f64::from(busiest()))
+                                }
+                            ></path>
+                        </For>
+                    </g>
+                    <g class="tuned">
+                        <For each=move || tuned.get() key=|c| (c.from, c.to, c.both_ways, summary(&c.conditions)) let(c)>
+                            <path class="tuned-lane" data-role="tuned-lane" d=Lane::between(position(c.from), position(c.to)).path()>
+                                <title>
+                                    {format!(
+                                        "{}{}{}: set by hand, {}",
+                                        c.from.info().city,
+                                        arrow(c.both_ways),
+                                        c.to.info().city,
+                                        summary(&c.conditions),
+                                    )}
+                                </title>
+                            </path>
+                        </For>
+                    </g>
+                    <g class="cuts">
+                        <For each=cuts key=|p| *p let(pair)>
+                            <path class="cut-lane" data-role="cut-lane" d=straight(position(pair.0), position(pair.1))>
+                                <title>{format!("{} ✂ {}: cut", pair.0.info().city, pair.1.info().city)}</title>
+                            </path>
+                        </For>
+                    </g>
+                </svg>
+                <FlightCanvas conn/>
+                <svg class="map-top" viewBox=view_box>
+                    <Show when=move || !lab.locked.get()>
+                        // Every link's wide hit line first, then every handle, so
+                        // no link's line ever covers another link's handle.
+                        <g class="link-hits" aria-hidden="true">
+                            {all_pairs().into_iter().map(|p| view! { <LinkHit pair=p lab/> }).collect_view()}
+                        </g>
+                        <g class="link-handles">
+                            {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab/> }).collect_view()}
+                        </g>
+                    </Show>
+                    <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn open/> }).collect_view()}</g>
+                </svg>
+                <RegionMenu conn lab open/>
+                <p class="map-hud" aria-live="off">
+                    <span class="count-chip" data-role="in-flight">{total}</span>
+                    <span class="hud-text">
+                        {move || match (total(), news.get().unwrap_or(0)) {
+                            (0, _) => "nothing on the wire".to_owned(),
+                            (t, _) if idle_gossip.get().unwrap_or(false) => {
+                                format!("in flight: background gossip only, no news ({})", count_of(t.into(), "message", "messages"))
                             }
-                        })
-                        .collect_view()}
-                </g>
-                <g class="lanes">
-                    // Keyed by count too: `For` does not re-render a kept row,
-                    // and the stroke width depends on the count.
-                    <For each=move || links.get() key=|l| (l.from, l.to, l.in_flight) let(link)>
-                        <path
-                            class="lane"
-                            d=Lane::between(position(link.from), position(link.to)).path()
-                            stroke-width=move || {
-                                format!("{:.1}", 1.0 + 2.0 * f64::from(link.in_flight) / f64::from(busiest()))
-                            }
-                        ></path>
-                    </For>
-                </g>
-                <g class="tuned">
-                    <For each=move || tuned.get() key=|c| (c.from, c.to, c.both_ways, summary(&c.conditions)) let(c)>
-                        <path class="tuned-lane" data-role="tuned-lane" d=Lane::between(position(c.from), position(c.to)).path()>
-                            <title>
-                                {format!(
-                                    "{}{}{}: set by hand, {}",
-                                    c.from.info().city,
-                                    arrow(c.both_ways),
-                                    c.to.info().city,
-                                    summary(&c.conditions),
-                                )}
-                            </title>
-                        </path>
-                    </For>
-                </g>
-                <g class="cuts">
-                    <For each=cuts key=|p| *p let(pair)>
-                        <path class="cut-lane" data-role="cut-lane" d=Lane::between(position(pair.0), position(pair.1)).path()>
-                            <title>{format!("{} ✂ {}: cut", pair.0.info().city, pair.1.info().city)}</title>
-                        </path>
-                    </For>
-                </g>
-                <g class="flights">
-                    <For each=move || flights.get() key=|f| f.key let(flight)>
-                        <FlightDot flight sim_now/>
-                    </For>
-                </g>
-                <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn/> }).collect_view()}</g>
-            </svg>
-            <div class="network-foot">
-                <p class="muted">
-                    {move || match (total(), listed()) {
-                        (0, _) => "Nothing on the wire: every message has landed.".to_owned(),
-                        (t, l) if (t as usize) > l => {
-                            format!("Showing the {l} soonest to land of {}.", count_of(t.into(), "message", "messages"))
-                        }
-                        (t, _) => format!("{}, each on its own lane.", count_of(t.into(), "message", "messages")),
-                    }}
-                    {format!(" Up to {MAX_PACKETS_IN_VIEW} are drawn; the counts per link are exact.")}
+                            (t, n) => format!("in flight, {n} of them carrying news ({})", count_of(t.into(), "message", "messages")),
+                        }}
+                    </span>
                 </p>
-                <ul class="link-list" aria-label="Messages in flight per link">
-                    <For each=move || links.get() key=|l| (l.from, l.to, l.in_flight) let(link)>
-                        <LinkRow link/>
-                    </For>
-                </ul>
             </div>
+            <Legend lab any_tuned/>
         </section>
     }
 }
 
-/// One message on its lane.
+/// The exact number of messages on each busy link, folded under the cards:
+/// the canvas draws at most [`MAX_PACKETS_IN_VIEW`] of them.
 #[component]
-fn FlightDot(flight: Flight, sim_now: Signal<f64>) -> impl IntoView {
-    let Flight { key, lane, sent_at, arrive_at, kind, lost, background, label } = flight;
-    let title = format!(
-        "{} {} → {}{}",
-        if label.is_empty() { "message" } else { &label },
-        key.0.info().city,
-        key.1.info().city,
-        if lost { " (will be lost)" } else { "" }
-    );
-    let t = move || progress(sim_now.get(), sent_at, arrive_at);
-    let transform = move || {
-        let p = lane.at(t());
-        format!("translate({:.1} {:.1})", p.x, p.y)
-    };
-    // A lost message fades out along the way: it will never arrive.
-    let opacity = move || if lost { format!("{:.2}", 1.0 - 0.85 * t()) } else { "1".to_owned() };
-    let class = match (kind, lost) {
-        (_, true) => "flight lost",
-        (MessageKind::Like, false) => "flight like",
-        (MessageKind::State, false) => "flight state",
-    };
+pub fn TrafficList(conn: Connection) -> impl IntoView {
+    let links = busy_links(conn);
+    let total = conn.select(|s| s.in_flight);
+    let total = move || total.get().unwrap_or(0);
+    let listed = conn.select(|s| s.packets.len());
     view! {
-        <g class=class class:background=background transform=transform opacity=opacity>
-            <title>{title}</title>
-            <circle class="flight-halo" r="9"></circle>
-            <circle class="flight-core" r="4.5"></circle>
+        <details class="traffic">
+            <summary>"Messages per link"</summary>
+            <p class="muted">
+                {move || match (total(), listed.get().unwrap_or(0)) {
+                    (0, _) => "Nothing on the wire: every message has landed.".to_owned(),
+                    (t, l) if (t as usize) > l => {
+                        format!("Drawing the {l} soonest to land of {}.", count_of(t.into(), "message", "messages"))
+                    }
+                    (t, _) => format!("{}, each on its own lane.", count_of(t.into(), "message", "messages")),
+                }}
+                {format!(" Up to {MAX_PACKETS_IN_VIEW} are drawn; the counts per link are exact.")}
+            </p>
+            <ul class="link-list" aria-label="Messages in flight per link">
+                <For each=move || links.get() key=|l| (l.from, l.to, l.in_flight) let(link)>
+                    <LinkRow link/>
+                </For>
+            </ul>
+        </details>
+    }
+}
+
+/// Cuts the link `pair` if it is whole, heals it if it is cut.
+fn toggle_link(lab: Lab, pair: Pair) {
+    if !lab.usable() {
+        return;
+    }
+    if lab.cuts.with_untracked(|c| c.contains(&pair)) {
+        lab.heal(pair.0, pair.1)
+    } else {
+        lab.cut(pair.0, pair.1)
+    }
+}
+
+/// The whole length of a link, as a wide invisible line a pointer can hit
+/// (the handle is the keyboard's way in, and carries the label).
+#[component]
+fn LinkHit(pair: Pair, lab: Lab) -> impl IntoView {
+    view! {
+        <path
+            class="link-hit"
+            data-from=pair.0.id()
+            data-to=pair.1.id()
+            d=straight(position(pair.0), position(pair.1))
+            on:click=move |_| toggle_link(lab, pair)
+        ></path>
+    }
+}
+
+/// A link's handle: tap (or Enter) cuts both directions, tap again heals.
+#[component]
+fn MapLink(pair: Pair, lab: Lab) -> impl IntoView {
+    let (a, b) = pair;
+    let m = midpoint(position(a), position(b));
+    let cut = move || lab.cuts.with(|c| c.contains(&pair));
+    let (ca, cb) = (a.info().city, b.info().city);
+    let label =
+        move || if cut() { format!("Heal the link {ca} ⇄ {cb}") } else { format!("Cut the link {ca} ⇄ {cb}") };
+    let toggle = move || toggle_link(lab, pair);
+    view! {
+        <g
+            class="map-link"
+            role="button"
+            tabindex="0"
+            data-role="map-link"
+            data-from=a.id()
+            data-to=b.id()
+            data-cut=move || cut().to_string()
+            aria-label=label
+            aria-pressed=move || cut().to_string()
+            on:click=move |_| toggle()
+            on:keydown=move |ev| {
+                if matches!(ev.key().as_str(), "Enter" | " ") {
+                    ev.prevent_default();
+                    toggle();
+                }
+            }
+        >
+            <title>{label}</title>
+            <circle class="link-handle" cx=format!("{:.1}", m.x) cy=format!("{:.1}", m.y) r="9"></circle>
+            // A pair of blades when whole (tap to cut), a plus when cut (tap to heal).
+            <path
+                class="link-glyph"
+                d=move || {
+                    if cut() {
+                        format!("M{:.1} {:.1}h8M{:.1} {:.1}v8", m.x - 4.0, m.y, m.x, m.y - 4.0)
+                    } else {
+                        format!("M{:.1} {:.1}l7 7M{:.1} {:.1}l-7 7", m.x - 3.5, m.y - 3.5, m.x + 3.5, m.y - 3.5)
+                    }
+                }
+            ></path>
         </g>
     }
 }
 
 /// A region on the map: a node coloured by whether it is in sync, with its
-/// city and current count.
+/// city and current count; a tap opens its menu.
 #[component]
-fn MapNode(id: RegionId, conn: Connection) -> impl IntoView {
-    let replica = Memo::new(move |_| {
-        conn.frame.with(|r| {
-            r.as_ref().and_then(|r| {
-                r.frame.sim.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed))
-            })
-        })
-    });
+fn MapNode(id: RegionId, conn: Connection, open: RwSignal<Option<RegionId>>) -> impl IntoView {
+    let replica =
+        conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed)));
+    let replica = Memo::new(move |_| replica.get().flatten());
     let state = move || match replica.get() {
         None => "unknown",
         Some((_, _, true)) => "down",
@@ -231,23 +296,47 @@ fn MapNode(id: RegionId, conn: Connection) -> impl IntoView {
         Some((_, b, _)) if b > 0 => "behind",
         Some(_) => "over",
     };
+    let count = move || match replica.get() {
+        None => String::new(),
+        // A crashed replica serves no reads: no count, like its card.
+        Some((_, _, true)) => "down".to_owned(),
+        Some((v, _, false)) => count_of(v, "like", "likes"),
+    };
     let p = position(id);
     // Labels go below a node, except where the map edge is close.
-    let below = p.y < MAP_H - 50.0;
-    let (city_y, count_y) = if below { (p.y + 24.0, p.y + 39.0) } else { (p.y - 28.0, p.y - 14.0) };
+    let below = p.y < MAP_H - 60.0;
+    let (city_y, count_y) = if below { (p.y + 27.0, p.y + 44.0) } else { (p.y - 34.0, p.y - 17.0) };
+    let city = id.info().city;
+    let toggle = move || open.update(|o| *o = if *o == Some(id) { None } else { Some(id) });
     view! {
-        <g class="node" class:label-above=!below data-state=state data-node=id.id()>
-            <circle class="node-ring" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="12"></circle>
-            <circle class="node-core" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="6"></circle>
-            <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{id.info().city}</text>
-            <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>
-                {move || match replica.get() {
-                    None => String::new(),
-                    // A crashed replica serves no reads: no count, like its card.
-                    Some((_, _, true)) => "down".to_owned(),
-                    Some((v, _, false)) => count_of(v, "like", "likes"),
-                }}
-            </text>
+        <g class="node" class:label-above=!below data-state=state>
+            <g
+                class="node-button"
+                role="button"
+                tabindex="0"
+                data-role="map-region"
+                data-region=id.id()
+                aria-haspopup="dialog"
+                aria-expanded=move || (open.get() == Some(id)).to_string()
+                aria-label=move || format!("{city}: {}. Open its actions", count())
+                on:click=move |_| toggle()
+                on:keydown=move |ev| {
+                    if matches!(ev.key().as_str(), "Enter" | " ") {
+                        ev.prevent_default();
+                        toggle();
+                    }
+                }
+            >
+                <circle class="node-hit" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="22"></circle>
+                <circle class="node-ring" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="12"></circle>
+                <circle class="node-core" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="6"></circle>
+            </g>
+            // Outside the button: its name (aria-label) says the same, and a
+            // button's visible text must be part of its name.
+            <g class="node-labels" aria-hidden="true">
+                <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{city}</text>
+                <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{count}</text>
+            </g>
         </g>
     }
 }
@@ -263,13 +352,14 @@ fn LinkRow(link: LinkView) -> impl IntoView {
     }
 }
 
-/// What the dot colours mean.
+/// What the dot colours mean: what a message does when it lands.
 #[component]
 fn Legend(lab: Lab, any_tuned: Signal<bool>) -> impl IntoView {
     view! {
-        <ul class="legend">
-            <li><span class="swatch swatch-like"></span>"like event"</li>
-            <li><span class="swatch swatch-state"></span>"counter state"</li>
+        <ul class="legend" aria-label="Legend">
+            <li><span class="swatch swatch-like"></span>"carries a like"</li>
+            <li><span class="swatch swatch-state"></span>"carries a count"</li>
+            <li><span class="swatch swatch-quiet"></span>"no news (gossip, acks)"</li>
             <li><span class="swatch swatch-lost"></span>"will be lost"</li>
             <Show when=move || !lab.cuts.with(|c| c.is_empty())>
                 <li><span class="swatch swatch-cut"></span>"cut link"</li>

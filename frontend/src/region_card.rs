@@ -15,7 +15,9 @@
 
 use crate::connection::Connection;
 use crate::format::{behind_text, count_of, in_flight_text};
+use crate::geo::west_to_east;
 use crate::lab::{isolated, Lab};
+use crate::loss_note::LossNote;
 use crate::me::Me;
 use crate::people_bar::Avatar;
 use leptos::prelude::*;
@@ -23,13 +25,18 @@ use shared::people::name;
 use shared::protocol::view::ReplicaView;
 use shared::protocol::RegionInfo;
 
-/// The grid of region cards, in catalog order (roughly west to east of the
-/// date line, so neighbouring cards are neighbours on the globe).
+/// The row of region cards under the map, west to east, so each card sits
+/// roughly under its city.
 #[component]
 pub fn RegionGrid(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
     // Before the first snapshot the catalog compiled into `shared` stands in,
     // so the page has its final layout while it connects.
-    let regions = move || conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()));
+    let regions = move || {
+        let mut regions = conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()));
+        let order = west_to_east();
+        regions.sort_by_key(|r| order.iter().position(|&id| id == r.id));
+        regions
+    };
     view! {
         <section class="regions" aria-label="Regions">
             <For each=regions key=|r| r.id let(region)>
@@ -215,6 +222,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                     </span>
                 </Show>
             </footer>
+            <LossNote conn id/>
             <Show when=move || !lab.locked.get()>
                 <CardTools id down lab/>
             </Show>

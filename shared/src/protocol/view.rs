@@ -67,7 +67,7 @@ fn yes() -> bool {
 /// up to 30 frames a second, so on the wire their keys are one letter:
 /// `{"f":"tokyo","t":"sydney","s":5000,"a":6010,"k":"like","l":"like"}`
 /// (`"x":true` is added for a packet that will be lost, `"b":true` for
-/// background traffic). The Rust names below are the documentation.
+/// background traffic, `"n":true` for one that carries news). The Rust names below are the documentation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PacketView {
     #[serde(rename = "f")]
@@ -90,6 +90,12 @@ pub struct PacketView {
     /// Background work (gossip, sync, heartbeat), not caused by a like.
     #[serde(rename = "b", default, skip_serializing_if = "is_false")]
     pub background: bool,
+    /// It would change its receiver if it landed now (the test the verdict
+    /// uses for "settled"): a gossip round that only repeats what the peer
+    /// holds has no news, so an idle room's background traffic can be drawn
+    /// as such instead of looking like likes on their way.
+    #[serde(rename = "n", default, skip_serializing_if = "is_false")]
+    pub news: bool,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -878,6 +878,7 @@ impl Simulation {
                 lost: e.lost,
                 label: e.msg.label().to_owned(),
                 background: e.cause == Cause::Background,
+                news: self.changes_something(e.from, e.to, e.lost, &e.msg),
             })
             .collect();
         let live_values = RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.read(r));
