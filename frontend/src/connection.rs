@@ -558,6 +558,8 @@ mod tests {
                 viewers,
                 sim: sim.view(),
                 time: Default::default(),
+                history: None,
+                people: Vec::new(),
             }))
             .unwrap()
         };
