@@ -51,15 +51,24 @@ pub(crate) struct Expected {
     /// Per origin, how many of its likes still exist somewhere.
     pub(crate) surviving: Tally,
     /// People's likes: per origin, each operation taken and not refused,
-    /// in order, as `(person, like)`.
+    /// in order, as `(person, like)`, indexed by number (operation `n` at
+    /// `n - 1`; see `destroyed` for those whose numbers were taken again).
     pub(crate) ops: Vec<Vec<(PersonId, bool)>>,
+    /// People's operations a volatile crash destroyed and whose numbers
+    /// the origin then took again, as `(person, like)`: no longer in `ops`
+    /// (which is indexed by number), yet taken and not refused — the person
+    /// was told, so they still count for [`Expected::expected_people`].
+    pub(crate) destroyed: Vec<(PersonId, bool)>,
 }
 
 impl Expected {
     /// People who liked (every operation not refused ends acknowledged)
-    /// and never unliked.
+    /// and never unliked: judged on every operation taken and not refused,
+    /// including those a crash destroyed (what people were told, as the
+    /// README defines the verdict for sets), not only on those whose
+    /// numbers still stand.
     pub(crate) fn expected_people(&self) -> BTreeSet<PersonId> {
-        let all = self.ops.iter().flatten();
+        let all = self.ops.iter().flatten().chain(&self.destroyed);
         let unliked: BTreeSet<PersonId> = all.clone().filter(|(_, like)| !like).map(|&(p, _)| p).collect();
         all.filter(|(p, like)| *like && !unliked.contains(p)).map(|&(p, _)| p).collect()
     }
@@ -91,15 +100,22 @@ pub(crate) fn runs(msg: &Message) -> Vec<(RegionId, u64, u64)> {
 pub(crate) fn expected(trace: &[Trace]) -> Expected {
     let mut known = vec![Tally::default(); RegionId::COUNT];
     let mut ops: Vec<Vec<(PersonId, bool)>> = vec![Vec::new(); RegionId::COUNT];
+    let mut destroyed = Vec::new();
     for event in trace {
         match event {
             Trace::Like(o) => known[o.index()].add(*o, 1),
             Trace::Person { origin, person, like } => {
                 // Numbered after what the origin holds of its own: numbers
-                // past that were destroyed and are taken again.
+                // past that were destroyed and are taken again. Destroyed is
+                // not refused: those operations were taken (and told), so
+                // they leave the numbering but not the people's truth —
+                // forgetting them made a crash's loss of an acknowledged
+                // like (or unlike) vanish from the oracle exactly when a
+                // later operation happened to reuse its number.
                 let n = known[origin.index()].get(*origin) as usize;
-                ops[origin.index()].truncate(n.saturating_sub(1));
-                ops[origin.index()].push((*person, *like));
+                let ops = &mut ops[origin.index()];
+                destroyed.extend(ops.drain(n.saturating_sub(1).min(ops.len())..));
+                ops.push((*person, *like));
             }
             Trace::Refused(o) => {
                 // The refused like is the newest one of its origin, which no
@@ -139,7 +155,7 @@ pub(crate) fn expected(trace: &[Trace]) -> Expected {
             }
         }
     }
-    Expected { surviving: known.iter().fold(Tally::default(), |acc, t| acc.max(t)), ops }
+    Expected { surviving: known.iter().fold(Tally::default(), |acc, t| acc.max(t)), ops, destroyed }
 }
 
 fn region(i: usize) -> RegionId {
@@ -271,6 +287,24 @@ fn the_oracle_sees_a_volatile_crash_destroy_only_what_nobody_else_holds() {
         Trace::Crash { region: tokyo, durable: false, carried: Tally::from_slots(&[2]), kept: Tally::default() },
     ];
     assert_eq!(expected(&trace).surviving.get(tokyo), 2, "one held by Sydney, two on the wire");
+}
+
+#[test]
+fn the_oracle_still_counts_an_operation_a_crash_destroyed_once_its_number_is_reused() {
+    let tokyo = region(0);
+    let trace = vec![
+        Trace::Like(tokyo),
+        Trace::Person { origin: tokyo, person: 1, like: true },
+        Trace::Crash { region: tokyo, durable: false, carried: Tally::default(), kept: Tally::default() },
+        Trace::Like(tokyo),
+        Trace::Person { origin: tokyo, person: 2, like: true },
+    ];
+    let e = expected(&trace);
+    assert_eq!(e.ops[tokyo.index()], vec![(2, true)], "number 1 taken again by person 2");
+    // Person 1 was told their like counts: the crash lost it, it did not
+    // undo it.
+    assert_eq!(e.expected_people(), BTreeSet::from([1, 2]));
+    assert_eq!(e.surviving_people(), BTreeSet::from([2]));
 }
 
 /// A random schedule in a room of people's likes: three people like and
