@@ -88,8 +88,8 @@ if [ "$WANT_BROWSER" = 1 ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx >&2
   fi
-  if ! [ -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
-    say "installing playwright-core (driving Debian's chromium; no browser download)"
+  if ! [ -d "$ROOT/tests/browser/node_modules/playwright-core" ] || ! [ -d "$ROOT/tests/browser/node_modules/axe-core" ]; then
+    say "installing playwright-core (driving Debian's chromium; no browser download) and axe-core"
     (cd "$ROOT/tests/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent >&2)
   fi
 fi
