@@ -73,7 +73,7 @@ fn Room(room: RoomId) -> impl IntoView {
             <footer class="page-foot">
                 <p>
                     "Likewise simulates six replicas on one server; the delays are real distances, slowed "
-                    "down so you can watch them. Open this page in two windows and like in both."
+                    "down so you can watch them. Open this page in two windows and like in both. Press ? for keyboard shortcuts."
                 </p>
             </footer>
         </div>
