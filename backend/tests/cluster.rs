@@ -134,17 +134,6 @@ impl Instance {
     }
 }
 
-fn per_region(msg: &Value) -> Vec<u64> {
-    frame(msg)["sim"]["truth"]["per_region"]
-        .as_array()
-        .map(|a| a.iter().map(|v| v.as_u64().unwrap_or(0)).collect())
-        .unwrap_or_default()
-}
-
-fn strategy(msg: &Value) -> &str {
-    frame(msg)["sim"]["strategy"].as_str().unwrap_or("")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_like_through_one_instance_shows_on_the_viewers_of_the_other() {
     let Some(redis) = Redis::start().await else { return };

@@ -27,17 +27,6 @@ async fn shut(mut server: Server) {
     }
 }
 
-fn per_region(msg: &Value) -> Vec<u64> {
-    frame(msg)["sim"]["truth"]["per_region"]
-        .as_array()
-        .map(|a| a.iter().map(|v| v.as_u64().unwrap_or(0)).collect())
-        .unwrap_or_default()
-}
-
-fn strategy(msg: &Value) -> &str {
-    frame(msg)["sim"]["strategy"].as_str().unwrap_or("")
-}
-
 fn cuts(msg: &Value) -> Vec<(String, String)> {
     frame(msg)["sim"]["faults"]["cut"]
         .as_array()

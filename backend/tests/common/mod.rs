@@ -231,6 +231,19 @@ pub fn truth(msg: &Value) -> u64 {
     frame(msg)["sim"]["truth"]["total"].as_u64().unwrap_or(u64::MAX)
 }
 
+/// The likes acknowledged at each origin, in catalog order.
+pub fn per_region(msg: &Value) -> Vec<u64> {
+    frame(msg)["sim"]["truth"]["per_region"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_u64().unwrap_or(0)).collect())
+        .unwrap_or_default()
+}
+
+/// The room's strategy kind.
+pub fn strategy(msg: &Value) -> &str {
+    frame(msg)["sim"]["strategy"].as_str().unwrap_or("")
+}
+
 pub fn count(msg: &Value, region: &str) -> u64 {
     frame(msg)["sim"]["replicas"]
         .as_array()
