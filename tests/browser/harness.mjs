@@ -110,3 +110,24 @@ export function serverAndBrowser() {
   });
   return env;
 }
+
+/**
+ * Opens private room `room` in browser context `ctx` on `env`'s server and
+ * waits until its counts are drawn (all zero) and its controls unlocked.
+ */
+export async function openRoom(env, ctx, room) {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10000);
+  await page.goto(`${env.server.url}/r/${room}`);
+  await waitForCounts(page, (c) => c.every((n) => n === 0));
+  await page.waitForSelector('[data-role="controls"][data-locked="false"]', { timeout: 5000 });
+  return page;
+}
+
+/** Two people, each in a browser context of their own, on one private room. */
+export async function twoPeople(env, room) {
+  const ctxA = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctxB = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const [a, b] = [await openRoom(env, ctxA, room), await openRoom(env, ctxB, room)];
+  return { a, b, close: () => Promise.all([ctxA.close(), ctxB.close()]) };
+}

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, REGIONS, serverAndBrowser, counts, waitForCounts, randomRoom } from './harness.mjs';
+import { ARTIFACTS, REGIONS, serverAndBrowser, counts, waitForCounts, randomRoom, openRoom as open, twoPeople as two } from './harness.mjs';
 
 const env = serverAndBrowser();
 
@@ -41,22 +41,9 @@ async function waitForCutLanes(page, n, ms = 3000) {
   await page.waitForFunction((n) => document.querySelectorAll('[data-role="cut-lane"]').length === n, n, { timeout: ms });
 }
 
-async function openRoom(ctx, room) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(10000);
-  await page.goto(`${env.server.url}/r/${room}`);
-  await waitForCounts(page, (c) => c.every((n) => n === 0));
-  await page.waitForSelector('[data-role="controls"][data-locked="false"]', { timeout: 5000 });
-  return page;
-}
-
-/** Two people, each in a browser context of their own, on one private room. */
-async function twoPeople(room) {
-  const ctxA = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const ctxB = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const [a, b] = [await openRoom(ctxA, room), await openRoom(ctxB, room)];
-  return { a, b, close: () => Promise.all([ctxA.close(), ctxB.close()]) };
-}
+/** This file's server and browser: see harness.mjs. */
+const openRoom = (ctx, room) => open(env, ctx, room);
+const twoPeople = (room) => two(env, room);
 
 /** Records, inside the page, whether the verdict ever showed a loss (state "bad" or a lost count above 0). */
 async function watchForLoss(page) {

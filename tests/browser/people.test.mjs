@@ -7,27 +7,15 @@
 // a set cannot count anyone twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serverAndBrowser, waitForCounts, randomRoom } from './harness.mjs';
+import { serverAndBrowser, waitForCounts, randomRoom, openRoom as open, twoPeople as two } from './harness.mjs';
 
 const env = serverAndBrowser();
 
 const card = (r, role) => `[data-region="${r}"] [data-role="${role}"]`;
 
-async function openRoom(ctx, room) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(10000);
-  await page.goto(`${env.server.url}/r/${room}`);
-  await waitForCounts(page, (c) => c.every((n) => n === 0));
-  await page.waitForSelector('[data-role="controls"][data-locked="false"]', { timeout: 5000 });
-  return page;
-}
-
-async function twoPeople(room) {
-  const ctxA = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const ctxB = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const [a, b] = [await openRoom(ctxA, room), await openRoom(ctxB, room)];
-  return { a, b, close: () => Promise.all([ctxA.close(), ctxB.close()]) };
-}
+/** This file's server and browser: see harness.mjs. */
+const openRoom = (ctx, room) => open(env, ctx, room);
+const twoPeople = (room) => two(env, room);
 
 /** Switches the room's like type from page `p` and waits until `others` show it too. */
 async function setType(p, type, others = []) {
