@@ -38,7 +38,7 @@ use shared::kernel::Millis;
 use shared::protocol::delta;
 use shared::protocol::view::SimView;
 use shared::protocol::{
-    ClientMessage, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, StrategyDescription,
+    ClientMessage, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot, StrategyDescription,
     PROTOCOL_VERSION,
 };
 use shared::region::{LatencyMatrix, RegionId};
@@ -344,7 +344,8 @@ async fn session(
             incoming = stream.next().fuse() => match incoming {
                 Some(Ok(Message::Text(text))) => match decode(&text, &mut held) {
                     Ok(None) => {}
-                    Ok(Some(msg)) => {
+                    Ok(Some(Incoming::Run(run))) => crate::run_file::download(&run),
+                    Ok(Some(Incoming::Message(msg))) => {
                         if let Some(ended) = apply(msg, writers, &mut synced, notices) {
                             return ended;
                         }
@@ -385,16 +386,42 @@ async fn session(
     }
 }
 
+/// One decoded server message: any [`ServerMessage`] but `run`, which the
+/// page only saves to a file and so keeps as the JSON it came in.
+enum Incoming {
+    Message(ServerMessage),
+    /// The answer to `export`: the run, as sent.
+    Run(serde_json::Value),
+}
+
 /// Decodes one server message. Every message is parsed into a JSON value
 /// first and then into its type (so the wasm holds one deserializer for the
 /// big frame types, not two). A delta is applied to the held frame and comes
 /// out as the [`ServerMessage::Frame`] it makes; one that does not follow on
 /// from the held frame gives `None`, and deltas are ignored until the next
 /// keyframe.
-fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<ServerMessage>, serde_json::Error> {
+///
+/// The `type` tag picks the payload's own type here rather than through
+/// `ServerMessage`'s derived `Deserialize`: serde decodes an internally
+/// tagged enum by first buffering the message into its generic `Content`
+/// tree, and that machinery, instantiated for every payload type, was a
+/// large share of the wasm; the `run` answer (a whole input log with every
+/// kind of control) is not decoded at all (README, "Page weight").
+fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Incoming>, serde_json::Error> {
     use serde::Deserialize;
+    /// The payloads of the two struct-like variants.
+    #[derive(Deserialize)]
+    struct Past {
+        at_ms: Millis,
+        frame: Frame,
+    }
+    #[derive(Deserialize)]
+    struct Forked {
+        room: String,
+        at_ms: Millis,
+    }
     let value: serde_json::Value = serde_json::from_str(text)?;
-    match value.get("type").and_then(serde_json::Value::as_str) {
+    let message = match value.get("type").and_then(serde_json::Value::as_str) {
         Some("delta") => {
             let Some(frame) = held.as_mut() else { return Ok(None) };
             if let Err(gap) = delta::apply_frame_delta(frame, &value) {
@@ -402,21 +429,52 @@ fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Ser
                 *held = None;
                 return Ok(None);
             }
-            ServerMessage::deserialize(&*frame).map(Some)
+            ServerMessage::Frame(Frame::deserialize(&*frame)?)
         }
         Some("frame") => {
-            let msg = ServerMessage::deserialize(&value)?;
+            let frame = Frame::deserialize(&value)?;
             *held = Some(value);
-            Ok(Some(msg))
+            ServerMessage::Frame(frame)
         }
-        _ => {
-            if value.get("type").and_then(serde_json::Value::as_str) == Some("snapshot") {
-                // The next frame is sent whole (the snapshot's frame is not
-                // one a delta is made against).
-                *held = None;
-            }
-            ServerMessage::deserialize(&value).map(Some)
+        Some("snapshot") => {
+            // The next frame is sent whole (the snapshot's frame is not
+            // one a delta is made against).
+            *held = None;
+            ServerMessage::Snapshot(Snapshot::deserialize(&value)?)
         }
+        Some("error") => ServerMessage::Error(ProtocolError::deserialize(&value)?),
+        Some("past") => {
+            let Past { at_ms, frame } = Past::deserialize(&value)?;
+            ServerMessage::Past { at_ms, frame }
+        }
+        Some("forked") => {
+            let Forked { room, at_ms } = Forked::deserialize(&value)?;
+            ServerMessage::Forked { room, at_ms }
+        }
+        Some("run") => {
+            let mut value = value;
+            return Ok(Some(Incoming::Run(value.get_mut("run").map(serde_json::Value::take).unwrap_or_default())));
+        }
+        other => {
+            warn!("ignoring a message of unknown type {other:?}");
+            return Ok(None);
+        }
+    };
+    Ok(Some(Incoming::Message(message)))
+}
+
+/// Fails to compile when `ServerMessage` gains a variant, pointing here:
+/// [`decode`] names every message type by hand, so a new one must be added
+/// there (and to [`apply`]) or the page would ignore it.
+#[allow(dead_code)]
+fn every_message_type_is_decoded(msg: &ServerMessage) {
+    match msg {
+        ServerMessage::Snapshot(_)
+        | ServerMessage::Frame(_)
+        | ServerMessage::Error(_)
+        | ServerMessage::Past { .. }
+        | ServerMessage::Forked { .. }
+        | ServerMessage::Run { .. } => {}
     }
 }
 
@@ -492,10 +550,8 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
             let _ = window().location().set_href(&format!("/r/{room}"));
             None
         }
-        ServerMessage::Run { run } => {
-            crate::run_file::download(&run);
-            None
-        }
+        // Decoded as `Incoming::Run` instead (see `decode`).
+        ServerMessage::Run { .. } => None,
         ServerMessage::Error(ProtocolError { code, message, count }) => {
             *notices += 1;
             writers.notice.try_set(Some(Notice { serial: *notices, code, message, count }));
@@ -563,8 +619,8 @@ mod tests {
             }))
             .unwrap()
         };
-        let seq_of = |msg: Option<ServerMessage>| match msg {
-            Some(ServerMessage::Frame(f)) => Some((f.seq, f.viewers)),
+        let seq_of = |msg: Option<Incoming>| match msg {
+            Some(Incoming::Message(ServerMessage::Frame(f))) => Some((f.seq, f.viewers)),
             _ => None,
         };
         let mut held = None;
@@ -579,6 +635,58 @@ mod tests {
         assert_eq!(seq_of(decode(&delta(frame(4, 4), frame(5, 5)), &mut held).unwrap()), None);
         assert_eq!(seq_of(decode(&frame(6, 6).to_string(), &mut held).unwrap()), Some((6, 6)));
         assert_eq!(seq_of(decode(&delta(frame(6, 6), frame(7, 1)), &mut held).unwrap()), Some((7, 1)));
+    }
+
+    /// `decode` names the message types by hand (not through
+    /// `ServerMessage`'s derived decoder): every message the server encodes
+    /// must come out exactly as it went in, and a run as its JSON.
+    #[test]
+    fn every_server_message_decodes_as_the_server_encoded_it() {
+        use shared::protocol::TimeView;
+        use shared::protocol::{Command, ErrorCode};
+        use shared::sim::replay::{Input, Run, RUN_FORMAT};
+        use shared::sim::{SimConfig, Simulation};
+        let mut sim = Simulation::new(SimConfig::default());
+        let tokyo = RegionId::parse("tokyo").unwrap();
+        sim.like(tokyo, 100).unwrap();
+        let frame =
+            Frame { seq: 3, viewers: 2, sim: sim.view(), time: TimeView::default(), history: None, people: vec![1; 6] };
+        let messages = [
+            ServerMessage::Snapshot(Snapshot {
+                protocol: PROTOCOL_VERSION,
+                room: "public".into(),
+                public: true,
+                regions: RegionInfo::catalog(),
+                latency_ms: sim.latency().clone(),
+                strategies: StrategyDescription::all(),
+                frame: frame.clone(),
+            }),
+            ServerMessage::Frame(frame.clone()),
+            ServerMessage::Error(ProtocolError { code: ErrorCode::Locked, message: "locked".into(), count: 2 }),
+            ServerMessage::Past { at_ms: 1_200, frame },
+            ServerMessage::Forked { room: "abc".into(), at_ms: 900 },
+        ];
+        for msg in messages {
+            let text = serde_json::to_string(&msg).unwrap();
+            match decode(&text, &mut None) {
+                Ok(Some(Incoming::Message(back))) => assert_eq!(back, msg),
+                _ => panic!("did not decode: {text}"),
+            }
+        }
+        let run = Run {
+            format: RUN_FORMAT,
+            seed: 7,
+            config: SimConfig::default(),
+            inputs: vec![Input { at: 100, command: Command::Like(tokyo) }],
+            until_ms: 2_000,
+        };
+        let text = serde_json::to_string(&ServerMessage::Run { run: run.clone() }).unwrap();
+        match decode(&text, &mut None) {
+            Ok(Some(Incoming::Run(json))) => assert_eq!(json, serde_json::to_value(&run).unwrap()),
+            _ => panic!("the run did not come out as its JSON: {text}"),
+        }
+        assert!(matches!(decode(r#"{"type":"from_the_future"}"#, &mut None), Ok(None)));
+        assert!(decode(r#"{"type":"frame","seq":"x"}"#, &mut None).is_err());
     }
 
     #[test]

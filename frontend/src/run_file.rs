@@ -6,18 +6,19 @@
 //! megabytes, far over a socket message's 1 KiB (see the README). The
 //! server validates the file; its refusal is shown as it says it.
 
-use shared::sim::replay::Run;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Saves `run` as `likewise-run-<seed>.json` through a temporary link.
-pub fn download(run: &Run) {
+/// Saves `run` (the server's `run` answer, kept as JSON: the page never
+/// decodes a whole run) as `likewise-run-<seed>.json` through a temporary
+/// link.
+pub fn download(run: &serde_json::Value) {
     if let Err(e) = try_download(run) {
         leptos::logging::warn!("cannot save the run: {e:?}");
     }
 }
 
-fn try_download(run: &Run) -> Result<(), JsValue> {
+fn try_download(run: &serde_json::Value) -> Result<(), JsValue> {
     let json = serde_json::to_string_pretty(run).map_err(|e| JsValue::from_str(&e.to_string()))?;
     let parts = js_sys::Array::of1(&JsValue::from_str(&json));
     let options = web_sys::BlobPropertyBag::new();
@@ -27,7 +28,8 @@ fn try_download(run: &Run) -> Result<(), JsValue> {
     let document = leptos::prelude::document();
     let a: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
     a.set_href(&url);
-    a.set_download(&format!("likewise-run-{:x}.json", run.seed));
+    let seed = run.get("seed").and_then(serde_json::Value::as_u64).unwrap_or_default();
+    a.set_download(&format!("likewise-run-{seed:x}.json"));
     a.click();
     web_sys::Url::revoke_object_url(&url)
 }
