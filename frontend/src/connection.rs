@@ -401,6 +401,9 @@ async fn session(
 
 /// One decoded server message: any [`ServerMessage`] but `run`, which the
 /// page only saves to a file and so keeps as the JSON it came in.
+// One lives on the stack for the time it takes to apply it; boxing the
+// large variant would cost an allocation per frame for nothing.
+#[allow(clippy::large_enum_variant)]
 enum Incoming {
     Message(ServerMessage),
     /// The answer to `export`: the run, as sent.
