@@ -11,7 +11,9 @@ use wasm_bindgen_futures::JsFuture;
 
 /// Saves `run` (the server's `run` answer, kept as JSON: the page never
 /// decodes a whole run) as `likewise-run-<seed>.json` through a temporary
-/// link.
+/// link. A JSON value keeps its keys sorted, so the file lists them
+/// alphabetically rather than in the server's order; the content, the
+/// 64-bit seed included, is the same, and import reads either.
 pub fn download(run: &serde_json::Value) {
     if let Err(e) = try_download(run) {
         leptos::logging::warn!("cannot save the run: {e:?}");
