@@ -130,6 +130,8 @@ impl Simulation {
         self.world.ops_carry_history = data_type.ops_carry_history();
         self.config.data_type = data_type;
         self.likes = Likes::new(data_type);
+        // The projection of the old likes goes with them; the knob stays.
+        self.read_model = super::ReadModel::new(self.config.read_model_ms, &self.likes);
         let now = self.world.now;
         self.strategy = self.config.strategy.build();
         self.ledger = Ledger::new();
@@ -182,6 +184,9 @@ pub(crate) struct Likes {
     /// Per origin, operations answered "pending", oldest first: an answer
     /// acknowledges the oldest, a refusal takes back the newest.
     in_doubt: Vec<VecDeque<Act>>,
+    /// Bumped whenever a number is taken again for another operation, so
+    /// whatever was built from the old one knows to rebuild (the read model).
+    generation: u64,
 }
 
 impl Likes {
@@ -192,6 +197,7 @@ impl Likes {
             replicas: vec![None; RegionId::COUNT],
             people: BTreeMap::new(),
             in_doubt: vec![VecDeque::new(); RegionId::COUNT],
+            generation: 0,
         }
     }
 
@@ -211,6 +217,7 @@ impl Likes {
             // Some replica may have been built from a destroyed operation
             // under the same number: rebuild them all (rare).
             self.replicas.iter_mut().for_each(|r| *r = None);
+            self.generation += 1;
         }
         let like = matches!(act, Act::Like(_));
         log.push(LikeOp { person, like, dot: Dot { region: origin, n: numbered + 1 }, context });
@@ -321,6 +328,16 @@ impl Likes {
     /// must show them once the room settles.
     pub(crate) fn expected(&self) -> BTreeSet<PersonId> {
         self.people.iter().filter(|(_, t)| t.acknowledged_likes > 0 && t.unlikes == 0).map(|(&p, _)| p).collect()
+    }
+
+    /// Operation `dot` of the log, if it exists.
+    pub(crate) fn op(&self, dot: Dot) -> Option<&LikeOp> {
+        op(&self.log, dot)
+    }
+
+    /// How many times a number was taken again (see [`Likes::record`]).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Everyone who ever liked or unliked here.
