@@ -78,7 +78,12 @@ pub struct Base {
 #[serde(untagged)]
 enum Stored {
     Claps(Vec<u64>),
-    Whole { likes: Vec<u64>, data_type: DataType, people: Vec<(RegionId, PersonId)> },
+    Whole {
+        likes: Vec<u64>,
+        #[serde(default)]
+        data_type: Option<DataType>,
+        people: Vec<(RegionId, PersonId)>,
+    },
 }
 
 impl Base {
@@ -90,15 +95,16 @@ impl Base {
     pub fn parse(at: Millis, json: &str) -> Result<Base, serde_json::Error> {
         Ok(match serde_json::from_str(json)? {
             Stored::Claps(likes) => Base { at, likes, data_type: None, people: Vec::new() },
-            Stored::Whole { likes, data_type, people } => Base { at, likes, data_type: Some(data_type), people },
+            Stored::Whole { likes, data_type, people } => Base { at, likes, data_type, people },
         })
     }
 
     /// The base as stored; a base of claps alone keeps the old format.
     pub fn to_json(&self) -> String {
-        let stored = match self.data_type {
-            None => Stored::Claps(self.likes.clone()),
-            Some(data_type) => Stored::Whole { likes: self.likes.clone(), data_type, people: self.people.clone() },
+        let stored = if self.data_type.is_none() && self.people.is_empty() {
+            Stored::Claps(self.likes.clone())
+        } else {
+            Stored::Whole { likes: self.likes.clone(), data_type: self.data_type, people: self.people.clone() }
         };
         serde_json::to_string(&stored).unwrap_or_default()
     }
@@ -123,7 +129,9 @@ impl Base {
     /// set, then likes and unlikes. Returns whether it folded; a prefix
     /// holding anything else is left as it is (never dropped).
     pub fn fold(&mut self, config: &SimConfig, prefix: &[Input]) -> bool {
-        let mut set = self.data_type.is_some_and(DataType::is_set);
+        // A set from the start (a new public room), or since a switch.
+        let set_before = config.data_type.is_set() || self.data_type.is_some_and(DataType::is_set);
+        let mut set = set_before;
         for input in prefix {
             match &input.command {
                 Command::Like(_) => {}
@@ -143,7 +151,7 @@ impl Base {
             sim.settle(SETTLE_MS);
             let mut home: std::collections::BTreeMap<PersonId, RegionId> =
                 self.people.iter().map(|&(r, p)| (p, r)).collect();
-            let mut switched = self.data_type.is_some();
+            let mut switched = set_before;
             for input in prefix {
                 match input.command {
                     Command::Control(Control::SetDataType(t)) => {
@@ -201,11 +209,22 @@ mod tests {
         RegionId::all().map(|x| sim.read(x)).collect()
     }
 
-    /// An old public room: claps, the switch, people. Folding any prefix
-    /// and replaying base + rest ends with the same people liking.
+    /// An old public room: claps, the switch, people; or a new one, people
+    /// from the start. Folding any prefix and replaying base + rest ends
+    /// with the same people liking.
     #[test]
     fn folding_keeps_who_likes_the_post() {
         let config = SimConfig::default();
+        let new = public_config(SimConfig::default());
+        let people = vec![like(5, "tokyo", 1), clap(6, "sydney"), like(7, "sydney", 2), unlike(8, "tokyo", 1)];
+        let whole = members(&new, &people);
+        for k in 1..people.len() {
+            let mut base = Base::empty();
+            assert!(base.fold(&new, &people[..k]), "{k}");
+            let base = Base::parse(base.at, &base.to_json()).unwrap();
+            let replayed: Vec<Input> = base.inputs().chain(people[k..].iter().cloned()).collect();
+            assert_eq!(members(&new, &replayed), whole, "folding the first {k} of a new room");
+        }
         let log = vec![
             clap(10, "tokyo"),
             clap(20, "sydney"),
