@@ -401,6 +401,7 @@ pub(crate) fn judge(likes: &Likes, settled: bool, members: &[&[PersonId]], live:
 mod tests {
     use super::*;
     use crate::strategy::{StrategyConfig, StrategyKind};
+    use proptest::strategy::Strategy as _;
 
     const ANA: PersonId = 7;
 
@@ -436,6 +437,47 @@ mod tests {
                 // Ana unliked: the verdict expects nothing of her.
                 let v = sim.verdict();
                 assert_eq!((v.lost, v.double_counted), (Some(0), None), "{kind:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 40, ..Default::default() })]
+
+        /// The rule above, over random strategies, pairs of regions and
+        /// other people's likes around it: a like and an unlike of one person
+        /// taken at the same instant in two regions (neither can have seen
+        /// the other) end as the rule says, on every replica. Last writer
+        /// wins ends the same everywhere, on whichever register won.
+        #[test]
+        fn concurrent_like_and_unlike_by_proptest(
+            kind in proptest::sample::select(StrategyKind::ALL.to_vec()),
+            remove_wins in proptest::prelude::any::<bool>(),
+            (a, b) in (0usize..6, 1usize..6).prop_map(|(a, d)| (a, (a + d) % 6)),
+            others in proptest::collection::vec((0usize..6, 100u64..110), 0..4),
+        ) {
+            let (data_type, kept) =
+                if remove_wins { (DataType::LikesRemoveWins, false) } else { (DataType::LikesAddWins, true) };
+            let (a, b) = (RegionId::from_index(a).unwrap(), RegionId::from_index(b).unwrap());
+            let mut sim = room(data_type, StrategyConfig::default_for(kind));
+            sim.like_as(a, ANA, 0).unwrap();
+            for (i, &(region, person)) in others.iter().enumerate() {
+                sim.like_as(RegionId::from_index(region).unwrap(), person, 1 + i as u64).unwrap();
+            }
+            proptest::prop_assert!(sim.settle(120_000));
+            let t = sim.now() + 1;
+            sim.like_as(a, ANA, t).unwrap();
+            sim.unlike(b, ANA, t).unwrap();
+            proptest::prop_assert!(sim.settle(120_000), "{:?}", sim.verdict().pending);
+            let seen: Vec<bool> = RegionId::all().map(|x| sim.members(x).contains(&ANA)).collect();
+            proptest::prop_assert!(seen.iter().all(|&s| s == seen[0]), "replicas disagree: {:?}", seen);
+            if kind != StrategyKind::LastWriterWins {
+                proptest::prop_assert_eq!(seen[0], kept);
+                // Everyone else who liked is still there.
+                for &(_, person) in &others {
+                    proptest::prop_assert!(sim.members(a).contains(&person));
+                }
+                proptest::prop_assert_eq!(sim.verdict().lost, Some(0));
             }
         }
     }
