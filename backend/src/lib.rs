@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod base;
 pub mod cluster;
 pub mod limits;
 pub mod origin;

@@ -60,10 +60,15 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+use crate::base::{self, Base};
 use crate::rooms::Rooms;
 
 /// Identifies one connection inside a room.
 pub type ViewerId = u64;
+
+/// The room itself, as the author of an input no viewer sent (viewers are
+/// numbered from 1, so nobody hears its errors by mistake).
+const SYSTEM: ViewerId = 0;
 
 /// Events a room keeps for joining viewers' snapshots (~20 KB of JSON).
 const RECENT_EVENTS: usize = 256;
@@ -374,22 +379,6 @@ struct Checkpoint {
     sim: Simulation,
 }
 
-/// The compacted prefix of the public room's log (see `store`).
-#[derive(Debug, Clone)]
-struct Base {
-    at: Millis,
-    likes: Vec<u64>,
-}
-
-impl Base {
-    /// The base as the likes it stands for, all at its instant.
-    fn inputs(&self) -> impl Iterator<Item = Input> + '_ {
-        RegionId::all()
-            .zip(self.likes.iter())
-            .flat_map(move |(region, &n)| (0..n).map(move |_| Input { at: self.at, command: Command::Like(region) }))
-    }
-}
-
 /// Maps the wall clock to simulated time: runs at `speed` from `anchor_sim`
 /// at `anchor_real`, or stands still at `anchor_sim` while paused.
 #[derive(Debug, Clone, Copy)]
@@ -487,11 +476,9 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
     let config: SimConfig = serde_json::from_str(&stored.room.config_json)
         .map_err(|e| format!("its configuration cannot be read ({e})"))?;
     let base = match &stored.base {
-        Some(b) => Some(Base {
-            at: b.at_ms,
-            likes: serde_json::from_str(&b.likes_json)
-                .map_err(|e| format!("its compacted history cannot be read ({e})"))?,
-        }),
+        Some(b) => Some(
+            Base::parse(b.at_ms, &b.likes_json).map_err(|e| format!("its compacted history cannot be read ({e})"))?,
+        ),
         None => None,
     };
     let mut log = Vec::with_capacity(stored.inputs.len());
@@ -617,7 +604,14 @@ impl Room {
         store: Store,
         start: Start,
     ) -> Room {
-        let new_config = || SimConfig { seed: rand::random(), time_scale: settings.time_scale, ..SimConfig::default() };
+        let new_config = || {
+            let config = SimConfig { seed: rand::random(), time_scale: settings.time_scale, ..SimConfig::default() };
+            if id.is_public() {
+                base::public_config(config)
+            } else {
+                config
+            }
+        };
         let restored = match start {
             Start::Open => match store.load(&id).await {
                 Ok(None) => fresh(new_config(), &settings, false),
@@ -698,6 +692,12 @@ impl Room {
         room.recent.extend(window.events.into_iter().rev().take(RECENT_EVENTS).rev());
         room.history_next = room.recent.len() as u64;
         room.sim.record_history(true);
+        // A public room recorded when it took claps replays as recorded,
+        // then switches with a logged control (see `base`).
+        if room.id.is_public() && room.broken.is_none() && base::needs_switch(room.sim.data_type()) {
+            tracing::info!(room = %room.id, "the public room switches to one like per person");
+            room.accept(SYSTEM, base::switch(), now);
+        }
         room.publish(now);
         room
     }
@@ -945,26 +945,22 @@ impl Room {
         if k == 0 {
             return;
         }
-        // Only likes reach the public room; a control could not be folded
-        // into counts, so a log holding one is left as it is (never dropped).
-        if self.log[..k].iter().any(|i| !matches!(i.command, Command::Like(_))) {
+        // The public room takes likes (and once, the switch to a set); a
+        // prefix holding anything else is left as it is (never dropped).
+        let mut base = self.base.clone().unwrap_or_else(Base::empty);
+        if !base.fold(&self.config, &self.log[..k]) {
             return;
         }
-        let base = self.base.get_or_insert_with(|| Base { at: 0, likes: vec![0; RegionId::COUNT] });
-        for input in self.log.drain(..k) {
-            if let Command::Like(region) = input.command {
-                base.likes[region.index()] += 1;
-            }
-            base.at = input.at;
-        }
+        self.log.drain(..k);
         let through_seq = self.seqs[k - 1];
         self.seqs.drain(..k);
-        let base_row = BaseRow { at_ms: base.at, likes_json: serde_json::to_string(&base.likes).unwrap_or_default() };
+        let base_row = BaseRow { at_ms: base.at, likes_json: base.to_json() };
         if let Err(e) = self.store.compact(&self.id, through_seq, base_row) {
             tracing::error!(room = %self.id, error = %e, "compaction failed");
         }
         // Checkpoints before the base describe a history no longer kept.
         let at = base.at;
+        self.base = Some(base);
         self.checkpoints.list.retain(|c| c.applied >= k && c.at >= at);
         for c in &mut self.checkpoints.list {
             c.applied -= k;

@@ -32,12 +32,13 @@
 //! **Compaction** (the public room, which never expires): the simulation
 //! cannot be serialized, so a checkpoint cannot be stored. Instead, once the
 //! log grows past a bound, the room folds its oldest inputs — the public
-//! room only ever takes likes — into a *base*: how many likes each region
-//! took, stamped at the last folded like's time. A restore replays the base
-//! as that many likes at that instant, then the rest of the log. Every
-//! acknowledged like is still counted; what is lost is the fine timing of
-//! the folded part (when each like was taken), which only the history view
-//! of the public room could show. Storage stays bounded by the bound.
+//! room only takes likes — into a *base* (see `base`): how many claps each
+//! region took and who likes the post, stamped at the last folded input's
+//! time. A restore replays the base at that instant, then the rest of the
+//! log. Every acknowledged like is still counted; what is lost is the fine
+//! timing of the folded part (when each like was taken), which only the
+//! history view of the public room could show. Storage stays bounded by the
+//! bound.
 //!
 //! **One interface, two logs.** Rooms write through [`Store`], a handle on a
 //! [`RoomLog`]: this SQLite writer, or with `--redis` the Redis log of

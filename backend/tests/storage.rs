@@ -465,11 +465,22 @@ async fn the_public_room_compacts_its_log_and_keeps_every_like() {
         })
     };
     let server = start(dir.path().to_owned()).await;
-    let (mut p, _) = server.join("public").await;
+    let (mut p, snap) = server.join("public").await;
+    assert_eq!(snap["frame"]["sim"]["data_type"], "likes_add_wins", "one like per person");
+    // 25 people like, some twice (in Virginia too); some take it back where
+    // they liked (after their like, so the unlike wins under add-wins).
+    let person = |i: usize| format!("p_{i:012}");
     for i in 0..25 {
-        like(&mut p, ["tokyo", "sydney", "saopaulo"][i % 3]).await;
+        let region = ["tokyo", "sydney", "saopaulo"][i % 3];
+        send(&mut p, &format!(r#"{{"type":"like","region":"{region}","person":"{}"}}"#, person(i))).await;
+        if i % 5 == 0 {
+            send(&mut p, &format!(r#"{{"type":"like","region":"virginia","person":"{}"}}"#, person(i))).await;
+        }
+        if i % 3 == 0 && i % 5 != 0 {
+            send(&mut p, &format!(r#"{{"type":"unlike","region":"{region}","person":"{}"}}"#, person(i))).await;
+        }
     }
-    let before = wait_for(&mut p, SOON, |m| is_frame(m) && truth(m) == 25).await;
+    let before = wait_for(&mut p, SOON, |m| is_frame(m) && all_at(m, 18) && settled(m)).await;
     assert!(frame(&before)["time"]["history_from_ms"].as_u64().unwrap() > 0, "compacted: {}", frame(&before)["time"]);
     drop(p);
     shut(server).await;
@@ -479,7 +490,85 @@ async fn the_public_room_compacts_its_log_and_keeps_every_like() {
         .unwrap();
     assert!(rows <= 10, "{rows} rows kept");
     let server = start(dir.path().to_owned()).await;
-    let (_p, snap) = server.join("public").await;
-    assert_eq!(truth(&snap), 25, "every acknowledged like is still counted");
-    assert_eq!(per_region(&snap), per_region(&before));
+    let (mut p, _) = server.join("public").await;
+    let after = wait_for(&mut p, SOON, |m| is_frame(m) && settled(m)).await;
+    // Operations per origin are not kept (the folded part is one like per
+    // person now); who likes the post is.
+    assert!(all_at(&after, 18), "everyone who likes the post still does");
+    let members = |m: &Value| frame(m)["sim"]["replicas"][0]["members"].clone();
+    assert_eq!(members(&after), members(&before));
+    assert_eq!(frame(&after)["sim"]["verdict"]["set"]["expected"], 18);
+}
+
+/// A public room stored when it took claps (its configuration has no data
+/// type, its base is a bare count per region) replays exactly as recorded,
+/// then switches to one like per person with a logged control.
+#[tokio::test]
+async fn an_old_public_room_of_claps_replays_as_recorded_then_takes_peoples_likes() {
+    use backend::store::{BaseRow, InputRow, RoomRow, Store, FORMAT};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
+        let mut config = serde_json::to_value(shared::sim::SimConfig::default()).unwrap();
+        let old = config.as_object_mut().unwrap();
+        old.remove("data_type");
+        old.remove("read_model_ms");
+        let row = RoomRow { seed: 7, config_json: config.to_string(), format: FORMAT };
+        let inputs: Vec<InputRow> = (0..6u64)
+            .map(|i| InputRow {
+                seq: i,
+                at_ms: 1_000 + i * 100,
+                command_json: format!(
+                    r#"{{"type":"like","args":"{}"}}"#,
+                    ["tokyo", "sydney", "virginia"][i as usize % 3]
+                ),
+            })
+            .collect();
+        let public = shared::protocol::RoomId::public();
+        store.import(&public, row, inputs).await.unwrap();
+        // The two oldest folded, as an old server stored them.
+        store.compact(&public, 1, BaseRow { at_ms: 1_100, likes_json: "[1,1,0,0,0,0]".into() }).unwrap();
+        store.load(&public).await.unwrap().expect("stored");
+    }
+    let server = stored_server(dir.path()).await;
+    let (mut p, _) = server.join("public").await;
+    let switched = wait_for(&mut p, SOON, |m| is_frame(m) && frame(m)["sim"]["data_type"] == "likes_add_wins").await;
+    assert_eq!(truth(&switched), 0, "claps cannot become people: the likes start over at the switch");
+    // The export holds the base, the old claps, then the switch, at the
+    // moment of the restore.
+    let run = ask(&mut p, r#"{"type":"export"}"#, "run").await;
+    let inputs = run["run"]["inputs"].as_array().unwrap();
+    assert_eq!(inputs.iter().filter(|i| i["command"]["type"] == "like").count(), 6, "{inputs:?}");
+    let switch = inputs.last().unwrap();
+    assert_eq!(
+        (&switch["command"]["args"]["op"], &switch["command"]["args"]["args"]),
+        (&"set_data_type".into(), &"likes_add_wins".into()),
+        "{inputs:?}"
+    );
+    // The history keeps the claps: the room as it stood before its last clap.
+    let past = ask(&mut p, r#"{"type":"seek","at_ms":1499}"#, "past").await;
+    assert_eq!(past["frame"]["sim"]["data_type"], "claps");
+    assert_eq!(past["frame"]["sim"]["truth"]["total"], 5, "two folded and three logged claps");
+    assert!(switch["at"].as_u64().unwrap() >= 1_500);
+    // From now on a person likes once and can take it back.
+    let like = r#"{"type":"like","region":"tokyo","person":"p_aaaaaaaaaaaa"}"#;
+    send(&mut p, like).await;
+    send(&mut p, like).await;
+    let one = wait_for(&mut p, SOON, |m| is_frame(m) && all_at(m, 1) && settled(m)).await;
+    assert_eq!(frame(&one)["sim"]["verdict"]["set"]["expected"], 1);
+    drop(p);
+    shut(server).await;
+    // Restored again, it does not switch twice.
+    let server = stored_server(dir.path()).await;
+    let (mut p, _) = server.join("public").await;
+    let again = wait_for(&mut p, SOON, |m| is_frame(m) && all_at(m, 1)).await;
+    assert_eq!(frame(&again)["sim"]["data_type"], "likes_add_wins");
+    let run = ask(&mut p, r#"{"type":"export"}"#, "run").await;
+    let switches = run["run"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["command"]["args"]["op"] == "set_data_type")
+        .count();
+    assert_eq!(switches, 1);
 }

@@ -496,3 +496,42 @@ async fn people_like_and_unlike_and_are_counted_by_home() {
     let one = wait_for(&mut b, SOON, |m| is_frame(m) && all_at(m, 1) && settled(m)).await;
     assert_eq!(frame(&one)["sim"]["verdict"]["lost"], 0, "{one}");
 }
+
+/// The read model's knob: a logged control, validated, refused in the
+/// public room; the frame carries the read model and its lag.
+#[tokio::test]
+async fn the_read_model_lags_by_its_interval_and_the_knob_sets_it() {
+    let server = Server::start().await;
+    let (mut a, _) = server.join("read-model").await;
+    // A room of claps has no "who liked" to project.
+    let claps = wait_for(&mut a, SOON, is_frame).await;
+    assert!(frame(&claps)["sim"]["read_model"].is_null(), "{claps}");
+    send(&mut a, r#"{"type":"set_data_type","data_type":"likes_add_wins"}"#).await;
+    // A long interval: the replicas know Ana likes the post, the read
+    // model does not yet, and says how far behind it is.
+    send(&mut a, r#"{"type":"set_read_model","interval_ms":60000}"#).await;
+    wait_for(&mut a, SOON, |m| is_frame(m) && frame(m)["sim"]["read_model"]["interval_ms"] == 60000).await;
+    send(&mut a, r#"{"type":"like","region":"tokyo","person":"p_aaaaaaaaaaaa"}"#).await;
+    let behind = wait_for(&mut a, SOON, |m| is_frame(m) && all_at(m, 1) && settled(m)).await;
+    let rm = &frame(&behind)["sim"]["read_model"];
+    assert_eq!((rm["count"].as_u64(), rm["behind_events"].as_u64()), (Some(0), Some(1)), "{rm}");
+    // On every event: it catches up at once.
+    send(&mut a, r#"{"type":"set_read_model","interval_ms":0}"#).await;
+    let caught = wait_for(&mut a, SOON, |m| is_frame(m) && frame(m)["sim"]["read_model"]["interval_ms"] == 0).await;
+    let rm = &frame(&caught)["sim"]["read_model"];
+    assert_eq!(
+        (rm["count"].as_u64(), rm["behind_events"].as_u64(), rm["behind_ms"].as_u64()),
+        (Some(1), Some(0), Some(0))
+    );
+    assert_eq!(rm["members"].as_array().unwrap().len(), 1, "{rm}");
+    // Out of range: a clear error, nothing changes.
+    send(&mut a, r#"{"type":"set_read_model","interval_ms":60001}"#).await;
+    let err = wait_for(&mut a, SOON, |m| m["type"] == "error").await;
+    assert_eq!(err["code"], "invalid_value", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("interval_ms"), "{err}");
+    // The public room is locked.
+    let (mut p, _) = server.join("public").await;
+    send(&mut p, r#"{"type":"set_read_model","interval_ms":0}"#).await;
+    let err = wait_for(&mut p, SOON, |m| m["type"] == "error").await;
+    assert_eq!(err["code"], "locked", "{err}");
+}

@@ -16,6 +16,7 @@ use crate::me::Me;
 use crate::network_view::{NetworkView, TrafficList};
 use crate::partition_tool::PartitionTool;
 use crate::people_bar::PeopleBar;
+use crate::read_model::ReadModelBar;
 use crate::region_card::RegionGrid;
 use crate::route::room_from_path;
 use crate::share_bar::ShareBar;
@@ -47,6 +48,7 @@ fn Room(room: RoomId) -> impl IntoView {
             <Header conn sim_now/>
             <ShareBar conn/>
             <PeopleBar conn lab me/>
+            <ReadModelBar conn lab/>
             <main class="room">
                 // The first screen: the world with its six replicas, the
                 // messages between them, and a card (count, Like) under

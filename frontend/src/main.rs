@@ -43,6 +43,7 @@ mod me;
 mod network_view;
 mod partition_tool;
 mod people_bar;
+mod read_model;
 mod region_card;
 mod region_menu;
 mod route;

@@ -34,6 +34,7 @@ pub fn mark_word(what: MarkKind) -> &'static str {
         MarkKind::Links => "links",
         MarkKind::Durable => "durable",
         MarkKind::DataType => "like type",
+        MarkKind::ReadModel => "read model",
     }
 }
 

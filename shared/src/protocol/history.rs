@@ -96,6 +96,8 @@ pub enum MarkKind {
     Durable,
     /// The room's data type of a like changed (claps, add-wins, remove-wins).
     DataType,
+    /// The read model's rebuild interval changed.
+    ReadModel,
 }
 
 /// One event of a room's history.

@@ -132,6 +132,8 @@
 //!     r#"{"type":"restart","region":"mumbai"}"#,
 //!     r#"{"type":"set_durable","durable":false}"#,
 //!     r#"{"type":"set_data_type","data_type":"likes_add_wins"}"#,
+//!     r#"{"type":"set_read_model","interval_ms":5000}"#,
+//!     r#"{"type":"set_read_model","interval_ms":0}"#,
 //! ] {
 //!     assert!(matches!(parse_client_message(text), Ok(Request::Command(Command::Control(_)))), "{text}");
 //! }
@@ -296,6 +298,10 @@ pub enum ClientMessage {
     /// `"likes_remove_wins"`. The likes start over (see
     /// [`crate::sim::Simulation::set_data_type`]).
     SetDataType { data_type: DataType },
+    /// How often the "who liked" read model is rebuilt, in simulated ms
+    /// (`0`: on every event; at most one minute; see
+    /// [`crate::sim::read_model`]).
+    SetReadModel { interval_ms: Millis },
     /// Switch the room's replication strategy: `{"type":"set_strategy",
     /// "config":{"kind":"background_sync","interval_ms":5000,"delta":true}}`.
     SetStrategy { config: StrategyConfig },
@@ -433,6 +439,8 @@ pub enum Control {
     SetDurable(bool),
     /// See [`ClientMessage::SetDataType`].
     SetDataType(DataType),
+    /// See [`ClientMessage::SetReadModel`].
+    SetReadModel(Millis),
 }
 
 /// Longest delay, jitter or interval a control may set: one simulated minute.
@@ -647,6 +655,7 @@ pub fn parse_client_message(text: &str) -> Result<Request, ProtocolError> {
             return Ok(Request::Hello { person: person_id(&person)?, home: region_id(&home)? })
         }
         ClientMessage::SetDataType { data_type } => Control::SetDataType(data_type),
+        ClientMessage::SetReadModel { interval_ms } => Control::SetReadModel(interval_ms),
         ClientMessage::Pause => return Ok(Request::Time(TimeControl::Pause)),
         ClientMessage::Resume => return Ok(Request::Time(TimeControl::Resume)),
         ClientMessage::Step => return Ok(Request::Time(TimeControl::Step)),
@@ -705,6 +714,8 @@ pub fn validate_control(control: Control) -> Result<Control, ProtocolError> {
                 check_ms("jitter_ms", (*j).into(), 0)?;
             }
         }
+        // 0 is allowed: "on every event" costs no timer (see read_model).
+        Control::SetReadModel(ms) => check_ms("interval_ms", *ms, 0)?,
         _ => {}
     }
     Ok(control)

@@ -149,6 +149,10 @@ pub struct SimView {
     /// "in the database" (see `Strategy::stages`); empty for most strategies.
     #[serde(default)]
     pub stages: Vec<Stage>,
+    /// The "who liked" read model and its lag; only in a room of people's
+    /// likes (see [`crate::sim::read_model`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_model: Option<crate::sim::ReadModelView>,
 }
 
 /// Cap on individual packets in a view, so a flood of likes does not turn

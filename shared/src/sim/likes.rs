@@ -130,6 +130,8 @@ impl Simulation {
         self.world.ops_carry_history = data_type.ops_carry_history();
         self.config.data_type = data_type;
         self.likes = Likes::new(data_type);
+        // The projection of the old likes goes with them; the knob stays.
+        self.read_model = super::ReadModel::new(self.config.read_model_ms, &self.likes);
         let now = self.world.now;
         self.strategy = self.config.strategy.build();
         self.ledger = Ledger::new();
@@ -182,6 +184,9 @@ pub(crate) struct Likes {
     /// Per origin, operations answered "pending", oldest first: an answer
     /// acknowledges the oldest, a refusal takes back the newest.
     in_doubt: Vec<VecDeque<Act>>,
+    /// Bumped whenever a number is taken again for another operation, so
+    /// whatever was built from the old one knows to rebuild (the read model).
+    generation: u64,
 }
 
 impl Likes {
@@ -192,6 +197,7 @@ impl Likes {
             replicas: vec![None; RegionId::COUNT],
             people: BTreeMap::new(),
             in_doubt: vec![VecDeque::new(); RegionId::COUNT],
+            generation: 0,
         }
     }
 
@@ -211,6 +217,7 @@ impl Likes {
             // Some replica may have been built from a destroyed operation
             // under the same number: rebuild them all (rare).
             self.replicas.iter_mut().for_each(|r| *r = None);
+            self.generation += 1;
         }
         let like = matches!(act, Act::Like(_));
         log.push(LikeOp { person, like, dot: Dot { region: origin, n: numbered + 1 }, context });
@@ -323,6 +330,16 @@ impl Likes {
         self.people.iter().filter(|(_, t)| t.acknowledged_likes > 0 && t.unlikes == 0).map(|(&p, _)| p).collect()
     }
 
+    /// Operation `dot` of the log, if it exists.
+    pub(crate) fn op(&self, dot: Dot) -> Option<&LikeOp> {
+        op(&self.log, dot)
+    }
+
+    /// How many times a number was taken again (see [`Likes::record`]).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Everyone who ever liked or unliked here.
     pub(crate) fn people(&self) -> usize {
         self.people.len()
@@ -384,6 +401,7 @@ pub(crate) fn judge(likes: &Likes, settled: bool, members: &[&[PersonId]], live:
 mod tests {
     use super::*;
     use crate::strategy::{StrategyConfig, StrategyKind};
+    use proptest::strategy::Strategy as _;
 
     const ANA: PersonId = 7;
 
@@ -419,6 +437,47 @@ mod tests {
                 // Ana unliked: the verdict expects nothing of her.
                 let v = sim.verdict();
                 assert_eq!((v.lost, v.double_counted), (Some(0), None), "{kind:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 40, ..Default::default() })]
+
+        /// The rule above, over random strategies, pairs of regions and
+        /// other people's likes around it: a like and an unlike of one person
+        /// taken at the same instant in two regions (neither can have seen
+        /// the other) end as the rule says, on every replica. Last writer
+        /// wins ends the same everywhere, on whichever register won.
+        #[test]
+        fn concurrent_like_and_unlike_by_proptest(
+            kind in proptest::sample::select(StrategyKind::ALL.to_vec()),
+            remove_wins in proptest::prelude::any::<bool>(),
+            (a, b) in (0usize..6, 1usize..6).prop_map(|(a, d)| (a, (a + d) % 6)),
+            others in proptest::collection::vec((0usize..6, 100u64..110), 0..4),
+        ) {
+            let (data_type, kept) =
+                if remove_wins { (DataType::LikesRemoveWins, false) } else { (DataType::LikesAddWins, true) };
+            let (a, b) = (RegionId::from_index(a).unwrap(), RegionId::from_index(b).unwrap());
+            let mut sim = room(data_type, StrategyConfig::default_for(kind));
+            sim.like_as(a, ANA, 0).unwrap();
+            for (i, &(region, person)) in others.iter().enumerate() {
+                sim.like_as(RegionId::from_index(region).unwrap(), person, 1 + i as u64).unwrap();
+            }
+            proptest::prop_assert!(sim.settle(120_000));
+            let t = sim.now() + 1;
+            sim.like_as(a, ANA, t).unwrap();
+            sim.unlike(b, ANA, t).unwrap();
+            proptest::prop_assert!(sim.settle(120_000), "{:?}", sim.verdict().pending);
+            let seen: Vec<bool> = RegionId::all().map(|x| sim.members(x).contains(&ANA)).collect();
+            proptest::prop_assert!(seen.iter().all(|&s| s == seen[0]), "replicas disagree: {:?}", seen);
+            if kind != StrategyKind::LastWriterWins {
+                proptest::prop_assert_eq!(seen[0], kept);
+                // Everyone else who liked is still there.
+                for &(_, person) in &others {
+                    proptest::prop_assert!(sim.members(a).contains(&person));
+                }
+                proptest::prop_assert_eq!(sim.verdict().lost, Some(0));
             }
         }
     }

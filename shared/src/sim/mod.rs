@@ -25,12 +25,14 @@
 mod faults;
 pub mod ledger;
 pub mod likes;
+pub mod read_model;
 pub mod replay;
 mod verdict;
 mod world;
 
 pub use ledger::{Change, SwitchNote, Truth};
 pub use likes::{DataType, SetVerdict};
+pub use read_model::ReadModelView;
 pub use verdict::{Extra, OriginJudgement, Timing, Verdict, Visibility};
 
 use crate::crdt::{Act, PersonId, VersionVector};
@@ -46,6 +48,7 @@ use crate::region::{LatencyMatrix, RegionId};
 use crate::strategy::{Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyConfig};
 use ledger::{Change as LastChange, Ledger};
 use likes::Likes;
+use read_model::ReadModel;
 use serde::{Deserialize, Serialize};
 use world::World;
 
@@ -65,6 +68,15 @@ pub struct SimConfig {
     /// [`likes`]). Older configs have none: claps.
     #[serde(default)]
     pub data_type: DataType,
+    /// How often the "who liked" read model is rebuilt, in simulated ms; 0:
+    /// on every event (see [`read_model`]). Older configs have none: the
+    /// default.
+    #[serde(default = "default_read_model_ms")]
+    pub read_model_ms: Millis,
+}
+
+fn default_read_model_ms() -> Millis {
+    read_model::DEFAULT_INTERVAL_MS
 }
 
 fn default_durable() -> bool {
@@ -79,6 +91,7 @@ impl Default for SimConfig {
             strategy: StrategyConfig::default(),
             durable: true,
             data_type: DataType::Claps,
+            read_model_ms: read_model::DEFAULT_INTERVAL_MS,
         }
     }
 }
@@ -93,6 +106,8 @@ pub struct Simulation {
     ledger: Ledger,
     /// The operation log and each replica's value, for a room of sets.
     likes: Likes,
+    /// The "who liked" read model, projected from the replicas.
+    read_model: ReadModel,
     consistency: Consistency,
     /// The last settled episode's timing.
     timing: Option<Timing>,
@@ -114,11 +129,13 @@ impl Simulation {
     pub fn new(config: SimConfig) -> Self {
         let mut world = World::new(config.seed, config.time_scale);
         world.ops_carry_history = config.data_type.ops_carry_history();
+        let likes = Likes::new(config.data_type);
         let mut sim = Simulation {
             world,
             strategy: config.strategy.build(),
             ledger: Ledger::new(),
-            likes: Likes::new(config.data_type),
+            read_model: ReadModel::new(config.read_model_ms, &likes),
+            likes,
             consistency: Consistency::Settled { since: 0, took_ms: None, correct: true },
             timing: None,
             last_write_at: None,
@@ -243,6 +260,7 @@ impl Simulation {
     pub fn advance(&mut self, now: Millis) {
         while let Some((at, event)) = self.world.agenda.pop_due(now) {
             self.sample_reads(at);
+            self.read_model.run_until(at, &self.likes);
             self.world.now = self.world.now.max(at);
             match event {
                 Event::Deliver(envelope) => {
@@ -309,6 +327,7 @@ impl Simulation {
         }
         self.world.now = self.world.now.max(now);
         self.sample_reads(self.world.now + 1);
+        self.read_model.run_until(self.world.now, &self.likes);
     }
 
     /// A user at `region` clicks like at time `now` (anonymously: a clap,
@@ -567,6 +586,7 @@ impl Simulation {
     fn changed(&mut self) {
         self.version += 1;
         self.likes.refresh(self.strategy.as_ref());
+        self.read_model.observe(self.world.now, self.strategy.as_ref(), &self.likes);
         self.observe();
         if self.history.is_some() {
             let values: [u64; RegionId::COUNT] =
@@ -900,6 +920,7 @@ impl Simulation {
             verdict: self.verdict(),
             faults: self.fault_view(),
             stages: self.strategy.stages(),
+            read_model: self.read_model.view(self.world.now),
         }
     }
 

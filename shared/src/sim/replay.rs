@@ -42,6 +42,7 @@ impl Simulation {
             Control::Restart(region) => self.restart(region),
             Control::SetDurable(durable) => self.set_durable(durable),
             Control::SetDataType(data_type) => self.set_data_type(data_type),
+            Control::SetReadModel(ms) => self.set_read_model_interval(ms),
         }
     }
 
@@ -61,6 +62,7 @@ impl Simulation {
             Control::Restart(r) => (MarkKind::Restart, Some(*r), None),
             Control::SetDurable(_) => (MarkKind::Durable, None, None),
             Control::SetDataType(_) => (MarkKind::DataType, None, None),
+            Control::SetReadModel(_) => (MarkKind::ReadModel, None, None),
         };
         let at = self.now();
         self.record_mark(HistoryEvent::Mark { at, what, a, b });
