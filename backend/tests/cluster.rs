@@ -281,7 +281,7 @@ async fn an_owner_whose_lease_passed_on_cannot_append() {
     let _: () = redis::cmd("SET").arg(&owner_key).arg("us:1").query_async(&mut conn).await.unwrap();
     cluster.leases.hold(&room, "us:1".into());
     let (ack, mut acks) = tokio::sync::mpsc::unbounded_channel::<Committed>();
-    store.create(&room, RoomRow { seed: 7, config_json: "{}".into(), format: backend::store::FORMAT }).unwrap();
+    store.create(&room, RoomRow { seed: 7, config_json: "{}".into(), format: backend::store::FORMAT, presenter: None }).unwrap();
     let input = |seq: u64| InputRow { seq, at_ms: seq * 10, command_json: format!("\"like {seq}\"") };
     store.append(&room, input(0), &ack).unwrap();
     store.append(&room, input(0), &ack).unwrap();
@@ -370,7 +370,7 @@ async fn the_redis_log_compacts_and_imports_like_the_sqlite_one() {
     let owner_key = backend::cluster::log::key(&room, "owner");
     let _: () = redis::cmd("SET").arg(&owner_key).arg("us:1").query_async(&mut conn).await.unwrap();
     cluster.leases.hold(&room, "us:1".into());
-    let row = || RoomRow { seed: 3, config_json: "{}".into(), format: backend::store::FORMAT };
+    let row = || RoomRow { seed: 3, config_json: "{}".into(), format: backend::store::FORMAT, presenter: None };
     let input = |seq: u64| InputRow { seq, at_ms: seq * 10, command_json: format!("\"like {seq}\"") };
     store.create(&room, row()).unwrap();
     let (ack, mut acks) = tokio::sync::mpsc::unbounded_channel::<Committed>();

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 fn message(sim: &Simulation, seq: u64) -> Value {
     let frame =
-        Frame { seq, viewers: 10_000, sim: sim.view(), time: TimeView::default(), history: None, people: Vec::new() };
+        Frame { seq, viewers: 10_000, sim: sim.view(), time: TimeView::default(), history: None, people: Vec::new(), presenter: None, changes: Vec::new() };
     serde_json::to_value(ServerMessage::Frame(frame)).unwrap_or_default()
 }
 
