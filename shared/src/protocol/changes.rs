@@ -124,6 +124,8 @@ pub fn describe(control: &Control, was_cut: impl Fn(RegionId, RegionId) -> bool)
         }
         Control::Cut(a, b) => format!("cut {} ⇄ {}", city(*a), city(*b)),
         Control::Heal(a, b) => format!("healed {} ⇄ {}", city(*a), city(*b)),
+        Control::CutOneWay { from, to } => format!("cut {} → {} (one way)", city(*from), city(*to)),
+        Control::HealOneWay { from, to } => format!("healed {} → {} (one way)", city(*from), city(*to)),
         Control::Isolate(r) => format!("cut {} off from every region", city(*r)),
         Control::HealAll => "healed every link".to_owned(),
         Control::Crash(r) => format!("crashed {}", city(*r)),

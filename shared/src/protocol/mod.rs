@@ -126,6 +126,8 @@
 //!     r#"{"type":"set_all_links","loss":0.2,"duplicate":0.1,"jitter_ms":null}"#,
 //!     r#"{"type":"cut","a":"tokyo","b":"virginia"}"#,
 //!     r#"{"type":"heal","a":"tokyo","b":"virginia"}"#,
+//!     r#"{"type":"cut_one_way","from":"tokyo","to":"virginia"}"#,
+//!     r#"{"type":"heal_one_way","from":"tokyo","to":"virginia"}"#,
 //!     r#"{"type":"isolate","region":"frankfurt"}"#,
 //!     r#"{"type":"heal_all"}"#,
 //!     r#"{"type":"crash","region":"mumbai"}"#,
@@ -342,6 +344,10 @@ pub enum ClientMessage {
     Cut { a: String, b: String },
     /// Restore the link between two regions.
     Heal { a: String, b: String },
+    /// Cut one direction only: `from` can no longer reach `to`.
+    CutOneWay { from: String, to: String },
+    /// Restore one direction of a link.
+    HealOneWay { from: String, to: String },
     /// Cut a region off from every other region.
     Isolate { region: String },
     /// Restore every link.
@@ -465,6 +471,15 @@ pub enum Control {
     },
     Cut(RegionId, RegionId),
     Heal(RegionId, RegionId),
+    /// See [`ClientMessage::CutOneWay`].
+    CutOneWay {
+        from: RegionId,
+        to: RegionId,
+    },
+    HealOneWay {
+        from: RegionId,
+        to: RegionId,
+    },
     Isolate(RegionId),
     HealAll,
     Crash(RegionId),
@@ -749,6 +764,10 @@ pub fn parse_client_message(text: &str) -> Result<Request, ProtocolError> {
         }
         ClientMessage::Cut { a, b } => pair(&a, &b).map(|(a, b)| Control::Cut(a, b))?,
         ClientMessage::Heal { a, b } => pair(&a, &b).map(|(a, b)| Control::Heal(a, b))?,
+        ClientMessage::CutOneWay { from, to } => pair(&from, &to).map(|(from, to)| Control::CutOneWay { from, to })?,
+        ClientMessage::HealOneWay { from, to } => {
+            pair(&from, &to).map(|(from, to)| Control::HealOneWay { from, to })?
+        }
         ClientMessage::Isolate { region } => Control::Isolate(region_id(&region)?),
         ClientMessage::HealAll => Control::HealAll,
         ClientMessage::Crash { region } => Control::Crash(region_id(&region)?),
@@ -774,7 +793,13 @@ pub fn validate_control(control: Control) -> Result<Control, ProtocolError> {
             check_probability("loss", conditions.loss)?;
             check_probability("duplicate", conditions.duplicate)?;
         }
-        Control::ResetLink { from: a, to: b } | Control::Cut(a, b) | Control::Heal(a, b) if a == b => {
+        Control::ResetLink { from: a, to: b }
+        | Control::Cut(a, b)
+        | Control::Heal(a, b)
+        | Control::CutOneWay { from: a, to: b }
+        | Control::HealOneWay { from: a, to: b }
+            if a == b =>
+        {
             return Err(invalid("a link joins two different regions"));
         }
         Control::SetAllLinks { loss, duplicate, jitter_ms } => {
