@@ -102,6 +102,8 @@ pub struct Connection {
     pub live_now: ReadSignal<Millis>,
     /// The room's history as streamed so far (bounded).
     pub history: ReadSignal<HistoryStore>,
+    /// This connection presents the room (the server said `presenting`).
+    pub presenting: ReadSignal<bool>,
     set_viewing: WriteSignal<Option<Millis>>,
     set_frame: WriteSignal<Option<Received>>,
     /// The latest live frame, shown again on [`Connection::back_to_live`].
@@ -120,6 +122,9 @@ impl Connection {
         let (viewing, set_viewing) = signal(None);
         let (live_now, set_live_now) = signal(0);
         let (history, set_history) = signal(HistoryStore::default());
+        let (presenting, set_presenting) = signal(false);
+        // A presenter link (`?presenter=…`) hands this browser the token.
+        crate::presenter::take_token_from_address(room);
         let live = StoredValue::new(None);
         let (tx, rx) = mpsc::unbounded();
         // `?t=12.4` opens the room at that moment: seek once the first
@@ -136,6 +141,9 @@ impl Connection {
             live,
             open_at: std::cell::Cell::new(open_at),
             seek: tx.clone(),
+            presenting: set_presenting,
+            room_id: room.to_string(),
+            showing_token: std::cell::Cell::new(false),
         };
         spawn_local(run(socket_url(room), rx, writers));
         // When the owner is disposed the sender is dropped, the task's receiver
@@ -148,6 +156,7 @@ impl Connection {
             viewing,
             live_now,
             history,
+            presenting,
             set_viewing,
             set_frame,
             live,
@@ -227,8 +236,13 @@ struct Writers {
     live: StoredValue<Option<Received>>,
     /// The `?t=` moment, until the first snapshot has used it.
     open_at: std::cell::Cell<Option<Millis>>,
-    /// Our own outgoing queue, to seek after a snapshot.
+    /// Our own outgoing queue, to seek (and present) after a snapshot.
     seek: UnboundedSender<ClientMessage>,
+    presenting: WriteSignal<bool>,
+    /// The room's id, to find its presenter token.
+    room_id: String,
+    /// A `present` is on its way: its refusal means the token is wrong.
+    showing_token: std::cell::Cell<bool>,
 }
 
 impl Writers {
@@ -459,6 +473,13 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
                 writers.viewing.1.try_set(Some(at_ms));
                 let _ = writers.seek.unbounded_send(ClientMessage::Seek { at_ms });
             }
+            // Every snapshot starts a new viewer on the server (a reconnect,
+            // or a cluster handover): show the token again, if we hold one.
+            writers.presenting.try_set(false);
+            if let Some(token) = crate::presenter::token_for(&writers.room_id) {
+                writers.showing_token.set(true);
+                let _ = writers.seek.unbounded_send(ClientMessage::Present { token });
+            }
             *synced = true;
             (!writers.status(Status::Live)).then_some(Ended::Stopped)
         }
@@ -487,9 +508,18 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
             }
             None
         }
-        ServerMessage::Forked { room, .. } => {
+        ServerMessage::Forked { room, presenter, .. } => {
+            // Whoever forks presents the fork.
+            if let Some(token) = presenter {
+                crate::presenter::keep_token(&room, &token);
+            }
             // Land in the new room (a real navigation, as for New room).
             let _ = window().location().set_href(&format!("/r/{room}"));
+            None
+        }
+        ServerMessage::Presenting => {
+            writers.showing_token.set(false);
+            writers.presenting.try_set(true);
             None
         }
         ServerMessage::Run { run } => {
@@ -497,6 +527,10 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
             None
         }
         ServerMessage::Error(ProtocolError { code, message, count }) => {
+            // A token this room does not take is forgotten (shown once).
+            if code == ErrorCode::NotPresenter && writers.showing_token.replace(false) {
+                crate::presenter::forget_token(&writers.room_id);
+            }
             *notices += 1;
             writers.notice.try_set(Some(Notice { serial: *notices, code, message, count }));
             None
@@ -560,6 +594,8 @@ mod tests {
                 time: Default::default(),
                 history: None,
                 people: Vec::new(),
+                presenter: None,
+                changes: Vec::new(),
             }))
             .unwrap()
         };
