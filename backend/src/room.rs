@@ -46,8 +46,8 @@ use crate::store::{BaseRow, Committed, InputRow, RoomRow, Store, Stored, FORMAT}
 use axum::extract::ws::Utf8Bytes;
 use shared::crdt::{Act, PersonId};
 use shared::kernel::Millis;
-use shared::protocol::history::{self, HistoryChunk, HistoryEvent};
 use shared::protocol::changes::{self, ChangeLog};
+use shared::protocol::history::{self, HistoryChunk, HistoryEvent};
 use shared::protocol::{
     delta, Command, Control, ErrorCode, Frame, PresenterView, ProtocolError, RegionInfo, RoomId, ServerMessage,
     Snapshot, StrategyDescription, TimeControl, TimeView, PROTOCOL_VERSION,
@@ -1189,9 +1189,11 @@ impl Room {
         let run = self.run_until(at);
         let answer = match self.registry.upgrade() {
             Some(rooms) => match rooms.start_new(run) {
-                Ok((room, token)) => {
-                    ServerMessage::Forked { room: room.to_string(), at_ms: at, presenter: Some(token.as_str().to_owned()) }
-                }
+                Ok((room, token)) => ServerMessage::Forked {
+                    room: room.to_string(),
+                    at_ms: at,
+                    presenter: Some(token.as_str().to_owned()),
+                },
                 Err(e) => ServerMessage::Error(ProtocolError::new(ErrorCode::RoomUnavailable, e.to_string())),
             },
             None => ServerMessage::Error(ProtocolError::new(ErrorCode::RoomUnavailable, "the server is stopping")),

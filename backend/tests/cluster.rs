@@ -281,7 +281,9 @@ async fn an_owner_whose_lease_passed_on_cannot_append() {
     let _: () = redis::cmd("SET").arg(&owner_key).arg("us:1").query_async(&mut conn).await.unwrap();
     cluster.leases.hold(&room, "us:1".into());
     let (ack, mut acks) = tokio::sync::mpsc::unbounded_channel::<Committed>();
-    store.create(&room, RoomRow { seed: 7, config_json: "{}".into(), format: backend::store::FORMAT, presenter: None }).unwrap();
+    store
+        .create(&room, RoomRow { seed: 7, config_json: "{}".into(), format: backend::store::FORMAT, presenter: None })
+        .unwrap();
     let input = |seq: u64| InputRow { seq, at_ms: seq * 10, command_json: format!("\"like {seq}\"") };
     store.append(&room, input(0), &ack).unwrap();
     store.append(&room, input(0), &ack).unwrap();

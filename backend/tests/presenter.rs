@@ -166,3 +166,24 @@ async fn the_token_survives_a_restart_and_rooms_without_one_stay_open() {
     let crashed = wait_for(&mut anyone, SOON, |m| is_frame(m) && m["sim"]["replicas"][0]["crashed"] == true).await;
     assert!(frame(&crashed).get("presenter").is_none());
 }
+
+/// The README's protocol table shows real messages: every client message
+/// in it parses, and the presenter's server messages read as documented.
+#[test]
+fn the_readme_protocol_examples_are_real_messages() {
+    use shared::protocol::{parse_client_message, ErrorCode, ServerMessage};
+    let readme = include_str!("../../README.md");
+    let example = |line: &str| line.split('`').nth(1).map(str::to_owned);
+    let client: Vec<String> =
+        readme.lines().filter(|l| l.starts_with("| client → server |")).filter_map(example).collect();
+    assert!(client.len() >= 7, "{client:?}");
+    for text in &client {
+        assert!(parse_client_message(text).is_ok(), "README example does not parse: {text}");
+    }
+    let server = |needle: &str| {
+        let line = readme.lines().find(|l| l.starts_with("| server → client |") && l.contains(needle)).unwrap();
+        serde_json::from_str::<ServerMessage>(&example(line).unwrap()).unwrap()
+    };
+    assert_eq!(server(r#""presenting""#), ServerMessage::Presenting);
+    assert!(matches!(server("not_presenter"), ServerMessage::Error(e) if e.code == ErrorCode::NotPresenter));
+}

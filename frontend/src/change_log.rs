@@ -14,7 +14,8 @@ use shared::protocol::changes::Change;
 
 #[component]
 pub fn ChangeLog(conn: Connection) -> impl IntoView {
-    let entries = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map_or_else(Vec::new, |r| r.frame.changes.clone())));
+    let entries =
+        Memo::new(move |_| conn.frame.with(|r| r.as_ref().map_or_else(Vec::new, |r| r.frame.changes.clone())));
     let public = move || conn.room.with(|r| r.as_ref().is_none_or(|r| r.public));
     view! {
         <Show when=move || !public()>

@@ -53,12 +53,14 @@ pub struct Lab {
 
 impl Lab {
     pub fn new(conn: Connection) -> Lab {
-        let presented = Memo::new(move |_| conn.frame.with(|r| r.as_ref().is_some_and(|r| r.frame.presenter.is_some())));
+        let presented =
+            Memo::new(move |_| conn.frame.with(|r| r.as_ref().is_some_and(|r| r.frame.presenter.is_some())));
         let public = Memo::new(move |_| conn.room.with(|r| r.as_ref().is_none_or(|r| r.public)));
         let locked = Memo::new(move |_| public.get() || (presented.get() && !conn.presenting.get()));
         let directed_cuts = Memo::new(move |_| {
             conn.frame.with(|r| {
-                r.as_ref().map_or_else(BTreeSet::new, |r| r.frame.sim.faults.cut.iter().map(|l| (l.from, l.to)).collect())
+                r.as_ref()
+                    .map_or_else(BTreeSet::new, |r| r.frame.sim.faults.cut.iter().map(|l| (l.from, l.to)).collect())
             })
         });
         let cuts = Memo::new(move |_| {

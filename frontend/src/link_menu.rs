@@ -24,8 +24,11 @@ fn Menu(pair: Pair, lab: Lab, open: RwSignal<Option<Pair>>) -> impl IntoView {
     let (a, b) = pair;
     let m = midpoint(position(a), position(b));
     let (x, y) = (m.x / MAP_W * 100.0, m.y / MAP_H * 100.0);
-    let class =
-        format!("region-menu link-menu{}{}", if x > 62.0 { " menu-left" } else { "" }, if y > 55.0 { " menu-up" } else { "" });
+    let class = format!(
+        "region-menu link-menu{}{}",
+        if x > 62.0 { " menu-left" } else { "" },
+        if y > 55.0 { " menu-up" } else { "" }
+    );
     let both_cut = move || lab.directed_cuts.with(|d| d.contains(&(a, b)) && d.contains(&(b, a)));
     let first = NodeRef::<html::Button>::new();
     Effect::new(move |_| {
@@ -58,7 +61,7 @@ fn Menu(pair: Pair, lab: Lab, open: RwSignal<Option<Pair>>) -> impl IntoView {
                 <Direction from=b to=a lab first=NodeRef::new()/>
                 <button
                     class="tool"
-                    data-role="link-both"
+                    data-role="link-menu-both"
                     disabled=move || !lab.usable()
                     on:click=move |_| if both_cut() { lab.heal(a, b) } else { lab.cut(a, b) }
                 >

@@ -22,13 +22,13 @@
 
 mod app;
 mod banner;
+mod change_log;
 mod clock;
 mod connection;
 mod controls;
 mod explainer;
 mod fault_controls;
 mod flights;
-mod change_log;
 mod format;
 mod geo;
 mod header;

@@ -56,8 +56,11 @@ pub fn take_token_from_address(room: &RoomId) {
     if !token.is_empty() && token.len() <= shared::protocol::MAX_TOKEN_LEN {
         keep_token(room.as_str(), token);
     }
-    let rest: Vec<&str> =
-        search.trim_start_matches('?').split('&').filter(|kv| !kv.starts_with("presenter=") && !kv.is_empty()).collect();
+    let rest: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|kv| !kv.starts_with("presenter=") && !kv.is_empty())
+        .collect();
     let query = if rest.is_empty() { String::new() } else { format!("?{}", rest.join("&")) };
     let plain = format!("{}{query}", location.pathname().unwrap_or_default());
     if let Ok(history) = window().history() {

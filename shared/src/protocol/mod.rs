@@ -1039,8 +1039,11 @@ mod tests {
     fn server_messages_round_trip_through_json() {
         let mut sim = Simulation::new(SimConfig::default());
         sim.like(RegionId::parse("tokyo").unwrap(), 100).unwrap();
-        let frame =
-            Frame { seq: 3, viewers: 2, sim: sim.view(), time: TimeView::default(),
+        let frame = Frame {
+            seq: 3,
+            viewers: 2,
+            sim: sim.view(),
+            time: TimeView::default(),
             history: None,
             people: vec![1; 6],
             presenter: Some(PresenterView { here: true, name: Some("Teal Otter".into()) }),
