@@ -892,6 +892,9 @@ impl Room {
     /// A viewer shows a presenter token: right, it presents from now on
     /// (until it leaves); wrong, or a room without one, it is told so.
     fn present(&mut self, viewer: ViewerId, token: &str) {
+        if self.refuse_if_public(viewer) {
+            return;
+        }
         let right = self.presenter.as_deref().is_some_and(|hash| crate::presenter::matches(hash, token));
         if !self.viewers.contains_key(&viewer) {
             return;

@@ -91,6 +91,12 @@ async fn a_viewer_cannot_change_a_presented_room_and_the_presenter_can() {
     // When the presenter leaves, the room says nobody presents.
     drop(presenter);
     wait_for(&mut viewer, SOON, |m| is_frame(m) && m["presenter"]["here"] == false).await;
+    // The public room has no presenter: it only takes likes.
+    let (mut public, snap) = server.join("public").await;
+    assert!(frame(&snap).get("presenter").is_none());
+    send(&mut public, &format!(r#"{{"type":"present","token":"{token}"}}"#)).await;
+    let err = wait_for(&mut public, SOON, |m| m["type"] == "error").await;
+    assert!(is_error(&err, "locked"), "{err}");
 }
 
 #[tokio::test]
