@@ -17,20 +17,18 @@ pub fn ChangeLog(conn: Connection) -> impl IntoView {
     let entries =
         Memo::new(move |_| conn.frame.with(|r| r.as_ref().map_or_else(Vec::new, |r| r.frame.changes.clone())));
     let public = move || conn.room.with(|r| r.as_ref().is_none_or(|r| r.public));
+    // Keyed, so a new change adds one item and the live region reads
+    // only that one; the empty note is CSS (`ol:empty`), to keep it light.
     view! {
-        <Show when=move || !public()>
-            <section class="change-log" aria-labelledby="change-log-title">
-                <h2 id="change-log-title" class="change-log-title">"Changes"</h2>
-                <ol data-role="change-log" aria-live="polite" aria-relevant="additions">
-                    <For each=move || entries.get() key=|c| (c.n, c.times) let(change)>
-                        <Entry change/>
-                    </For>
-                </ol>
-                <Show when=move || entries.with(Vec::is_empty)>
-                    <p class="muted change-log-empty">"Nobody has changed this room yet."</p>
-                </Show>
-            </section>
-        </Show>
+        <section class="change-log" aria-labelledby="change-log-title" hidden=public>
+            <h2 id="change-log-title" class="change-log-title">"Changes"</h2>
+            <ol data-role="change-log" aria-live="polite" aria-relevant="additions">
+                <For each=move || entries.get() key=|c| (c.n, c.times) let(change)>
+                    <Entry change/>
+                </For>
+            </ol>
+            <p class="muted change-log-empty">"Nobody has changed this room yet."</p>
+        </section>
     }
 }
 

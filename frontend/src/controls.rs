@@ -44,11 +44,15 @@ pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
                     <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
                         <path d="M7 10V7a5 5 0 0 1 10 0v3h1a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1zm2 0h6V7a3 3 0 0 0-6 0z"></path>
                     </svg>
-                    {move || if lab.public.get() {
-                        view! { <span>"The public room only takes likes — press "<strong>"New room"</strong>" to experiment."</span> }.into_any()
-                    } else {
-                        view! { <span>"Read-only: the presenter changes this room. You can like and watch; press "<strong>"New room"</strong>" for your own."</span> }.into_any()
-                    }}
+                    <span>
+                        {move || if lab.public.get() {
+                            "The public room only takes likes — press "
+                        } else {
+                            "Read-only: the presenter changes this room. You can like and watch; press "
+                        }}
+                        <strong>"New room"</strong>
+                        {move || if lab.public.get() { " to experiment." } else { " for your own." }}
+                    </span>
                 </p>
             </Show>
             <div class="controls-body" id="controls-body">

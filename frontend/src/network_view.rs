@@ -156,23 +156,25 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                 <title>{format!("{} ✂ {}: cut", pair.0.info().city, pair.1.info().city)}</title>
                             </path>
                         </For>
-                        <For each=one_way key=|d| *d let((from, to))>
-                            <path
-                                class="cut-lane one-way"
-                                data-role="cut-lane"
-                                data-from=from.id()
-                                data-to=to.id()
-                                d=Lane::between(position(from), position(to)).path()
-                            >
-                                <title>
-                                    {format!(
-                                        "{} → {}: cut one way ({1} still hears nothing from {0}; {0} still hears {1})",
-                                        from.info().city,
-                                        to.info().city,
-                                    )}
-                                </title>
-                            </path>
-                        </For>
+                        {move || {
+                            one_way()
+                                .into_iter()
+                                .map(|(from, to)| {
+                                    let (f, t) = (from.info().city, to.info().city);
+                                    view! {
+                                        <path
+                                            class="cut-lane one-way"
+                                            data-role="cut-lane"
+                                            data-from=from.id()
+                                            data-to=to.id()
+                                            d=Lane::between(position(from), position(to)).path()
+                                        >
+                                            <title>{format!("{f} → {t}: cut one way ({t} hears {f} no more; {f} still hears {t})")}</title>
+                                        </path>
+                                    }
+                                })
+                                .collect_view()
+                        }}
                     </g>
                 </svg>
                 <FlightCanvas conn/>

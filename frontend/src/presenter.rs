@@ -85,16 +85,18 @@ pub fn PresenterBadge(conn: Connection) -> impl IntoView {
             }),
         })
     };
-    view! {
-        <Show when=move || text().is_some()>
-            <p class="presenter" data-role="presenter" data-me=move || conn.presenting.get().to_string()>
-                <span class="presenter-dot" aria-hidden="true"></span>
-                <span>{move || text().unwrap_or_default()}</span>
-                <Show when=move || conn.presenting.get()>
-                    <CopyPresenterLink conn/>
-                </Show>
-            </p>
-        </Show>
+    // Plain closures rather than `<Show>`: the page's weight counts.
+    move || {
+        text().map(|text| {
+            let me = conn.presenting.get();
+            view! {
+                <p class="presenter" data-role="presenter" data-me=me.to_string()>
+                    <span class="presenter-dot" aria-hidden="true"></span>
+                    <span>{text}</span>
+                    {me.then(|| view! { <CopyPresenterLink conn/> })}
+                </p>
+            }
+        })
     }
 }
 
