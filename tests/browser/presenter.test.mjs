@@ -123,6 +123,8 @@ test('a viewer link is read-only, the presenter changes the room for both, per d
     for (const [who, p] of [['presenter', teacher.p], ['viewer', student.p]]) {
       await p.emulateMedia({ colorScheme: scheme });
       await p.keyboard.press('Escape');
+      // Colours ease over 0.15 s: judge the scheme, not the cross-fade.
+      await p.waitForTimeout(600);
       const violations = await axe(p);
       assert.deepEqual(violations, [], `${who}, ${scheme}: ${JSON.stringify(violations, null, 1)}`);
     }
@@ -134,7 +136,7 @@ test('a viewer link is read-only, the presenter changes the room for both, per d
   assert.match(token, /^[A-Za-z0-9]{22}$/);
   const laptop = await page();
   await laptop.p.goto(`${url}?presenter=${token}`);
-  await ready(laptop.p);
+  await waitForCounts(laptop.p, (c) => c.every(Number.isInteger));
   await laptop.p.waitForSelector('[data-role="controls"][data-locked="false"]');
   assert.match(await text(laptop.p, 'presenter'), /You present/);
   assert.equal(laptop.p.url(), url);
