@@ -56,6 +56,8 @@ fn bench(c: &mut Criterion) {
                     time: Default::default(),
                     history: None,
                     people: Vec::new(),
+                    presenter: None,
+                    changes: Vec::new(),
                 });
                 black_box(serde_json::to_string(&frame).map(|s| s.len()).unwrap_or(0))
             })

@@ -48,7 +48,12 @@ async fn append_latency(dir: &std::path::Path) -> anyhow::Result<()> {
     for room in &rooms {
         store.create(
             room,
-            RoomRow { seed: config.seed, config_json: serde_json::to_string(&config)?, format: RUN_FORMAT },
+            RoomRow {
+                seed: config.seed,
+                config_json: serde_json::to_string(&config)?,
+                format: RUN_FORMAT,
+                presenter: None,
+            },
         )?;
     }
     let (ack, mut acks) = tokio::sync::mpsc::unbounded_channel::<Committed>();

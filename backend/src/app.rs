@@ -6,7 +6,8 @@
 //! | `GET /r/{room}`  | the app, on a private room (400 for an invalid id)          |
 //! | `GET /ws/{room}` | the room's WebSocket (see `shared::protocol`)               |
 //! | `GET /healthz`   | liveness, with the number of running rooms                 |
-//! | `POST /api/import` | a run (JSON, ≤ 8 MiB) into a new room: `{"room":"<id>"}` |
+//! | `POST /api/rooms`  | a new, empty private room: `{"room":"<id>","presenter":"<token>"}` |
+//! | `POST /api/import` | a run (JSON, ≤ 8 MiB) into a new room: `{"room":"<id>","presenter":"<token>"}` |
 //! | anything else    | the frontend's assets (embedded, or `--dist`; see `assets`) |
 //!
 //! State is one `Arc<AppState>` shared by every handler; it holds nothing
@@ -48,7 +49,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::protocol::RoomId;
-use shared::sim::replay::Run;
+use shared::sim::replay::{Run, RUN_FORMAT};
+use shared::sim::SimConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -129,6 +131,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/r/{room}", get(private_page))
         .route("/ws/{room}", get(websocket))
         .route("/healthz", get(healthz))
+        .route("/api/rooms", post(new_room))
         .route("/api/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)));
     let routes = match &state.config.assets {
         Assets::Dir(dir) => routes.fallback_service(ServeDir::new(dir)),
@@ -264,12 +267,34 @@ async fn import(
     if let Err(e) = run.validate() {
         return (StatusCode::BAD_REQUEST, format!("invalid run: {e}")).into_response();
     }
-    let key = limits::limit_key(limits::client_ip(peer, &headers, state.config.trust_proxy));
+    start_new(&state, peer, &headers, run)
+}
+
+/// `POST /api/rooms`: a new, empty private room with a presenter (the
+/// page's New room). Answers 201 `{"room":"<id>","presenter":"<token>"}`:
+/// the token goes to whoever made the room, and only to them (see
+/// `presenter`); 429/503 as for an import.
+async fn new_room(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let config = SimConfig { seed: rand::random(), time_scale: state.config.rooms.time_scale, ..SimConfig::default() };
+    let run = Run { format: RUN_FORMAT, seed: config.seed, config, inputs: Vec::new(), until_ms: 0 };
+    start_new(&state, peer, &headers, run)
+}
+
+/// Starts a room from `run` for the caller, within their new-room budget.
+fn start_new(state: &AppState, peer: SocketAddr, headers: &HeaderMap, run: Run) -> Response {
+    let key = limits::limit_key(limits::client_ip(peer, headers, state.config.trust_proxy));
     if let Err(refused) = state.per_address.allow_new_room(key) {
         return (StatusCode::TOO_MANY_REQUESTS, refused.to_string()).into_response();
     }
     match state.rooms.start_new(run) {
-        Ok(room) => (StatusCode::CREATED, Json(serde_json::json!({ "room": room.as_str() }))).into_response(),
+        Ok((room, token)) => {
+            let body = serde_json::json!({ "room": room.as_str(), "presenter": token.as_str() });
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }

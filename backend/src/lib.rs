@@ -4,6 +4,7 @@
 //! - [`app`]: routes and shared state;
 //! - [`rooms`]: the registry that starts and forgets rooms;
 //! - [`room`]: one room's actor task, which owns its simulation;
+//! - [`presenter`]: the token that lets a room's maker change it;
 //! - [`store`]: the durable room logs (SQLite) and their writer thread;
 //! - [`cluster`]: several instances serving the same rooms through Redis;
 //! - [`ws`]: one viewer's connection (reader loop + writer task);
@@ -21,6 +22,7 @@ pub mod base;
 pub mod cluster;
 pub mod limits;
 pub mod origin;
+pub mod presenter;
 pub mod room;
 pub mod rooms;
 pub mod store;

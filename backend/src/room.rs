@@ -46,15 +46,16 @@ use crate::store::{BaseRow, Committed, InputRow, RoomRow, Store, Stored, FORMAT}
 use axum::extract::ws::Utf8Bytes;
 use shared::crdt::{Act, PersonId};
 use shared::kernel::Millis;
+use shared::protocol::changes::{self, ChangeLog};
 use shared::protocol::history::{self, HistoryChunk, HistoryEvent};
 use shared::protocol::{
-    delta, Command, Control, ErrorCode, Frame, ProtocolError, RegionInfo, RoomId, ServerMessage, Snapshot,
-    StrategyDescription, TimeControl, TimeView, PROTOCOL_VERSION,
+    delta, Command, Control, ErrorCode, Frame, PresenterView, ProtocolError, RegionInfo, RoomId, ServerMessage,
+    Snapshot, StrategyDescription, TimeControl, TimeView, PROTOCOL_VERSION,
 };
 use shared::region::RegionId;
 use shared::sim::replay::{replay, Input, Run, RUN_FORMAT};
 use shared::sim::{SimConfig, Simulation};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Weak;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -192,6 +193,11 @@ pub enum RoomCommand {
     },
     Export {
         viewer: ViewerId,
+    },
+    /// The viewer shows a presenter token (see `presenter`).
+    Present {
+        viewer: ViewerId,
+        token: String,
     },
     /// Ends the room's task now (a cluster node whose lease on the room
     /// passed to another instance; see `cluster`).
@@ -333,8 +339,10 @@ impl RoomHandle {
 pub enum Start {
     /// Restore the room from storage if it was stored, else a fresh room.
     Open,
-    /// A new room from a given log (a fork or an import), stored first.
-    Preloaded(Run),
+    /// A new room from a given log (a fork, an import, or empty for
+    /// `POST /api/rooms`), stored first, with the hash of its presenter
+    /// token (see `presenter`).
+    Preloaded(Run, String),
 }
 
 /// Starts a room's task and returns its handle.
@@ -424,6 +432,8 @@ struct Restored {
     checkpoints: Checkpoints,
     stored: bool,
     broken: Option<String>,
+    /// The presenter token's hash, if the room has a presenter.
+    presenter: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -501,12 +511,14 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
         sim.input(input);
         checkpoints.maybe_take(&sim, i + 1);
     }
-    Ok(Restored { config, sim, base, log, seqs, next_seq, checkpoints, stored: true, broken: None })
+    let presenter = stored.room.presenter.clone();
+    Ok(Restored { config, sim, base, log, seqs, next_seq, checkpoints, stored: true, broken: None, presenter })
 }
 
 /// A new room from a whole run (a fork or an import), at its `until_ms`.
-fn preloaded(run: Run, settings: &RoomSettings) -> Restored {
+fn preloaded(run: Run, presenter: String, settings: &RoomSettings) -> Restored {
     let mut r = fresh(run.config.clone(), settings, true);
+    r.presenter = Some(presenter);
     for (i, input) in run.inputs.iter().enumerate() {
         r.sim.input(input);
         r.checkpoints.maybe_take(&r.sim, i + 1);
@@ -532,11 +544,17 @@ fn fresh(config: SimConfig, settings: &RoomSettings, stored: bool) -> Restored {
         checkpoints,
         stored,
         broken: None,
+        presenter: None,
     }
 }
 
-fn room_row(config: &SimConfig) -> RoomRow {
-    RoomRow { seed: config.seed, config_json: serde_json::to_string(config).unwrap_or_default(), format: FORMAT }
+fn room_row(config: &SimConfig, presenter: Option<String>) -> RoomRow {
+    RoomRow {
+        seed: config.seed,
+        config_json: serde_json::to_string(config).unwrap_or_default(),
+        format: FORMAT,
+        presenter,
+    }
 }
 
 fn input_row(seq: u64, input: &Input) -> InputRow {
@@ -572,8 +590,15 @@ struct Room {
     viewers: HashMap<ViewerId, mpsc::Sender<Utf8Bytes>>,
     /// Who each viewer that said hello is, and their home region.
     people: HashMap<ViewerId, (PersonId, RegionId)>,
-    /// Bumped when `people` changes, so a frame follows.
+    /// Bumped when `people` or `presenting` changes, so a frame follows.
     people_version: u64,
+    /// The presenter token's hash; `None`: everyone may change the room.
+    presenter: Option<String>,
+    /// The viewers that showed the token (ordered: the first one's name is
+    /// shown).
+    presenting: BTreeSet<ViewerId>,
+    /// Who changed what, announced in every frame.
+    changes: ChangeLog,
     next_viewer: ViewerId,
     frames: watch::Sender<Published>,
     frame_seq: u64,
@@ -629,15 +654,15 @@ impl Room {
                 }
                 Err(why) => broken(&id, new_config(), &settings, why),
             },
-            Start::Preloaded(run) => {
+            Start::Preloaded(run, presenter) => {
                 let rows: Vec<InputRow> =
                     run.inputs.iter().enumerate().map(|(i, input)| input_row(i as u64, input)).collect();
-                match store.import(&id, room_row(&run.config), rows).await {
+                match store.import(&id, room_row(&run.config, Some(presenter.clone())), rows).await {
                     Ok(()) => {
                         // Replaying up to a week of history is CPU work:
                         // off the async workers, like a restore.
                         let (config, s) = (run.config.clone(), settings.clone());
-                        match tokio::task::spawn_blocking(move || preloaded(run, &s)).await {
+                        match tokio::task::spawn_blocking(move || preloaded(run, presenter, &s)).await {
                             Ok(r) => r,
                             Err(e) => broken(&id, config, &settings, format!("replaying it failed ({e})")),
                         }
@@ -672,6 +697,9 @@ impl Room {
             viewers: HashMap::new(),
             people: HashMap::new(),
             people_version: 0,
+            presenter: restored.presenter,
+            presenting: BTreeSet::new(),
+            changes: ChangeLog::default(),
             next_viewer: 1,
             frames,
             frame_seq: 0,
@@ -783,7 +811,7 @@ impl Room {
             }
             RoomCommand::Leave { viewer } => {
                 self.viewers.remove(&viewer);
-                if self.people.remove(&viewer).is_some() {
+                if self.people.remove(&viewer).is_some() | self.presenting.remove(&viewer) {
                     self.people_version += 1;
                 }
                 if self.viewers.is_empty() {
@@ -809,18 +837,21 @@ impl Room {
                 }
             }
             RoomCommand::Control { viewer, control } => {
-                if self.refuse_if_public(viewer) {
+                if self.refuse_if_public(viewer) || self.refuse_if_not_presenting(viewer) {
                     return;
                 }
                 tracing::debug!(room = %self.id, viewer, ?control, "control");
                 self.accept(viewer, Command::Control(control), now);
             }
             RoomCommand::Time { viewer, control } => {
-                if self.refuse_if_public(viewer) {
+                if self.refuse_if_public(viewer) || self.refuse_if_not_presenting(viewer) {
                     return;
                 }
+                let who = self.name_of(viewer);
+                self.changes.push(self.sim.now(), who.as_deref(), changes::describe_time(control));
                 self.time(control, now);
             }
+            RoomCommand::Present { viewer, token } => self.present(viewer, &token),
             RoomCommand::Seek { viewer, at_ms } => self.seek(viewer, at_ms),
             RoomCommand::Fork { viewer, at_ms } => self.fork(viewer, at_ms),
             RoomCommand::Export { viewer } => {
@@ -844,6 +875,58 @@ impl Room {
         self.id.is_public()
     }
 
+    /// In a room with a presenter, only a presenting viewer may change it.
+    fn refuse_if_not_presenting(&self, viewer: ViewerId) -> bool {
+        if self.presenter.is_none() || self.presenting.contains(&viewer) {
+            return false;
+        }
+        let who = self.presenter_view().and_then(|p| p.name).unwrap_or_else(|| "The presenter".to_owned());
+        let err = ProtocolError::new(
+            ErrorCode::NotPresenter,
+            format!("{who} presents this room: controls are read-only for you; likes are open to everyone"),
+        );
+        self.tell(viewer, ServerMessage::Error(err));
+        true
+    }
+
+    /// A viewer shows a presenter token: right, it presents from now on
+    /// (until it leaves); wrong, or a room without one, it is told so.
+    fn present(&mut self, viewer: ViewerId, token: &str) {
+        if self.refuse_if_public(viewer) {
+            return;
+        }
+        let right = self.presenter.as_deref().is_some_and(|hash| crate::presenter::matches(hash, token));
+        if !self.viewers.contains_key(&viewer) {
+            return;
+        }
+        if right {
+            if self.presenting.insert(viewer) {
+                self.people_version += 1;
+            }
+            self.tell(viewer, ServerMessage::Presenting);
+        } else {
+            let why = if self.presenter.is_some() {
+                "this presenter link is not this room's: you can like and watch, the presenter changes the room"
+            } else {
+                "this room has no presenter: everyone in it may change it"
+            };
+            self.tell(viewer, ServerMessage::Error(ProtocolError::new(ErrorCode::NotPresenter, why)));
+        }
+    }
+
+    /// Who presents, for frames; `None` in a room without a presenter.
+    fn presenter_view(&self) -> Option<PresenterView> {
+        self.presenter.as_ref()?;
+        let here = !self.presenting.is_empty();
+        let name = self.presenting.iter().find_map(|v| self.name_of(*v));
+        Some(PresenterView { here, name })
+    }
+
+    /// The name of the person behind a viewer, if it said who it is.
+    fn name_of(&self, viewer: ViewerId) -> Option<String> {
+        self.people.get(&viewer).map(|(person, _)| shared::people::name(*person))
+    }
+
     /// Stamps an input with the room's simulated time and sends it to
     /// storage; it is applied when the storage acknowledges it.
     fn accept(&mut self, viewer: ViewerId, command: Command, now: Instant) {
@@ -861,7 +944,7 @@ impl Room {
         let seq = self.next_seq;
         let sent = (|| {
             if !self.stored {
-                self.store.create(&self.id, room_row(&self.config))?;
+                self.store.create(&self.id, room_row(&self.config, self.presenter.clone()))?;
                 self.stored = true;
             }
             self.store.append(&self.id, input_row(seq, &input), &self.acks)
@@ -928,7 +1011,12 @@ impl Room {
                     self.tell(viewer, ServerMessage::Error(err));
                 }
             }
-            Command::Control(control) => self.sim.apply(control.clone()),
+            Command::Control(control) => {
+                let what = changes::describe(control, |a, b| self.sim.is_cut(a, b));
+                let who = self.name_of(viewer);
+                self.changes.push(input.at, who.as_deref(), what);
+                self.sim.apply(control.clone())
+            }
         }
         self.log.push(input);
         self.seqs.push(seq);
@@ -1080,6 +1168,8 @@ impl Room {
             time: self.time_view(),
             history: Some(window),
             people: self.people_per_region(),
+            presenter: self.presenter_view(),
+            changes: self.changes.entries(),
         };
         self.tell(viewer, ServerMessage::Past { at_ms: at, frame });
     }
@@ -1098,7 +1188,11 @@ impl Room {
         let run = self.run_until(at);
         let answer = match self.registry.upgrade() {
             Some(rooms) => match rooms.start_new(run) {
-                Ok(room) => ServerMessage::Forked { room: room.to_string(), at_ms: at },
+                Ok((room, token)) => ServerMessage::Forked {
+                    room: room.to_string(),
+                    at_ms: at,
+                    presenter: Some(token.as_str().to_owned()),
+                },
                 Err(e) => ServerMessage::Error(ProtocolError::new(ErrorCode::RoomUnavailable, e.to_string())),
             },
             None => ServerMessage::Error(ProtocolError::new(ErrorCode::RoomUnavailable, "the server is stopping")),
@@ -1156,6 +1250,8 @@ impl Room {
             time: self.time_view(),
             history: None,
             people: self.people_per_region(),
+            presenter: self.presenter_view(),
+            changes: self.changes.entries(),
         }
     }
 

@@ -12,6 +12,7 @@
 
 use crate::cluster::{self, Cluster};
 use crate::limits::AddressRefusal;
+use crate::presenter;
 use crate::room::{self, JoinFailure, Joined, RoomFull, RoomHandle, RoomSettings, Start};
 use crate::store::Store;
 use shared::protocol::RoomId;
@@ -69,10 +70,12 @@ impl Rooms {
         Arc::new(Rooms { inner: Mutex::default(), settings, max_rooms, store, cluster: Some(cluster) })
     }
 
-    /// Starts a new private room from `run` (a fork or an import) under a
-    /// fresh random id, and returns the id. The room stores the run before
-    /// it takes anyone in.
-    pub fn start_new(self: &Arc<Self>, run: Run) -> Result<RoomId, JoinError> {
+    /// Starts a new private room from `run` (a fork, an import, or an empty
+    /// run for `POST /api/rooms`) under a fresh random id, and returns the
+    /// id and the room's presenter token, for whoever asked (see
+    /// `presenter`: this is the one way a room gets a presenter). The room
+    /// stores the run and the token's hash before it takes anyone in.
+    pub fn start_new(self: &Arc<Self>, run: Run) -> Result<(RoomId, presenter::Token), JoinError> {
         let mut inner = self.lock();
         if self.full(&inner) {
             return Err(JoinError::TooManyRooms(self.max_rooms));
@@ -83,8 +86,9 @@ impl Rooms {
                 break id;
             }
         };
-        self.spawn_into(&mut inner, &id, Start::Preloaded(run));
-        Ok(id)
+        let token = presenter::issue();
+        self.spawn_into(&mut inner, &id, Start::Preloaded(run, token.hash()));
+        Ok((id, token))
     }
 
     /// Joins room `id`, starting it if it is not running. Before starting a

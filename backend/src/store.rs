@@ -6,7 +6,8 @@
 //! every like and control with the simulated time it was taken at.
 //!
 //! ```text
-//! rooms  (id PK, seed, config JSON, format, created, updated)   -- unix seconds
+//! rooms  (id PK, seed, config JSON, format, created, updated,   -- unix seconds
+//!         presenter)        -- SHA-256 of the presenter token, or NULL (see `presenter`)
 //! inputs (room, seq, at_ms, command JSON, PK (room, seq))
 //! bases  (room PK, at_ms, likes JSON)   -- a compacted prefix, see below
 //! ```
@@ -86,6 +87,8 @@ pub struct RoomRow {
     pub seed: u64,
     pub config_json: String,
     pub format: u32,
+    /// The hash of the room's presenter token; `None`: no presenter.
+    pub presenter: Option<String>,
 }
 
 /// One stored input, unparsed.
@@ -340,6 +343,13 @@ fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
              room TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, likes TEXT NOT NULL);
          CREATE INDEX IF NOT EXISTS rooms_updated ON rooms(updated);",
     )?;
+    // Databases from before presenters lack the column: add it (NULL, no
+    // presenter, for every room they hold).
+    let has_presenter: bool =
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('rooms') WHERE name = 'presenter'", [], |r| r.get(0))?;
+    if !has_presenter {
+        conn.execute_batch("ALTER TABLE rooms ADD COLUMN presenter TEXT")?;
+    }
     Ok(conn)
 }
 
@@ -473,8 +483,13 @@ impl Writer {
     fn load(&mut self, room: &RoomId) -> Result<Option<Stored>, rusqlite::Error> {
         let Some(conn) = self.conn.as_ref() else { return Ok(None) };
         let row = conn
-            .query_row("SELECT seed, config, format FROM rooms WHERE id = ?1", [room.as_str()], |r| {
-                Ok(RoomRow { seed: r.get::<_, i64>(0)? as u64, config_json: r.get(1)?, format: r.get(2)? })
+            .query_row("SELECT seed, config, format, presenter FROM rooms WHERE id = ?1", [room.as_str()], |r| {
+                Ok(RoomRow {
+                    seed: r.get::<_, i64>(0)? as u64,
+                    config_json: r.get(1)?,
+                    format: r.get(2)?,
+                    presenter: r.get(3)?,
+                })
             })
             .optional()?;
         let Some(row) = row else { return Ok(None) };
@@ -519,8 +534,9 @@ fn apply(conn: &Connection, write: &Request) -> Result<(), rusqlite::Error> {
     match write {
         Request::Create { room, row } => {
             conn.execute(
-                "INSERT OR IGNORE INTO rooms (id, seed, config, format, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![room.as_str(), row.seed as i64, row.config_json, row.format, now],
+                "INSERT OR IGNORE INTO rooms (id, seed, config, format, created, updated, presenter) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                params![room.as_str(), row.seed as i64, row.config_json, row.format, now, row.presenter],
             )?;
         }
         Request::Append { room, input, .. } => {
@@ -532,8 +548,9 @@ fn apply(conn: &Connection, write: &Request) -> Result<(), rusqlite::Error> {
             conn.execute("DELETE FROM inputs WHERE room = ?1", [room.as_str()])?;
             conn.execute("DELETE FROM bases WHERE room = ?1", [room.as_str()])?;
             conn.execute(
-                "INSERT OR REPLACE INTO rooms (id, seed, config, format, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![room.as_str(), row.seed as i64, row.config_json, row.format, now],
+                "INSERT OR REPLACE INTO rooms (id, seed, config, format, created, updated, presenter) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                params![room.as_str(), row.seed as i64, row.config_json, row.format, now, row.presenter],
             )?;
             let mut stmt =
                 conn.prepare_cached("INSERT INTO inputs (room, seq, at_ms, command) VALUES (?1, ?2, ?3, ?4)")?;
@@ -561,7 +578,7 @@ mod tests {
     use super::*;
 
     fn row() -> RoomRow {
-        RoomRow { seed: 7, config_json: "{}".into(), format: FORMAT }
+        RoomRow { seed: 7, config_json: "{}".into(), format: FORMAT, presenter: None }
     }
 
     fn input(seq: u64) -> InputRow {

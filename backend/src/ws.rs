@@ -213,6 +213,7 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, budget: &LikeBud
         Request::Seek { at_ms } => room.ask(RoomCommand::Seek { viewer, at_ms }).err(),
         Request::Fork { at_ms } => room.ask(RoomCommand::Fork { viewer, at_ms }).err(),
         Request::Export => room.ask(RoomCommand::Export { viewer }).err(),
+        Request::Present { token } => room.ask(RoomCommand::Present { viewer, token }).err(),
     }
 }
 

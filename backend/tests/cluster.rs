@@ -4,7 +4,8 @@
 //! - a like through one instance shows on the viewers of the other;
 //! - SIGKILL of the owner: the other instance takes the room over within
 //!   5 s, and every like any viewer saw counted is still counted;
-//! - an owner whose lease passed to another instance cannot append.
+//! - an owner whose lease passed to another instance cannot append;
+//! - a presented room is checked by its owner, before and after a handover.
 //!
 //! Skipped, with a message, when `redis-server` is not installed
 //! (`scripts/setup.sh` installs it, so CI runs them).
@@ -281,7 +282,9 @@ async fn an_owner_whose_lease_passed_on_cannot_append() {
     let _: () = redis::cmd("SET").arg(&owner_key).arg("us:1").query_async(&mut conn).await.unwrap();
     cluster.leases.hold(&room, "us:1".into());
     let (ack, mut acks) = tokio::sync::mpsc::unbounded_channel::<Committed>();
-    store.create(&room, RoomRow { seed: 7, config_json: "{}".into(), format: backend::store::FORMAT }).unwrap();
+    store
+        .create(&room, RoomRow { seed: 7, config_json: "{}".into(), format: backend::store::FORMAT, presenter: None })
+        .unwrap();
     let input = |seq: u64| InputRow { seq, at_ms: seq * 10, command_json: format!("\"like {seq}\"") };
     store.append(&room, input(0), &ack).unwrap();
     store.append(&room, input(0), &ack).unwrap();
@@ -370,7 +373,7 @@ async fn the_redis_log_compacts_and_imports_like_the_sqlite_one() {
     let owner_key = backend::cluster::log::key(&room, "owner");
     let _: () = redis::cmd("SET").arg(&owner_key).arg("us:1").query_async(&mut conn).await.unwrap();
     cluster.leases.hold(&room, "us:1".into());
-    let row = || RoomRow { seed: 3, config_json: "{}".into(), format: backend::store::FORMAT };
+    let row = || RoomRow { seed: 3, config_json: "{}".into(), format: backend::store::FORMAT, presenter: None };
     let input = |seq: u64| InputRow { seq, at_ms: seq * 10, command_json: format!("\"like {seq}\"") };
     store.create(&room, row()).unwrap();
     let (ack, mut acks) = tokio::sync::mpsc::unbounded_channel::<Committed>();
@@ -394,4 +397,55 @@ async fn the_redis_log_compacts_and_imports_like_the_sqlite_one() {
     assert_eq!(stored.inputs.len(), 2500, "imported in chunks");
     assert!(stored.base.is_none(), "an import replaces the room whole");
     assert!(store.load(&RoomId::parse("never").unwrap()).await.unwrap().is_none());
+}
+
+/// `POST /api/rooms` on one instance; returns the room and its presenter token.
+async fn new_presented_room(instance: &Instance) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", instance.port)).await.unwrap();
+    let request = "POST /api/rooms HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(SOON, stream.read_to_string(&mut response)).await.unwrap().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    let answer: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"));
+    (answer["room"].as_str().unwrap().to_owned(), answer["presenter"].as_str().unwrap().to_owned())
+}
+
+/// Sends a control and returns the error code it got, or `None` if a frame
+/// showed `until` first.
+async fn control_outcome(ws: &mut Ws, control: &str, until: impl Fn(&Value) -> bool) -> Option<String> {
+    send(ws, control).await;
+    let msg = wait_for(ws, Duration::from_secs(10), |m| m["type"] == "error" || (is_frame(m) && until(m))).await;
+    msg["code"].as_str().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_presenter_is_checked_by_the_owner_and_survives_a_handover() {
+    let Some(redis) = Redis::start().await else { return };
+    let mut a = Instance::start(&redis);
+    let b = Instance::start(&redis);
+    // Made on A, which owns it; everyone below is on B, a relay.
+    let (_, _) = a.join("warm-up").await;
+    let (room, token) = new_presented_room(&a).await;
+    let (mut viewer, _) = b.join(&room).await;
+    let (mut presenter, _) = b.join(&room).await;
+    let cut = |m: &Value| m["sim"]["faults"]["cut"].as_array().is_some_and(|c| !c.is_empty());
+    let crashed = |m: &Value| m["sim"]["replicas"][1]["crashed"] == true;
+    let cut_msg = r#"{"type":"cut","a":"tokyo","b":"virginia"}"#;
+    assert_eq!(control_outcome(&mut viewer, cut_msg, cut).await.as_deref(), Some("not_presenter"));
+    send(&mut presenter, &format!(r#"{{"type":"present","token":"{token}"}}"#)).await;
+    wait_for(&mut presenter, SOON, |m| m["type"] == "presenting").await;
+    assert_eq!(control_outcome(&mut presenter, cut_msg, cut).await, None, "forwarded and accepted");
+
+    // The owner dies; B takes the room over from the Redis log, token hash
+    // included. Its viewers get a fresh snapshot and present again.
+    a.kill();
+    wait_for(&mut presenter, Duration::from_secs(15), |m| m["type"] == "snapshot").await;
+    let crash_msg = r#"{"type":"crash","region":"sydney"}"#;
+    let refused = control_outcome(&mut viewer, crash_msg, crashed).await;
+    assert_eq!(refused.as_deref(), Some("not_presenter"), "the new owner still knows the room has a presenter");
+    send(&mut presenter, &format!(r#"{{"type":"present","token":"{token}"}}"#)).await;
+    wait_for(&mut presenter, SOON, |m| m["type"] == "presenting").await;
+    assert_eq!(control_outcome(&mut presenter, crash_msg, crashed).await, None);
 }

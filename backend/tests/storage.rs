@@ -513,7 +513,7 @@ async fn an_old_public_room_of_claps_replays_as_recorded_then_takes_peoples_like
         let old = config.as_object_mut().unwrap();
         old.remove("data_type");
         old.remove("read_model_ms");
-        let row = RoomRow { seed: 7, config_json: config.to_string(), format: FORMAT };
+        let row = RoomRow { seed: 7, config_json: config.to_string(), format: FORMAT, presenter: None };
         let inputs: Vec<InputRow> = (0..6u64)
             .map(|i| InputRow {
                 seq: i,

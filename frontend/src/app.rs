@@ -5,6 +5,7 @@
 //! router to keep in step with the address bar.
 
 use crate::banner::{BadLink, OutdatedBanner};
+use crate::change_log::ChangeLog;
 use crate::clock::{animation_clock, sim_clock};
 use crate::connection::Connection;
 use crate::controls::Controls;
@@ -61,6 +62,7 @@ fn Room(room: RoomId) -> impl IntoView {
                 // The room's clock and the scrubber, right under what they
                 // freeze and rewind.
                 <TimePanel conn lab/>
+                <ChangeLog conn/>
                 <Show when=move || !lab.locked.get()>
                     <PartitionTool lab/>
                 </Show>

@@ -102,6 +102,8 @@ pub struct Connection {
     pub live_now: ReadSignal<Millis>,
     /// The room's history as streamed so far (bounded).
     pub history: ReadSignal<HistoryStore>,
+    /// This connection presents the room (the server said `presenting`).
+    pub presenting: ReadSignal<bool>,
     set_viewing: WriteSignal<Option<Millis>>,
     set_frame: WriteSignal<Option<Received>>,
     /// The latest live frame, shown again on [`Connection::back_to_live`].
@@ -120,6 +122,9 @@ impl Connection {
         let (viewing, set_viewing) = signal(None);
         let (live_now, set_live_now) = signal(0);
         let (history, set_history) = signal(HistoryStore::default());
+        let (presenting, set_presenting) = signal(false);
+        // A presenter link (`?presenter=…`) hands this browser the token.
+        crate::presenter::take_token_from_address(room);
         let live = StoredValue::new(None);
         let (tx, rx) = mpsc::unbounded();
         // `?t=12.4` opens the room at that moment: seek once the first
@@ -136,6 +141,9 @@ impl Connection {
             live,
             open_at: std::cell::Cell::new(open_at),
             seek: tx.clone(),
+            presenting: set_presenting,
+            room_id: room.to_string(),
+            showing_token: std::cell::Cell::new(false),
         };
         spawn_local(run(socket_url(room), rx, writers));
         // When the owner is disposed the sender is dropped, the task's receiver
@@ -148,6 +156,7 @@ impl Connection {
             viewing,
             live_now,
             history,
+            presenting,
             set_viewing,
             set_frame,
             live,
@@ -240,8 +249,13 @@ struct Writers {
     live: StoredValue<Option<Received>>,
     /// The `?t=` moment, until the first snapshot has used it.
     open_at: std::cell::Cell<Option<Millis>>,
-    /// Our own outgoing queue, to seek after a snapshot.
+    /// Our own outgoing queue, to seek (and present) after a snapshot.
     seek: UnboundedSender<ClientMessage>,
+    presenting: WriteSignal<bool>,
+    /// The room's id, to find its presenter token.
+    room_id: String,
+    /// A `present` is on its way: its refusal means the token is wrong.
+    showing_token: std::cell::Cell<bool>,
 }
 
 impl Writers {
@@ -435,6 +449,8 @@ fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Inc
     struct Forked {
         room: String,
         at_ms: Millis,
+        #[serde(default)]
+        presenter: Option<String>,
     }
     let value: serde_json::Value = serde_json::from_str(text)?;
     let message = match value.get("type").and_then(serde_json::Value::as_str) {
@@ -464,9 +480,10 @@ fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Inc
             ServerMessage::Past { at_ms, frame }
         }
         Some("forked") => {
-            let Forked { room, at_ms } = Forked::deserialize(&value)?;
-            ServerMessage::Forked { room, at_ms }
+            let Forked { room, at_ms, presenter } = Forked::deserialize(&value)?;
+            ServerMessage::Forked { room, at_ms, presenter }
         }
+        Some("presenting") => ServerMessage::Presenting,
         Some("run") => {
             let mut value = value;
             return Ok(Some(Incoming::Run(value.get_mut("run").map(serde_json::Value::take).unwrap_or_default())));
@@ -490,6 +507,7 @@ fn every_message_type_is_decoded(msg: &ServerMessage) {
         | ServerMessage::Error(_)
         | ServerMessage::Past { .. }
         | ServerMessage::Forked { .. }
+        | ServerMessage::Presenting
         | ServerMessage::Run { .. } => {}
     }
 }
@@ -533,6 +551,13 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
                 writers.viewing.1.try_set(Some(at_ms));
                 let _ = writers.seek.unbounded_send(ClientMessage::Seek { at_ms });
             }
+            // Every snapshot starts a new viewer on the server (a reconnect,
+            // or a cluster handover): show the token again, if we hold one.
+            writers.presenting.try_set(false);
+            if let Some(token) = crate::presenter::token_for(&writers.room_id) {
+                writers.showing_token.set(true);
+                let _ = writers.seek.unbounded_send(ClientMessage::Present { token });
+            }
             *synced = true;
             (!writers.status(Status::Live)).then_some(Ended::Stopped)
         }
@@ -561,14 +586,27 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
             }
             None
         }
-        ServerMessage::Forked { room, .. } => {
+        ServerMessage::Forked { room, presenter, .. } => {
+            // Whoever forks presents the fork.
+            if let Some(token) = presenter {
+                crate::presenter::keep_token(&room, &token);
+            }
             // Land in the new room (a real navigation, as for New room).
             let _ = window().location().set_href(&format!("/r/{room}"));
+            None
+        }
+        ServerMessage::Presenting => {
+            writers.showing_token.set(false);
+            writers.presenting.try_set(true);
             None
         }
         // Decoded as `Incoming::Run` instead (see `decode`).
         ServerMessage::Run { .. } => None,
         ServerMessage::Error(ProtocolError { code, message, count }) => {
+            // A token this room does not take is forgotten (shown once).
+            if code == ErrorCode::NotPresenter && writers.showing_token.replace(false) {
+                crate::presenter::forget_token(&writers.room_id);
+            }
             *notices += 1;
             writers.notice.try_set(Some(Notice { serial: *notices, code, message, count }));
             None
@@ -632,6 +670,8 @@ mod tests {
                 time: Default::default(),
                 history: None,
                 people: Vec::new(),
+                presenter: None,
+                changes: Vec::new(),
             }))
             .unwrap()
         };
@@ -665,8 +705,21 @@ mod tests {
         let mut sim = Simulation::new(SimConfig::default());
         let tokyo = RegionId::parse("tokyo").unwrap();
         sim.like(tokyo, 100).unwrap();
-        let frame =
-            Frame { seq: 3, viewers: 2, sim: sim.view(), time: TimeView::default(), history: None, people: vec![1; 6] };
+        let frame = Frame {
+            seq: 3,
+            viewers: 2,
+            sim: sim.view(),
+            time: TimeView::default(),
+            history: None,
+            people: vec![1; 6],
+            presenter: Some(shared::protocol::PresenterView { here: true, name: Some("Teal Otter".into()) }),
+            changes: vec![shared::protocol::changes::Change {
+                n: 1,
+                at: 80,
+                text: "Teal Otter cut Tokyo ⇄ Virginia".into(),
+                times: 1,
+            }],
+        };
         let messages = [
             ServerMessage::Snapshot(Snapshot {
                 protocol: PROTOCOL_VERSION,
@@ -680,7 +733,9 @@ mod tests {
             ServerMessage::Frame(frame.clone()),
             ServerMessage::Error(ProtocolError { code: ErrorCode::Locked, message: "locked".into(), count: 2 }),
             ServerMessage::Past { at_ms: 1_200, frame },
-            ServerMessage::Forked { room: "abc".into(), at_ms: 900 },
+            ServerMessage::Forked { room: "abc".into(), at_ms: 900, presenter: None },
+            ServerMessage::Forked { room: "abd".into(), at_ms: 900, presenter: Some("Qm7rT2xkP9aLw3Zc8VbN4d".into()) },
+            ServerMessage::Presenting,
         ];
         for msg in messages {
             let text = serde_json::to_string(&msg).unwrap();

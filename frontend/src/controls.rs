@@ -39,12 +39,20 @@ pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
                     {move || if expanded.get() { "Hide" } else { "Show" }}
                 </button>
             </div>
-            <Show when=move || conn.room.with(|r| r.as_ref().is_some_and(|r| r.public))>
+            <Show when=move || lab.locked.get() && conn.room.with(|r| r.is_some())>
                 <p class="lock-note" data-role="lock-note">
                     <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
                         <path d="M7 10V7a5 5 0 0 1 10 0v3h1a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1zm2 0h6V7a3 3 0 0 0-6 0z"></path>
                     </svg>
-                    <span>"The public room only takes likes — press "<strong>"New room"</strong>" to experiment."</span>
+                    <span>
+                        {move || if lab.public.get() {
+                            "The public room only takes likes — press "
+                        } else {
+                            "Read-only: the presenter changes this room. You can like and watch; press "
+                        }}
+                        <strong>"New room"</strong>
+                        {move || if lab.public.get() { " to experiment." } else { " for your own." }}
+                    </span>
                 </p>
             </Show>
             <div class="controls-body" id="controls-body">

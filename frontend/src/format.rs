@@ -114,6 +114,7 @@ pub fn notice_title(code: ErrorCode) -> &'static str {
         ErrorCode::Storage => "Saved history unavailable",
         ErrorCode::UnknownRegion => "Unknown region",
         ErrorCode::BadPerson => "Unknown person",
+        ErrorCode::NotPresenter => "Read-only: someone else presents",
         ErrorCode::BadMessage | ErrorCode::TooLarge | ErrorCode::BinaryFrame => "Not understood",
     }
 }
@@ -141,23 +142,6 @@ pub fn reconnect_text(in_secs: u32) -> String {
     } else {
         format!("Reconnecting in {in_secs} s")
     }
-}
-
-/// Encodes bytes as unpadded base64url (RFC 4648 §5): URL-safe without
-/// escaping, and 16 bytes become a 22-character room id, short enough to
-/// read out yet far too many (2^128) to guess.
-pub fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        // A chunk of k bytes carries 8k bits, i.e. k + 1 six-bit symbols.
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
 }
 
 /// A short, readable form of a long private room id for labels
@@ -477,7 +461,6 @@ fn were(n: u64, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::protocol::RoomId;
     use shared::region::RegionId;
     use shared::sim::{Change, Extra};
     use shared::strategy::Reference;
@@ -542,33 +525,6 @@ mod tests {
         assert_eq!(reconnect_text(3), "Reconnecting in 3 s");
         assert_eq!(reconnect_text(0), "Reconnecting…");
         assert_eq!(count_of(1, "person", "people"), "1 person");
-    }
-
-    #[test]
-    fn base64url_matches_rfc4648_vectors() {
-        // RFC 4648 §10 test vectors, unpadded.
-        for (input, expected) in [
-            ("", ""),
-            ("f", "Zg"),
-            ("fo", "Zm8"),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg"),
-            ("fooba", "Zm9vYmE"),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64url(input.as_bytes()), expected);
-        }
-        // The two symbols that differ from standard base64.
-        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
-    }
-
-    #[test]
-    fn generated_room_ids_are_valid_room_ids() {
-        let id = base64url(&[0xff; 16]);
-        assert_eq!(id.len(), 22);
-        assert!(RoomId::parse(&id).is_ok(), "{id}");
-        let id = base64url(&(0u8..16).collect::<Vec<_>>());
-        assert!(RoomId::parse(&id).is_ok(), "{id}");
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!
 //! The public room is locked: the server refuses controls there, and every
 //! control here is disabled with [`Lab::locked`] so nobody clicks into a
-//! refusal.
+//! refusal. So is a room with a presenter for everyone who does not
+//! present it (see [`crate::presenter`]).
 
 use crate::connection::Connection;
 use leptos::prelude::*;
@@ -41,20 +42,34 @@ pub struct Lab {
     conn: Connection,
     /// Region pairs the room has cut (in at least one direction).
     pub cuts: Memo<BTreeSet<Pair>>,
-    /// Controls are refused here (the public room, or not yet known).
-    pub locked: Signal<bool>,
+    /// Controls are refused here (the public room, a room someone else
+    /// presents, or not yet known).
+    pub locked: Memo<bool>,
+    /// The public room (or not yet known): locked for everyone.
+    pub public: Memo<bool>,
+    /// Directed links the room has cut (`from`, `to`).
+    pub directed_cuts: Memo<BTreeSet<(RegionId, RegionId)>>,
 }
 
 impl Lab {
     pub fn new(conn: Connection) -> Lab {
-        let locked = Signal::derive(move || conn.room.with(|r| r.as_ref().is_none_or(|r| r.public)));
+        let presented =
+            Memo::new(move |_| conn.frame.with(|r| r.as_ref().is_some_and(|r| r.frame.presenter.is_some())));
+        let public = Memo::new(move |_| conn.room.with(|r| r.as_ref().is_none_or(|r| r.public)));
+        let locked = Memo::new(move |_| public.get() || (presented.get() && !conn.presenting.get()));
+        let directed_cuts = Memo::new(move |_| {
+            conn.frame.with(|r| {
+                r.as_ref()
+                    .map_or_else(BTreeSet::new, |r| r.frame.sim.faults.cut.iter().map(|l| (l.from, l.to)).collect())
+            })
+        });
         let cuts = Memo::new(move |_| {
             conn.frame.with(|r| {
                 r.as_ref()
                     .map_or_else(BTreeSet::new, |r| r.frame.sim.faults.cut.iter().map(|l| pair(l.from, l.to)).collect())
             })
         });
-        Lab { conn, cuts, locked }
+        Lab { conn, cuts, locked, public, directed_cuts }
     }
 
     /// Whether a control may be used right now: unlocked and live.
@@ -81,6 +96,15 @@ impl Lab {
             return;
         }
         self.send(ClientMessage::Heal { a: a.id().into(), b: b.id().into() });
+    }
+
+    /// Cuts (`cut`) or heals one direction, `from` → `to`.
+    pub fn one_way(&self, from: RegionId, to: RegionId, cut: bool) {
+        if from == to {
+            return;
+        }
+        let (from, to) = (from.id().to_owned(), to.id().to_owned());
+        self.send(if cut { ClientMessage::CutOneWay { from, to } } else { ClientMessage::HealOneWay { from, to } });
     }
 
     /// Cuts `region` off from every other region.

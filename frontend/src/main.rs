@@ -22,6 +22,7 @@
 
 mod app;
 mod banner;
+mod change_log;
 mod clock;
 mod connection;
 mod controls;
@@ -37,12 +38,14 @@ mod knobs;
 mod lab;
 mod latency;
 mod link_editor;
+mod link_menu;
 mod logo;
 mod loss_note;
 mod me;
 mod network_view;
 mod partition_tool;
 mod people_bar;
+mod presenter;
 mod read_model;
 mod region_card;
 mod region_menu;

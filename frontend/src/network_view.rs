@@ -6,7 +6,10 @@
 //! with the messages ([`crate::flights`], redrawn every animation frame
 //! without touching the DOM), and an SVG on top with what can be touched:
 //! a region opens its menu ([`crate::region_menu`]), a link's handle cuts or
-//! heals it. The land is a path in `index.html` (`<use href="#land">`), so
+//! heals it both ways, and a tap on the link's line (or Shift+Enter on its
+//! handle) opens the link's menu ([`crate::link_menu`]) to cut or heal each
+//! direction on its own. A link cut one way is drawn as a dashed red lane
+//! on the side of the direction that is cut. The land is a path in `index.html` (`<use href="#land">`), so
 //! neither the wasm nor a fetch carries it.
 //!
 //! Honesty rules: only what the latest frame lists is drawn; the server
@@ -20,6 +23,7 @@ use crate::format::{count_of, in_flight_text};
 use crate::geo::{graticule, land_transform, midpoint, project, Lane, Point, MAP_H, MAP_W};
 use crate::lab::{pair, Lab, Pair};
 use crate::link_editor::{arrow, group, summary};
+use crate::link_menu::LinkMenu;
 use crate::region_menu::RegionMenu;
 use leptos::prelude::*;
 use shared::protocol::view::{LinkView, MAX_PACKETS_IN_VIEW};
@@ -66,7 +70,15 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
             && s.packets.len() as u32 == s.in_flight
             && s.packets.iter().all(|p| p.background && Look::of(p) == Look::Quiet)
     });
-    let cuts = move || lab.cuts.get().into_iter().collect::<Vec<_>>();
+    // Pairs cut both ways are one straight dashed line; a direction cut
+    // alone is its own (curved, one-sided) lane.
+    let both = move |(a, b): Pair| lab.directed_cuts.with(|d| d.contains(&(a, b)) && d.contains(&(b, a)));
+    let cuts = move || lab.cuts.get().into_iter().filter(|p| both(*p)).collect::<Vec<_>>();
+    let one_way = move || {
+        lab.directed_cuts.get().into_iter().filter(|&(a, b)| !both(pair(a, b))).collect::<Vec<(RegionId, RegionId)>>()
+    };
+    // The link whose menu is open, if any.
+    let link_open = RwSignal::new(None::<Pair>);
     // Links someone gave conditions of their own (the lab's "One link").
     let tuned = Memo::new(move |_| {
         conn.frame.with(|r| r.as_ref().map(|r| group(&r.frame.sim.faults.custom)).unwrap_or_default())
@@ -144,6 +156,25 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                 <title>{format!("{} ✂ {}: cut", pair.0.info().city, pair.1.info().city)}</title>
                             </path>
                         </For>
+                        {move || {
+                            one_way()
+                                .into_iter()
+                                .map(|(from, to)| {
+                                    let (f, t) = (from.info().city, to.info().city);
+                                    view! {
+                                        <path
+                                            class="cut-lane one-way"
+                                            data-role="cut-lane"
+                                            data-from=from.id()
+                                            data-to=to.id()
+                                            d=Lane::between(position(from), position(to)).path()
+                                        >
+                                            <title>{format!("{f} → {t}: cut one way ({t} hears {f} no more; {f} still hears {t})")}</title>
+                                        </path>
+                                    }
+                                })
+                                .collect_view()
+                        }}
                     </g>
                 </svg>
                 <FlightCanvas conn/>
@@ -152,15 +183,16 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                         // Every link's wide hit line first, then every handle, so
                         // no link's line ever covers another link's handle.
                         <g class="link-hits" aria-hidden="true">
-                            {all_pairs().into_iter().map(|p| view! { <LinkHit pair=p lab/> }).collect_view()}
+                            {all_pairs().into_iter().map(|p| view! { <LinkHit pair=p lab link_open/> }).collect_view()}
                         </g>
                         <g class="link-handles">
-                            {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab/> }).collect_view()}
+                            {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab link_open/> }).collect_view()}
                         </g>
                     </Show>
                     <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn open/> }).collect_view()}</g>
                 </svg>
                 <RegionMenu conn lab open/>
+                <LinkMenu lab open=link_open/>
                 <p class="map-hud" aria-live="off">
                     <span class="count-chip" data-role="in-flight">{total}</span>
                     <span class="hud-text">
@@ -221,30 +253,38 @@ fn toggle_link(lab: Lab, pair: Pair) {
     }
 }
 
-/// The whole length of a link, as a wide invisible line a pointer can hit
-/// (the handle is the keyboard's way in, and carries the label).
+/// The whole length of a link, as a wide invisible line a pointer can hit:
+/// a tap opens the link's menu, to cut or heal each direction (the handle
+/// is the keyboard's way in, and carries the label).
 #[component]
-fn LinkHit(pair: Pair, lab: Lab) -> impl IntoView {
+fn LinkHit(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl IntoView {
     view! {
         <path
             class="link-hit"
             data-from=pair.0.id()
             data-to=pair.1.id()
             d=straight(position(pair.0), position(pair.1))
-            on:click=move |_| toggle_link(lab, pair)
+            on:click=move |_| {
+                if lab.usable() {
+                    link_open.update(|o| *o = if *o == Some(pair) { None } else { Some(pair) });
+                }
+            }
         ></path>
     }
 }
 
-/// A link's handle: tap (or Enter) cuts both directions, tap again heals.
+/// A link's handle: tap (or Enter) cuts both directions, tap again heals;
+/// Shift+Enter opens the link's menu (each direction on its own).
 #[component]
-fn MapLink(pair: Pair, lab: Lab) -> impl IntoView {
+fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl IntoView {
     let (a, b) = pair;
     let m = midpoint(position(a), position(b));
     let cut = move || lab.cuts.with(|c| c.contains(&pair));
     let (ca, cb) = (a.info().city, b.info().city);
-    let label =
-        move || if cut() { format!("Heal the link {ca} ⇄ {cb}") } else { format!("Cut the link {ca} ⇄ {cb}") };
+    let label = move || {
+        let what = if cut() { "Heal" } else { "Cut" };
+        format!("{what} the link {ca} ⇄ {cb} (Shift+Enter: one direction)")
+    };
     let toggle = move || toggle_link(lab, pair);
     view! {
         <g
@@ -259,7 +299,12 @@ fn MapLink(pair: Pair, lab: Lab) -> impl IntoView {
             aria-pressed=move || cut().to_string()
             on:click=move |_| toggle()
             on:keydown=move |ev| {
-                if matches!(ev.key().as_str(), "Enter" | " ") {
+                if ev.key() == "Enter" && ev.shift_key() {
+                    ev.prevent_default();
+                    if lab.usable() {
+                        link_open.set(Some(pair));
+                    }
+                } else if matches!(ev.key().as_str(), "Enter" | " ") {
                     ev.prevent_default();
                     toggle();
                 }

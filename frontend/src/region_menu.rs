@@ -71,7 +71,14 @@ fn Menu(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<RegionId
             </button>
             <Show
                 when=move || !lab.locked.get()
-                fallback=|| view! { <p class="menu-note">"Faults need a room of your own: press New room."</p> }
+                fallback=move || {
+                    let note = if lab.public.get_untracked() {
+                        "Faults need a room of your own: press New room."
+                    } else {
+                        "The presenter changes this room; you can like and watch."
+                    };
+                    view! { <p class="menu-note">{note}</p> }
+                }
             >
                 <div class="menu-tools">
                     <button

@@ -1,6 +1,7 @@
 //! A room's run as a file: *Export run* saves the server's `run` answer as
 //! JSON, *Import run* sends a chosen file to `POST /api/import` and goes to
-//! the room the server made of it.
+//! the room the server made of it (keeping its presenter token: whoever
+//! imports a run presents the room it makes).
 //!
 //! Import is plain HTTP rather than the WebSocket because a run can be
 //! megabytes, far over a socket message's 1 KiB (see the README). The
@@ -59,6 +60,13 @@ pub async fn import(file: web_sys::File) -> Result<String, String> {
     #[derive(serde::Deserialize)]
     struct Made {
         room: String,
+        /// The new room's presenter token: whoever imports presents it.
+        #[serde(default)]
+        presenter: Option<String>,
     }
-    serde_json::from_str::<Made>(&text).map(|m| m.room).map_err(|_| "the server's answer is unreadable".to_owned())
+    let made: Made = serde_json::from_str(&text).map_err(|_| "the server's answer is unreadable".to_owned())?;
+    if let Some(token) = &made.presenter {
+        crate::presenter::keep_token(&made.room, token);
+    }
+    Ok(made.room)
 }

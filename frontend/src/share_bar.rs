@@ -2,11 +2,14 @@
 //! into it (copy the link) or start a fresh one, who else is here, and
 //! whether the page is live.
 //!
-//! Rooms are private by obscurity: the id in `/r/{id}` is 16 random bytes
-//! from the browser's CSPRNG, so a room's link is its only key.
+//! Rooms are private by obscurity: the id in `/r/{id}` is 22 random
+//! characters from the server (`POST /api/rooms`), so a room's link is its
+//! only key. The server also issues the new room's presenter token, kept
+//! by this browser (see [`crate::presenter`]).
 
 use crate::connection::{Connection, Status};
-use crate::format::{base64url, reconnect_text, short_room, viewers_text};
+use crate::format::{reconnect_text, short_room, viewers_text};
+use crate::presenter::PresenterBadge;
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -29,6 +32,7 @@ pub fn ShareBar(conn: Connection) -> impl IntoView {
             None => "",
         })
     };
+    let making = RwSignal::new(false);
     let viewers = move || conn.frame.with(|r| r.as_ref().map_or(String::new(), |r| viewers_text(r.frame.viewers)));
 
     view! {
@@ -36,12 +40,27 @@ pub fn ShareBar(conn: Connection) -> impl IntoView {
             <div class="room-id">
                 <strong>{room_label}</strong>
                 <span class="muted">{room_hint}</span>
+                <PresenterBadge conn/>
             </div>
             <div class="share-actions">
                 <span class="viewers" data-role="viewers">{viewers}</span>
                 <ConnectionBadge status=conn.status/>
                 <CopyLink/>
-                <button class="button" data-role="new-room" on:click=move |_| new_room()>
+                <button
+                    class="button"
+                    data-role="new-room"
+                    disabled=move || making.get()
+                    on:click=move |_| {
+                        making.set(true);
+                        spawn_local(async move {
+                            if let Err(why) = new_room().await {
+                                warn!("cannot make a room: {why}");
+                                let _ = window().alert_with_message(&format!("No new room: {why}"));
+                                making.try_set(false);
+                            }
+                        });
+                    }
+                >
                     "New room"
                 </button>
             </div>
@@ -108,7 +127,7 @@ fn CopyLink() -> impl IntoView {
     }
 }
 
-async fn write_clipboard(text: &str) -> bool {
+pub(crate) async fn write_clipboard(text: &str) -> bool {
     let navigator = window().navigator();
     // `navigator.clipboard` is undefined outside secure contexts; calling
     // through web-sys's non-optional binding would throw.
@@ -121,17 +140,31 @@ async fn write_clipboard(text: &str) -> bool {
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
 
-/// Navigates to a brand-new private room.
-fn new_room() {
-    let mut bytes = [0u8; 16];
-    let filled = window().crypto().and_then(|c| c.get_random_values_with_u8_array(&mut bytes).map(|_| ()));
-    if let Err(e) = filled {
-        // Never fall back to a weak random source: a guessable room id
-        // would make a private room public.
-        warn!("no secure random source, cannot create a room: {e:?}");
-        return;
+/// Asks the server for a brand-new private room, keeps its presenter
+/// token, and goes there.
+async fn new_room() -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let fetch = window().fetch_with_str_and_init("/api/rooms", &init);
+    let response: web_sys::Response = JsFuture::from(fetch)
+        .await
+        .and_then(|r| r.dyn_into())
+        .map_err(|_| "the server cannot be reached".to_owned())?;
+    let text = match response.text() {
+        Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if !response.ok() {
+        return Err(if text.is_empty() { format!("refused (HTTP {})", response.status()) } else { text });
     }
-    if let Err(e) = window().location().set_href(&format!("/r/{}", base64url(&bytes))) {
-        warn!("navigation failed: {e:?}");
+    #[derive(serde::Deserialize)]
+    struct Made {
+        room: String,
+        presenter: String,
     }
+    let made: Made = serde_json::from_str(&text).map_err(|_| "the server's answer is unreadable".to_owned())?;
+    crate::presenter::keep_token(&made.room, &made.presenter);
+    window().location().set_href(&format!("/r/{}", made.room)).map_err(|_| "navigation failed".to_owned())
 }

@@ -13,11 +13,14 @@ pub fn TimeNote(conn: Connection, lab: Lab) -> impl IntoView {
     let paused_at =
         Memo::new(move |_| conn.frame.with(|r| r.as_ref().filter(|r| r.frame.time.paused).map(|r| r.frame.sim.now_ms)));
     let note = move || {
-        if lab.locked.get() {
+        if lab.public.get() {
             return Some((
                 "locked",
                 "The public room's clock runs for everyone: press New room to pause, step or slow it down.".to_owned(),
             ));
+        }
+        if lab.locked.get() {
+            return Some(("locked", "The presenter runs this room's clock for everyone here.".to_owned()));
         }
         if conn.viewing.get().is_some() {
             return None;

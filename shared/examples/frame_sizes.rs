@@ -20,8 +20,16 @@ use shared::sim::{SimConfig, Simulation};
 use std::collections::BTreeMap;
 
 fn message(sim: &Simulation, seq: u64) -> Value {
-    let frame =
-        Frame { seq, viewers: 10_000, sim: sim.view(), time: TimeView::default(), history: None, people: Vec::new() };
+    let frame = Frame {
+        seq,
+        viewers: 10_000,
+        sim: sim.view(),
+        time: TimeView::default(),
+        history: None,
+        people: Vec::new(),
+        presenter: None,
+        changes: Vec::new(),
+    };
     serde_json::to_value(ServerMessage::Frame(frame)).unwrap_or_default()
 }
 

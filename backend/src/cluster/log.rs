@@ -6,7 +6,8 @@
 //! keys share a Redis Cluster slot and one Lua script may touch them all:
 //!
 //! ```text
-//! lw:{room}:meta   hash    seed, config, format          -- the starting point
+//! lw:{room}:meta   hash    seed, config, format,         -- the starting point
+//!                          presenter (token hash, if any; see `presenter`)
 //! lw:{room}:log    stream  id "<seq>-1", fields at, cmd  -- the inputs, in order
 //! lw:{room}:base   hash    at_ms, likes                  -- a compacted prefix
 //! lw:{room}:owner  string  the lease: the owner's fencing token (see `cluster`)
@@ -75,11 +76,13 @@ return 1
 "#;
 
 /// Records the starting point once (fenced).
-/// KEYS: owner, meta. ARGV: token, seed, config, format, retention ms.
+/// KEYS: owner, meta. ARGV: token, seed, config, format, retention ms,
+/// presenter hash ('' for none).
 const CREATE: &str = r#"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('HSET', KEYS[2], 'seed', ARGV[2], 'config', ARGV[3], 'format', ARGV[4])
+  if ARGV[6] ~= '' then redis.call('HSET', KEYS[2], 'presenter', ARGV[6]) end
 end
 if ARGV[5] ~= '0' then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
 return 1
@@ -95,11 +98,13 @@ return 1
 "#;
 
 /// Replaces a room whole before its inputs are appended (fenced).
-/// KEYS: owner, meta, log, base. ARGV: token, seed, config, format.
+/// KEYS: owner, meta, log, base. ARGV: token, seed, config, format,
+/// presenter hash ('' for none).
 const RESET: &str = r#"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 redis.call('HSET', KEYS[2], 'seed', ARGV[2], 'config', ARGV[3], 'format', ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[2], 'presenter', ARGV[5]) end
 return 1
 "#;
 
@@ -298,6 +303,7 @@ impl Writer {
                         row.config_json.into_bytes(),
                         row.format.to_string().into_bytes(),
                         self.retention(&room).to_string().into_bytes(),
+                        row.presenter.unwrap_or_default().into_bytes(),
                     ];
                     cmds.push(evalsha(&self.scripts.create, &room_keys(&room, &["owner", "meta"]), args));
                     waiters.push(Waiter::Log("creating the room", room));
@@ -371,6 +377,7 @@ impl Writer {
                 row.seed.to_string().into_bytes(),
                 row.config_json.into_bytes(),
                 row.format.to_string().into_bytes(),
+                row.presenter.unwrap_or_default().into_bytes(),
             ],
         )];
         for chunk in inputs.chunks(IMPORT_CHUNK) {
@@ -419,6 +426,7 @@ impl Writer {
             seed: num(meta.get("seed")).unwrap_or(0),
             config_json: meta.get("config").cloned().unwrap_or_default(),
             format: num(meta.get("format")).and_then(|f| u32::try_from(f).ok()).unwrap_or(0),
+            presenter: meta.get("presenter").cloned(),
         };
         let base = (!base.is_empty()).then(|| BaseRow {
             at_ms: num(base.get("at_ms")).unwrap_or(0),

@@ -109,6 +109,10 @@ pub(crate) enum Fwd {
         person: PersonId,
         home: RegionId,
     },
+    /// A presenter token, checked by the room on the owner (see `presenter`).
+    Presenter {
+        token: String,
+    },
     /// The relay's viewers in this room, every tick: how many and a digest
     /// of their ids, and the ids themselves only when the owner asked (its
     /// guests of this relay did not match), so presence costs the same
@@ -421,6 +425,7 @@ impl Node {
             RoomCommand::Hello { viewer, person, home } => {
                 self.deliver(&me, viewer, Fwd::Hello { person, home }).await;
             }
+            RoomCommand::Present { viewer, token } => self.deliver(&me, viewer, Fwd::Presenter { token }).await,
             RoomCommand::Stop => {}
         }
     }
@@ -677,6 +682,7 @@ impl Node {
                     Fwd::Hello { person, home } => owned.real.ask(RoomCommand::Hello { viewer: v, person, home }),
                     Fwd::Fork { at_ms } => owned.real.ask(RoomCommand::Fork { viewer: v, at_ms }),
                     Fwd::Export => owned.real.ask(RoomCommand::Export { viewer: v }),
+                    Fwd::Presenter { token } => owned.real.ask(RoomCommand::Present { viewer: v, token }),
                     Fwd::Join | Fwd::Leave | Fwd::Present { .. } => Ok(()),
                 };
                 if let Err(err) = sent {

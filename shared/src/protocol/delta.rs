@@ -322,7 +322,7 @@ mod tests {
             let mut sim = Simulation::new(SimConfig { seed, ..SimConfig::default() });
             sim.apply(crate::protocol::Control::SetAllLinks { loss, duplicate: 0.0, jitter_ms: None });
             let message = |sim: &Simulation, seq: u64| {
-                let frame = Frame { seq, viewers: 1 + (seq % 3) as u32, sim: sim.view(), time: TimeView::default(), history: None, people: Vec::new() };
+                let frame = Frame { seq, viewers: 1 + (seq % 3) as u32, sim: sim.view(), time: TimeView::default(), history: None, people: Vec::new(), presenter: None, changes: Vec::new() };
                 serde_json::to_value(ServerMessage::Frame(frame)).unwrap()
             };
             let mut held = message(&sim, 1);
@@ -373,6 +373,8 @@ mod tests {
                 time: TimeView::default(),
                 history: None,
                 people: Vec::new(),
+                presenter: None,
+                changes: Vec::new(),
             }))
             .unwrap()
         };

@@ -126,6 +126,8 @@
 //!     r#"{"type":"set_all_links","loss":0.2,"duplicate":0.1,"jitter_ms":null}"#,
 //!     r#"{"type":"cut","a":"tokyo","b":"virginia"}"#,
 //!     r#"{"type":"heal","a":"tokyo","b":"virginia"}"#,
+//!     r#"{"type":"cut_one_way","from":"tokyo","to":"virginia"}"#,
+//!     r#"{"type":"heal_one_way","from":"tokyo","to":"virginia"}"#,
 //!     r#"{"type":"isolate","region":"frankfurt"}"#,
 //!     r#"{"type":"heal_all"}"#,
 //!     r#"{"type":"crash","region":"mumbai"}"#,
@@ -138,6 +140,36 @@
 //!     assert!(matches!(parse_client_message(text), Ok(Request::Command(Command::Control(_)))), "{text}");
 //! }
 //! ```
+//! # Presenter
+//! A room made by `POST /api/rooms` (the page's New room), `fork` or
+//! `POST /api/import` has a *presenter*: the server issues its maker a
+//! token, and only a connection that showed it with `present` may send
+//! controls and time controls; anyone else gets `not_presenter`. Likes,
+//! unlikes, `seek`, `fork` and `export` stay open to everyone. A room with
+//! no token (made before presenters existed, or by opening an unused
+//! `/r/{id}`) has no presenter: everyone in it may change it, as before.
+//! Frames of a room with a presenter say whether one is here and their
+//! name (`presenter`), and every frame lists the
+//! room's last changes with who made them (see [`changes`]):
+//! ```
+//! # use shared::protocol::*;
+//! assert_eq!(parse_client_message(r#"{"type":"present","token":"Qm7rT2xkP9aLw3Zc8VbN4d"}"#),
+//!            Ok(Request::Present { token: "Qm7rT2xkP9aLw3Zc8VbN4d".into() }));
+//! let ok: ServerMessage = serde_json::from_str(r#"{"type":"presenting"}"#).unwrap();
+//! assert_eq!(ok, ServerMessage::Presenting);
+//! let refused: ServerMessage = serde_json::from_str(r#"{"type":"error","code":"not_presenter",
+//!   "message":"Teal Otter presents this room: controls are read-only for you; likes are open to everyone"}"#).unwrap();
+//! assert!(matches!(refused, ServerMessage::Error(e) if e.code == ErrorCode::NotPresenter));
+//! // In a frame (abridged): `"presenter":{"here":true,"name":"Teal Otter"}`,
+//! // and `"changes":[...]` as below.
+//! let who: PresenterView = serde_json::from_str(r#"{"here":true,"name":"Teal Otter"}"#).unwrap();
+//! assert_eq!(who.name.as_deref(), Some("Teal Otter"));
+//! let log: Vec<changes::Change> = serde_json::from_str(r#"[
+//!   {"n":0,"at":1200,"text":"Teal Otter cut Tokyo ⇄ Virginia"},
+//!   {"n":1,"at":1900,"text":"Teal Otter stepped to the next event","times":3}]"#).unwrap();
+//! assert_eq!((log[1].n, log[1].times), (1, 3));
+//! ```
+//!
 //! Strategy kinds and their knobs are listed in every snapshot's
 //! `strategies` (with `default_config`); delays and intervals are capped at
 //! one simulated minute, probabilities must lie in `0..=1` (`invalid_value`
@@ -188,7 +220,7 @@
 //! assert_eq!(parse_client_message(r#"{"type":"fork","at_ms":12400}"#), Ok(Request::Fork { at_ms: 12400 }));
 //! assert_eq!(parse_client_message(r#"{"type":"export"}"#), Ok(Request::Export));
 //! let forked: ServerMessage = serde_json::from_str(r#"{"type":"forked","room":"Xy3","at_ms":12400}"#).unwrap();
-//! assert_eq!(forked, ServerMessage::Forked { room: "Xy3".into(), at_ms: 12400 });
+//! assert_eq!(forked, ServerMessage::Forked { room: "Xy3".into(), at_ms: 12400, presenter: None });
 //! let run: ServerMessage = serde_json::from_str(r#"{"type":"run","run":{"format":1,"seed":7,
 //!     "config":{"seed":7,"time_scale":1.0,"strategy":{"kind":"event_push"},"durable":true},
 //!     "inputs":[{"at":1200,"command":{"type":"like","args":"tokyo"}},
@@ -246,6 +278,7 @@
 //! changes incompatibly; a client that sees another version than its own
 //! must reload instead of misreading frames.
 
+pub mod changes;
 pub mod delta;
 pub mod history;
 pub mod view;
@@ -317,6 +350,10 @@ pub enum ClientMessage {
     Cut { a: String, b: String },
     /// Restore the link between two regions.
     Heal { a: String, b: String },
+    /// Cut one direction only: `from` can no longer reach `to`.
+    CutOneWay { from: String, to: String },
+    /// Restore one direction of a link.
+    HealOneWay { from: String, to: String },
     /// Cut a region off from every other region.
     Isolate { region: String },
     /// Restore every link.
@@ -342,6 +379,10 @@ pub enum ClientMessage {
     Fork { at_ms: Millis },
     /// Send me this room's run (seed, config, timed inputs).
     Export,
+    /// I hold this room's presenter token: let this connection change the
+    /// room. Sent after every snapshot by a page that holds one (see
+    /// [`PresenterView`]).
+    Present { token: String },
 }
 
 /// Slowest and fastest a room's clock may run.
@@ -367,6 +408,10 @@ pub enum Request {
         at_ms: Millis,
     },
     Export,
+    /// A presenter token (its characters checked, not yet its room).
+    Present {
+        token: String,
+    },
 }
 
 /// How a room's clock runs: validated [`ClientMessage::Pause`] and friends.
@@ -432,6 +477,15 @@ pub enum Control {
     },
     Cut(RegionId, RegionId),
     Heal(RegionId, RegionId),
+    /// See [`ClientMessage::CutOneWay`].
+    CutOneWay {
+        from: RegionId,
+        to: RegionId,
+    },
+    HealOneWay {
+        from: RegionId,
+        to: RegionId,
+    },
     Isolate(RegionId),
     HealAll,
     Crash(RegionId),
@@ -462,11 +516,16 @@ pub enum ServerMessage {
         at_ms: Millis,
         frame: Frame,
     },
-    /// The answer to `fork`: the new room's id.
+    /// The answer to `fork`: the new room's id, and the token that makes
+    /// whoever forked it its presenter.
     Forked {
         room: String,
         at_ms: Millis,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        presenter: Option<String>,
     },
+    /// The answer to a right `present`: this connection presents.
+    Presenting,
     /// The answer to `export`.
     Run {
         run: crate::sim::replay::Run,
@@ -540,7 +599,32 @@ pub struct Frame {
     /// said `hello`; one person in two tabs counts once).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<u32>,
+    /// Who may change the room; absent in rooms where everyone may (the
+    /// public room refuses everyone; see [`PresenterView`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presenter: Option<PresenterView>,
+    /// The room's last changes, oldest first (see [`changes`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<changes::Change>,
 }
+
+/// A room with a presenter: only connections that showed its token (with
+/// `present`) may change it; everyone may like, unlike, seek, fork and
+/// export.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PresenterView {
+    /// Whether a presenter is connected now.
+    pub here: bool,
+    /// The name of a presenter who is here (the first one who said who
+    /// they are, see [`crate::people::name`]); `None` while no presenter
+    /// is connected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Longest presenter token a client may send (the server issues 22
+/// characters).
+pub const MAX_TOKEN_LEN: usize = 64;
 
 /// A region as described on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -596,6 +680,9 @@ pub enum ErrorCode {
     /// A person id that is too short, too long, or has characters other
     /// than `A-Z a-z 0-9 _ -`.
     BadPerson,
+    /// A control (or time control) from a connection that does not present
+    /// a room with a presenter, or a `present` with a wrong token.
+    NotPresenter,
 }
 
 /// An error answer: a machine-readable code and a sentence for people.
@@ -668,6 +755,13 @@ pub fn parse_client_message(text: &str) -> Result<Request, ProtocolError> {
         ClientMessage::Seek { at_ms } => return Ok(Request::Seek { at_ms }),
         ClientMessage::Fork { at_ms } => return Ok(Request::Fork { at_ms }),
         ClientMessage::Export => return Ok(Request::Export),
+        ClientMessage::Present { token } => {
+            let ok = (1..=MAX_TOKEN_LEN).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !ok {
+                return Err(ProtocolError::new(ErrorCode::NotPresenter, "that is not a presenter token"));
+            }
+            return Ok(Request::Present { token });
+        }
         ClientMessage::SetStrategy { config } => Control::SetStrategy(config),
         ClientMessage::SetLink { from, to, conditions } => {
             let (from, to) = pair(&from, &to)?;
@@ -679,6 +773,10 @@ pub fn parse_client_message(text: &str) -> Result<Request, ProtocolError> {
         }
         ClientMessage::Cut { a, b } => pair(&a, &b).map(|(a, b)| Control::Cut(a, b))?,
         ClientMessage::Heal { a, b } => pair(&a, &b).map(|(a, b)| Control::Heal(a, b))?,
+        ClientMessage::CutOneWay { from, to } => pair(&from, &to).map(|(from, to)| Control::CutOneWay { from, to })?,
+        ClientMessage::HealOneWay { from, to } => {
+            pair(&from, &to).map(|(from, to)| Control::HealOneWay { from, to })?
+        }
         ClientMessage::Isolate { region } => Control::Isolate(region_id(&region)?),
         ClientMessage::HealAll => Control::HealAll,
         ClientMessage::Crash { region } => Control::Crash(region_id(&region)?),
@@ -704,7 +802,13 @@ pub fn validate_control(control: Control) -> Result<Control, ProtocolError> {
             check_probability("loss", conditions.loss)?;
             check_probability("duplicate", conditions.duplicate)?;
         }
-        Control::ResetLink { from: a, to: b } | Control::Cut(a, b) | Control::Heal(a, b) if a == b => {
+        Control::ResetLink { from: a, to: b }
+        | Control::Cut(a, b)
+        | Control::Heal(a, b)
+        | Control::CutOneWay { from: a, to: b }
+        | Control::HealOneWay { from: a, to: b }
+            if a == b =>
+        {
             return Err(invalid("a link joins two different regions"));
         }
         Control::SetAllLinks { loss, duplicate, jitter_ms } => {
@@ -946,8 +1050,16 @@ mod tests {
     fn server_messages_round_trip_through_json() {
         let mut sim = Simulation::new(SimConfig::default());
         sim.like(RegionId::parse("tokyo").unwrap(), 100).unwrap();
-        let frame =
-            Frame { seq: 3, viewers: 2, sim: sim.view(), time: TimeView::default(), history: None, people: vec![1; 6] };
+        let frame = Frame {
+            seq: 3,
+            viewers: 2,
+            sim: sim.view(),
+            time: TimeView::default(),
+            history: None,
+            people: vec![1; 6],
+            presenter: Some(PresenterView { here: true, name: Some("Teal Otter".into()) }),
+            changes: vec![changes::Change { n: 4, at: 90, text: "Teal Otter crashed Tokyo".into(), times: 2 }],
+        };
         let snapshot = ServerMessage::Snapshot(Snapshot {
             protocol: PROTOCOL_VERSION,
             room: "public".into(),
@@ -969,6 +1081,8 @@ mod tests {
             time: TimeView::default(),
             history: None,
             people: Vec::new(),
+            presenter: None,
+            changes: Vec::new(),
         }))
         .unwrap();
         assert_eq!(json["type"], "frame");

@@ -102,6 +102,28 @@ impl Simulation {
         self.changed();
     }
 
+    /// Cuts one direction only: what `from` sends to `to` is lost, while
+    /// `to` still reaches `from` (an asymmetric partition, e.g. a firewall
+    /// rule or a broken route one way).
+    pub fn cut_one_way(&mut self, from: RegionId, to: RegionId) {
+        if from == to {
+            return;
+        }
+        self.world.net.link_mut(from, to).cut = true;
+        self.world.agenda.lose_on_link(from, to);
+        self.changed();
+    }
+
+    /// Restores one direction of a link.
+    pub fn heal_one_way(&mut self, from: RegionId, to: RegionId) {
+        if from == to {
+            return;
+        }
+        self.world.net.link_mut(from, to).cut = false;
+        self.healed("a heal");
+        self.changed();
+    }
+
     /// Cuts `region` off from every other region.
     pub fn isolate(&mut self, region: RegionId) {
         for other in RegionId::all().filter(|&o| o != region) {

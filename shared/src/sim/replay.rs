@@ -34,6 +34,8 @@ impl Simulation {
             Control::SetAllLinks { loss, duplicate, jitter_ms } => self.set_all_links(loss, duplicate, jitter_ms),
             Control::Cut(a, b) => self.cut(a, b),
             Control::Heal(a, b) => self.heal(a, b),
+            Control::CutOneWay { from, to } => self.cut_one_way(from, to),
+            Control::HealOneWay { from, to } => self.heal_one_way(from, to),
             Control::Isolate(region) => self.isolate(region),
             Control::HealAll => self.heal_all(),
             Control::Crash(region) => {
@@ -56,6 +58,8 @@ impl Simulation {
             Control::SetAllLinks { .. } => (MarkKind::Links, None, None),
             Control::Cut(a, b) => (MarkKind::Cut, Some(*a), Some(*b)),
             Control::Heal(a, b) => (MarkKind::Heal, Some(*a), Some(*b)),
+            Control::CutOneWay { from, to } => (MarkKind::Cut, Some(*from), Some(*to)),
+            Control::HealOneWay { from, to } => (MarkKind::Heal, Some(*from), Some(*to)),
             Control::Isolate(r) => (MarkKind::Isolate, Some(*r), None),
             Control::HealAll => (MarkKind::HealAll, None, None),
             Control::Crash(r) => (MarkKind::Crash, Some(*r), None),

@@ -216,6 +216,29 @@ fn views_show_the_faults_to_every_viewer() {
     assert!(sim.view().faults.cut.is_empty());
 }
 
+#[test]
+fn a_one_way_cut_stops_one_direction_only() {
+    let mut sim = Simulation::new(SimConfig::default());
+    let (tokyo, virginia) = (region("tokyo"), region("virginia"));
+    sim.apply(crate::protocol::Control::CutOneWay { from: tokyo, to: virginia });
+    assert_eq!(sim.view().faults.cut, vec![LinkRef { from: tokyo, to: virginia }]);
+    assert!(sim.view().faults.custom.is_empty(), "still on the room-wide settings");
+    assert!(sim.is_cut(tokyo, virginia) && !sim.is_cut(virginia, tokyo));
+    // Isolate everyone else from Virginia, so only the direct link counts.
+    for other in RegionId::all().filter(|&r| r != tokyo && r != virginia) {
+        sim.cut(virginia, other);
+    }
+    sim.like(virginia, 0).unwrap();
+    sim.like(tokyo, 0).unwrap();
+    sim.advance(30_000);
+    assert_eq!(sim.read(tokyo), 2, "Virginia's like reached Tokyo");
+    assert_eq!(sim.read(virginia), 1, "Tokyo's like never reached Virginia");
+    sim.apply(crate::protocol::Control::HealOneWay { from: tokyo, to: virginia });
+    assert!(sim.view().faults.cut.iter().all(|l| l.to != virginia || l.from != tokyo));
+    time_to_agree(&mut sim, 60_000);
+    assert_eq!(sim.read(virginia), 2, "healed, the like gets through");
+}
+
 /// Every link as a viewer reconstructs it from a frame, against the link
 /// the simulation really runs.
 fn assert_view_describes_every_link(sim: &Simulation) {
