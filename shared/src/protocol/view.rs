@@ -149,6 +149,10 @@ pub struct SimView {
     /// "in the database" (see `Strategy::stages`); empty for most strategies.
     #[serde(default)]
     pub stages: Vec<Stage>,
+    /// Super likes and their sagas (absent until someone super-likes or
+    /// the payouts close).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sagas: Option<crate::sim::SagasView>,
 }
 
 /// Cap on individual packets in a view, so a flood of likes does not turn

@@ -26,11 +26,13 @@ mod faults;
 pub mod ledger;
 pub mod likes;
 pub mod replay;
+pub mod sagas;
 mod verdict;
 mod world;
 
 pub use ledger::{Change, SwitchNote, Truth};
 pub use likes::{DataType, SetVerdict};
+pub use sagas::{SagaRow, SagaVerdict, SagasView, SuperLikeRefusal};
 pub use verdict::{Extra, OriginJudgement, Timing, Verdict, Visibility};
 
 use crate::crdt::{Act, PersonId, VersionVector};
@@ -93,6 +95,8 @@ pub struct Simulation {
     ledger: Ledger,
     /// The operation log and each replica's value, for a room of sets.
     likes: Likes,
+    /// Super likes: their sagas, the services, and who shows which.
+    sagas: sagas::Sagas,
     consistency: Consistency,
     /// The last settled episode's timing.
     timing: Option<Timing>,
@@ -119,6 +123,7 @@ impl Simulation {
             strategy: config.strategy.build(),
             ledger: Ledger::new(),
             likes: Likes::new(config.data_type),
+            sagas: sagas::Sagas::default(),
             consistency: Consistency::Settled { since: 0, took_ms: None, correct: true },
             timing: None,
             last_write_at: None,
@@ -264,6 +269,7 @@ impl Simulation {
                         fate: if deliver { Fate::Delivered } else { Fate::Lost },
                         dup: envelope.dup,
                         merged: false,
+                        saga: false,
                     });
                     if deliver {
                         #[cfg(test)]
@@ -295,6 +301,8 @@ impl Simulation {
                         self.record(|| HistoryEvent::Msg(m));
                     }
                 }
+                Event::Saga(envelope) => self.saga_arrive(*envelope, at),
+                Event::SagaTick { region, epoch } => self.saga_tick(region, epoch),
                 Event::Timer { region, timer, epoch } => {
                     if self.world.live(region) && self.world.epochs[region.index()] == epoch {
                         let before: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
@@ -445,6 +453,7 @@ impl Simulation {
                             fate: Fate::Refused,
                             dup: false,
                             merged: false,
+                            saga: false,
                         })
                     });
                 }
@@ -827,6 +836,7 @@ impl Simulation {
             last_switch: self.ledger.last_switch.clone(),
             data_type: self.config.data_type,
             set,
+            sagas: self.saga_verdict(),
         }
     }
 
@@ -900,6 +910,7 @@ impl Simulation {
             verdict: self.verdict(),
             faults: self.fault_view(),
             stages: self.strategy.stages(),
+            sagas: self.sagas_view(),
         }
     }
 
