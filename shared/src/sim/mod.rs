@@ -956,6 +956,8 @@ mod oracle;
 #[cfg(test)]
 mod reproductions;
 #[cfg(test)]
+mod saga_tests;
+#[cfg(test)]
 mod scenarios;
 #[cfg(test)]
 mod tests;

@@ -521,8 +521,14 @@ impl Simulation {
         }
     }
 
-    /// `region` restarted: its orchestrator resumes from its saga log.
+    /// `region` restarted: its orchestrator resumes from its saga log. Its
+    /// timers died with it, so each step it waits for gets a fresh timeout
+    /// from now (the log keeps states, not clocks).
     pub(crate) fn saga_restart(&mut self, region: RegionId) {
+        let now = self.world.now;
+        for run in self.sagas.runs.values_mut().filter(|r| r.region == region && !r.forgotten && !r.saga.ended()) {
+            run.step_since = now;
+        }
         self.arm_tick(region);
     }
 
