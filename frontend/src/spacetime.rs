@@ -112,6 +112,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                             fate: if p.lost { Fate::Lost } else { Fate::Delivered },
                             dup: false,
                             merged: false,
+                            saga: false,
                         },
                         flying: true,
                     })
