@@ -18,6 +18,7 @@ use crate::partition_tool::PartitionTool;
 use crate::people_bar::PeopleBar;
 use crate::region_card::RegionGrid;
 use crate::route::room_from_path;
+use crate::saga_panel::SagaPanel;
 use crate::share_bar::ShareBar;
 use crate::shortcuts::Shortcuts;
 use crate::time_panel::TimePanel;
@@ -67,6 +68,10 @@ fn Room(room: RoomId) -> impl IntoView {
                     <Controls conn lab/>
                     <VerdictPanel conn/>
                 </div>
+                // Super likes are a lab feature (the public room refuses them).
+                <Show when=move || !lab.locked.get()>
+                    <SagaPanel conn me/>
+                </Show>
                 <HistoryPanel conn/>
                 <Explainer conn/>
             </main>

@@ -46,6 +46,7 @@ mod people_bar;
 mod region_card;
 mod region_menu;
 mod route;
+mod saga_panel;
 mod run_actions;
 mod run_file;
 mod scrubber;

@@ -82,8 +82,52 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
                     </dd>
                 </div>
             </Show>
+            <Show when=has(|v| v.sagas.is_some())>
+                <Money verdict/>
+            </Show>
         </dl>
     }
+}
+
+/// Super likes: whether money was conserved at every saga event, and how
+/// the sagas ended.
+#[component]
+fn Money(verdict: Memo<Option<Verdict>>) -> impl IntoView {
+    let m = move |f: fn(&shared::sim::SagaVerdict) -> String| {
+        move || verdict.with(|v| v.as_ref().and_then(|v| v.sagas.as_ref()).map(f).unwrap_or_default())
+    };
+    view! {
+        <div class="fact fact-wide" data-role="money-conserved"
+            data-state=m(|s| if s.conserved { "yes".into() } else { "no".into() })>
+            <dt>"Money conserved"</dt>
+            <dd>
+                <span class="fact-big">{m(|s| if s.conserved { "Yes".into() } else { "No".into() })}</span>
+                <span class="fact-note">{m(|s| format!(
+                    "{} in wallets + {} paid + {} in flight = {} issued",
+                    s.in_wallets, s.paid_out, s.in_flight, s.issued
+                ))}</span>
+                <span class="fact-note" data-role="saga-counts">{m(saga_counts)}</span>
+            </dd>
+        </div>
+    }
+}
+
+/// "2 completed · 1 compensated · 0 running · 1 seen, then taken back".
+fn saga_counts(s: &shared::sim::SagaVerdict) -> String {
+    let mut parts = vec![
+        format!("{} completed", s.completed),
+        format!("{} compensated", s.compensated),
+        format!("{} running", s.running),
+    ];
+    if s.stranded > 0 {
+        parts.push(format!(
+            "{} stranded ({} in flight for good: a volatile crash forgot them)",
+            s.stranded,
+            count_of(s.stranded_coins, "coin", "coins")
+        ));
+    }
+    parts.push(format!("{} seen, then taken back", count_of(s.seen_then_taken_back, "super like", "super likes")));
+    parts.join(" · ")
 }
 
 /// "median · p99 1.9 s · max 2.3 s · 2 not yet everywhere".

@@ -168,7 +168,7 @@ pub enum SagaState {
 }
 
 /// Where one forward step of a saga stands, as a viewer sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepState {
     /// Not answered yet (or not sent yet).

@@ -350,8 +350,8 @@ impl Simulation {
         }
         let now = self.world.now;
         for &s in &sagas {
-            if !self.sagas.seen_at.contains_key(&s) {
-                self.sagas.seen_at.insert(s, now);
+            if let std::collections::btree_map::Entry::Vacant(e) = self.sagas.seen_at.entry(s) {
+                e.insert(now);
                 #[cfg(test)]
                 self.trace.push(super::oracle::Trace::SuperSeen(s));
             }
