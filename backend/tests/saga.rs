@@ -71,7 +71,10 @@ async fn open_payouts_pay_the_author() {
     send(&mut a, &format!(r#"{{"type":"super_like","region":"sydney","person":"{ME}"}}"#)).await;
     let done = wait_for(&mut a, SOON, |m| is_frame(m) && first_state(m) == "done").await;
     let m = money(&done);
-    assert_eq!((m["in_wallets"].as_u64(), m["paid_out"].as_u64(), m["completed"].as_u64()), (Some(2), Some(1), Some(1)));
+    assert_eq!(
+        (m["in_wallets"].as_u64(), m["paid_out"].as_u64(), m["completed"].as_u64()),
+        (Some(2), Some(1), Some(1))
+    );
 }
 
 #[tokio::test]

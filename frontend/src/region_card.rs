@@ -104,7 +104,8 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
     let city = region.city.clone();
     // Super likes this region shows (the Likes service's pushes that
     // reached it): rises when one is recorded, falls when one is taken back.
-    let supers = conn.select(move |s| s.sagas.as_ref().map_or(0, |v| v.super_likes.get(id.index()).copied().unwrap_or(0)));
+    let supers =
+        conn.select(move |s| s.sagas.as_ref().map_or(0, |v| v.super_likes.get(id.index()).copied().unwrap_or(0)));
 
     view! {
         <article class="card" data-region=id.id() data-state=state>

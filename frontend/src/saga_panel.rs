@@ -27,7 +27,10 @@ pub fn SagaPanel(conn: Connection, me: Me) -> impl IntoView {
         })
     };
     let rows = move || {
-        sagas.with(|s| s.as_ref().and_then(|s| s.as_ref()).map(|s| s.rows.iter().take(ROWS).cloned().collect::<Vec<_>>()))
+        sagas
+            .with(|s| {
+                s.as_ref().and_then(|s| s.as_ref()).map(|s| s.rows.iter().take(ROWS).cloned().collect::<Vec<_>>())
+            })
             .unwrap_or_default()
     };
     view! {

@@ -169,7 +169,13 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
             "st-arrow{}{}{}",
             // A saga's request or reply: money moving, drawn apart from
             // replication traffic.
-            if m.saga { " st-saga" } else if m.like { " st-like" } else { " st-bg" },
+            if m.saga {
+                " st-saga"
+            } else if m.like {
+                " st-like"
+            } else {
+                " st-bg"
+            },
             if lost { " st-lost" } else { "" },
             if a.flying { " st-flying" } else { "" },
         );

@@ -144,7 +144,11 @@ pub enum HistoryEvent {
     /// At `at`, the super like of saga `saga` was taken back (compensated)
     /// after a region first showed it at `seen_at`: the timeline marks
     /// `seen_at`, the moment everyone could see what did not last.
-    TakenBack { at: Millis, seen_at: Millis, saga: u64 },
+    TakenBack {
+        at: Millis,
+        seen_at: Millis,
+        saga: u64,
+    },
 }
 
 impl HistoryEvent {
