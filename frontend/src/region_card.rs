@@ -241,8 +241,17 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
 /// and the super likes this region shows.
 #[component]
 fn SuperLike(id: shared::region::RegionId, conn: Connection, me: Me, supers: Memo<Option<u64>>) -> impl IntoView {
+    use shared::saga::Action;
+    // The saga service this region hosts, if any.
+    let service = [(Action::Debit, "Wallets"), (Action::Record, "Likes"), (Action::Credit, "Payouts")]
+        .into_iter()
+        .find(|(a, _)| shared::sim::sagas::service_region(*a) == id)
+        .map(|(_, name)| {
+            view! { <span class="service-tag" data-role="service" title="A super like's saga calls this service here">{name}</span> }
+        });
     view! {
         <span class="super-row">
+            {service}
             <button
                 class="tool super-like"
                 data-role="super-like"
