@@ -11,7 +11,7 @@ use crate::connection::Connection;
 use crate::me::Me;
 use leptos::prelude::*;
 use shared::saga::{Action, StepState, OPENING_COINS};
-use shared::sim::SagaRow;
+use shared::sim::{SagaRow, SagasView};
 
 /// Rows shown: the newest few (the verdict counts them all).
 const ROWS: usize = 6;
@@ -26,13 +26,11 @@ pub fn SagaPanel(conn: Connection, me: Me) -> impl IntoView {
             wallets.iter().find(|(p, _)| *p == me.id).map_or(OPENING_COINS, |w| w.1)
         })
     };
-    let rows = move || {
-        sagas
-            .with(|s| {
-                s.as_ref().and_then(|s| s.as_ref()).map(|s| s.rows.iter().take(ROWS).cloned().collect::<Vec<_>>())
-            })
-            .unwrap_or_default()
-    };
+    // The rows as markup, in one node: a list that changes a few times a
+    // second gains nothing from a reactive view per row, and costs page
+    // weight. Only enum labels, city names and generated names go in (see
+    // `row_html`), never text a person typed.
+    let rows = move || sagas.with(|s| s.as_ref().and_then(|s| s.as_ref()).map(rows_html).unwrap_or_default());
     view! {
         <section class="panel sagas" data-role="sagas" aria-labelledby="sagas-title">
             <div class="panel-head">
@@ -53,44 +51,48 @@ pub fn SagaPanel(conn: Connection, me: Me) -> impl IntoView {
                     "Saga log volatile: a crash forgets the sagas its region runs; a coin already debited stays stranded."
                 }}
             </p>
-            <ol class="saga-list">
-                <For each=rows key=|r| (r.id, r.state.clone(), r.steps, r.now) let(row)>
-                    <SagaLine row/>
-                </For>
-            </ol>
+            <ol class="saga-list" inner_html=rows></ol>
         </section>
     }
 }
 
-#[component]
-fn SagaLine(row: SagaRow) -> impl IntoView {
-    let steps = [Action::Debit, Action::Record, Action::Credit].into_iter().zip(row.steps).map(|(a, s)| {
-        let (state, mark) = match s {
-            StepState::Pending => ("pending", "…"),
-            StepState::Done => ("done", "✓"),
-            StepState::Failed => ("failed", "✗"),
-            StepState::Compensated => ("compensated", "↺"),
-            StepState::Skipped => ("skipped", "–"),
-        };
-        view! {
-            <span class="saga-step" data-step=state title=format!("{}: {state}", a.label())>
-                {a.label()}" "{mark}
-            </span>
-        }
-    });
+/// The newest rows, as list items.
+fn rows_html(view: &SagasView) -> String {
+    view.rows.iter().take(ROWS).map(row_html).collect()
+}
+
+fn row_html(row: &SagaRow) -> String {
+    let steps: String = [Action::Debit, Action::Record, Action::Credit]
+        .into_iter()
+        .zip(row.steps)
+        .map(|(a, s)| {
+            let (state, mark) = match s {
+                StepState::Pending => ("pending", "…"),
+                StepState::Done => ("done", "✓"),
+                StepState::Failed => ("failed", "✗"),
+                StepState::Compensated => ("compensated", "↺"),
+                StepState::Skipped => ("skipped", "–"),
+            };
+            let name = a.label();
+            format!(r#"<span class="saga-step" data-step="{state}" title="{name}: {state}">{name} {mark}</span>"#)
+        })
+        .collect();
     let why = match (row.state.as_str(), row.failed_by.as_deref(), row.now) {
         ("running", _, Some(now)) => format!("sending {}", now.label()),
         ("stranded", _, _) => "forgotten in a crash".to_owned(),
         (state, Some(by), _) => format!("{state} ({by})"),
         (state, None, _) => state.to_owned(),
     };
-    view! {
-        <li class="saga" data-role="saga" data-state=row.state.clone()>
-            <span class="saga-who">{shared::people::name(row.person)}" · "{row.region.info().city}</span>
-            <span class="saga-steps">{steps.collect_view()}</span>
-            <span class="saga-state">{why}</span>
-        </li>
-    }
+    // The state is one of four fixed words (see `SagaRow::state`).
+    let state = match row.state.as_str() {
+        s @ ("running" | "done" | "compensated" | "stranded") => s,
+        _ => "running",
+    };
+    format!(
+        r#"<li class="saga" data-role="saga" data-state="{state}"><span class="saga-who">{} · {}</span><span class="saga-steps">{steps}</span><span class="saga-state">{why}</span></li>"#,
+        shared::people::name(row.person),
+        row.region.info().city,
+    )
 }
 
 /// The lab switch that closes the author's payouts, forcing every credit

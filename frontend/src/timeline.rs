@@ -143,6 +143,11 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                 {move || {
                     let d = drawing.get();
                     let grid_top = y_of(d.top, d.top);
+                    let taken: String = d
+                        .taken_back
+                        .iter()
+                        .map(|&at| format!("M{:.1},{:.1}m-3,0a3,3 0 1,0 6,0a3,3 0 1,0 -6,0", x_of(at, d.from, d.to), PAD_T + 2.0))
+                        .collect();
                     view! {
                         <line class="tl-axis" x1=PAD_L x2=W - PAD_R y1=H - PAD_B y2=H - PAD_B></line>
                         <line class="tl-grid" x1=PAD_L x2=W - PAD_R y1=grid_top y2=grid_top></line>
@@ -179,16 +184,12 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                         <path class="tl-truth" data-role="timeline-truth" d=d.truth.clone()></path>
                         <path class="tl-super" data-role="timeline-super" d=d.supers.clone()></path>
                         // Each super like that was seen and later taken
-                        // back: a mark where it first became visible.
-                        {d.taken_back.iter().map(|&at| {
-                            let x = format!("{:.1}", x_of(at, d.from, d.to));
-                            view! {
-                                <g class="tl-taken" data-role="timeline-taken-back">
-                                    <title>{format!("a super like shown at {} s, later taken back", decimal(at as f64 / 1000.0))}</title>
-                                    <circle cx=x cy=PAD_T + 2.0 r="3.5"></circle>
-                                </g>
-                            }
-                        }).collect_view()}
+                        // back: a dot where it first became visible (one
+                        // path for all of them).
+                        <path class="tl-taken" data-role="timeline-taken-back" data-n=d.taken_back.len()
+                            d=taken>
+                            <title>"a super like seen here was later taken back"</title>
+                        </path>
                     }
                 }}
                 {band}

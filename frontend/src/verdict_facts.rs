@@ -93,23 +93,29 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
 /// the sagas ended.
 #[component]
 fn Money(verdict: Memo<Option<Verdict>>) -> impl IntoView {
-    let m = move |f: fn(&shared::sim::SagaVerdict) -> String| {
-        move || verdict.with(|v| v.as_ref().and_then(|v| v.sagas.as_ref()).map(f).unwrap_or_default())
-    };
+    let money = Memo::new(move |_| verdict.with(|v| v.as_ref().and_then(|v| v.sagas.clone())));
+    let conserved = move || money.with(|m| m.as_ref().is_some_and(|m| m.conserved));
     view! {
-        <div class="fact fact-wide" data-role="money-conserved"
-            data-state=m(|s| if s.conserved { "yes".into() } else { "no".into() })>
+        <div class="fact fact-wide" data-role="money-conserved" data-state=move || if conserved() { "yes" } else { "no" }>
             <dt>"Money conserved"</dt>
             <dd>
-                <span class="fact-big">{m(|s| if s.conserved { "Yes".into() } else { "No".into() })}</span>
-                <span class="fact-note">{m(|s| format!(
-                    "{} in wallets + {} paid + {} in flight = {} issued",
-                    s.in_wallets, s.paid_out, s.in_flight, s.issued
-                ))}</span>
-                <span class="fact-note" data-role="saga-counts">{m(saga_counts)}</span>
+                <span class="fact-big">{move || if conserved() { "Yes" } else { "No" }}</span>
+                <span class="fact-note">{move || money.with(|m| m.as_ref().map(money_note).unwrap_or_default())}</span>
             </dd>
         </div>
     }
+}
+
+/// "3 in wallets + 0 paid + 0 in flight = 3 issued · 2 completed · …".
+fn money_note(s: &shared::sim::SagaVerdict) -> String {
+    format!(
+        "{} in wallets + {} paid + {} in flight = {} issued · {}",
+        s.in_wallets,
+        s.paid_out,
+        s.in_flight,
+        s.issued,
+        saga_counts(s)
+    )
 }
 
 /// "2 completed · 1 compensated · 0 running · 1 seen, then taken back".

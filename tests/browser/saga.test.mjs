@@ -62,7 +62,7 @@ test('a super like with payouts closed is compensated and the coin comes back', 
 
     // The timeline: the super-like line rose and fell, and a mark sits
     // where the super like that was taken back became visible.
-    await page.waitForSelector('[data-role="timeline-taken-back"]', { timeout: 5000 });
+    await page.waitForSelector('[data-role="timeline-taken-back"][data-n="1"]', { timeout: 5000 });
     const d = await page.getAttribute('[data-role="timeline-super"]', 'd');
     const levels = [...d.matchAll(/V([\d.]+)/g)].map((m) => Number(m[1]));
     assert.ok(levels.length >= 2, `the line moved: ${d}`);
