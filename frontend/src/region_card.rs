@@ -255,6 +255,7 @@ fn SuperLike(id: shared::region::RegionId, conn: Connection, me: Me, supers: Mem
             <button
                 class="tool super-like"
                 data-role="super-like"
+                aria-label=format!("Super like from {}", id.info().city)
                 disabled=move || !conn.is_live()
                 title="Costs you 1 coin and pays the author: a saga across three regions"
                 on:click=move |_| conn.send(shared::protocol::ClientMessage::SuperLike {
