@@ -169,6 +169,12 @@ pub enum RoomCommand {
         region: RegionId,
         act: Act,
     },
+    /// A person's super like (a saga; refused in the public room).
+    SuperLike {
+        viewer: ViewerId,
+        region: RegionId,
+        person: PersonId,
+    },
     /// Who the viewer is and their home region (not logged).
     Hello {
         viewer: ViewerId,
@@ -305,6 +311,11 @@ impl RoomHandle {
     /// Queues a person's like or unlike without waiting.
     pub fn act(&self, viewer: ViewerId, region: RegionId, act: Act) -> Result<(), ProtocolError> {
         self.enqueue(RoomCommand::Act { viewer, region, act }, "this like was not counted")
+    }
+
+    /// Queues a person's super like without waiting.
+    pub fn super_like(&self, viewer: ViewerId, region: RegionId, person: PersonId) -> Result<(), ProtocolError> {
+        self.enqueue(RoomCommand::SuperLike { viewer, region, person }, "this super like was not started")
     }
 
     /// Queues a control (strategy, fault) without waiting.
@@ -829,6 +840,15 @@ impl Room {
                 };
                 self.accept(viewer, command, now)
             }
+            RoomCommand::SuperLike { viewer, region, person } => {
+                // Super likes move money between services: a lab feature,
+                // kept out of the public room (whose log folds into counts
+                // of likes, which a saga is not).
+                if self.refuse_if_public(viewer) {
+                    return;
+                }
+                self.accept(viewer, Command::SuperLike { region, person }, now)
+            }
             RoomCommand::Hello { viewer, person, home } => {
                 if self.viewers.contains_key(&viewer)
                     && self.people.insert(viewer, (person, home)) != Some((person, home))
@@ -966,6 +986,7 @@ impl Room {
             let what = match p.input.command {
                 Command::Like(_) => "this like was not counted",
                 Command::Act { .. } => "this like or unlike was not applied",
+                Command::SuperLike { .. } => "this super like was not started",
                 Command::Control(_) => "the change was not applied",
             };
             let why = format!("this server handed the room to another one before storing it; {what}, try again");
@@ -987,6 +1008,7 @@ impl Room {
                     tracing::error!(room = %self.id, error = %why, "an input was not stored");
                     let what = match input.command {
                         Command::Like(_) | Command::Act { .. } => "this like was not counted",
+                        Command::SuperLike { .. } => "this super like was not started",
                         Command::Control(_) => "the change was not applied",
                     };
                     self.tell(viewer, ServerMessage::Error(storage_error(&format!("{why}; {what}"))));
@@ -1008,6 +1030,13 @@ impl Room {
             Command::Act { region, act } => {
                 if let Err(refusal) = self.sim.act(*region, *act, input.at) {
                     let err = ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this was not counted"));
+                    self.tell(viewer, ServerMessage::Error(err));
+                }
+            }
+            Command::SuperLike { region, person } => {
+                if let Err(refusal) = self.sim.super_like(*region, *person, input.at) {
+                    let err =
+                        ProtocolError::new(ErrorCode::Refused, format!("{refusal}; this super like was not started"));
                     self.tell(viewer, ServerMessage::Error(err));
                 }
             }

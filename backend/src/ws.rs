@@ -207,6 +207,7 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, budget: &LikeBud
     match command {
         Request::Command(Command::Like(region)) => room.like(viewer, region).err(),
         Request::Command(Command::Act { region, act }) => room.act(viewer, region, act).err(),
+        Request::Command(Command::SuperLike { region, person }) => room.super_like(viewer, region, person).err(),
         Request::Hello { person, home } => room.ask(RoomCommand::Hello { viewer, person, home }).err(),
         Request::Command(Command::Control(control)) => room.control(viewer, control).err(),
         Request::Time(control) => room.ask(RoomCommand::Time { viewer, control }).err(),

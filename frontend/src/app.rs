@@ -20,6 +20,7 @@ use crate::people_bar::PeopleBar;
 use crate::read_model::ReadModelBar;
 use crate::region_card::RegionGrid;
 use crate::route::room_from_path;
+use crate::saga_panel::SagaPanel;
 use crate::share_bar::ShareBar;
 use crate::shortcuts::Shortcuts;
 use crate::time_panel::TimePanel;
@@ -71,6 +72,10 @@ fn Room(room: RoomId) -> impl IntoView {
                     <Controls conn lab/>
                     <VerdictPanel conn/>
                 </div>
+                // Super likes are a lab feature (the public room refuses them).
+                <Show when=move || !lab.locked.get()>
+                    <SagaPanel conn me/>
+                </Show>
                 <HistoryPanel conn/>
                 <Explainer conn/>
             </main>

@@ -8,6 +8,7 @@
 use crate::connection::Connection;
 use crate::fault_controls::FaultControls;
 use crate::lab::Lab;
+use crate::saga_panel::PayoutsSwitch;
 use crate::strategy_picker::StrategyPicker;
 use leptos::prelude::*;
 
@@ -58,6 +59,7 @@ pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
             <div class="controls-body" id="controls-body">
                 <StrategyPicker conn lab/>
                 <FaultControls conn lab/>
+                <PayoutsSwitch conn lab/>
             </div>
         </section>
     }

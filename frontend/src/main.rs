@@ -52,6 +52,7 @@ mod region_menu;
 mod route;
 mod run_actions;
 mod run_file;
+mod saga_panel;
 mod scrubber;
 mod share_bar;
 mod shortcuts;

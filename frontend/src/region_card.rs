@@ -102,6 +102,10 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
     });
     let unlike = move || is_set() && liked_at_home.get().unwrap_or(false);
     let city = region.city.clone();
+    // Super likes this region shows (the Likes service's pushes that
+    // reached it): rises when one is recorded, falls when one is taken back.
+    let supers =
+        conn.select(move |s| s.sagas.as_ref().map_or(0, |v| v.super_likes.get(id.index()).copied().unwrap_or(0)));
 
     view! {
         <article class="card" data-region=id.id() data-state=state>
@@ -170,6 +174,9 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                         }}
                     </span>
                 </button>
+                <Show when=move || !lab.locked.get() && !down()>
+                    <SuperLike id conn me supers/>
+                </Show>
                 <Show when=move || is_set() && !down()>
                     <span class="liked" data-role="liked" data-liked=move || liked_here().to_string()>
                         {move || if liked_here() { "you: liked here" } else { "you: not liked here" }}
@@ -227,6 +234,41 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                 <CardTools id down lab/>
             </Show>
         </article>
+    }
+}
+
+/// A super like from here (a saga whose orchestrator runs in this region),
+/// and the super likes this region shows.
+#[component]
+fn SuperLike(id: shared::region::RegionId, conn: Connection, me: Me, supers: Memo<Option<u64>>) -> impl IntoView {
+    use shared::saga::Action;
+    // The saga service this region hosts, if any.
+    let service = [(Action::Debit, "Wallets"), (Action::Record, "Likes"), (Action::Credit, "Payouts")]
+        .into_iter()
+        .find(|(a, _)| shared::sim::sagas::service_region(*a) == id)
+        .map(|(_, name)| {
+            view! { <span class="service-tag" data-role="service" title="A super like's saga calls this service here">{name}</span> }
+        });
+    view! {
+        <span class="super-row">
+            {service}
+            <button
+                class="tool super-like"
+                data-role="super-like"
+                aria-label=format!("Super like from {}", id.info().city)
+                disabled=move || !conn.is_live()
+                title="Costs you 1 coin and pays the author: a saga across three regions"
+                on:click=move |_| conn.send(shared::protocol::ClientMessage::SuperLike {
+                    region: id.id().into(),
+                    person: me.key.get_value(),
+                })
+            >
+                "★ Super"
+            </button>
+            <span class="super-count" data-role="super-count" title="Super likes this region shows">
+                {move || supers.get().unwrap_or(0)}
+            </span>
+        </span>
     }
 }
 

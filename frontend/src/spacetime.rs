@@ -112,6 +112,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                             fate: if p.lost { Fate::Lost } else { Fate::Delivered },
                             dup: false,
                             merged: false,
+                            saga: false,
                         },
                         flying: true,
                     })
@@ -166,7 +167,15 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
         );
         let class = format!(
             "st-arrow{}{}{}",
-            if m.like { " st-like" } else { " st-bg" },
+            // A saga's request or reply: money moving, drawn apart from
+            // replication traffic.
+            if m.saga {
+                " st-saga"
+            } else if m.like {
+                " st-like"
+            } else {
+                " st-bg"
+            },
             if lost { " st-lost" } else { "" },
             if a.flying { " st-flying" } else { "" },
         );

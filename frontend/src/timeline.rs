@@ -35,6 +35,7 @@ pub fn mark_word(what: MarkKind) -> &'static str {
         MarkKind::Durable => "durable",
         MarkKind::DataType => "like type",
         MarkKind::ReadModel => "read model",
+        MarkKind::Payouts => "payouts",
     }
 }
 
@@ -48,6 +49,11 @@ struct Drawing {
     paths: Vec<String>,
     truth: String,
     marks: Vec<(Millis, MarkKind, String)>,
+    /// The most super likes any region shows, as a step path (empty
+    /// before the first), and when a super like later taken back was
+    /// first shown.
+    supers: String,
+    taken_back: Vec<Millis>,
 }
 
 fn x_of(t: Millis, from: Millis, to: Millis) -> f64 {
@@ -62,8 +68,12 @@ fn y_of(v: u64, top: u64) -> f64 {
 fn draw<'a>(events: impl Iterator<Item = &'a HistoryEvent>, from: Millis, to: Millis, base: Option<Counts>) -> Drawing {
     let mut steps: Vec<(Millis, Counts)> = base.map(|b| (from, b)).into_iter().collect();
     let mut marks = Vec::new();
+    let mut supers: Vec<(Millis, u64)> = Vec::new();
+    let mut taken_back = Vec::new();
     for e in events {
         match e {
+            HistoryEvent::SuperLikes { at, values } => supers.push((*at, values.iter().copied().max().unwrap_or(0))),
+            HistoryEvent::TakenBack { seen_at, .. } => taken_back.push(*seen_at),
             HistoryEvent::Counts { at, values, truth } => steps.push((*at, (*values, *truth))),
             HistoryEvent::Mark { at, what, a, b } => {
                 let names: Vec<&str> = [a, b].into_iter().flatten().map(|r| r.info().city).collect();
@@ -72,7 +82,8 @@ fn draw<'a>(events: impl Iterator<Item = &'a HistoryEvent>, from: Millis, to: Mi
             _ => {}
         }
     }
-    let top = steps.iter().flat_map(|(_, (v, t))| v.iter().copied().chain([*t])).max().unwrap_or(0).max(1);
+    let top = steps.iter().flat_map(|(_, (v, t))| v.iter().copied().chain([*t])).max().unwrap_or(0);
+    let top = supers.iter().map(|s| s.1).max().unwrap_or(0).max(top).max(1);
     let line = |value: &dyn Fn(&Counts) -> u64| {
         let mut d = String::new();
         let mut last_y = None;
@@ -92,7 +103,15 @@ fn draw<'a>(events: impl Iterator<Item = &'a HistoryEvent>, from: Millis, to: Mi
     };
     let paths = RegionId::all().map(|r| line(&|c: &Counts| c.0[r.index()])).collect();
     let truth = line(&|c: &Counts| c.1);
-    Drawing { from, to, top, paths, truth, marks }
+    let mut super_path = String::new();
+    if let Some(first) = supers.first() {
+        super_path = format!("M{:.1},{:.1}", x_of(first.0, from, to), y_of(0, top));
+        for (at, n) in &supers {
+            super_path.push_str(&format!("H{:.1}V{:.1}", x_of(*at, from, to), y_of(*n, top)));
+        }
+        super_path.push_str(&format!("H{:.1}", x_of(to, from, to)));
+    }
+    Drawing { from, to, top, paths, truth, marks, supers: super_path, taken_back }
 }
 
 #[component]
@@ -125,6 +144,11 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                 {move || {
                     let d = drawing.get();
                     let grid_top = y_of(d.top, d.top);
+                    let taken: String = d
+                        .taken_back
+                        .iter()
+                        .map(|&at| format!("M{:.1},{:.1}m-3,0a3,3 0 1,0 6,0a3,3 0 1,0 -6,0", x_of(at, d.from, d.to), PAD_T + 2.0))
+                        .collect();
                     view! {
                         <line class="tl-axis" x1=PAD_L x2=W - PAD_R y1=H - PAD_B y2=H - PAD_B></line>
                         <line class="tl-grid" x1=PAD_L x2=W - PAD_R y1=grid_top y2=grid_top></line>
@@ -159,6 +183,14 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                             <path class=format!("tl-line series-{i}") d=p.clone()></path>
                         }).collect_view()}
                         <path class="tl-truth" data-role="timeline-truth" d=d.truth.clone()></path>
+                        <path class="tl-super" data-role="timeline-super" d=d.supers.clone()></path>
+                        // Each super like that was seen and later taken
+                        // back: a dot where it first became visible (one
+                        // path for all of them).
+                        <path class="tl-taken" data-role="timeline-taken-back" data-n=d.taken_back.len()
+                            d=taken>
+                            <title>"a super like seen here was later taken back"</title>
+                        </path>
                     }
                 }}
                 {band}
@@ -172,6 +204,7 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                     <span class=format!("tl-key series-{}", r.index())>{r.info().city}</span>
                 }).collect_view()}
                 <span class="tl-key tl-key-truth">"acknowledged (truth)"</span>
+                <span class="tl-key tl-key-super">"super likes shown"</span>
             </figcaption>
         </figure>
     }

@@ -82,8 +82,58 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
                     </dd>
                 </div>
             </Show>
+            <Show when=has(|v| v.sagas.is_some())>
+                <Money verdict/>
+            </Show>
         </dl>
     }
+}
+
+/// Super likes: whether money was conserved at every saga event, and how
+/// the sagas ended.
+#[component]
+fn Money(verdict: Memo<Option<Verdict>>) -> impl IntoView {
+    let money = Memo::new(move |_| verdict.with(|v| v.as_ref().and_then(|v| v.sagas.clone())));
+    let conserved = move || money.with(|m| m.as_ref().is_some_and(|m| m.conserved));
+    view! {
+        <div class="fact fact-wide" data-role="money-conserved" data-state=move || if conserved() { "yes" } else { "no" }>
+            <dt>"Money conserved"</dt>
+            <dd>
+                <span class="fact-big">{move || if conserved() { "Yes" } else { "No" }}</span>
+                <span class="fact-note">{move || money.with(|m| m.as_ref().map(money_note).unwrap_or_default())}</span>
+            </dd>
+        </div>
+    }
+}
+
+/// "3 in wallets + 0 paid + 0 in flight = 3 issued · 2 completed · …".
+fn money_note(s: &shared::sim::SagaVerdict) -> String {
+    format!(
+        "{} in wallets + {} paid + {} in flight = {} issued · {}",
+        s.in_wallets,
+        s.paid_out,
+        s.in_flight,
+        s.issued,
+        saga_counts(s)
+    )
+}
+
+/// "2 completed · 1 compensated · 0 running · 1 seen, then taken back".
+fn saga_counts(s: &shared::sim::SagaVerdict) -> String {
+    let mut parts = vec![
+        format!("{} completed", s.completed),
+        format!("{} compensated", s.compensated),
+        format!("{} running", s.running),
+    ];
+    if s.stranded > 0 {
+        parts.push(format!(
+            "{} stranded ({} in flight for good: a volatile crash forgot them)",
+            s.stranded,
+            count_of(s.stranded_coins, "coin", "coins")
+        ));
+    }
+    parts.push(format!("{} seen, then taken back", count_of(s.seen_then_taken_back, "super like", "super likes")));
+    parts.join(" · ")
 }
 
 /// "median · p99 1.9 s · max 2.3 s · 2 not yet everywhere".

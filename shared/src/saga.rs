@@ -48,6 +48,10 @@ pub enum Action {
     Unrecord,
     /// Compensates `Debit`.
     Refund,
+    /// Compensates `Credit`. Only a credit that *timed out* is ever
+    /// compensated (a credit that answered is the saga's last step): its
+    /// outcome is unknown, so the orchestrator takes it back to be sure.
+    Uncredit,
 }
 
 impl Action {
@@ -56,17 +60,34 @@ impl Action {
         match self {
             Action::Debit | Action::Refund => Service::Wallets,
             Action::Record | Action::Unrecord => Service::Likes,
-            Action::Credit => Service::Payouts,
+            Action::Credit | Action::Uncredit => Service::Payouts,
         }
     }
 
-    /// The compensation of a forward step (`Credit` is the last step: when
-    /// it succeeds there is nothing left to undo).
+    /// The compensation of a forward step.
     pub fn compensation(self) -> Option<Action> {
         match self {
             Action::Debit => Some(Action::Refund),
             Action::Record => Some(Action::Unrecord),
+            Action::Credit => Some(Action::Uncredit),
             _ => None,
+        }
+    }
+
+    /// The forward step a compensation undoes.
+    pub fn undoes(self) -> Option<Action> {
+        STEPS.into_iter().find(|s| s.compensation() == Some(self))
+    }
+
+    /// Its name on the wire and in the history stream.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Debit => "debit",
+            Action::Record => "record",
+            Action::Credit => "credit",
+            Action::Unrecord => "unrecord",
+            Action::Refund => "refund",
+            Action::Uncredit => "uncredit",
         }
     }
 }
@@ -99,6 +120,33 @@ pub struct Reply {
     pub ok: bool,
 }
 
+/// What travels between regions for the sagas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Wire {
+    /// Orchestrator → service.
+    Request(Request),
+    /// Service → orchestrator.
+    Reply(Reply),
+    /// The Likes service → a region: the super likes recorded now (the
+    /// service is their single writer; `version` counts its changes, so a
+    /// region keeps the newest it heard, whatever order copies land in).
+    SuperLikes { version: u64, sagas: Vec<SagaId> },
+    /// A region → the Likes service: "I show your version `version`".
+    SuperLikesAck { version: u64 },
+}
+
+impl Wire {
+    /// Its name in the history stream ("debit", "debit ok", "super likes" ...).
+    pub fn label(&self) -> String {
+        match self {
+            Wire::Request(r) => r.action.label().to_owned(),
+            Wire::Reply(r) => format!("{} {}", r.action.label(), if r.ok { "ok" } else { "failed" }),
+            Wire::SuperLikes { .. } => "super likes".to_owned(),
+            Wire::SuperLikesAck { .. } => "super likes ack".to_owned(),
+        }
+    }
+}
+
 /// Where a saga stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -119,19 +167,95 @@ pub enum SagaState {
     },
 }
 
+/// Where one forward step of a saga stands, as a viewer sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    /// Not answered yet (or not sent yet).
+    Pending,
+    Done,
+    /// It failed (refused, or unanswered past its timeout).
+    Failed,
+    /// It was done, then undone by its compensation.
+    Compensated,
+    /// Never run: an earlier step failed.
+    Skipped,
+}
+
 /// The orchestrator's record of one saga (its saga log).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Saga {
     pub id: SagaId,
     pub person: PersonId,
     pub state: SagaState,
-    /// Forward steps completed, in order.
+    /// Forward steps completed (or, for a step that timed out, possibly
+    /// completed), in order, and not yet compensated.
     pub done: Vec<Action>,
+    /// Forward steps whose compensation completed.
+    #[serde(default)]
+    pub undone: Vec<Action>,
+    /// The failed step failed by timing out, not by a refusal.
+    #[serde(default)]
+    pub timed_out: bool,
 }
 
 impl Saga {
     pub fn start(id: SagaId, person: PersonId) -> Saga {
-        Saga { id, person, state: SagaState::Running { step: Action::Debit }, done: Vec::new() }
+        Saga {
+            id,
+            person,
+            state: SagaState::Running { step: Action::Debit },
+            done: Vec::new(),
+            undone: Vec::new(),
+            timed_out: false,
+        }
+    }
+
+    /// The forward step still waiting for an answer, if any.
+    pub fn waiting_for(&self) -> Option<Action> {
+        match self.state {
+            SagaState::Running { step } => Some(step),
+            _ => None,
+        }
+    }
+
+    /// Whether the saga ended (done or compensated).
+    pub fn ended(&self) -> bool {
+        matches!(self.state, SagaState::Done | SagaState::Compensated { .. })
+    }
+
+    /// The forward step waiting for an answer went unanswered past its
+    /// timeout: the saga fails. The step may have run (only its reply was
+    /// lost), so it is compensated too, with the others, in reverse; the
+    /// services make a compensation of a step that never ran harmless.
+    pub fn on_timeout(&mut self) {
+        if let SagaState::Running { step } = self.state {
+            self.timed_out = true;
+            self.done.push(step);
+            self.state = self.next_compensation(step);
+        }
+    }
+
+    /// Where forward step `step` stands.
+    pub fn step_state(&self, step: Action) -> StepState {
+        let failed = match self.state {
+            SagaState::Compensating { failed, .. } | SagaState::Compensated { failed } => Some(failed),
+            _ => None,
+        };
+        if self.undone.contains(&step) && failed != Some(step) {
+            return StepState::Compensated;
+        }
+        if failed == Some(step) {
+            return StepState::Failed;
+        }
+        if self.done.contains(&step) || self.state == SagaState::Done {
+            return StepState::Done;
+        }
+        let order = |a: Action| STEPS.iter().position(|&s| s == a);
+        match failed {
+            Some(f) if order(step) > order(f) => StepState::Skipped,
+            _ => StepState::Pending,
+        }
     }
 
     /// The request to (re-)send now, if the saga is still running.
@@ -161,6 +285,7 @@ impl Saga {
             // (a refund or an unrecord of something the service holds).
             SagaState::Compensating { failed, step } => {
                 self.done.retain(|&d| d.compensation() != Some(step));
+                self.undone.extend(step.undoes());
                 self.next_compensation(failed)
             }
             other => other,
@@ -175,10 +300,17 @@ impl Saga {
     }
 }
 
+/// Coins a person's wallet opens with, the first time they super-like.
+pub const OPENING_COINS: u64 = 3;
+
 /// The three services' data (in the lab, each lives in its own region).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Services {
     pub wallets: BTreeMap<PersonId, u64>,
+    /// Coins ever put into wallets (given at the start, and
+    /// [`OPENING_COINS`] to each new wallet): what money conservation
+    /// compares against.
+    pub issued: u64,
     /// Sagas whose super like is recorded (visible to everyone).
     pub super_likes: BTreeSet<SagaId>,
     pub paid_out: u64,
@@ -191,7 +323,15 @@ pub struct Services {
 
 impl Services {
     pub fn new(wallets: BTreeMap<PersonId, u64>) -> Services {
-        Services { wallets, super_likes: BTreeSet::new(), paid_out: 0, payouts_closed: false, applied: BTreeMap::new() }
+        let issued = wallets.values().sum();
+        Services {
+            wallets,
+            issued,
+            super_likes: BTreeSet::new(),
+            paid_out: 0,
+            payouts_closed: false,
+            applied: BTreeMap::new(),
+        }
     }
 
     /// Runs a request at most once and answers it (every time).
@@ -207,15 +347,36 @@ impl Services {
         Reply { saga: req.saga, action: req.action, ok }
     }
 
+    /// Runs a request for the first time. A compensation that reaches its
+    /// service before the step it undoes (the step's request still on the
+    /// wire, or lost) leaves a tombstone: the step is recorded as failed,
+    /// so when its request does arrive it is refused instead of run — else
+    /// a late debit would take a coin that no refund ever gives back.
     fn run(&mut self, req: Request) -> bool {
-        match req.action {
-            Action::Debit => match self.wallets.get_mut(&req.person) {
-                Some(coins) if *coins > 0 => {
-                    *coins -= 1;
-                    true
+        if let Some(step) = req.action.undoes() {
+            match self.applied.get(&(req.saga, step)) {
+                Some(true) => {}
+                // Nothing to undo: the step failed or never ran.
+                Some(false) => return true,
+                None => {
+                    self.applied.insert((req.saga, step), false);
+                    return true;
                 }
-                _ => false,
-            },
+            }
+        }
+        match req.action {
+            Action::Debit => {
+                let issued = &mut self.issued;
+                let coins = self.wallets.entry(req.person).or_insert_with(|| {
+                    *issued += OPENING_COINS;
+                    OPENING_COINS
+                });
+                if *coins == 0 {
+                    return false;
+                }
+                *coins -= 1;
+                true
+            }
             Action::Record => {
                 self.super_likes.insert(req.saga);
                 true
@@ -235,7 +396,34 @@ impl Services {
                 *self.wallets.entry(req.person).or_insert(0) += 1;
                 true
             }
+            Action::Uncredit => {
+                self.paid_out = self.paid_out.saturating_sub(1);
+                true
+            }
         }
+    }
+
+    /// Whether `action` of `saga` ran and succeeded.
+    pub fn succeeded(&self, saga: SagaId, action: Action) -> bool {
+        self.applied.get(&(saga, action)) == Some(&true)
+    }
+
+    /// Whether `step` of `saga` ran, succeeded, and was then undone by its
+    /// compensation (a compensation against a tombstone undoes nothing).
+    pub fn undone(&self, saga: SagaId, step: Action) -> bool {
+        self.succeeded(saga, step) && step.compensation().is_some_and(|c| self.ran(saga, c))
+    }
+
+    /// Coins debited and neither credited (for good) nor refunded yet:
+    /// money on its way. With [`Services::coins`] it adds up to
+    /// [`Services::issued`] at every moment. Read off the services alone,
+    /// so it stays true when an orchestrator forgets a saga.
+    pub fn in_flight(&self) -> u64 {
+        let debited = self.applied.iter().filter(|(&(_, a), &ok)| a == Action::Debit && ok).map(|(&(s, _), _)| s);
+        debited
+            .filter(|&s| !self.undone(s, Action::Debit))
+            .filter(|&s| !self.succeeded(s, Action::Credit) || self.undone(s, Action::Credit))
+            .count() as u64
     }
 
     /// How many times `action` of `saga` actually ran (0 or 1).
@@ -249,17 +437,10 @@ impl Services {
     }
 }
 
-/// Coins debited by sagas and not yet credited or refunded: money on its
-/// way. With [`Services::coins`] it is what stays constant.
-pub fn in_flight(sagas: &[Saga], services: &Services) -> u64 {
-    sagas
-        .iter()
-        .filter(|s| {
-            services.applied.get(&(s.id, Action::Debit)) == Some(&true)
-                && services.applied.get(&(s.id, Action::Credit)) != Some(&true)
-                && !services.ran(s.id, Action::Refund)
-        })
-        .count() as u64
+/// Coins debited by sagas and not yet credited or refunded (see
+/// [`Services::in_flight`]).
+pub fn in_flight(_sagas: &[Saga], services: &Services) -> u64 {
+    services.in_flight()
 }
 
 #[cfg(test)]
@@ -293,8 +474,9 @@ mod tests {
             }
             let s = k % sagas.len().max(1);
             let Some(req) = sagas.get(s).and_then(Saga::pending) else { continue };
-            match what % 4 {
+            match what % 5 {
                 0 => {} // the request is lost
+                4 => sagas[s].on_timeout(),
                 1 => wire.push(services.handle(req)),
                 2 => {
                     // Duplicated: handled twice.
@@ -371,15 +553,22 @@ mod tests {
                     }
                     SagaState::Compensated { .. } => {
                         prop_assert!(!services.super_likes.contains(&s.id));
-                        prop_assert!(services.applied.get(&(s.id, Action::Credit)) != Some(&true), "never paid");
-                        if services.applied.get(&(s.id, Action::Debit)) == Some(&true) {
-                            prop_assert!(services.ran(s.id, Action::Refund), "a debited coin comes back");
+                        for step in STEPS {
+                            prop_assert!(!services.succeeded(s.id, step) || services.undone(s.id, step), "{:?} undone", step);
                         }
                     }
                     other => prop_assert!(false, "saga {} still {:?}", s.id, other),
                 }
             }
             prop_assert_eq!(in_flight(&sagas, &services), 0);
+            // No step or compensation ran twice: each wallet lost exactly
+            // one coin per completed saga, and the author got exactly one.
+            let done = sagas.iter().filter(|s| s.state == SagaState::Done);
+            prop_assert_eq!(services.paid_out, done.clone().count() as u64);
+            for (p, &c) in coins.iter().enumerate() {
+                let spent = done.clone().filter(|s| s.person == p as PersonId).count() as u64;
+                prop_assert_eq!(services.wallets[&(p as PersonId)], c - spent);
+            }
         }
     }
 }

@@ -104,6 +104,11 @@ pub(crate) enum Fwd {
         region: RegionId,
         act: Act,
     },
+    /// A person's super like (a saga).
+    SuperLike {
+        region: RegionId,
+        person: PersonId,
+    },
     /// Who the viewer is and their home region.
     Hello {
         person: PersonId,
@@ -422,6 +427,9 @@ impl Node {
             RoomCommand::Fork { viewer, at_ms } => self.deliver(&me, viewer, Fwd::Fork { at_ms }).await,
             RoomCommand::Export { viewer } => self.deliver(&me, viewer, Fwd::Export).await,
             RoomCommand::Act { viewer, region, act } => self.deliver(&me, viewer, Fwd::Act { region, act }).await,
+            RoomCommand::SuperLike { viewer, region, person } => {
+                self.deliver(&me, viewer, Fwd::SuperLike { region, person }).await;
+            }
             RoomCommand::Hello { viewer, person, home } => {
                 self.deliver(&me, viewer, Fwd::Hello { person, home }).await;
             }
@@ -679,6 +687,9 @@ impl Node {
                     Fwd::Time { time } => owned.real.ask(RoomCommand::Time { viewer: v, control: time.into() }),
                     Fwd::Seek { at_ms } => owned.real.ask(RoomCommand::Seek { viewer: v, at_ms }),
                     Fwd::Act { region, act } => owned.real.ask(RoomCommand::Act { viewer: v, region, act }),
+                    Fwd::SuperLike { region, person } => {
+                        owned.real.ask(RoomCommand::SuperLike { viewer: v, region, person })
+                    }
                     Fwd::Hello { person, home } => owned.real.ask(RoomCommand::Hello { viewer: v, person, home }),
                     Fwd::Fork { at_ms } => owned.real.ask(RoomCommand::Fork { viewer: v, at_ms }),
                     Fwd::Export => owned.real.ask(RoomCommand::Export { viewer: v }),

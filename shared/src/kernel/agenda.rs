@@ -27,6 +27,23 @@ pub struct Envelope {
     pub dup: bool,
 }
 
+/// A saga's message on the wire: a request from an orchestrator to a
+/// service, a service's reply, or the Likes service's super likes on their
+/// way to a region (see [`crate::sim::sagas`]). It travels the same links
+/// as replication messages, under the same delay, loss, duplication, cuts
+/// and crashes, but belongs to no replication strategy: a strategy switch
+/// leaves it on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SagaEnvelope {
+    pub from: RegionId,
+    pub to: RegionId,
+    pub sent_at: Millis,
+    pub arrive_at: Millis,
+    pub lost: bool,
+    pub dup: bool,
+    pub msg: crate::saga::Wire,
+}
+
 /// Something scheduled to happen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -36,6 +53,19 @@ pub enum Event {
     /// `epoch` is the region's crash count when the timer was set: a timer
     /// from before a crash is stale and ignored.
     Timer { region: RegionId, timer: Timer, epoch: u32 },
+    /// A saga message reaches its destination.
+    Saga(Box<SagaEnvelope>),
+    /// A region's saga work comes due: re-send unanswered requests, time
+    /// out steps, re-send super likes not yet acknowledged. Stale after a
+    /// crash, like a strategy timer.
+    SagaTick { region: RegionId, epoch: u32 },
+}
+
+impl Event {
+    /// Whether it belongs to the sagas rather than to the strategy.
+    fn is_saga(&self) -> bool {
+        matches!(self, Event::Saga(_) | Event::SagaTick { .. })
+    }
 }
 
 /// A heap entry: when, in what order, and where the event is kept. The
@@ -118,24 +148,32 @@ impl Agenda {
     /// Marks every message still travelling to `region` as lost: a region
     /// that crashes drops whatever was on its way to it.
     pub fn lose_inbound(&mut self, region: RegionId) {
-        self.lose_where(|e| e.to == region);
+        self.lose_where(|_, to| to == region);
     }
 
     /// Marks every message still travelling over `from -> to` as lost: a
     /// cut drops what is on the wire, even if the link heals before it would
     /// have landed.
     pub fn lose_on_link(&mut self, from: RegionId, to: RegionId) {
-        self.lose_where(|e| e.from == from && e.to == to);
+        self.lose_where(|f, t| f == from && t == to);
     }
 
-    fn lose_where(&mut self, hit: impl Fn(&Envelope) -> bool) {
+    fn lose_where(&mut self, hit: impl Fn(RegionId, RegionId) -> bool) {
         for slot in &mut self.slots {
-            if let Some(Event::Deliver(e)) = slot {
-                if hit(e) {
-                    e.lost = true;
-                }
+            match slot {
+                Some(Event::Deliver(e)) if hit(e.from, e.to) => e.lost = true,
+                Some(Event::Saga(e)) if hit(e.from, e.to) => e.lost = true,
+                _ => {}
             }
         }
+    }
+
+    /// Saga messages on the wire, in no particular order.
+    pub fn saga_envelopes(&self) -> impl Iterator<Item = &SagaEnvelope> {
+        self.slots.iter().filter_map(|s| match s {
+            Some(Event::Saga(e)) => Some(&**e),
+            _ => None,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -146,11 +184,21 @@ impl Agenda {
         self.heap.is_empty()
     }
 
-    /// Drops every scheduled event (used when a room switches strategy).
+    /// Drops every scheduled event of the strategy (used when a room
+    /// switches strategy or data type); the sagas' events stay, in order.
     pub fn clear(&mut self) {
-        self.heap.clear();
+        let mut keys: Vec<Key> = std::mem::take(&mut self.heap).into_vec();
+        keys.sort_by(|a, b| b.cmp(a));
+        let kept: Vec<(Millis, Event)> = keys
+            .into_iter()
+            .filter_map(|k| self.slots[k.slot].take().map(|e| (k.at, e)))
+            .filter(|(_, e)| e.is_saga())
+            .collect();
         self.slots.clear();
         self.free.clear();
+        for (at, event) in kept {
+            self.push(at, event);
+        }
     }
 }
 

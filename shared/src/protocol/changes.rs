@@ -135,6 +135,8 @@ pub fn describe(control: &Control, was_cut: impl Fn(RegionId, RegionId) -> bool)
         Control::SetDataType(t) => format!("switched the data type to {}", t.name()),
         Control::SetReadModel(0) => "set the read model to rebuild on every event".to_owned(),
         Control::SetReadModel(ms) => format!("set the read model to rebuild every {:.1} s", *ms as f64 / 1000.0),
+        Control::SetPayouts(true) => "opened the author's payouts".to_owned(),
+        Control::SetPayouts(false) => "closed the author's payouts".to_owned(),
     }
 }
 

@@ -77,6 +77,10 @@ pub struct MsgEvent {
     /// Delivering it changed the receiver's count (a merge).
     #[serde(rename = "m", default, skip_serializing_if = "is_false")]
     pub merged: bool,
+    /// A saga's message (a request, a reply, super likes on their way),
+    /// not replication traffic.
+    #[serde(rename = "g", default, skip_serializing_if = "is_false")]
+    pub saga: bool,
 }
 
 /// Something that changed the network or the room, drawn as a marker.
@@ -98,6 +102,8 @@ pub enum MarkKind {
     DataType,
     /// The read model's rebuild interval changed.
     ReadModel,
+    /// The author's payouts were closed or opened.
+    Payouts,
 }
 
 /// One event of a room's history.
@@ -130,6 +136,21 @@ pub enum HistoryEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         b: Option<RegionId>,
     },
+    /// Every region's count of super likes (catalog order) from `at` on;
+    /// recorded whenever one changes.
+    SuperLikes {
+        at: Millis,
+        #[serde(rename = "v")]
+        values: [u64; RegionId::COUNT],
+    },
+    /// At `at`, the super like of saga `saga` was taken back (compensated)
+    /// after a region first showed it at `seen_at`: the timeline marks
+    /// `seen_at`, the moment everyone could see what did not last.
+    TakenBack {
+        at: Millis,
+        seen_at: Millis,
+        saga: u64,
+    },
 }
 
 impl HistoryEvent {
@@ -137,7 +158,11 @@ impl HistoryEvent {
     pub fn at(&self) -> Millis {
         match self {
             HistoryEvent::Msg(m) => m.end_at,
-            HistoryEvent::Like { at, .. } | HistoryEvent::Counts { at, .. } | HistoryEvent::Mark { at, .. } => *at,
+            HistoryEvent::Like { at, .. }
+            | HistoryEvent::Counts { at, .. }
+            | HistoryEvent::Mark { at, .. }
+            | HistoryEvent::SuperLikes { at, .. }
+            | HistoryEvent::TakenBack { at, .. } => *at,
         }
     }
 }
@@ -298,6 +323,7 @@ mod tests {
             fate,
             dup,
             merged: fate == Fate::Delivered,
+            saga: false,
         })
     }
 

@@ -43,6 +43,38 @@
 //! let bad = parse_client_message(r#"{"type":"like","region":"tokyo","person":"<script>"}"#).unwrap_err();
 //! assert_eq!(bad.code, ErrorCode::BadPerson);
 //! ```
+//! A super like (a saga, see [`crate::sim::sagas`]) carries the person
+//! too; closing the author's payouts is a lab control (so `locked` in the
+//! public room), under which every super like is compensated:
+//! ```
+//! # use shared::{protocol::*, people::person_id};
+//! let me = person_id("p_3kX9a0Qz").unwrap();
+//! let sl = parse_client_message(r#"{"type":"super_like","region":"tokyo","person":"p_3kX9a0Qz"}"#).unwrap();
+//! assert!(matches!(sl, Request::Command(Command::SuperLike { person, .. }) if person == me));
+//! let close = parse_client_message(r#"{"type":"set_payouts","open":false}"#).unwrap();
+//! assert_eq!(close, Request::Command(Command::Control(Control::SetPayouts(false))));
+//! let bad = parse_client_message(r#"{"type":"super_like","region":"tokyo"}"#).unwrap_err();
+//! assert_eq!(bad.code, ErrorCode::BadMessage);
+//! ```
+//! A frame's `sim.sagas` (once someone super-liked, or the payouts closed)
+//! lists the recent sagas, newest first, each with its three steps —
+//! debit, record, credit — as `pending`, `done`, `failed`, `compensated`
+//! or `skipped`; the wallets (person id, coins); the payouts switch; the
+//! super likes each region shows; and where the three services live. The
+//! verdict's `sagas` holds the money figures:
+//! ```
+//! # use shared::sim::{SagasView, SagaVerdict};
+//! let view: SagasView = serde_json::from_str(r#"{
+//!   "rows":[{"id":1,"person":42,"region":"tokyo","started_at":1000,"state":"compensated",
+//!            "steps":["compensated","compensated","failed"],"failed_by":"refused"}],
+//!   "trimmed":0,"wallets":[[42,3]],"payouts_open":false,
+//!   "super_likes":[0,0,0,0,0,0],"services":["virginia","frankfurt","saopaulo"]}"#).unwrap();
+//! assert_eq!(view.rows[0].state, "compensated");
+//! let money: SagaVerdict = serde_json::from_str(r#"{"issued":3,"in_wallets":3,"paid_out":0,"in_flight":0,
+//!   "conserved":true,"started":1,"completed":0,"compensated":1,"running":0,"stranded":0,
+//!   "seen_then_taken_back":1}"#).unwrap();
+//! assert!(money.conserved && money.in_wallets + money.paid_out + money.in_flight == money.issued);
+//! ```
 //! Likes and controls are logged with the simulated time they were taken
 //! at (the room *is* that log, see [`crate::sim::replay`]); a frame shows a
 //! like only once its log entry is durably stored.
@@ -136,6 +168,7 @@
 //!     r#"{"type":"set_data_type","data_type":"likes_add_wins"}"#,
 //!     r#"{"type":"set_read_model","interval_ms":5000}"#,
 //!     r#"{"type":"set_read_model","interval_ms":0}"#,
+//!     r#"{"type":"set_payouts","open":false}"#,
 //! ] {
 //!     assert!(matches!(parse_client_message(text), Ok(Request::Command(Command::Control(_)))), "{text}");
 //! }
@@ -324,6 +357,13 @@ pub enum ClientMessage {
     /// The person takes their like back, in `region` (a room of claps
     /// answers `refused`: a clap cannot be taken back).
     Unlike { region: String, person: String },
+    /// The person super-likes the post in `region`: a saga that debits a
+    /// coin from their wallet, records the super like and pays the author
+    /// (see [`crate::sim::sagas`]). Its orchestrator runs in `region`.
+    SuperLike { region: String, person: String },
+    /// Opens or closes the author's payouts (a lab control; closed, every
+    /// super like's credit fails and the saga compensates).
+    SetPayouts { open: bool },
     /// Who this viewer is and where they live: the room counts people per
     /// home region. Sent on every (re)connect and when the home changes.
     Hello { person: String, home: String },
@@ -453,6 +493,11 @@ pub enum Command {
         region: RegionId,
         act: Act,
     },
+    /// A person's super like in a region (a saga).
+    SuperLike {
+        region: RegionId,
+        person: PersonId,
+    },
     Control(Control),
 }
 
@@ -495,6 +540,8 @@ pub enum Control {
     SetDataType(DataType),
     /// See [`ClientMessage::SetReadModel`].
     SetReadModel(Millis),
+    /// See [`ClientMessage::SetPayouts`]: `true` opens them.
+    SetPayouts(bool),
 }
 
 /// Longest delay, jitter or interval a control may set: one simulated minute.
@@ -741,6 +788,11 @@ pub fn parse_client_message(text: &str) -> Result<Request, ProtocolError> {
         ClientMessage::Hello { person, home } => {
             return Ok(Request::Hello { person: person_id(&person)?, home: region_id(&home)? })
         }
+        ClientMessage::SuperLike { region, person } => {
+            let (region, person) = (region_id(&region)?, person_id(&person)?);
+            return Ok(Request::Command(Command::SuperLike { region, person }));
+        }
+        ClientMessage::SetPayouts { open } => Control::SetPayouts(open),
         ClientMessage::SetDataType { data_type } => Control::SetDataType(data_type),
         ClientMessage::SetReadModel { interval_ms } => Control::SetReadModel(interval_ms),
         ClientMessage::Pause => return Ok(Request::Time(TimeControl::Pause)),

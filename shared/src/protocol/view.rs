@@ -153,6 +153,10 @@ pub struct SimView {
     /// likes (see [`crate::sim::read_model`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_model: Option<crate::sim::ReadModelView>,
+    /// Super likes and their sagas (absent until someone super-likes or
+    /// the payouts close).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sagas: Option<crate::sim::SagasView>,
 }
 
 /// Cap on individual packets in a view, so a flood of likes does not turn

@@ -190,6 +190,7 @@ impl Simulation {
         self.world.crashed[i] = true;
         self.world.epochs[i] += 1;
         self.world.agenda.lose_inbound(region);
+        self.saga_crash(region);
         let before: Vec<u64> = RegionId::all().map(|o| self.strategy.numbered(o)).collect();
         let refused_before = self.ledger.truth.refused;
         // What is on the wire and will still land somewhere survives.
@@ -238,6 +239,7 @@ impl Simulation {
         }
         self.world.crashed[i] = false;
         self.with_strategy(Cause::Background, |s, ctx| s.restart(ctx, region));
+        self.saga_restart(region);
         self.healed("a restart");
         self.changed();
     }

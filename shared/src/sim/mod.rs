@@ -27,12 +27,14 @@ pub mod ledger;
 pub mod likes;
 pub mod read_model;
 pub mod replay;
+pub mod sagas;
 mod verdict;
 mod world;
 
 pub use ledger::{Change, SwitchNote, Truth};
 pub use likes::{DataType, SetVerdict};
 pub use read_model::ReadModelView;
+pub use sagas::{SagaRow, SagaVerdict, SagasView, SuperLikeRefusal};
 pub use verdict::{Extra, OriginJudgement, Timing, Verdict, Visibility};
 
 use crate::crdt::{Act, PersonId, VersionVector};
@@ -108,6 +110,8 @@ pub struct Simulation {
     likes: Likes,
     /// The "who liked" read model, projected from the replicas.
     read_model: ReadModel,
+    /// Super likes: their sagas, the services, and who shows which.
+    sagas: sagas::Sagas,
     consistency: Consistency,
     /// The last settled episode's timing.
     timing: Option<Timing>,
@@ -136,6 +140,7 @@ impl Simulation {
             ledger: Ledger::new(),
             read_model: ReadModel::new(config.read_model_ms, &likes),
             likes,
+            sagas: sagas::Sagas::default(),
             consistency: Consistency::Settled { since: 0, took_ms: None, correct: true },
             timing: None,
             last_write_at: None,
@@ -282,6 +287,7 @@ impl Simulation {
                         fate: if deliver { Fate::Delivered } else { Fate::Lost },
                         dup: envelope.dup,
                         merged: false,
+                        saga: false,
                     });
                     if deliver {
                         #[cfg(test)]
@@ -313,6 +319,8 @@ impl Simulation {
                         self.record(|| HistoryEvent::Msg(m));
                     }
                 }
+                Event::Saga(envelope) => self.saga_arrive(*envelope, at),
+                Event::SagaTick { region, epoch } => self.saga_tick(region, epoch),
                 Event::Timer { region, timer, epoch } => {
                     if self.world.live(region) && self.world.epochs[region.index()] == epoch {
                         let before: Vec<Tally> = RegionId::all().map(|r| self.strategy.tally(r)).collect();
@@ -464,6 +472,7 @@ impl Simulation {
                             fate: Fate::Refused,
                             dup: false,
                             merged: false,
+                            saga: false,
                         })
                     });
                 }
@@ -847,6 +856,7 @@ impl Simulation {
             last_switch: self.ledger.last_switch.clone(),
             data_type: self.config.data_type,
             set,
+            sagas: self.saga_verdict(),
         }
     }
 
@@ -921,6 +931,7 @@ impl Simulation {
             faults: self.fault_view(),
             stages: self.strategy.stages(),
             read_model: self.read_model.view(self.world.now),
+            sagas: self.sagas_view(),
         }
     }
 
@@ -965,6 +976,8 @@ mod history_tests;
 mod oracle;
 #[cfg(test)]
 mod reproductions;
+#[cfg(test)]
+mod saga_tests;
 #[cfg(test)]
 mod scenarios;
 #[cfg(test)]

@@ -45,6 +45,7 @@ impl Simulation {
             Control::SetDurable(durable) => self.set_durable(durable),
             Control::SetDataType(data_type) => self.set_data_type(data_type),
             Control::SetReadModel(ms) => self.set_read_model_interval(ms),
+            Control::SetPayouts(open) => self.set_payouts_open(open),
         }
     }
 
@@ -67,6 +68,7 @@ impl Simulation {
             Control::SetDurable(_) => (MarkKind::Durable, None, None),
             Control::SetDataType(_) => (MarkKind::DataType, None, None),
             Control::SetReadModel(_) => (MarkKind::ReadModel, None, None),
+            Control::SetPayouts(_) => (MarkKind::Payouts, None, None),
         };
         let at = self.now();
         self.record_mark(HistoryEvent::Mark { at, what, a, b });
@@ -81,6 +83,9 @@ impl Simulation {
             }
             Command::Act { region, act } => {
                 let _ = self.act(*region, *act, input.at);
+            }
+            Command::SuperLike { region, person } => {
+                let _ = self.super_like(*region, *person, input.at);
             }
             Command::Control(control) => self.apply(control.clone()),
         }
@@ -198,7 +203,7 @@ pub fn replay(config: SimConfig, inputs: &[Input], until: Millis) -> Simulation 
 pub fn liked_region(input: &Input) -> Option<RegionId> {
     match input.command {
         Command::Like(r) | Command::Act { region: r, .. } => Some(r),
-        Command::Control(_) => None,
+        Command::SuperLike { .. } | Command::Control(_) => None,
     }
 }
 

@@ -28,6 +28,10 @@
 //!   re-sends, a forward and its answer, a drain) per like taken, and the
 //!   background traffic (gossip, sync rounds, heartbeats, publications) per
 //!   simulated second, both since the strategy started.
+//! - **Money conserved** (super likes): coins in wallets + coins paid out +
+//!   coins in flight equal the coins ever issued, after every saga event;
+//!   beside it, sagas completed, compensated, running and stranded, and
+//!   super likes a region showed that were later taken back.
 
 use super::ledger::{Change, SwitchNote};
 use super::likes::{DataType, SetVerdict};
@@ -152,6 +156,10 @@ pub struct Verdict {
     /// A room of people's likes: the verdict by membership.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set: Option<SetVerdict>,
+    /// Super likes: money conserved, and how the sagas ended (see
+    /// [`super::sagas`]); absent until someone super-likes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sagas: Option<super::sagas::SagaVerdict>,
 }
 
 impl Verdict {
