@@ -17,6 +17,8 @@ use crate::network_view::{NetworkView, TrafficList};
 use crate::partition_tool::PartitionTool;
 use crate::people_bar::PeopleBar;
 use crate::region_card::RegionGrid;
+use crate::scenario_panel::ScenarioPanel;
+use crate::scenario_strip::ScenarioStrip;
 use crate::route::room_from_path;
 use crate::share_bar::ShareBar;
 use crate::shortcuts::Shortcuts;
@@ -46,6 +48,7 @@ fn Room(room: RoomId) -> impl IntoView {
         <div class="page">
             <Header conn sim_now/>
             <ShareBar conn/>
+            <ScenarioStrip conn/>
             <PeopleBar conn lab me/>
             <main class="room">
                 // The first screen: the world with its six replicas, the
@@ -53,6 +56,8 @@ fn Room(room: RoomId) -> impl IntoView {
                 // each city. Everything that changes the room comes after.
                 <div class="first-screen">
                     <NetworkView conn lab/>
+                    // A guided scenario's caption and steps, beside the map.
+                    <ScenarioPanel conn lab/>
                     <RegionGrid conn lab me/>
                     <TrafficList conn/>
                 </div>

@@ -48,6 +48,8 @@ mod region_menu;
 mod route;
 mod run_actions;
 mod run_file;
+mod scenario_panel;
+mod scenario_strip;
 mod scrubber;
 mod share_bar;
 mod shortcuts;
