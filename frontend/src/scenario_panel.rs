@@ -11,16 +11,20 @@
 
 use crate::connection::Connection;
 use crate::lab::Lab;
+use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use shared::protocol::ClientMessage;
 use shared::scenario::{find, Scenario, ScenarioView};
 
 #[component]
 pub fn ScenarioPanel(conn: Connection, lab: Lab) -> impl IntoView {
     let view_of = Memo::new(move |_| conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.scenario.clone())));
+    // Built once per scenario, not once per step: progress updates the
+    // step list in place (and keeps the focus on the Pause button).
+    let id = Memo::new(move |_| view_of.with(|v| v.as_ref().map(|v| v.id.clone())));
     move || {
-        let v = view_of.get()?;
-        let scenario = find(&v.id)?;
+        let scenario = find(id.get()?.as_str())?;
         Some(view! { <Playing scenario v=view_of conn lab/> })
     }
 }
@@ -44,13 +48,25 @@ fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Con
             format!("Step {} of {total}.", done())
         }
     };
+    // Keep the step just played in sight when the list scrolls (beside
+    // the map on a wide screen); elsewhere the list does not scroll and
+    // this changes nothing.
+    let list = NodeRef::<html::Ol>::new();
+    Effect::new(move |_| {
+        let d = done();
+        let Some(list) = list.get() else { return };
+        let Ok(Some(li)) = list.query_selector(&format!("li:nth-child({})", d.max(1))) else { return };
+        if let Ok(li) = li.dyn_into::<web_sys::HtmlElement>() {
+            list.set_scroll_top((li.offset_top() - (list.client_height() - li.offset_height()) / 2).max(0));
+        }
+    });
     let toggle = move |_| lab.send(if paused() { ClientMessage::Resume } else { ClientMessage::Pause });
     view! {
         <section class="scenario-panel" data-role="scenario-panel" data-scenario=scenario.id
             data-finished=move || finished().to_string() aria-labelledby="scenario-title">
-            // On a wide screen the panel sits beside the map and scrolls
-            // inside its height: a long step list must not push the cards
-            // out of the first screen.
+            // On a wide screen the panel sits beside the map, within its
+            // height: the title and caption stay, the step list scrolls (a
+            // long one must not push the cards out of the first screen).
             <div class="scenario-body">
             <div class="scenario-head">
                 <h2 id="scenario-title">{scenario.title}</h2>
@@ -66,7 +82,7 @@ fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Con
                 </div>
             </div>
             <p class="scenario-caption" data-role="scenario-caption">{scenario.caption}</p>
-            <ol class="scenario-steps" data-role="scenario-steps">
+            <ol class="scenario-steps" data-role="scenario-steps" node_ref=list>
                 {scenario.steps.iter().enumerate().map(|(i, step)| {
                     let state = move || match done() {
                         d if i + 1 < d => "done",

@@ -27,7 +27,7 @@ pub fn ScenarioStrip(conn: Connection) -> impl IntoView {
                             <a class="scenario-chip" href=format!("/s/{}", s.id) data-role="scenario"
                                 data-scenario=s.id title=s.caption
                                 aria-current=move || current().then_some("true")>
-                                {s.title}
+                                {s.short}
                             </a>
                         </li>
                     }

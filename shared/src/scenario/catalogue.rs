@@ -40,6 +40,7 @@ pub static CATALOGUE: [Scenario; 7] = [
     Scenario {
         id: "same_moment",
         title: "Japan and America like at once",
+        short: "Japan and America at once",
         caption: "A reader in Tokyo and one in Virginia press like in the same instant while Frankfurt only reads. \
                   Watch each of them see their own like at once, Frankfurt go to 1 and then 2 as the two messages \
                   land, and every region agree on 2 with neither like lost.",
@@ -56,6 +57,7 @@ pub static CATALOGUE: [Scenario; 7] = [
     Scenario {
         id: "celebrity",
         title: "A celebrity post",
+        short: "Celebrity post",
         caption: "A famous account posts and likes pour in from all six regions at once: 72 in a little over a \
                   second. Watch the counts run ahead of each other while hundreds of messages cross, then catch up \
                   and stop, all of them, at exactly 72.",
@@ -72,6 +74,7 @@ pub static CATALOGUE: [Scenario; 7] = [
     Scenario {
         id: "cable_cut",
         title: "The ocean cable is cut",
+        short: "Ocean cable cut",
         caption: "The cables under the oceans break and split the world in two, and people like the post on both \
                   sides. Watch each half count only its own likes, 3 against 2, and then, once the cables are \
                   repaired, the regions trade what they missed until all of them show 5.",
@@ -99,6 +102,7 @@ pub static CATALOGUE: [Scenario; 7] = [
     Scenario {
         id: "region_down",
         title: "A region goes down",
+        short: "A region goes down",
         caption: "Mumbai, cut off from the world, takes likes nobody else has heard of and then crashes, twice. \
                   Watch the first crash lose nothing because Mumbai keeps a log on disk, and the second, with the \
                   log switched off, destroy a like for good: every region ends on 2 of the 3.",
@@ -127,6 +131,7 @@ pub static CATALOGUE: [Scenario; 7] = [
     Scenario {
         id: "nightly_batch",
         title: "The nightly batch",
+        short: "Nightly batch",
         caption: "Likes wait on a queue in their region, and a batch job in Virginia writes them to the database \
                   only every 30 seconds, so how long do you want this to take? Watch four likes sit unseen, even in \
                   the region that took them, until the second run of the job publishes 4 to every region.",
@@ -144,6 +149,7 @@ pub static CATALOGUE: [Scenario; 7] = [
     Scenario {
         id: "money",
         title: "Money needs strong consistency",
+        short: "Money needs consistency",
         caption: "For money a count must never be lost or made up, so Virginia alone keeps it and every other \
                   region must ask Virginia first. Watch Tokyo and Sydney, cut off by broken cables, refuse \
                   payments rather than take them, so no region ever shows a total Virginia has not confirmed.",
@@ -170,6 +176,7 @@ pub static CATALOGUE: [Scenario; 7] = [
     Scenario {
         id: "skewed_clock",
         title: "A skewed clock eats a like",
+        short: "Skewed clock",
         caption: "Under last writer wins each region keeps the total with the latest timestamp, and here Tokyo's \
                   clock runs 3 seconds fast while Frankfurt's runs 3 seconds slow. Watch Frankfurt's like, made \
                   after Tokyo's, carry an older timestamp and be overwritten everywhere, so the count ends at 1 \

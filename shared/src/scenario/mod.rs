@@ -44,6 +44,8 @@ pub struct Scenario {
     /// Its name in links: `/s/{id}`.
     pub id: &'static str,
     pub title: &'static str,
+    /// A few words for the picker's row.
+    pub short: &'static str,
     /// Two sentences: what happens, and what to watch.
     pub caption: &'static str,
     /// The replication strategy the room starts with.
