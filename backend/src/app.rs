@@ -285,7 +285,7 @@ async fn import(
     }
     match new_private_room(&state, peer, &headers, run) {
         Ok(room) => (StatusCode::CREATED, Json(serde_json::json!({ "room": room.as_str() }))).into_response(),
-        Err(refused) => refused,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -293,13 +293,18 @@ async fn import(
 /// their new-room budget and the server's room cap. Every way a person
 /// creates a room through HTTP (an import, a scenario) goes through here,
 /// so what a room's creator is given lives in one place. The error is the
-/// response to send: 429 over the caller's budget, 503 when the server is full.
-fn new_private_room(state: &AppState, peer: SocketAddr, headers: &HeaderMap, run: Run) -> Result<RoomId, Response> {
+/// answer to send: 429 over the caller's budget, 503 when the server is full.
+fn new_private_room(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    run: Run,
+) -> Result<RoomId, (StatusCode, String)> {
     let key = limits::limit_key(limits::client_ip(peer, headers, state.config.trust_proxy));
     if let Err(refused) = state.per_address.allow_new_room(key) {
-        return Err((StatusCode::TOO_MANY_REQUESTS, refused.to_string()).into_response());
+        return Err((StatusCode::TOO_MANY_REQUESTS, refused.to_string()));
     }
-    state.rooms.start_new(run).map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response())
+    state.rooms.start_new(run).map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
 }
 
 /// `GET /s/{scenario}`: a new private room playing a guided scenario (see
@@ -329,7 +334,7 @@ fn open_scenario(state: &AppState, peer: SocketAddr, headers: &HeaderMap, id: &s
     let run = Run { format: RUN_FORMAT, seed: config.seed, config, inputs: Vec::new(), until_ms: 0 };
     match new_private_room(state, peer, headers, run) {
         Ok(room) => (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/r/{room}"))]).into_response(),
-        Err(refused) => refused,
+        Err(refused) => refused.into_response(),
     }
 }
 
