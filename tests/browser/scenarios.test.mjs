@@ -5,10 +5,13 @@
 // Picking a scenario in the public room opens a new private room; the
 // scenario's pause stops its steps; the scenario panel leaves the map, the
 // counts and the Like buttons on the first screen. Screenshots of a
-// scenario running at 1280×800 and 390×844 land in tests/browser/artifacts/.
+// scenario running at 1280×800 and 390×844 land in tests/browser/artifacts/,
+// and axe-core finds no WCAG 2.1 AA violation on either.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { ARTIFACTS, REGIONS, serverAndBrowser, counts, waitForCounts } from './harness.mjs';
 
 const env = serverAndBrowser();
@@ -36,6 +39,16 @@ async function open(ctxOptions, path) {
   await page.goto(`${env.server.url}${path}`);
   await waitForCounts(page, (c) => c.every((n) => Number.isInteger(n)));
   return { ctx, page };
+}
+
+/** axe-core's WCAG 2.0/2.1 A and AA violations on the page (as in first.test.mjs). */
+async function axe(page) {
+  const path = process.env.AXE_CORE || createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  await page.addScriptTag({ content: readFileSync(path, 'utf8') });
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary) }));
+  });
 }
 
 const text = (page, role) => page.locator(`[data-role="${role}"]`).first().textContent();
@@ -130,7 +143,7 @@ test('pausing stops the story; resuming goes on; the first screen still holds th
   await ctx.close();
 });
 
-test('screenshots of a scenario running, desktop and phone', async () => {
+test('screenshots of a scenario running, desktop and phone; axe finds no violation', async () => {
   const shots = [
     [{ viewport: DESKTOP }, 'scenario-desktop.png'],
     [PHONE, 'scenario-phone.png'],
@@ -143,6 +156,8 @@ test('screenshots of a scenario running, desktop and phone', async () => {
       assert.ok(sideways <= 0, `the phone page scrolls sideways by ${sideways}px`);
     }
     await page.screenshot({ path: join(ARTIFACTS, file) });
+    const violations = await axe(page);
+    assert.deepEqual(violations, [], `${file}: ${JSON.stringify(violations, null, 1)}`);
     if (file.includes('phone')) await page.screenshot({ path: join(ARTIFACTS, 'scenario-phone-full.png'), fullPage: true });
     await ctx.close();
   }
