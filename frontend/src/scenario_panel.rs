@@ -13,9 +13,9 @@ use crate::connection::Connection;
 use crate::lab::Lab;
 use leptos::html;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 use shared::protocol::ClientMessage;
 use shared::scenario::{find, Scenario, ScenarioView};
+use wasm_bindgen::JsCast;
 
 #[component]
 pub fn ScenarioPanel(conn: Connection, lab: Lab) -> impl IntoView {
@@ -41,7 +41,10 @@ fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Con
         } else if done() >= total {
             "Every step has played; the room is still settling.".to_owned()
         } else if done() == 0 {
-            format!("Starting: the first step plays at {:.1} s.", scenario.steps.first().map_or(0, |s| s.at) as f64 / 1000.0)
+            format!(
+                "Starting: the first step plays at {:.1} s.",
+                scenario.steps.first().map_or(0, |s| s.at) as f64 / 1000.0
+            )
         } else if paused() {
             format!("Paused after step {} of {total}.", done())
         } else {
@@ -82,7 +85,9 @@ fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Con
                 </div>
             </div>
             <p class="scenario-caption" data-role="scenario-caption">{scenario.caption}</p>
-            <ol class="scenario-steps" data-role="scenario-steps" node_ref=list>
+            // Focusable: on a wide screen the list scrolls, and a keyboard
+            // must be able to scroll it too.
+            <ol class="scenario-steps" data-role="scenario-steps" node_ref=list tabindex="0" aria-label="Steps">
                 {scenario.steps.iter().enumerate().map(|(i, step)| {
                     let state = move || match done() {
                         d if i + 1 < d => "done",
