@@ -41,10 +41,7 @@ fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Con
         } else if done() >= total {
             "Every step has played; the room is still settling.".to_owned()
         } else if done() == 0 {
-            format!(
-                "Starting: the first step plays at {:.1} s.",
-                scenario.steps.first().map_or(0, |s| s.at) as f64 / 1000.0
-            )
+            format!("Starting: the first step plays at {}.", seconds(scenario.steps.first().map_or(0, |s| s.at)))
         } else if paused() {
             format!("Paused after step {} of {total}.", done())
         } else {
@@ -97,7 +94,7 @@ fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Con
                     view! {
                         <li data-role="scenario-step" data-state=state
                             aria-current=move || (state() == "current").then_some("step")>
-                            <span class="scenario-step-at">{format!("{:.1} s", step.at as f64 / 1000.0)}</span>
+                            <span class="scenario-step-at">{seconds(step.at)}</span>
                             {step.says}
                         </li>
                     }
@@ -107,4 +104,10 @@ fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Con
             </div>
         </section>
     }
+}
+
+/// Simulated ms as seconds to one decimal ("12.5 s"), in integers: step
+/// times are whole tenths, and no float formatting is needed for them.
+fn seconds(ms: u64) -> String {
+    format!("{}.{} s", ms / 1000, ms % 1000 / 100)
 }

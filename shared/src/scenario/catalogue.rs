@@ -58,7 +58,7 @@ pub static CATALOGUE: [Scenario; 7] = [
         id: "celebrity",
         title: "A celebrity post",
         short: "Celebrity post",
-        caption: "A famous account posts and likes pour in from all six regions at once: 72 in a little over a \
+        caption: "A famous account posts and likes pour in from all six regions at once: 72 within one \
                   second. Watch the counts run ahead of each other while hundreds of messages cross, then catch up \
                   and stop, all of them, at exactly 72.",
         strategy: PUSH,
@@ -169,7 +169,7 @@ pub static CATALOGUE: [Scenario; 7] = [
                 says: "Two in Tokyo: no word from Virginia for 2 s, so refused",
             },
             Step { at: 5_500, action: likes(SYDNEY, 1), says: "One in Sydney: refused too" },
-            Step { at: 7_000, action: Action::HealAll, says: "The cables are repaired: all show Virginia's 2" },
+            Step { at: 7_000, action: Action::HealAll, says: "The cables are repaired: Virginia's 2 reaches everyone" },
         ],
         promise: Promise { every_region: 2, lost: 0, refused: 3 },
     },
