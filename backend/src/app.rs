@@ -8,6 +8,8 @@
 //! | `GET /healthz`   | liveness, with the number of running rooms                 |
 //! | `POST /api/rooms`  | a new, empty private room: `{"room":"<id>","presenter":"<token>"}` |
 //! | `POST /api/import` | a run (JSON, ≤ 8 MiB) into a new room: `{"room":"<id>","presenter":"<token>"}` |
+//! | `GET /s/{scenario}` | a new private room playing a guided scenario: 303 to `/r/{id}` (404 if unknown) |
+//! | `GET /?scenario=…` | the same as `/s/{scenario}`                                  |
 //! | anything else    | the frontend's assets (embedded, or `--dist`; see `assets`) |
 //!
 //! State is one `Arc<AppState>` shared by every handler; it holds nothing
@@ -38,12 +40,13 @@
 use crate::assets::{self, Assets};
 use crate::limits::{self, AddressLimits, PerAddress};
 use crate::origin::AllowedOrigins;
+use crate::presenter;
 use crate::room::RoomSettings;
 use crate::rooms::Rooms;
 use crate::ws::{self, ConnectionLimits};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::DefaultBodyLimit;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -132,7 +135,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ws/{room}", get(websocket))
         .route("/healthz", get(healthz))
         .route("/api/rooms", post(new_room))
-        .route("/api/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)));
+        .route("/api/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
+        .route("/s/{scenario}", get(scenario_room));
     let routes = match &state.config.assets {
         Assets::Dir(dir) => routes.fallback_service(ServeDir::new(dir)),
         Assets::Embedded(_) => routes.fallback(embedded_asset),
@@ -144,8 +148,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn public_page(State(state): State<Arc<AppState>>) -> Response {
-    index_html(&state).await
+async fn public_page(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    match query.scenario {
+        // A link of the form `/?scenario=cable_cut`, for places that can
+        // only add a query to the lab's address.
+        Some(id) => open_scenario(&state, peer, &headers, &id),
+        None => index_html(&state).await,
+    }
+}
+
+/// The query parameters `/` understands.
+#[derive(Debug, serde::Deserialize)]
+struct PageQuery {
+    scenario: Option<String>,
 }
 
 async fn private_page(State(state): State<Arc<AppState>>, Path(room): Path<String>) -> Response {
@@ -284,18 +304,70 @@ async fn new_room(
     start_new(&state, peer, &headers, run)
 }
 
-/// Starts a room from `run` for the caller, within their new-room budget.
+/// Starts a room from `run` for the caller and answers 201
+/// `{"room":"<id>","presenter":"<token>"}` (429/503 as `new_private_room`).
 fn start_new(state: &AppState, peer: SocketAddr, headers: &HeaderMap, run: Run) -> Response {
-    let key = limits::limit_key(limits::client_ip(peer, headers, state.config.trust_proxy));
-    if let Err(refused) = state.per_address.allow_new_room(key) {
-        return (StatusCode::TOO_MANY_REQUESTS, refused.to_string()).into_response();
-    }
-    match state.rooms.start_new(run) {
+    match new_private_room(state, peer, headers, run) {
         Ok((room, token)) => {
             let body = serde_json::json!({ "room": room.as_str(), "presenter": token.as_str() });
             (StatusCode::CREATED, Json(body)).into_response()
         }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+        Err(refused) => refused.into_response(),
+    }
+}
+
+/// Starts a new private room from `run` for the caller at `peer`, within
+/// their new-room budget and the server's room cap, and makes its presenter
+/// token. Every way a person creates a room through HTTP (New room, an
+/// import, a scenario) goes through here, so what a room's creator is given
+/// lives in one place. The error is the answer to send: 429 over the
+/// caller's budget, 503 when the server is full.
+fn new_private_room(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    run: Run,
+) -> Result<(RoomId, presenter::Token), (StatusCode, String)> {
+    let key = limits::limit_key(limits::client_ip(peer, headers, state.config.trust_proxy));
+    if let Err(refused) = state.per_address.allow_new_room(key) {
+        return Err((StatusCode::TOO_MANY_REQUESTS, refused.to_string()));
+    }
+    state.rooms.start_new(run).map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
+}
+
+/// `GET /s/{scenario}`: a new private room playing a guided scenario (see
+/// `shared::scenario`), and a redirect to it. A GET that creates something
+/// is unusual; it is what makes a scenario a plain link to paste in a
+/// slide or a chat. Crawlers that follow it spend the address's new-room
+/// budget like anyone, and an unused room expires.
+async fn scenario_room(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    open_scenario(&state, peer, &headers, &id)
+}
+
+fn open_scenario(state: &AppState, peer: SocketAddr, headers: &HeaderMap, id: &str) -> Response {
+    let Some(scenario) = shared::scenario::find(id) else {
+        let known: Vec<&str> = shared::scenario::CATALOGUE.iter().map(|s| s.id).collect();
+        let shown: String = id.chars().take(64).collect();
+        let text = format!("no scenario is called {shown:?}; the scenarios are: {}", known.join(", "));
+        return (StatusCode::NOT_FOUND, text).into_response();
+    };
+    // Scenarios are timed for the regions' real delays (time scale 1):
+    // their step list says what the room shows at each step.
+    let config = scenario.config(rand::random(), 1.0);
+    let run = Run { format: RUN_FORMAT, seed: config.seed, config, inputs: Vec::new(), until_ms: 0 };
+    // Whoever opens the link presents the new room: the page keeps the
+    // token from the address and puts the plain link back.
+    match new_private_room(state, peer, headers, run) {
+        Ok((room, token)) => {
+            let to = format!("/r/{room}?presenter={}", token.as_str());
+            (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+        }
+        Err(refused) => refused.into_response(),
     }
 }
 

@@ -21,6 +21,8 @@ use crate::read_model::ReadModelBar;
 use crate::region_card::RegionGrid;
 use crate::route::room_from_path;
 use crate::saga_panel::SagaPanel;
+use crate::scenario_panel::ScenarioPanel;
+use crate::scenario_strip::ScenarioStrip;
 use crate::share_bar::ShareBar;
 use crate::shortcuts::Shortcuts;
 use crate::time_panel::TimePanel;
@@ -49,6 +51,7 @@ fn Room(room: RoomId) -> impl IntoView {
         <div class="page">
             <Header conn sim_now/>
             <ShareBar conn/>
+            <ScenarioStrip conn/>
             <PeopleBar conn lab me/>
             <ReadModelBar conn lab/>
             <main class="room">
@@ -57,6 +60,8 @@ fn Room(room: RoomId) -> impl IntoView {
                 // each city. Everything that changes the room comes after.
                 <div class="first-screen">
                     <NetworkView conn lab/>
+                    // A guided scenario's caption and steps, beside the map.
+                    <ScenarioPanel conn lab/>
                     <RegionGrid conn lab me/>
                     <TrafficList conn/>
                 </div>

@@ -53,6 +53,8 @@ mod route;
 mod run_actions;
 mod run_file;
 mod saga_panel;
+mod scenario_panel;
+mod scenario_strip;
 mod scrubber;
 mod share_bar;
 mod shortcuts;

@@ -34,6 +34,8 @@
 //! 7. [`compare`] — one workload under every strategy, over many seeds.
 //! 8. [`saga`] — a super like across three services, with compensation:
 //!    the pattern for a business action no single transaction can span.
+//! 9. [`scenario`] — guided stories the room plays by itself: a cut cable,
+//!    a crash, a skewed clock, each with the end state it promises.
 //!
 //! The crate is pure: no I/O, no clock, no threads. It compiles to native code
 //! for the server and to WebAssembly for the browser, and it is tested
@@ -48,5 +50,6 @@ pub mod people;
 pub mod protocol;
 pub mod region;
 pub mod saga;
+pub mod scenario;
 pub mod sim;
 pub mod strategy;

@@ -70,6 +70,15 @@ impl RegionId {
     /// How many regions there are.
     pub const COUNT: usize = CATALOG.len();
 
+    // Each region by name, for data written in the source (the guided
+    // scenarios); the catalog order above is what they index.
+    pub const TOKYO: RegionId = RegionId(0);
+    pub const SYDNEY: RegionId = RegionId(1);
+    pub const MUMBAI: RegionId = RegionId(2);
+    pub const FRANKFURT: RegionId = RegionId(3);
+    pub const VIRGINIA: RegionId = RegionId(4);
+    pub const SAO_PAULO: RegionId = RegionId(5);
+
     /// All regions, in catalog order.
     pub fn all() -> impl Iterator<Item = RegionId> + Clone {
         (0..Self::COUNT as u8).map(RegionId)

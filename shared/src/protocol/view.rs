@@ -157,6 +157,10 @@ pub struct SimView {
     /// the payouts close).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sagas: Option<crate::sim::SagasView>,
+    /// The guided scenario the room plays and how far it got (see
+    /// [`crate::scenario`]); absent in other rooms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<crate::scenario::ScenarioView>,
 }
 
 /// Cap on individual packets in a view, so a flood of likes does not turn

@@ -47,6 +47,7 @@ use crate::protocol::view::{
     Consistency, FaultView, LinkRef, LinkSetting, LinkView, PacketView, ReplicaView, SimView, MAX_PACKETS_IN_VIEW,
 };
 use crate::region::{LatencyMatrix, RegionId};
+use crate::scenario::{self, Player};
 use crate::strategy::{Accepted, Pending, RefCtx, Reference, Refusal, Strategy, StrategyConfig};
 use ledger::{Change as LastChange, Ledger};
 use likes::Likes;
@@ -75,6 +76,11 @@ pub struct SimConfig {
     /// default.
     #[serde(default = "default_read_model_ms")]
     pub read_model_ms: Millis,
+    /// The guided scenario the room plays (see [`crate::scenario`]), by id.
+    /// Its steps are a function of simulated time, so a replay of the room
+    /// plays them again without their being logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
 }
 
 fn default_read_model_ms() -> Millis {
@@ -94,6 +100,7 @@ impl Default for SimConfig {
             durable: true,
             data_type: DataType::Claps,
             read_model_ms: read_model::DEFAULT_INTERVAL_MS,
+            scenario: None,
         }
     }
 }
@@ -123,6 +130,8 @@ pub struct Simulation {
     /// only in rooms that asked for it: tests, benchmarks and the
     /// comparison run without paying for it.
     history: Option<Box<Recorder>>,
+    /// The guided scenario being played, if the room runs one.
+    script: Option<Player>,
     /// Raw events for the test-only oracle ([`oracle`]), which recomputes
     /// from them what the replicas must hold, without the ledger's help.
     #[cfg(test)]
@@ -146,6 +155,7 @@ impl Simulation {
             last_write_at: None,
             version: 0,
             history: None,
+            script: config.scenario.as_deref().and_then(scenario::find).map(Player::new),
             #[cfg(test)]
             trace: Vec::new(),
             config,
@@ -222,7 +232,16 @@ impl Simulation {
 
     /// When the next scheduled event (arrival or timer) is due.
     pub fn next_event_at(&self) -> Option<Millis> {
-        self.world.agenda.next_at()
+        let step = self.script.as_ref().and_then(Player::next_at);
+        match (self.world.agenda.next_at(), step) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The guided scenario's progress, if the room plays one.
+    pub fn script(&self) -> Option<&Player> {
+        self.script.as_ref()
     }
 
     /// Events scheduled (messages on the wire and timers).
@@ -263,6 +282,19 @@ impl Simulation {
     /// Processes everything due up to `now`, in time order, and moves the
     /// clock to `now`. Time never runs backwards: an earlier `now` is ignored.
     pub fn advance(&mut self, now: Millis) {
+        // A scenario's steps are events too: run everything due before a
+        // step, then the step, then go on (see `scenario::player`).
+        while let Some(step) = self.script.as_ref().and_then(Player::next_at).filter(|&at| at <= now) {
+            self.run_events(step);
+            if let Some(step) = self.script.as_mut().and_then(|p| p.take_due(step)) {
+                scenario::player::play(self, step.action);
+            }
+        }
+        self.run_events(now);
+    }
+
+    /// Processes every scheduled event due up to `now`, then moves the clock.
+    fn run_events(&mut self, now: Millis) {
         while let Some((at, event)) = self.world.agenda.pop_due(now) {
             self.sample_reads(at);
             self.read_model.run_until(at, &self.likes);
@@ -932,6 +964,7 @@ impl Simulation {
             stages: self.strategy.stages(),
             read_model: self.read_model.view(self.world.now),
             sagas: self.sagas_view(),
+            scenario: self.script.as_ref().map(|p| p.view(self.is_settled())),
         }
     }
 

@@ -146,6 +146,8 @@ pub enum BadRun {
     Input(usize, ProtocolError),
     #[error("config: {0}")]
     Config(ProtocolError),
+    #[error("config: no scenario is called {0:?}")]
+    Scenario(String),
 }
 
 impl Run {
@@ -162,6 +164,11 @@ impl Run {
             return Err(BadRun::TimeScale(self.config.time_scale));
         }
         validate_strategy(self.config.strategy.clone()).map_err(BadRun::Config)?;
+        if let Some(id) = &self.config.scenario {
+            if crate::scenario::find(id).is_none() {
+                return Err(BadRun::Scenario(id.chars().take(64).collect()));
+            }
+        }
         if self.inputs.len() > MAX_RUN_INPUTS {
             return Err(BadRun::TooManyInputs(self.inputs.len()));
         }
