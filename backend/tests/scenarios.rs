@@ -26,6 +26,13 @@ async fn get_raw(server: &Server, path: &str) -> (u16, Option<String>, String) {
     (status, location, body.to_owned())
 }
 
+/// A redirect to a scenario's room: `/r/{room}?presenter={token}`, split.
+fn room_and_token(location: &str) -> (String, String) {
+    let rest = location.strip_prefix("/r/").expect("to a private room's page");
+    let (room, token) = rest.split_once("?presenter=").expect("with the opener's presenter token");
+    (room.to_owned(), token.to_owned())
+}
+
 fn scenario(msg: &Value) -> &Value {
     &frame(msg)["sim"]["scenario"]
 }
@@ -36,11 +43,18 @@ async fn a_scenario_link_makes_a_new_private_room_that_plays_it() {
     let (status, location, _) = get_raw(&server, "/s/same_moment").await;
     assert_eq!(status, 303);
     let location = location.expect("a redirect");
-    let room = location.strip_prefix("/r/").expect("to a private room's page");
+    let (room, token) = room_and_token(&location);
     assert_eq!(room.len(), 22, "an unguessable id: {room}");
 
-    let (mut ws, snap) = server.join(room).await;
+    let (mut ws, snap) = server.join(&room).await;
     assert_eq!(snap["public"], false);
+    // Whoever opened the link presents the room: another viewer's control
+    // is refused, the opener's token is taken.
+    let (mut other, _) = server.join(&room).await;
+    send(&mut other, r#"{"type":"heal_all"}"#).await;
+    wait_for(&mut other, Duration::from_secs(5), |m| m["type"] == "error" && m["code"] == "not_presenter").await;
+    send(&mut ws, &format!(r#"{{"type":"present","token":"{token}"}}"#)).await;
+    wait_for(&mut ws, Duration::from_secs(5), |m| m["type"] == "presenting").await;
     assert_eq!(scenario(&snap)["id"], "same_moment");
     // The room plays the steps by itself, as simulated time passes: Tokyo
     // and Virginia like at 1 s, and every region ends on 2.
@@ -59,7 +73,7 @@ async fn a_query_parameter_on_the_lab_opens_a_scenario_too() {
     let server = Server::start().await;
     let (status, location, _) = get_raw(&server, "/?scenario=cable_cut").await;
     assert_eq!(status, 303);
-    let room = location.unwrap().strip_prefix("/r/").unwrap().to_owned();
+    let (room, _) = room_and_token(&location.unwrap());
     let (_ws, snap) = server.join(&room).await;
     assert_eq!(scenario(&snap)["id"], "cable_cut");
     assert_eq!(snap["frame"]["sim"]["strategy"], "event_push");
@@ -109,7 +123,7 @@ async fn a_scenario_room_goes_on_with_its_story_after_a_restart() {
     let stored = |dir: std::path::PathBuf| Server::start_with(move |c| c.data_dir = Some(dir));
     let mut server = stored(dir.path().to_owned()).await;
     let (_, location, _) = get_raw(&server, "/s/same_moment").await;
-    let room = location.unwrap().strip_prefix("/r/").unwrap().to_owned();
+    let (room, _) = room_and_token(&location.unwrap());
     let (mut ws, _) = server.join(&room).await;
     // The two likes have played (the steps are not logged: the room's
     // stored configuration names the scenario, and a replay plays them).
