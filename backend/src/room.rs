@@ -48,6 +48,7 @@ use shared::crdt::{Act, PersonId};
 use shared::kernel::Millis;
 use shared::protocol::changes::{self, ChangeLog};
 use shared::protocol::history::{self, HistoryChunk, HistoryEvent};
+use shared::protocol::view::{MAX_PACKETS_IN_SMALL_VIEW, MAX_PACKETS_IN_VIEW};
 use shared::protocol::{
     delta, Command, Control, ErrorCode, Frame, PresenterView, ProtocolError, RegionInfo, RoomId, ServerMessage,
     Snapshot, StrategyDescription, TimeControl, TimeView, PROTOCOL_VERSION,
@@ -131,6 +132,18 @@ impl Default for RoomSettings {
             public_log_cap: 100_000,
             keyframe_interval: Duration::from_secs(2),
         }
+    }
+}
+
+/// How many messages in flight a frame lists: all of a burst (up to
+/// [`MAX_PACKETS_IN_SMALL_VIEW`]) for a class-sized room, so its map draws
+/// every one; the soonest [`MAX_PACKETS_IN_VIEW`] for a crowd, where a frame
+/// goes to thousands of sockets. Both count every message per link.
+pub fn packets_listed(viewers: usize) -> usize {
+    if viewers <= 40 {
+        MAX_PACKETS_IN_SMALL_VIEW
+    } else {
+        MAX_PACKETS_IN_VIEW
     }
 }
 
@@ -1193,7 +1206,7 @@ impl Room {
         let frame = Frame {
             seq: self.frame_seq,
             viewers: self.viewers.len() as u32,
-            sim: sim.view(),
+            sim: sim.view_listing(packets_listed(self.viewers.len())),
             time: self.time_view(),
             history: Some(window),
             people: self.people_per_region(),
@@ -1275,7 +1288,7 @@ impl Room {
         Frame {
             seq: self.frame_seq,
             viewers: self.viewers.len() as u32,
-            sim: self.sim.view(),
+            sim: self.sim.view_listing(packets_listed(self.viewers.len())),
             time: self.time_view(),
             history: None,
             people: self.people_per_region(),

@@ -13,8 +13,9 @@
 //! neither the wasm nor a fetch carries it.
 //!
 //! Honesty rules: only what the latest frame lists is drawn; the server
-//! caps listed packets at [`MAX_PACKETS_IN_VIEW`], so the exact per-link
-//! counts are listed under the map too. Cut links are drawn as dashed red
+//! lists up to 600 packets to a small room but only the soonest
+//! [`MAX_PACKETS_IN_VIEW`] to a crowd, so the exact per-link counts are
+//! listed under the map too. Cut links are drawn as dashed red
 //! lines, so a partition shows where the messages would fly.
 
 use crate::connection::Connection;
@@ -212,7 +213,8 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
 }
 
 /// The exact number of messages on each busy link, folded under the cards:
-/// the canvas draws at most [`MAX_PACKETS_IN_VIEW`] of them.
+/// the canvas draws what the frame lists (all of them in a small room, the
+/// soonest [`MAX_PACKETS_IN_VIEW`] in a crowd).
 #[component]
 pub fn TrafficList(conn: Connection) -> impl IntoView {
     let links = busy_links(conn);

@@ -62,8 +62,10 @@ pub const REMOVED: &str = "-";
 pub const SPLICES: &str = "~";
 
 /// Past this many element pairs, an array's common subsequence is not
-/// searched (it costs `old × new` comparisons) and the array goes whole.
-const MAX_LCS_CELLS: usize = 64 * 64;
+/// searched (it costs `old × new` cells) and the array goes whole. Big
+/// enough for a small room's list of messages in flight (600 of them, see
+/// `MAX_PACKETS_IN_SMALL_VIEW`).
+const MAX_LCS_CELLS: usize = 640 * 640;
 
 /// The patch that turns `old` into `new`, or `None` if they are equal.
 pub fn diff(old: &Value, new: &Value) -> Option<Value> {
@@ -88,13 +90,21 @@ fn diff_arrays(old: &[Value], new: &[Value]) -> Value {
     if o.len() * n.len() > MAX_LCS_CELLS {
         return whole();
     }
-    // lcs[i][j]: length of the longest common subsequence of o[i..], n[j..].
+    // lcs[i][j]: length of the longest common subsequence of o[i..], n[j..],
+    // searched over hashes of the elements (comparing JSON values cell by
+    // cell would cost ~20 ms for two lists of 600). A collision can only
+    // make the patch longer, never wrong: the walk below compares the
+    // values themselves, and the table only steers which edit it picks.
+    let (ho, hn): (Vec<u64>, Vec<u64>) = (o.iter().map(hash).collect(), n.iter().map(hash).collect());
     let w = n.len() + 1;
     let mut lcs = vec![0u16; (o.len() + 1) * w];
     for i in (0..o.len()).rev() {
         for j in (0..n.len()).rev() {
-            lcs[i * w + j] =
-                if o[i] == n[j] { lcs[(i + 1) * w + j + 1] + 1 } else { lcs[(i + 1) * w + j].max(lcs[i * w + j + 1]) };
+            lcs[i * w + j] = if ho[i] == hn[j] {
+                lcs[(i + 1) * w + j + 1] + 1
+            } else {
+                lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
+            };
         }
     }
     // Walk the alignment; `pos` is the index in the array as patched so far.
@@ -132,6 +142,14 @@ fn diff_arrays(old: &[Value], new: &[Value]) -> Value {
     } else {
         whole()
     }
+}
+
+/// A hash of a JSON value, by its text (equal values print equally).
+fn hash(value: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.to_string().hash(&mut hasher);
+    hasher.finish()
 }
 
 fn diff_objects(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<String, Value> {

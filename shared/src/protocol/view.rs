@@ -163,9 +163,16 @@ pub struct SimView {
     pub scenario: Option<crate::scenario::ScenarioView>,
 }
 
-/// Cap on individual packets in a view, so a flood of likes does not turn
-/// every frame into megabytes; the per-link counts stay exact.
+/// Cap on individual packets in a crowded room's view, so a flood of likes
+/// does not turn every frame to thousands of viewers into megabytes; the
+/// per-link counts stay exact.
 pub const MAX_PACKETS_IN_VIEW: usize = 24;
+
+/// Cap on individual packets in a small room's view (see
+/// `backend::room::packets_listed`): enough for the map to draw a burst of
+/// hundreds of messages in flight. Deltas carry only the packets sent and
+/// landed since the previous frame, so the cost is in keyframes.
+pub const MAX_PACKETS_IN_SMALL_VIEW: usize = 600;
 
 /// Fault settings as a viewer sees them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -892,8 +892,16 @@ impl Simulation {
         }
     }
 
-    /// A picture of the room right now.
+    /// A picture of the room right now, listing at most
+    /// [`MAX_PACKETS_IN_VIEW`] messages in flight.
     pub fn view(&self) -> SimView {
+        self.view_listing(MAX_PACKETS_IN_VIEW)
+    }
+
+    /// A picture of the room right now, listing the `max_packets`
+    /// soonest-arriving messages in flight (every message is still counted
+    /// per link).
+    pub fn view_listing(&self, max_packets: usize) -> SimView {
         let truth_total = self.ledger.truth.total;
         let replicas = RegionId::all()
             .map(|r| {
@@ -924,9 +932,9 @@ impl Simulation {
         // Pick the soonest-arriving envelopes first and only then build their
         // views: a busy room has thousands on the wire, and a view allocates.
         let mut soonest: Vec<_> = self.world.agenda.envelopes().collect();
-        if soonest.len() > MAX_PACKETS_IN_VIEW {
-            soonest.select_nth_unstable_by_key(MAX_PACKETS_IN_VIEW, |e| (e.arrive_at, e.sent_at));
-            soonest.truncate(MAX_PACKETS_IN_VIEW);
+        if soonest.len() > max_packets {
+            soonest.select_nth_unstable_by_key(max_packets, |e| (e.arrive_at, e.sent_at));
+            soonest.truncate(max_packets);
         }
         soonest.sort_by_key(|e| (e.arrive_at, e.sent_at, e.from, e.to));
         let packets = soonest

@@ -159,6 +159,10 @@ fn views_cap_the_packet_list_but_count_every_message() {
     assert_eq!(view.packets.len(), MAX_PACKETS_IN_VIEW);
     assert!(view.packets.windows(2).all(|w| w[0].arrive_at <= w[1].arrive_at));
     assert_eq!(view.links.iter().map(|l| l.in_flight).sum::<u32>(), 500);
+    // A small room's view lists them all, soonest first.
+    let all = sim.view_listing(crate::protocol::view::MAX_PACKETS_IN_SMALL_VIEW);
+    assert_eq!(all.packets.len(), 500);
+    assert_eq!(all.packets[..MAX_PACKETS_IN_VIEW], view.packets[..]);
 }
 
 proptest! {
