@@ -8,7 +8,6 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::path::Path;
 use std::time::Duration;
 
 const SOON: Duration = Duration::from_secs(5);
@@ -111,18 +110,6 @@ async fn a_fork_is_presented_by_whoever_forked_it() {
     send(&mut ws, r#"{"type":"crash","region":"mumbai"}"#).await;
     let msg = wait_for(&mut ws, SOON, |m| m["type"] == "error" || (is_frame(m) && !changes(m).is_empty())).await;
     assert_eq!(changes(&msg), vec![format!("{} crashed Mumbai", teacher_name())], "{msg}");
-}
-
-async fn stored_server(dir: &Path) -> Server {
-    let dir = dir.to_owned();
-    Server::start_with(move |c| c.data_dir = Some(dir)).await
-}
-
-async fn shut(mut server: Server) {
-    server.stop();
-    if let Some(done) = server.done.take() {
-        let _ = tokio::time::timeout(SOON, done).await;
-    }
 }
 
 #[tokio::test]

@@ -7,7 +7,6 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::path::Path;
 use std::time::Duration;
 
 const SOON: Duration = Duration::from_secs(10);
@@ -27,11 +26,6 @@ fn first_state(msg: &Value) -> &str {
 
 fn is_error(msg: &Value, code: &str) -> bool {
     msg["type"] == "error" && msg["code"] == code
-}
-
-async fn stored_server(dir: &Path) -> Server {
-    let dir = dir.to_owned();
-    Server::start_with(move |c| c.data_dir = Some(dir)).await
 }
 
 #[tokio::test]

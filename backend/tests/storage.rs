@@ -8,24 +8,10 @@ use common::*;
 use futures_util::{SinkExt, StreamExt};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use std::path::Path;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
 const SOON: Duration = Duration::from_secs(5);
-
-async fn stored_server(dir: &Path) -> Server {
-    let dir = dir.to_owned();
-    Server::start_with(move |c| c.data_dir = Some(dir)).await
-}
-
-/// Stops a server and waits until it has closed every connection.
-async fn shut(mut server: Server) {
-    server.stop();
-    if let Some(done) = server.done.take() {
-        let _ = tokio::time::timeout(SOON, done).await;
-    }
-}
 
 fn cuts(msg: &Value) -> Vec<(String, String)> {
     frame(msg)["sim"]["faults"]["cut"]

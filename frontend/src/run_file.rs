@@ -42,10 +42,19 @@ fn try_download(run: &serde_json::Value) -> Result<(), JsValue> {
 pub async fn import(file: web_sys::File) -> Result<String, String> {
     let text = JsFuture::from(file.text()).await.map_err(|_| "the file cannot be read".to_owned())?;
     let body = text.as_string().unwrap_or_default();
+    start_room("/api/import", Some(&body)).await
+}
+
+/// POSTs to one of the server's room makers (`/api/rooms`, `/api/import`),
+/// keeps the new room's presenter token (whoever makes a room presents it)
+/// and returns its id, or the server's reason for refusing.
+pub async fn start_room(path: &str, body: Option<&str>) -> Result<String, String> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&JsValue::from_str(&body));
-    let fetch = leptos::prelude::window().fetch_with_str_and_init("/api/import", &init);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let fetch = leptos::prelude::window().fetch_with_str_and_init(path, &init);
     let response: web_sys::Response = JsFuture::from(fetch)
         .await
         .and_then(|r| r.dyn_into())
@@ -60,7 +69,6 @@ pub async fn import(file: web_sys::File) -> Result<String, String> {
     #[derive(serde::Deserialize)]
     struct Made {
         room: String,
-        /// The new room's presenter token: whoever imports presents it.
         #[serde(default)]
         presenter: Option<String>,
     }

@@ -143,28 +143,6 @@ pub(crate) async fn write_clipboard(text: &str) -> bool {
 /// Asks the server for a brand-new private room, keeps its presenter
 /// token, and goes there.
 async fn new_room() -> Result<(), String> {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    let fetch = window().fetch_with_str_and_init("/api/rooms", &init);
-    let response: web_sys::Response = JsFuture::from(fetch)
-        .await
-        .and_then(|r| r.dyn_into())
-        .map_err(|_| "the server cannot be reached".to_owned())?;
-    let text = match response.text() {
-        Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    if !response.ok() {
-        return Err(if text.is_empty() { format!("refused (HTTP {})", response.status()) } else { text });
-    }
-    #[derive(serde::Deserialize)]
-    struct Made {
-        room: String,
-        presenter: String,
-    }
-    let made: Made = serde_json::from_str(&text).map_err(|_| "the server's answer is unreadable".to_owned())?;
-    crate::presenter::keep_token(&made.room, &made.presenter);
-    window().location().set_href(&format!("/r/{}", made.room)).map_err(|_| "navigation failed".to_owned())
+    let room = crate::run_file::start_room("/api/rooms", None).await?;
+    window().location().set_href(&format!("/r/{room}")).map_err(|_| "navigation failed".to_owned())
 }

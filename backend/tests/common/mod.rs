@@ -210,6 +210,21 @@ pub async fn wait_for(ws: &mut Ws, within: Duration, mut pred: impl FnMut(&Value
     }
 }
 
+/// A server that stores its rooms in `dir` (start another on the same
+/// `dir` to restart it on the same rooms).
+pub async fn stored_server(dir: &std::path::Path) -> Server {
+    let dir = dir.to_owned();
+    Server::start_with(move |c| c.data_dir = Some(dir)).await
+}
+
+/// Stops a server and waits (bounded) until it has closed every connection.
+pub async fn shut(mut server: Server) {
+    server.stop();
+    if let Some(done) = server.done.take() {
+        let _ = tokio::time::timeout(Duration::from_secs(5), done).await;
+    }
+}
+
 pub async fn send(ws: &mut Ws, text: &str) {
     ws.send(Message::text(text)).await.expect("send failed");
 }
