@@ -9,30 +9,14 @@
 // land in tests/browser/artifacts/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ARTIFACTS, REGIONS, serverAndBrowser, counts, waitForCounts, randomRoom } from './harness.mjs';
+import { ARTIFACTS, REGIONS, serverAndBrowser, counts, waitForCounts, randomRoom, openPage, axe } from './harness.mjs';
 
 const env = serverAndBrowser();
+const open = (ctxOptions, path) => openPage(env, ctxOptions, path);
 const card = (r, role) => `[data-region="${r}"] [data-role="${role}"]`;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true };
-
-/** axe-core's source: from this package's node_modules, or AXE_CORE (a path to axe.min.js). */
-function axeSource() {
-  const path = process.env.AXE_CORE || createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-  return readFileSync(path, 'utf8');
-}
-
-async function open(ctxOptions, path) {
-  const ctx = await env.browser.newContext(ctxOptions);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(10000);
-  await page.goto(`${env.server.url}${path}`);
-  await waitForCounts(page, (c) => c.every((n) => Number.isInteger(n)));
-  return { ctx, page };
-}
 
 /** The bounding box of `selector`, or null when it is not rendered. */
 const box = (page, selector) => page.locator(selector).first().boundingBox();
@@ -41,15 +25,6 @@ function inside(b, vp, what) {
   assert.ok(b, `${what} is not rendered`);
   assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= vp.width + 0.5 && b.y + b.height <= vp.height + 0.5,
     `${what} is outside the ${vp.width}×${vp.height} first screen: ${JSON.stringify(b)}`);
-}
-
-/** Runs axe-core's WCAG 2.0/2.1 A and AA rules on the page; returns the violations. */
-async function axe(page) {
-  await page.addScriptTag({ content: axeSource() });
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, first: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary) }));
-  });
 }
 
 test('at 1280×800 the map, every count and every Like button are on the first screen', async () => {

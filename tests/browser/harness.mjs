@@ -2,7 +2,8 @@
 // loopback port, launch Debian's chromium through playwright-core, and
 // read counts through the UI's stable test hooks.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,4 +131,31 @@ export async function twoPeople(env, room) {
   const ctxB = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const [a, b] = [await openRoom(env, ctxA, room), await openRoom(env, ctxB, room)];
   return { a, b, close: () => Promise.all([ctxA.close(), ctxB.close()]) };
+}
+
+/**
+ * Opens `path` in a new browser context of `env` (see `serverAndBrowser`)
+ * and waits until the page shows a count on every card.
+ */
+export async function openPage(env, ctxOptions, path) {
+  const ctx = await env.browser.newContext(ctxOptions);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10000);
+  await page.goto(`${env.server.url}${path}`);
+  await waitForCounts(page, (c) => c.every((n) => Number.isInteger(n)));
+  return { ctx, page };
+}
+
+/**
+ * Runs axe-core's WCAG 2.0/2.1 A and AA rules on the page and returns the
+ * violations (axe-core from this package's node_modules, or AXE_CORE: a
+ * path to axe.min.js).
+ */
+export async function axe(page) {
+  const path = process.env.AXE_CORE || createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  await page.addScriptTag({ content: readFileSync(path, 'utf8') });
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, first: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary) }));
+  });
 }

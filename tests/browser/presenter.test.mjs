@@ -10,10 +10,8 @@
 // scheme.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ARTIFACTS, serverAndBrowser, waitForCounts } from './harness.mjs';
+import { ARTIFACTS, serverAndBrowser, waitForCounts, axe } from './harness.mjs';
 
 const env = serverAndBrowser();
 const DESKTOP = { width: 1280, height: 800 };
@@ -31,15 +29,6 @@ const text = (p, role) => p.locator(`[data-role="${role}"]`).first().innerText()
 
 /** The change log's lines on a page. */
 const changes = (p) => p.locator('[data-role="change-log"] li .change-text').allInnerTexts();
-
-async function axe(p) {
-  const path = process.env.AXE_CORE || createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-  await p.addScriptTag({ content: readFileSync(path, 'utf8') });
-  return p.evaluate(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary) }));
-  });
-}
 
 /** Sends `control` on a WebSocket of the page's own, past the page's UI; resolves with the server's answer. */
 function controlPastTheUi(p, room, control) {

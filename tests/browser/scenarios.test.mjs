@@ -10,11 +10,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { ARTIFACTS, REGIONS, serverAndBrowser, counts, waitForCounts } from './harness.mjs';
+import { ARTIFACTS, REGIONS, serverAndBrowser, counts, waitForCounts, openPage, axe } from './harness.mjs';
 
 const env = serverAndBrowser();
+const open = (ctxOptions, path) => openPage(env, ctxOptions, path);
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true };
 
@@ -31,25 +30,6 @@ const PROMISES = {
   money: { every: 2, lost: 0, refused: 3, ends: 7_000 },
   skewed_clock: { every: 1, lost: 1, refused: 0, ends: 4_000 },
 };
-
-async function open(ctxOptions, path) {
-  const ctx = await env.browser.newContext(ctxOptions);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(10000);
-  await page.goto(`${env.server.url}${path}`);
-  await waitForCounts(page, (c) => c.every((n) => Number.isInteger(n)));
-  return { ctx, page };
-}
-
-/** axe-core's WCAG 2.0/2.1 A and AA violations on the page (as in first.test.mjs). */
-async function axe(page) {
-  const path = process.env.AXE_CORE || createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-  await page.addScriptTag({ content: readFileSync(path, 'utf8') });
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary) }));
-  });
-}
 
 const text = (page, role) => page.locator(`[data-role="${role}"]`).first().textContent();
 
