@@ -77,8 +77,10 @@ fn Room(room: RoomId) -> impl IntoView {
                     <Controls conn lab/>
                     <VerdictPanel conn/>
                 </div>
-                // Super likes are a lab feature (the public room refuses them).
-                <Show when=move || !lab.locked.get()>
+                // Super likes are a lab feature (the public room refuses
+                // them); like likes, they are open to everyone in a room
+                // someone presents.
+                <Show when=move || !lab.public.get()>
                     <SagaPanel conn me/>
                 </Show>
                 <HistoryPanel conn/>

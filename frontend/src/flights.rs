@@ -24,7 +24,7 @@ use crate::geo::{progress, project, Lane, Point, MAP_H, MAP_W};
 use leptos::html;
 use leptos::prelude::*;
 use shared::kernel::MessageKind;
-use shared::protocol::view::{PacketView, SimView, MAX_PACKETS_IN_VIEW};
+use shared::protocol::view::{PacketView, SimView, MAX_PACKETS_IN_SMALL_VIEW};
 use shared::region::RegionId;
 use wasm_bindgen::JsCast;
 use web_sys::CanvasRenderingContext2d;
@@ -41,12 +41,15 @@ pub enum Look {
     Quiet,
     /// Will vanish instead of arriving.
     Lost,
+    /// A super like's saga step (request, reply or push).
+    Saga,
 }
 
 impl Look {
     pub fn of(p: &PacketView) -> Look {
         match (p.lost, p.news, p.kind) {
             (true, _, _) => Look::Lost,
+            _ if p.saga => Look::Saga,
             (false, false, _) => Look::Quiet,
             (false, true, MessageKind::Like) => Look::Like,
             (false, true, MessageKind::State) => Look::Count,
@@ -94,6 +97,7 @@ struct Palette {
     count: String,
     quiet: String,
     lost: String,
+    saga: String,
 }
 
 fn position(id: RegionId) -> Point {
@@ -120,10 +124,12 @@ impl Dot {
 
 /// Messages of the old list that vanished before they were due because
 /// their link is now cut or their receiver is down: dropped, not delivered.
-/// (A message merely pushed out of a full list is not one of them: only a
-/// cut or a crash counts, and only when the old list was complete.)
+/// (A message that merely left a capped list is not one of them: only a
+/// cut or a crash counts, and a cut or a crash loses everything on its way
+/// over the link or to the region, listed or not. A list at the largest cap
+/// is left alone all the same: too many to fade one by one.)
 fn dropped(old: &[Dot], new: &[Dot], sim: &SimView) -> Vec<(Dot, u64)> {
-    if old.len() >= MAX_PACKETS_IN_VIEW {
+    if old.len() >= MAX_PACKETS_IN_SMALL_VIEW {
         return Vec::new();
     }
     let now = sim.now_ms;
@@ -211,6 +217,7 @@ fn draw(el: &web_sys::HtmlCanvasElement, s: &mut Scene) {
             count: css(el, "--gossip"),
             quiet: css(el, "--quiet"),
             lost: css(el, "--bad"),
+            saga: css(el, "--lag"),
         };
     }
     s.palette_age = (s.palette_age + 1) % 120;
@@ -237,6 +244,7 @@ fn draw(el: &web_sys::HtmlCanvasElement, s: &mut Scene) {
         let (color, core, alpha) = match d.look {
             Look::Like => (&s.palette.like, 4.5, 1.0),
             Look::Count => (&s.palette.count, 4.0, 1.0),
+            Look::Saga => (&s.palette.saga, 4.0, 1.0),
             Look::Quiet => (&s.palette.quiet, 2.5, 0.8),
             // A lost message fades out along the way: it will never arrive.
             Look::Lost => (&s.palette.lost, 4.0, 1.0 - 0.85 * t),
@@ -292,6 +300,7 @@ mod tests {
             label: String::new(),
             background: !news,
             news,
+            saga: false,
         }
     }
 
@@ -302,5 +311,8 @@ mod tests {
         assert_eq!(Look::of(&packet(false, false, MessageKind::State)), Look::Quiet);
         assert_eq!(Look::of(&packet(false, false, MessageKind::Like)), Look::Quiet);
         assert_eq!(Look::of(&packet(true, false, MessageKind::Like)), Look::Lost);
+        let step = PacketView { saga: true, ..packet(false, false, MessageKind::State) };
+        assert_eq!(Look::of(&step), Look::Saga);
+        assert_eq!(Look::of(&PacketView { lost: true, ..step }), Look::Lost);
     }
 }

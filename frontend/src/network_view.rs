@@ -61,15 +61,19 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
     let links = busy_links(conn);
     let total = conn.select(|s| s.in_flight);
     let total = move || total.get().unwrap_or(0);
+    // A super like's saga messages, counted apart from replication.
+    let sagas = conn.select(|s| s.saga_in_flight);
+    let sagas = move || sagas.get().unwrap_or(0);
     // How many of the listed messages carry news: an idle room's gossip
     // is labelled as such rather than looking like likes on their way.
-    let news = conn.select(|s| s.packets.iter().filter(|p| !matches!(Look::of(p), Look::Quiet | Look::Lost)).count());
+    let news = conn.select(|s| s.packets.iter().filter(|p| matches!(Look::of(p), Look::Like | Look::Count)).count());
     // Every message on the wire is listed, and each is background work
     // that changes nothing where it lands.
     let idle_gossip = conn.select(|s| {
-        !s.packets.is_empty()
-            && s.packets.len() as u32 == s.in_flight
-            && s.packets.iter().all(|p| p.background && Look::of(p) == Look::Quiet)
+        let listed = || s.packets.iter().filter(|p| !p.saga);
+        s.in_flight > 0
+            && listed().count() as u32 == s.in_flight
+            && listed().all(|p| p.background && Look::of(p) == Look::Quiet)
     });
     // Pairs cut both ways are one straight dashed line; a direction cut
     // alone is its own (curved, one-sided) lane.
@@ -190,19 +194,29 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                             {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab link_open/> }).collect_view()}
                         </g>
                     </Show>
-                    <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn open/> }).collect_view()}</g>
+                    <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn lab open/> }).collect_view()}</g>
                 </svg>
                 <RegionMenu conn lab open/>
                 <LinkMenu lab open=link_open/>
                 <p class="map-hud" aria-live="off">
-                    <span class="count-chip" data-role="in-flight">{total}</span>
+                    <span class="count-chip" data-role="in-flight">{move || total() + sagas()}</span>
                     <span class="hud-text">
-                        {move || match (total(), news.get().unwrap_or(0)) {
-                            (0, _) => "nothing on the wire".to_owned(),
-                            (t, _) if idle_gossip.get().unwrap_or(false) => {
-                                format!("in flight: background gossip only, no news ({})", count_of(t.into(), "message", "messages"))
+                        {move || {
+                            let steps = count_of(sagas().into(), "super-like step", "super-like steps");
+                            match (total(), news.get().unwrap_or(0), sagas()) {
+                                (0, _, 0) => "nothing on the wire".to_owned(),
+                                (0, _, _) => format!("in flight: {steps}"),
+                                (t, _, k) if idle_gossip.get().unwrap_or(false) => {
+                                    let gossip = count_of(t.into(), "message", "messages");
+                                    let steps = if k == 0 { String::new() } else { format!("; {steps}") };
+                                    format!("in flight: background gossip only, no news ({gossip}){steps}")
+                                }
+                                (t, n, k) => {
+                                    let all = count_of(t.into(), "message", "messages");
+                                    let steps = if k == 0 { String::new() } else { format!("; {steps}") };
+                                    format!("in flight, {n} of them carrying news ({all}){steps}")
+                                }
                             }
-                            (t, n) => format!("in flight, {n} of them carrying news ({})", count_of(t.into(), "message", "messages")),
                         }}
                     </span>
                 </p>
@@ -332,7 +346,7 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
 /// A region on the map: a node coloured by whether it is in sync, with its
 /// city and current count; a tap opens its menu.
 #[component]
-fn MapNode(id: RegionId, conn: Connection, open: RwSignal<Option<RegionId>>) -> impl IntoView {
+fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
     let replica =
         conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed)));
     let replica = Memo::new(move |_| replica.get().flatten());
@@ -383,6 +397,18 @@ fn MapNode(id: RegionId, conn: Connection, open: RwSignal<Option<RegionId>>) -> 
             <g class="node-labels" aria-hidden="true">
                 <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{city}</text>
                 <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{count}</text>
+                // The saga service this city hosts (super likes are a lab
+                // feature: not in the public room).
+                {shared::sim::sagas::service_hosted_by(id).map(|name| {
+                    let y = if below { count_y + 15.0 } else { city_y - 17.0 };
+                    view! {
+                        <Show when=move || !lab.public.get()>
+                            <text class="node-service" data-role="map-service" x=format!("{:.1}", p.x) y=format!("{y:.1}")>
+                                {name}" service"
+                            </text>
+                        </Show>
+                    }
+                })}
             </g>
         </g>
     }
@@ -408,6 +434,10 @@ fn Legend(lab: Lab, any_tuned: Signal<bool>) -> impl IntoView {
             <li><span class="swatch swatch-state"></span>"carries a count"</li>
             <li><span class="swatch swatch-quiet"></span>"no news (gossip, acks)"</li>
             <li><span class="swatch swatch-lost"></span>"will be lost"</li>
+            // Super likes are a lab feature: the public room has no sagas.
+            <Show when=move || !lab.public.get()>
+                <li><span class="swatch swatch-saga"></span>"super-like step (saga)"</li>
+            </Show>
             <Show when=move || !lab.cuts.with(|c| c.is_empty())>
                 <li><span class="swatch swatch-cut"></span>"cut link"</li>
             </Show>

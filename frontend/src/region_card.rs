@@ -174,7 +174,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                         }}
                     </span>
                 </button>
-                <Show when=move || !lab.locked.get() && !down()>
+                <Show when=move || !lab.public.get() && !down()>
                     <SuperLike id conn me supers/>
                 </Show>
                 <Show when=move || is_set() && !down()>
@@ -241,12 +241,8 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
 /// and the super likes this region shows.
 #[component]
 fn SuperLike(id: shared::region::RegionId, conn: Connection, me: Me, supers: Memo<Option<u64>>) -> impl IntoView {
-    use shared::saga::Action;
     // The saga service this region hosts, if any.
-    let service = [(Action::Debit, "Wallets"), (Action::Record, "Likes"), (Action::Credit, "Payouts")]
-        .into_iter()
-        .find(|(a, _)| shared::sim::sagas::service_region(*a) == id)
-        .map(|(_, name)| {
+    let service = shared::sim::sagas::service_hosted_by(id).map(|name| {
             view! { <span class="service-tag" data-role="service" title="A super like's saga calls this service here">{name}</span> }
         });
     view! {

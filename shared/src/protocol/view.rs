@@ -96,10 +96,20 @@ pub struct PacketView {
     /// as such instead of looking like likes on their way.
     #[serde(rename = "n", default, skip_serializing_if = "is_false")]
     pub news: bool,
+    /// A super like's saga message (a request, a reply, or the Likes
+    /// service's push; see [`crate::sim::sagas`]): it travels the same links
+    /// but is no replication traffic, so `kind`, `background` and `news` say
+    /// nothing about it.
+    #[serde(rename = "g", default, skip_serializing_if = "is_false")]
+    pub saga: bool,
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A directed link with messages on it; on the wire
@@ -132,7 +142,11 @@ pub struct SimView {
     pub consistency: Consistency,
     /// When the last like was taken.
     pub last_write_at: Option<Millis>,
+    /// Replication messages on the wire (saga messages apart, below).
     pub in_flight: u32,
+    /// Super likes' saga messages on the wire.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub saga_in_flight: u32,
     /// Links with at least one message in flight.
     pub links: Vec<LinkView>,
     /// The soonest-arriving messages in flight, at most [`MAX_PACKETS_IN_VIEW`].

@@ -949,8 +949,29 @@ impl Simulation {
                 label: e.msg.label().to_owned(),
                 background: e.cause == Cause::Background,
                 news: self.changes_something(e.from, e.to, e.lost, &e.msg),
+                saga: false,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // A super like's saga messages cross the same links: a room has
+        // few, so all are listed (within the cap), for the map to draw in
+        // their own colour.
+        let mut sagas: Vec<_> = self.world.agenda.saga_envelopes().collect();
+        let saga_in_flight = sagas.len() as u32;
+        sagas.sort_by_key(|e| (e.arrive_at, e.sent_at, e.from, e.to));
+        let mut packets = packets;
+        packets.extend(sagas.into_iter().take(max_packets).map(|e| PacketView {
+            from: e.from,
+            to: e.to,
+            sent_at: e.sent_at,
+            arrive_at: e.arrive_at,
+            kind: MessageKind::State,
+            lost: e.lost,
+            label: e.msg.label(),
+            background: false,
+            news: false,
+            saga: true,
+        }));
+        packets.sort_by_key(|p| (p.arrive_at, p.sent_at, p.from, p.to));
         let live_values = RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.read(r));
         let (lo, hi) = live_values.fold((u64::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)));
         SimView {
@@ -964,6 +985,7 @@ impl Simulation {
             consistency: self.consistency,
             last_write_at: self.last_write_at,
             in_flight: self.world.net.total_in_flight(),
+            saga_in_flight,
             links,
             packets,
             net: self.world.net.stats().clone(),

@@ -218,6 +218,24 @@ fn a_super_like_pays_the_author_in_sao_paulo() {
     assert_eq!(sim.sagas_view().unwrap().super_likes, vec![1; 6]);
 }
 
+/// A saga's messages are in the view for the map: listed with `saga` set,
+/// counted apart from replication traffic, and gone once it is done.
+#[test]
+fn views_list_saga_messages_apart_from_replication() {
+    let mut sim = Simulation::new(SimConfig::default());
+    sim.super_like(region(1), 7, 0).unwrap();
+    let view = sim.view();
+    let steps: Vec<_> = view.packets.iter().filter(|p| p.saga).collect();
+    assert_eq!(view.saga_in_flight, 1, "the debit request is on its way");
+    assert_eq!(view.in_flight, 0, "no replication traffic yet");
+    assert_eq!(steps.len(), 1);
+    assert_eq!((steps[0].from, steps[0].to), (region(1), sagas::service_region(Action::Debit)));
+    sim.advance(60_000);
+    let view = sim.view();
+    assert_eq!(view.saga_in_flight, 0);
+    assert!(view.packets.iter().all(|p| !p.saga));
+}
+
 /// A wallet holds three coins: the fourth super like fails at the debit
 /// and nothing is undone.
 #[test]

@@ -73,6 +73,16 @@ pub fn service_region(action: Action) -> RegionId {
     RegionId::from_index(at).unwrap_or_else(|| RegionId::all().next().expect("regions"))
 }
 
+/// The saga service `region` hosts, by name ("Wallets", "Likes",
+/// "Payouts"), if any.
+pub fn service_hosted_by(region: RegionId) -> Option<&'static str> {
+    use crate::saga::Action;
+    [(Action::Debit, "Wallets"), (Action::Record, "Likes"), (Action::Credit, "Payouts")]
+        .into_iter()
+        .find(|(a, _)| service_region(*a) == region)
+        .map(|(_, name)| name)
+}
+
 /// One saga in its orchestrator's log.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Run {
