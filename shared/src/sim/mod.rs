@@ -964,7 +964,7 @@ impl Simulation {
             to: e.to,
             sent_at: e.sent_at,
             arrive_at: e.arrive_at,
-            kind: MessageKind::State,
+            kind: crate::kernel::MessageKind::State,
             lost: e.lost,
             label: e.msg.label(),
             background: false,
