@@ -400,7 +400,9 @@ fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<Regio
                 // The saga service this city hosts (super likes are a lab
                 // feature: not in the public room).
                 {shared::sim::sagas::service_hosted_by(id).map(|name| {
-                    let y = if below { count_y + 15.0 } else { city_y - 17.0 };
+                    // On the other side of the node from its city and count
+                    // (below the map's last labels sits the legend).
+                    let y = if below { p.y - 19.0 } else { p.y + 29.0 };
                     view! {
                         <Show when=move || !lab.public.get()>
                             <text class="node-service" data-role="map-service" x=format!("{:.1}", p.x) y=format!("{y:.1}")>
@@ -436,7 +438,7 @@ fn Legend(lab: Lab, any_tuned: Signal<bool>) -> impl IntoView {
             <li><span class="swatch swatch-lost"></span>"will be lost"</li>
             // Super likes are a lab feature: the public room has no sagas.
             <Show when=move || !lab.public.get()>
-                <li><span class="swatch swatch-saga"></span>"super-like step (saga)"</li>
+                <li><span class="swatch swatch-saga"></span>"saga step"</li>
             </Show>
             <Show when=move || !lab.cuts.with(|c| c.is_empty())>
                 <li><span class="swatch swatch-cut"></span>"cut link"</li>
