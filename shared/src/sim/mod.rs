@@ -936,8 +936,7 @@ impl Simulation {
             soonest.select_nth_unstable_by_key(max_packets, |e| (e.arrive_at, e.sent_at));
             soonest.truncate(max_packets);
         }
-        soonest.sort_by_key(|e| (e.arrive_at, e.sent_at, e.from, e.to));
-        let packets = soonest
+        let mut packets: Vec<PacketView> = soonest
             .into_iter()
             .map(|e| PacketView {
                 from: e.from,
@@ -951,15 +950,13 @@ impl Simulation {
                 news: self.changes_something(e.from, e.to, e.lost, &e.msg),
                 saga: false,
             })
-            .collect::<Vec<_>>();
-        // A super like's saga messages cross the same links: a room has
-        // few, so all are listed (within the cap), for the map to draw in
-        // their own colour.
-        let mut sagas: Vec<_> = self.world.agenda.saga_envelopes().collect();
+            .collect();
+        // A super like's saga messages cross the same links, for the map to
+        // draw in their own colour; the list keeps the `max_packets`
+        // soonest-arriving of both kinds.
+        let sagas: Vec<_> = self.world.agenda.saga_envelopes().collect();
         let saga_in_flight = sagas.len() as u32;
-        sagas.sort_by_key(|e| (e.arrive_at, e.sent_at, e.from, e.to));
-        let mut packets = packets;
-        packets.extend(sagas.into_iter().take(max_packets).map(|e| PacketView {
+        packets.extend(sagas.into_iter().map(|e| PacketView {
             from: e.from,
             to: e.to,
             sent_at: e.sent_at,
@@ -972,6 +969,7 @@ impl Simulation {
             saga: true,
         }));
         packets.sort_by_key(|p| (p.arrive_at, p.sent_at, p.from, p.to));
+        packets.truncate(max_packets);
         let live_values = RegionId::all().filter(|&r| self.world.live(r)).map(|r| self.read(r));
         let (lo, hi) = live_values.fold((u64::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)));
         SimView {
