@@ -52,7 +52,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::protocol::RoomId;
-use shared::sim::replay::{Run, RUN_FORMAT};
+use shared::sim::replay::Run;
 use shared::sim::SimConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -300,7 +300,7 @@ async fn new_room(
     headers: HeaderMap,
 ) -> Response {
     let config = SimConfig { seed: rand::random(), time_scale: state.config.rooms.time_scale, ..SimConfig::default() };
-    let run = Run { format: RUN_FORMAT, seed: config.seed, config, inputs: Vec::new(), until_ms: 0 };
+    let run = Run::empty(config);
     start_new(&state, peer, &headers, run)
 }
 
@@ -359,7 +359,7 @@ fn open_scenario(state: &AppState, peer: SocketAddr, headers: &HeaderMap, id: &s
     // Scenarios are timed for the regions' real delays (time scale 1):
     // their step list says what the room shows at each step.
     let config = scenario.config(rand::random(), 1.0);
-    let run = Run { format: RUN_FORMAT, seed: config.seed, config, inputs: Vec::new(), until_ms: 0 };
+    let run = Run::empty(config);
     // Whoever opens the link presents the new room: the page keeps the
     // token from the address and puts the plain link back.
     match new_private_room(state, peer, headers, run) {

@@ -151,6 +151,11 @@ pub enum BadRun {
 }
 
 impl Run {
+    /// A room that has not started yet: `config` and no inputs.
+    pub fn empty(config: SimConfig) -> Run {
+        Run { format: RUN_FORMAT, seed: config.seed, config, inputs: Vec::new(), until_ms: 0 }
+    }
+
     /// Checks everything a client could have got wrong: the same checks as
     /// for live controls, plus order and size. A valid run replays safely.
     pub fn validate(&self) -> Result<(), BadRun> {
