@@ -77,9 +77,16 @@ const RECENT_EVENTS: usize = 256;
 
 /// The history stream keeps at most one `counts` event per this many ms.
 const COUNTS_EVERY_MS: Millis = 50;
-/// Past this many viewers a frame carries at most `CROWDED_EVENTS` events.
+/// Past this many viewers a frame carries at most `CROWDED_EVENTS` events,
+/// and a joiner's snapshot as many of the recent ones. A crowd's frames go
+/// to thousands of sockets, and each socket's write buffer keeps the size
+/// of the largest message it ever sent (tungstenite never shrinks it): at
+/// 48 events a frame and 256 in a snapshot, events were half of a crowd's
+/// ~7 KB frames and most of its ~20 KB snapshots, and ~10 KB of every
+/// viewer's memory. Sixteen still carry the counts and the likes of a
+/// frame's ~100 ms; the rest are reported as skipped.
 const CROWDED_VIEWERS: usize = 300;
-const CROWDED_EVENTS: usize = 48;
+const CROWDED_EVENTS: usize = 16;
 
 /// A seek answers with the history from this long before the moment ...
 const SEEK_BEFORE_MS: Millis = 20_000;
@@ -150,14 +157,14 @@ pub fn packets_listed(viewers: usize) -> usize {
 /// The time between frames for a room with `viewers` people: the base
 /// interval (~30 frames a second) up to 300 viewers, then stretched so that
 /// the bytes a room sends per second stop growing linearly with its
-/// audience — ~15 frames a second up to 3 000 viewers, ~7 up to 10 000,
-/// ~5 beyond.
+/// audience — ~15 frames a second up to 3 000 viewers, ~10 up to 10 000
+/// (the rate issue 10 asks every viewer to get), ~5 beyond.
 /// A like still shows in its own region within one (longer) frame.
 pub fn frame_interval_for(base: Duration, viewers: usize) -> Duration {
     let factor = match viewers {
         0..=300 => 1,
         301..=3_000 => 2,
-        3_001..=10_000 => 4,
+        3_001..=10_000 => 3,
         _ => 6,
     };
     base * factor
@@ -260,6 +267,11 @@ pub struct Joined {
     pub frames: watch::Receiver<Published>,
     /// Messages for this viewer only (errors about its own commands).
     pub direct: mpsc::Receiver<Utf8Bytes>,
+    /// A sender into `direct`, for the connection's own replies (errors about
+    /// the input it read): one channel per viewer, not two, since every
+    /// channel costs each viewer a ~1.5 KB allocation up front, and the
+    /// writer then waits on one queue.
+    pub reply: mpsc::Sender<Utf8Bytes>,
     /// Sends `Leave` when dropped, so a viewer leaves however its task ends.
     pub membership: Membership,
 }
@@ -812,6 +824,7 @@ impl Room {
                 let viewer = self.next_viewer;
                 self.next_viewer += 1;
                 let (direct_tx, direct) = mpsc::channel(self.settings.direct_capacity);
+                let reply_tx = direct_tx.clone();
                 self.viewers.insert(viewer, direct_tx);
                 self.idle_since = None;
                 // The joiner's snapshot already counts them.
@@ -822,6 +835,7 @@ impl Room {
                     snapshot,
                     frames: self.frames.subscribe(),
                     direct,
+                    reply: reply_tx,
                     membership: Membership { viewer, room: self.me.clone() },
                 };
                 if reply.send(Ok(joined)).is_err() {
@@ -1316,19 +1330,30 @@ impl Room {
             regions: RegionInfo::catalog(),
             latency_ms: self.sim.latency().clone(),
             strategies: StrategyDescription::all(),
-            frame: Frame { history: Some(self.recent_chunk()), ..self.frame() },
+            frame: Frame { history: Some(self.recent_chunk(self.events_per_message())), ..self.frame() },
         });
         Utf8Bytes::from(serde_json::to_string(&msg).unwrap_or_default())
     }
 
-    /// The recent events, for a joining viewer; the next frame's chunk
-    /// continues exactly where this one ends.
-    fn recent_chunk(&self) -> HistoryChunk {
+    /// Most events one frame (or a joiner's snapshot) carries.
+    fn events_per_message(&self) -> usize {
+        if self.viewers.len() > CROWDED_VIEWERS {
+            CROWDED_EVENTS
+        } else {
+            history::MAX_EVENTS_PER_FRAME
+        }
+    }
+
+    /// The last `most` recent events, for a joining viewer; the next frame's
+    /// chunk continues exactly where this one ends.
+    fn recent_chunk(&self, most: usize) -> HistoryChunk {
+        let skip = self.recent.len().saturating_sub(most);
+        let events: Vec<HistoryEvent> = self.recent.iter().skip(skip).cloned().collect();
         HistoryChunk {
-            first: self.history_next - self.recent.len() as u64,
-            events: self.recent.iter().cloned().collect(),
+            first: self.history_next - events.len() as u64,
+            from_ms: events.first().map_or(self.history_to, HistoryEvent::at),
+            events,
             skipped: 0,
-            from_ms: self.recent.front().map_or(self.history_to, HistoryEvent::at),
             to_ms: self.history_to,
         }
     }
@@ -1341,7 +1366,7 @@ impl Room {
         history::thin_counts(&mut events, COUNTS_EVERY_MS);
         // A crowded room sends fewer events per frame: its bytes go to
         // every viewer (the counts and markers still fit).
-        let cap = if self.viewers.len() > CROWDED_VIEWERS { CROWDED_EVENTS } else { history::MAX_EVENTS_PER_FRAME };
+        let cap = self.events_per_message();
         let skipped = dropped + history::bound(&mut events, cap);
         let from_ms = self.history_to;
         self.history_to = self.sim.now();
@@ -1466,7 +1491,9 @@ mod tests {
         assert_eq!(frame_interval_for(base, 1), base);
         assert_eq!(frame_interval_for(base, 300), base);
         assert_eq!(frame_interval_for(base, 2_000), base * 2);
-        assert_eq!(frame_interval_for(base, 5_000), base * 4);
+        assert_eq!(frame_interval_for(base, 5_000), base * 3);
+        // 10 000 viewers still get ten frames a second.
+        assert!(frame_interval_for(base, 10_000) <= Duration::from_millis(100));
         assert_eq!(frame_interval_for(base, 50_000), base * 6);
         // Never slower than ~5 frames a second: a like must still show promptly.
         assert!(frame_interval_for(base, usize::MAX) <= Duration::from_millis(200));

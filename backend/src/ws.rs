@@ -38,7 +38,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use shared::protocol::{parse_client_message, Command, ErrorCode, ProtocolError, Request, ServerMessage};
 use std::num::NonZeroU32;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 /// Per-connection limits.
@@ -100,17 +100,22 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Joined { viewer, snapshot, frames, direct, membership } = joined;
+    let Joined { viewer, snapshot, frames, direct, reply: replies, membership } = joined;
     let room = membership.room.clone();
     let (sink, mut stream) = socket.split();
-    let (replies, replies_rx) = mpsc::channel::<ServerMessage>(8);
+    // Replies go into the viewer's `direct` queue, already serialized: a
+    // queue of `ServerMessage`s would cost every viewer ~54 KB of address
+    // space up front (tokio allocates a channel's first block of 32 slots
+    // when it is made, and a `ServerMessage` is ~1.7 KB, a frame inline).
+    // The close request is a oneshot for the same reason: a few bytes, not
+    // a channel's block.
 
-    let (close, close_rx) = mpsc::channel::<(u16, &'static str)>(1);
+    let (close, close_rx) = oneshot::channel::<(u16, &'static str)>();
+    let mut close = Some(close);
     let writer = Writer {
         frames,
         last_seq: None,
         direct,
-        replies: replies_rx,
         close: close_rx,
         shutdown,
         send_timeout: limits.send_timeout,
@@ -146,7 +151,7 @@ pub async fn serve(
                         // floods us with it, it does not get an unbounded
                         // queue of errors back.
                         Some(err) => {
-                            let _ = replies.try_send(ServerMessage::Error(err));
+                            let _ = replies.try_send(encode(&ServerMessage::Error(err)));
                         }
                     }
                 }
@@ -157,14 +162,14 @@ pub async fn serve(
                 None => break,
             },
             Ok(permit) = replies.reserve(), if unreported_refusals > 0 => {
-                permit.send(ServerMessage::Error(rate_limited(unreported_refusals, &describe_limit)));
+                permit.send(encode(&ServerMessage::Error(rate_limited(unreported_refusals, &describe_limit))));
                 unreported_refusals = 0;
             }
             // The writer ends on shutdown, a stuck client, or a closed socket.
             _ = &mut writer => break,
             () = &mut silence => {
                 tracing::info!(viewer, "closing a connection silent for {:?}", limits.idle_timeout);
-                if close.try_send((1001, "no answer to pings; closing the connection")).is_ok() {
+                if close.take().is_some_and(|c| c.send((1001, "no answer to pings; closing the connection")).is_ok()) {
                     // Let the writer send the close frame, within its deadline.
                     let _ = tokio::time::timeout(limits.send_timeout, &mut writer).await;
                     // Then read (and drop) until the client's closing reply,
@@ -218,6 +223,13 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, budget: &LikeBud
     }
 }
 
+/// A message as the text frame that carries it.
+fn encode(msg: &ServerMessage) -> Utf8Bytes {
+    // Serializing plain data to a `String` cannot fail (no maps with
+    // non-string keys, no I/O).
+    Utf8Bytes::from(serde_json::to_string(msg).unwrap_or_default())
+}
+
 fn rate_limited(count: u32, limit: &str) -> ProtocolError {
     let what = if count == 1 { "this like or change was".to_owned() } else { format!("{count} likes or changes were") };
     ProtocolError {
@@ -234,10 +246,10 @@ struct Writer {
     /// The seq of the last frame sent; `None` until the first frame after
     /// the snapshot (which must be whole, see `Joined::frames`).
     last_seq: Option<u64>,
+    /// The room's messages for this viewer and the reader's replies.
     direct: mpsc::Receiver<Utf8Bytes>,
-    replies: mpsc::Receiver<ServerMessage>,
     /// A close the reader asks for: code and reason.
-    close: mpsc::Receiver<(u16, &'static str)>,
+    close: oneshot::Receiver<(u16, &'static str)>,
     shutdown: watch::Receiver<bool>,
     send_timeout: Duration,
     ping_interval: Duration,
@@ -299,12 +311,8 @@ impl Writer {
                     Err(_) => return WriterEnd::Closed, // the room ended
                 },
                 Some(text) = self.direct.recv() => Message::Text(text),
-                Some(reply) = self.replies.recv() => match serde_json::to_string(&reply) {
-                    Ok(json) => Message::Text(Utf8Bytes::from(json)),
-                    Err(_) => continue,
-                },
                 _ = ping.tick() => Message::Ping(Default::default()),
-                Some((code, reason)) = self.close.recv() => return WriterEnd::Close(code, reason),
+                Ok((code, reason)) = &mut self.close => return WriterEnd::Close(code, reason),
                 _ = self.shutdown.changed() => return WriterEnd::Shutdown,
             };
             if let Err(end) = self.send(sink, msg).await {

@@ -64,3 +64,48 @@ async fn frames_carry_each_message_once_and_seek_answers_a_window() {
     assert!(h["from_ms"].as_u64() <= Some(at) && h["to_ms"].as_u64() >= Some(at), "{h}");
     assert!(h["to_ms"].as_u64() <= frame(&last)["sim"]["now_ms"].as_u64().map(|n| n + 1000));
 }
+
+/// Past 300 viewers a room is a crowd: each frame and each joiner's snapshot
+/// carries at most 16 events (what does not fit is counted as skipped), so a
+/// crowd's messages, and the write buffer each socket keeps at the size of
+/// the largest one, stay small. The stream still has no gap: the next
+/// frame's chunk starts where the snapshot's ends.
+#[tokio::test]
+async fn a_crowd_gets_few_events_per_message_and_no_gap() {
+    const CROWD: usize = 301;
+    const CROWDED_EVENTS: usize = 16;
+    let server = Server::start_with(|c| c.per_address.max_connections = 1_000).await;
+    let (mut liker, _) = server.join("crowd").await;
+    // Viewers that only hold their sockets open; the room's frames fit in
+    // the loopback socket buffers for the few seconds this test runs.
+    let mut crowd = Vec::with_capacity(CROWD);
+    for _ in 0..CROWD {
+        crowd.push(server.join("crowd").await.0);
+    }
+    // Many likes at once: far more events (likes, pushes, counts) than 16.
+    for region in ["tokyo", "virginia", "frankfurt", "mumbai", "sydney", "saopaulo"] {
+        for _ in 0..6 {
+            like(&mut liker, region).await;
+        }
+    }
+    let mut skipped = 0;
+    wait_for(&mut liker, SOON, |m| {
+        if is_frame(m) {
+            let n = events(m).len();
+            assert!(n <= CROWDED_EVENTS, "a crowd's frame carries at most {CROWDED_EVENTS} events, got {n}");
+            skipped += m["history"]["skipped"].as_u64().unwrap_or(0);
+        }
+        is_frame(m) && all_at(m, 36)
+    })
+    .await;
+    assert!(skipped > 0, "36 likes make more events than fit: some are reported as skipped");
+
+    let (mut joiner, snap) = server.join("crowd").await;
+    let recent = events(&snap);
+    assert!(!recent.is_empty() && recent.len() <= CROWDED_EVENTS, "the snapshot: {} events", recent.len());
+    let next = snap["frame"]["history"]["first"].as_u64().unwrap() + recent.len() as u64;
+    like(&mut liker, "tokyo").await;
+    let after = wait_for(&mut joiner, SOON, |m| is_frame(m) && !events(m).is_empty()).await;
+    assert_eq!(after["history"]["first"].as_u64(), Some(next), "the stream continues where the snapshot ended");
+    drop(crowd);
+}

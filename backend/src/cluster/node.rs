@@ -728,7 +728,7 @@ impl Node {
             let real = owned.real.clone();
             match real.join().await {
                 Ok(joined) => {
-                    let Joined { viewer: v, snapshot, frames, mut direct, membership } = joined;
+                    let Joined { viewer: v, snapshot, frames, mut direct, membership, .. } = joined;
                     let me = self.cluster.instance.clone();
                     let Role::Owner(owned) = &mut self.role else { return };
                     if owned.relay.is_none() {
@@ -795,6 +795,7 @@ impl Node {
                         snapshot: text,
                         frames: self.frames.subscribe(),
                         direct: join.direct,
+                        reply: local.direct.clone(),
                         membership: Membership { viewer, room: self.me.clone() },
                     };
                     // A joiner that gave up drops the reply, and with it the
