@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The load report (issue 10): builds the release binaries, runs `likewise`
-# pinned to core 0 and the load generator pinned to core 1, then the naive
-# baseline (one message per like per viewer) the same way, and prints both
-# reports. Loopback only; every run bounded in connections and time.
+# pinned to core 0 and the load generator pinned to core 1, then the
+# kernel's floor for the same fan-out (bare writes of a frame's size to as
+# many sockets), then the naive baseline (one message per like per viewer)
+# the same way, and prints the reports. Loopback only; every run bounded in connections and time.
 #
 #   scripts/load.sh                                   # 2 000 viewers, 100 likers, 20 s
 #   VIEWERS=10000 LIKERS=200 LIKE_INTERVAL_MS=200 SECONDS=20 scripts/load.sh
 #
 # Parameters (environment): VIEWERS (2000), LIKERS (100), SECONDS (20),
 # LIKE_INTERVAL_MS (200), CONNECT_CONCURRENCY (256), PORT (18080),
-# NAIVE_PORT (18081), NAIVE=0 to skip the baseline, SERVER_CORE (0),
+# NAIVE_PORT (18081), NAIVE=0 to skip the baseline, FLOOR=0 to skip the
+# kernel's floor (sendfloor), FLOOR_PORT (18082), SERVER_CORE (0),
 # LOADGEN_CORE (1), SERVER_ARGS (more flags for likewise, e.g.
 # `--keyframe-ms 0` to send every frame whole, as before delta frames).
 #
@@ -33,6 +35,8 @@ CONNECT_CONCURRENCY="${CONNECT_CONCURRENCY:-256}"
 PORT="${PORT:-18080}"
 NAIVE_PORT="${NAIVE_PORT:-18081}"
 NAIVE="${NAIVE:-1}"
+FLOOR="${FLOOR:-1}"
+FLOOR_PORT="${FLOOR_PORT:-18082}"
 SERVER_CORE="${SERVER_CORE:-0}"
 LOADGEN_CORE="${LOADGEN_CORE:-1}"
 
@@ -50,8 +54,8 @@ if (( $(ulimit -n) < need )); then
     ulimit -n "$need"
 fi
 
-echo "building release binaries (likewise, loadgen)…"
-cargo build --release -q -p backend --bin likewise --example loadgen
+echo "building release binaries (likewise, loadgen, sendfloor)…"
+cargo build --release -q -p backend --bin likewise --example loadgen --example sendfloor
 BIN="$ROOT/target/release"
 [[ -n "${CARGO_TARGET_DIR:-}" ]] && BIN="$CARGO_TARGET_DIR/release"
 
@@ -89,9 +93,26 @@ taskset -c "$SERVER_CORE" "$BIN/likewise" --addr "127.0.0.1:$PORT" --data-dir "$
     --max-viewers-per-room 100000 ${SERVER_ARGS:-} >"$WORK/likewise.log" 2>&1 &
 SERVER_PID=$!
 wait_for_port "$PORT"
-loadgen --url "ws://127.0.0.1:$PORT" --server-pid "$SERVER_PID"
+loadgen --url "ws://127.0.0.1:$PORT" --server-pid "$SERVER_PID" | tee "$WORK/likewise.md"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
+
+# The floor: the kernel's own cost of one write of a frame's size to one of
+# as many loopback sockets, with nothing of ours in between (see
+# backend/examples/sendfloor.rs). The server's "CPU per frame per viewer"
+# above cannot go below it on this machine.
+if [[ "$FLOOR" == 1 ]]; then
+    bytes="$(sed -n 's/^| bytes per frame sent (mean) | \([0-9]*\) B |$/\1/p' "$WORK/likewise.md")"
+    echo "### floor: bare loopback writes of ${bytes:-4000} B to $VIEWERS sockets (no tokio, no WebSocket)"
+    echo
+    taskset -c "$LOADGEN_CORE" "$BIN/examples/sendfloor" --read "127.0.0.1:$FLOOR_PORT" --sockets "$VIEWERS" &
+    READER_PID=$!
+    taskset -c "$SERVER_CORE" "$BIN/examples/sendfloor" --write "127.0.0.1:$FLOOR_PORT" --sockets "$VIEWERS" \
+        --bytes "${bytes:-4000}" --seconds "$(( SECONDS_ < 10 ? SECONDS_ : 10 ))"
+    kill "$READER_PID" 2>/dev/null || true
+    wait "$READER_PID" 2>/dev/null || true
+    echo
+fi
 
 if [[ "$NAIVE" == 1 ]]; then
     taskset -c "$SERVER_CORE" "$BIN/examples/loadgen" --serve-naive "127.0.0.1:$NAIVE_PORT" >"$WORK/naive.log" 2>&1 &

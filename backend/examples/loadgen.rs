@@ -423,6 +423,8 @@ async fn run(args: Args) {
     }
     per_viewer.sort_by(f64::total_cmp);
     let mean = per_viewer.iter().sum::<f64>() / per_viewer.len().max(1) as f64;
+    // Every frame every viewer got in the window.
+    let frames_sent = per_viewer.iter().sum::<f64>() * window;
     let mut lat: Vec<f64> = shared.latencies.lock().unwrap().iter().map(|&us| us as f64 / 1000.0).collect();
     lat.sort_by(f64::total_cmp);
     let probe_likes = shared.probe_sent.lock().unwrap().len();
@@ -457,7 +459,11 @@ async fn run(args: Args) {
         mb(shared.bytes.load(Ordering::Relaxed)) / window
     );
     println!(
-        "| like → frame on other viewers p50 / p99 / max (raw; {} probe likes × {} watchers, {} timed) | {:.1} / {:.1} / {:.1} ms |",
+        "| bytes per frame sent (mean) | {:.0} B |",
+        shared.bytes.load(Ordering::Relaxed) as f64 / frames_sent.max(1.0)
+    );
+    println!(
+        "| like → frame on other viewers p50 / p99 / max (nothing is simulated in between: all of it is beyond the simulated delay; {} probe likes × {} watchers, {} timed) | {:.1} / {:.1} / {:.1} ms |",
         probe_likes,
         args.watchers,
         lat.len(),
@@ -467,6 +473,7 @@ async fn run(args: Args) {
     );
     if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
         println!("| server CPU over the window | {:.2} cores |", (b - a) / window);
+        println!("| server CPU per frame per viewer | {:.1} µs |", 1e6 * (b - a) / frames_sent.max(1.0));
     }
     if let (Some(before), Some(with)) = (rss_before, rss_with) {
         println!("| server RSS before viewers / with them | {:.1} / {:.1} MiB |", mb(before), mb(with));

@@ -81,6 +81,8 @@ fn write(addr: &str, sockets: usize, bytes: usize, window: Duration) {
     let tick = 1.0 / clock_ticks_per_second();
     let (user, sys) = ((user1 - user0) as f64 * tick, (sys1 - sys0) as f64 * tick);
     let per_s = written as f64 / elapsed;
+    println!("| metric | value |");
+    println!("|---|---|");
     println!("| sockets | {sockets} |");
     println!("| message | {bytes} B |");
     println!("| window | {elapsed:.1} s |");
