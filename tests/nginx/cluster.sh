@@ -15,10 +15,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-say() { printf '\033[1;34m==>\033[0m nginx cluster test: %s\n' "$*" >&2; }
-fail() { printf '\033[1;31mFAILED\033[0m nginx cluster test: %s\n' "$*" >&2; exit 1; }
+NAME="nginx cluster test" LOGS="a.log b.log redis.log error.log"
+. "$ROOT/tests/nginx/lib.sh"
 
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 [ -x "$NGINX" ] || fail "nginx is not installed (scripts/setup.sh --browser installs it)"
 command -v redis-server >/dev/null || fail "redis-server is not installed (scripts/setup.sh installs it)"
 
@@ -27,39 +26,6 @@ cargo build --release --locked -q -p backend --bin likewise
 cargo build --locked -q -p backend --example ws_probe
 BIN="$ROOT/target/release/likewise"
 PROBE="$ROOT/target/debug/examples/ws_probe"
-
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/likewise-cluster.XXXXXX")"
-chmod 0755 "$TMP"
-PIDS=()
-cleanup() {
-  local status=$?
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for _ in $(seq 50); do
-    alive=0
-    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.1
-  done
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ "$status" != 0 ]; then
-    for log in a.log b.log redis.log error.log; do
-      [ -f "$TMP/$log" ] && { echo "--- $log" >&2; tail -n 20 "$TMP/$log" >&2; }
-    done
-  fi
-  rm -rf "$TMP"
-  exit "$status"
-}
-trap cleanup EXIT INT TERM
-
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  for _ in $(seq 20); do
-    candidate=$((20000 + RANDOM % 30000))
-    if port_is_free "$candidate"; then echo "$candidate"; return; fi
-  done
-  fail "no free port found"
-}
 
 REDIS_PORT="$(free_port)"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$TMP/redis.log" 2>&1 &
@@ -91,31 +57,7 @@ sed -e "s|^\(\s*\)server 127\.0\.0\.1:8080;.*|\1server 127.0.0.1:$PORT_A;\n\1ser
     -e '/listen \[::\]:80;/d' \
     "$ROOT/deploy/nginx.conf" >"$TMP/site.conf"
 grep -q "server 127.0.0.1:$PORT_B;" "$TMP/site.conf" || fail "could not list both instances in the upstream"
-cat >"$TMP/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/error.log notice;
-events { worker_connections 256; }
-http {
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path $TMP/client_body;
-    proxy_temp_path $TMP/proxy;
-    fastcgi_temp_path $TMP/fastcgi;
-    uwsgi_temp_path $TMP/uwsgi;
-    scgi_temp_path $TMP/scgi;
-    include $TMP/site.conf;
-}
-EOF
-timeout 10 "$NGINX" -t -q -p "$TMP" -e "$TMP/error.log" -c "$TMP/nginx.conf" || fail "nginx rejected the config"
-"$NGINX" -p "$TMP" -e "$TMP/error.log" -c "$TMP/nginx.conf" &
-PIDS+=($!)
-URL="http://127.0.0.1:$PORT"
-for _ in $(seq 100); do
-  curl -fsS --max-time 1 -o /dev/null "$URL/healthz" 2>/dev/null && break
-  sleep 0.1
-done
+start_nginx
 say "nginx on $URL in front of instances on $PORT_A and $PORT_B, Redis on $REDIS_PORT"
 
 probe() { # likes once through nginx; prints the room's total after it

@@ -15,8 +15,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-say() { printf '\033[1;34m==>\033[0m nginx test: %s\n' "$*" >&2; }
-fail() { printf '\033[1;31mFAILED\033[0m nginx test: %s\n' "$*" >&2; exit 1; }
+NAME="nginx test" LOGS="server.log error.log access.log"
+. "$ROOT/tests/nginx/lib.sh"
 
 if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ]; then
   say "installing Debian's nginx"
@@ -24,42 +24,11 @@ if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx >&2
 fi
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-
 say "building the release server and the probe"
 cargo build --release --locked -q -p backend --bin likewise
 cargo build --locked -q -p backend --example ws_probe
 BIN="$ROOT/target/release/likewise"
 PROBE="$ROOT/target/debug/examples/ws_probe"
-
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/likewise-nginx.XXXXXX")"
-# nginx's workers drop to an unprivileged user when started as root; they
-# must be able to reach their temp folders in here.
-chmod 0755 "$TMP"
-SERVER_PID=""
-NGINX_PID=""
-cleanup() {
-  local status=$?
-  if [ -n "$NGINX_PID" ]; then kill -QUIT "$NGINX_PID" 2>/dev/null || true; fi
-  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; fi
-  # Bounded: whatever has not stopped after 5 s is killed.
-  for _ in $(seq 50); do
-    { [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; } ||
-      { [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; } || break
-    sleep 0.1
-  done
-  if [ -n "$NGINX_PID" ]; then kill -KILL "$NGINX_PID" 2>/dev/null || true; fi
-  if [ -n "$SERVER_PID" ]; then kill -KILL "$SERVER_PID" 2>/dev/null || true; fi
-  wait 2>/dev/null || true
-  if [ "$status" != 0 ]; then
-    for log in server.log error.log access.log; do
-      [ -f "$TMP/$log" ] && { echo "--- $log" >&2; tail -n 20 "$TMP/$log" >&2; }
-    done
-  fi
-  rm -rf "$TMP"
-  exit "$status"
-}
-trap cleanup EXIT INT TERM
 
 # The page: the one embedded in the binary when the frontend was built;
 # otherwise (a Rust-only checkout) a stub folder with --dist, so this test
@@ -75,6 +44,7 @@ fi
 # The server on a free port of its choosing; it logs the address.
 RUST_LOG=info "$BIN" --addr 127.0.0.1:0 --trust-proxy "${DIST_ARGS[@]}" >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
+PIDS+=("$SERVER_PID")
 BACKEND=""
 for _ in $(seq 100); do
   BACKEND="$(grep -o 'live on http://[0-9.:]*' "$TMP/server.log" | sed 's|live on http://||' || true)"
@@ -84,14 +54,7 @@ for _ in $(seq 100); do
 done
 [ -n "$BACKEND" ] || fail "the server did not start within 10 s"
 
-# A free port for nginx: random, checked by trying to connect to it.
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=""
-for _ in $(seq 20); do
-  candidate=$((20000 + RANDOM % 30000))
-  if port_is_free "$candidate"; then PORT="$candidate"; break; fi
-done
-[ -n "$PORT" ] || fail "no free port found"
+PORT="$(free_port)"
 
 # deploy/nginx.conf with the two marked lines pointed at our ports, and no
 # IPv6 listener (loopback IPv4 only).
@@ -101,32 +64,7 @@ sed -e "s|^\(\s*server \)127\.0\.0\.1:8080;|\1$BACKEND;|" \
     "$ROOT/deploy/nginx.conf" >"$TMP/site.conf"
 grep -q "server $BACKEND;" "$TMP/site.conf" || fail "could not point the upstream at $BACKEND"
 grep -q "listen 127.0.0.1:$PORT;" "$TMP/site.conf" || fail "could not set the listen port"
-cat >"$TMP/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/error.log notice;
-events { worker_connections 256; }
-http {
-    include /etc/nginx/mime.types;
-    access_log $TMP/access.log;
-    client_body_temp_path $TMP/client_body;
-    proxy_temp_path $TMP/proxy;
-    fastcgi_temp_path $TMP/fastcgi;
-    uwsgi_temp_path $TMP/uwsgi;
-    scgi_temp_path $TMP/scgi;
-    include $TMP/site.conf;
-}
-EOF
-timeout 10 "$NGINX" -t -q -p "$TMP" -e "$TMP/error.log" -c "$TMP/nginx.conf" || fail "nginx rejected the config"
-"$NGINX" -p "$TMP" -e "$TMP/error.log" -c "$TMP/nginx.conf" &
-NGINX_PID=$!
-URL="http://127.0.0.1:$PORT"
-for _ in $(seq 100); do
-  curl -fsS --max-time 1 -o /dev/null "$URL/healthz" 2>/dev/null && break
-  kill -0 "$NGINX_PID" 2>/dev/null || fail "nginx exited at startup"
-  sleep 0.1
-done
+start_nginx
 say "nginx on $URL in front of the server on $BACKEND"
 
 # 1. The page, at / and at a private room's address, gzipped on request.
