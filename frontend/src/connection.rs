@@ -27,6 +27,8 @@
 //! [`Connection::like`] and [`Connection::send`] (any other message, e.g.
 //! the lab's controls); the socket itself lives inside one async task.
 
+mod decode;
+
 use crate::history::HistoryStore;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, SinkExt, StreamExt};
@@ -425,33 +427,17 @@ enum Incoming {
 }
 
 /// Decodes one server message. Every message is parsed into a JSON value
-/// first and then into its type (so the wasm holds one deserializer for the
-/// big frame types, not two). A delta is applied to the held frame and comes
+/// first and then read into its type by [`decode`]'s hand-written readers
+/// (serde's derived decoders for the frame types were a tenth of the wasm;
+/// README, "Page weight"). A delta is applied to the held frame and comes
 /// out as the [`ServerMessage::Frame`] it makes; one that does not follow on
 /// from the held frame gives `None`, and deltas are ignored until the next
 /// keyframe.
 ///
-/// The `type` tag picks the payload's own type here rather than through
-/// `ServerMessage`'s derived `Deserialize`: serde decodes an internally
-/// tagged enum by first buffering the message into its generic `Content`
-/// tree, and that machinery, instantiated for every payload type, was a
-/// large share of the wasm; the `run` answer (a whole input log with every
+/// The `type` tag picks the payload's own type here; the `run` answer (a whole input log with every
 /// kind of control) is not decoded at all (README, "Page weight").
-fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Incoming>, serde_json::Error> {
-    use serde::Deserialize;
-    /// The payloads of the two struct-like variants.
-    #[derive(Deserialize)]
-    struct Past {
-        at_ms: Millis,
-        frame: Frame,
-    }
-    #[derive(Deserialize)]
-    struct Forked {
-        room: String,
-        at_ms: Millis,
-        #[serde(default)]
-        presenter: Option<String>,
-    }
+fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Incoming>, decode::Error> {
+    use decode::{FromJson, Obj};
     let value: serde_json::Value = serde_json::from_str(text)?;
     let message = match value.get("type").and_then(serde_json::Value::as_str) {
         Some("delta") => {
@@ -461,10 +447,10 @@ fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Inc
                 *held = None;
                 return Ok(None);
             }
-            ServerMessage::Frame(Frame::deserialize(&*frame)?)
+            ServerMessage::Frame(Frame::from_json(frame)?)
         }
         Some("frame") => {
-            let frame = Frame::deserialize(&value)?;
+            let frame = Frame::from_json(&value)?;
             *held = Some(value);
             ServerMessage::Frame(frame)
         }
@@ -472,16 +458,16 @@ fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Inc
             // The next frame is sent whole (the snapshot's frame is not
             // one a delta is made against).
             *held = None;
-            ServerMessage::Snapshot(Snapshot::deserialize(&value)?)
+            ServerMessage::Snapshot(Snapshot::from_json(&value)?)
         }
-        Some("error") => ServerMessage::Error(ProtocolError::deserialize(&value)?),
+        Some("error") => ServerMessage::Error(ProtocolError::from_json(&value)?),
         Some("past") => {
-            let Past { at_ms, frame } = Past::deserialize(&value)?;
-            ServerMessage::Past { at_ms, frame }
+            let o = Obj::new(&value)?;
+            ServerMessage::Past { at_ms: o.get("at_ms")?, frame: o.get("frame")? }
         }
         Some("forked") => {
-            let Forked { room, at_ms, presenter } = Forked::deserialize(&value)?;
-            ServerMessage::Forked { room, at_ms, presenter }
+            let o = Obj::new(&value)?;
+            ServerMessage::Forked { room: o.get("room")?, at_ms: o.get("at_ms")?, presenter: o.get("presenter")? }
         }
         Some("presenting") => ServerMessage::Presenting,
         Some("run") => {
@@ -617,17 +603,12 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
 /// The protocol version of a snapshot that did not decode, if it is not
 /// ours. Reads only the two fields every protocol version keeps.
 fn foreign_snapshot_version(text: &str) -> Option<u32> {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        #[serde(rename = "type")]
-        kind: String,
-        protocol: Option<u32>,
+    let probe: serde_json::Value = serde_json::from_str(text).ok()?;
+    if probe.get("type")?.as_str()? != "snapshot" {
+        return None;
     }
-    let probe: Probe = serde_json::from_str(text).ok()?;
-    match (probe.kind.as_str(), probe.protocol) {
-        ("snapshot", Some(v)) if v != PROTOCOL_VERSION => Some(v),
-        _ => None,
-    }
+    let version = u32::try_from(probe.get("protocol")?.as_u64()?).ok()?;
+    (version != PROTOCOL_VERSION).then_some(version)
 }
 
 /// The start of a message, for logs that should not echo megabytes.
@@ -736,6 +717,11 @@ mod tests {
             ServerMessage::Forked { room: "abc".into(), at_ms: 900, presenter: None },
             ServerMessage::Forked { room: "abd".into(), at_ms: 900, presenter: Some("Qm7rT2xkP9aLw3Zc8VbN4d".into()) },
             ServerMessage::Presenting,
+            // Every optional part present, every enum case somewhere (see
+            // `decode::tests`, which also checks broken values against serde).
+            ServerMessage::Frame(decode::tests::rich_frame()),
+            ServerMessage::Past { at_ms: 40, frame: decode::tests::rich_frame() },
+            ServerMessage::Error(ProtocolError { code: ErrorCode::NotPresenter, message: "no".into(), count: 1 }),
         ];
         for msg in messages {
             let text = serde_json::to_string(&msg).unwrap();
