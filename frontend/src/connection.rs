@@ -28,6 +28,7 @@
 //! the lab's controls); the socket itself lives inside one async task.
 
 mod decode;
+mod encode;
 
 use crate::history::HistoryStore;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
@@ -399,15 +400,12 @@ async fn session(
                 None => return Ended::Dropped { synced },
             },
             like = outgoing.next() => match like {
-                Some(msg) if synced => match serde_json::to_string(&msg) {
-                    Ok(json) => {
-                        if let Err(e) = sink.send(Message::Text(json)).await {
-                            warn!("send failed: {e}");
-                            return Ended::Dropped { synced };
-                        }
+                Some(msg) if synced => {
+                    if let Err(e) = sink.send(Message::Text(encode::encode(&msg))).await {
+                        warn!("send failed: {e}");
+                        return Ended::Dropped { synced };
                     }
-                    Err(e) => warn!("cannot encode {msg:?}: {e}"),
-                },
+                }
                 Some(_) => {} // not yet in step with the server: drop, as above
                 None => return Ended::Stopped,
             },

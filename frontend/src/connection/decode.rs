@@ -220,8 +220,14 @@ fn name_index(v: &Value, names: &[&str]) -> Result<usize> {
     names.iter().position(|n| *n == name).ok_or_else(|| Error(format!("unknown name {name:?}")))
 }
 
+/// A unit-only enum's serde name (what the page writes, see `encode`).
+pub trait Named {
+    fn wire_name(self) -> &'static str;
+}
+
 /// A unit-only enum, which serde writes as its variant's name. The names
-/// are listed beside the variants; the tests check each against serde's.
+/// are listed beside the variants (all of them: `name`'s `match` is
+/// exhaustive); the tests check each against serde's.
 macro_rules! unit_enum {
     ($t:ident { $($v:ident = $name:literal),* $(,)? }) => {
         impl FromJson for $t {
@@ -231,14 +237,17 @@ macro_rules! unit_enum {
             }
         }
 
+        impl Named for $t {
+            fn wire_name(self) -> &'static str {
+                match self {
+                    $($t::$v => $name),*
+                }
+            }
+        }
+
         #[cfg(test)]
         impl tests::Listed for $t {
             fn listed() -> Vec<Self> {
-                // Exhaustive: a variant added to the enum and not listed
-                // above fails to compile here.
-                let _ = |x: $t| match x {
-                    $($t::$v => ()),*
-                };
                 vec![$($t::$v),*]
             }
         }
@@ -781,10 +790,11 @@ pub(crate) mod tests {
         }
     }
 
-    fn every_unit_variant<T: Listed + FromJson + Serialize + PartialEq + Debug>() {
+    fn every_unit_variant<T: Listed + Named + Copy + FromJson + Serialize + PartialEq + Debug>() {
         for x in T::listed() {
-            let json = serde_json::to_value(&x).unwrap();
+            let json = serde_json::to_value(x).unwrap();
             assert_eq!(T::from_json(&json).unwrap(), x, "{json}");
+            assert_eq!(json, x.wire_name(), "what the page writes");
         }
         assert!(T::from_json(&Value::from("not_a_variant")).is_err());
     }
