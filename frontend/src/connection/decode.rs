@@ -98,17 +98,26 @@ impl<'a> Obj<'a> {
         .map_err(|e| e.at(key))
     }
 
-    /// A field with `#[serde(default = …)]`: `default` when missing.
-    pub fn or<T: FromJson>(&self, key: &str, default: T) -> Result<T> {
-        match self.0.get(key) {
-            Some(v) => T::from_json(v).map_err(|e| e.at(key)),
-            None => Ok(default),
-        }
+    /// A field without a default, read into `slot` (see `object!`).
+    pub fn need<T: FromJson>(&self, slot: &mut T, key: &str) -> Result<()> {
+        *slot = self.get(key)?;
+        Ok(())
     }
 
-    /// A field with `#[serde(default)]` (or in a struct with it).
-    pub fn or_default<T: FromJson + Default>(&self, key: &str) -> Result<T> {
-        self.or(key, T::default())
+    /// A field with `#[serde(default…)]`: `slot` holds that default, and
+    /// keeps it when the key is missing.
+    pub fn may<T: FromJson>(&self, slot: &mut T, key: &str) -> Result<()> {
+        if let Some(v) = self.0.get(key) {
+            *slot = T::from_json(v).map_err(|e| e.at(key))?;
+        }
+        Ok(())
+    }
+
+    /// A variant's field with `#[serde(default…)]`: `default` when missing.
+    pub fn or<T: FromJson>(&self, key: &str, default: T) -> Result<T> {
+        let mut value = default;
+        self.may(&mut value, key)?;
+        Ok(value)
     }
 
     /// The string under `key` (an internally tagged enum's tag).
@@ -182,7 +191,12 @@ impl<T: FromJson> FromJson for Option<T> {
 /// The elements of a JSON array, each read as a `T`.
 fn elements<T: FromJson>(v: &Value) -> Result<Vec<T>> {
     let items = v.as_array().ok_or_else(|| Error::expected("an array"))?;
-    items.iter().enumerate().map(|(i, x)| T::from_json(x).map_err(|e| e.at(&i.to_string()))).collect()
+    // A plain loop: `collect` into a `Result` compiled to more code per type.
+    let mut out = Vec::with_capacity(items.len());
+    for (i, x) in items.iter().enumerate() {
+        out.push(T::from_json(x).map_err(|e| e.at(&i.to_string()))?);
+    }
+    Ok(out)
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
@@ -308,287 +322,473 @@ unit_enum!(StepState {
     Skipped = "skipped",
 });
 
-/// A struct read from an object: `$t { field: how, … }`, each `how` a call
-/// on the object (`get`, `or`, `or_default`) with the field's JSON key.
+/// A struct read from an object, in place: `$t = init; { field: how("key"), … }`.
+///
+/// `init` is a placeholder holding serde's default of every field that has
+/// one (`Default` where serde's is the type's own); each `how` is
+/// [`Obj::need`] (no default: missing is an error, `None` for an `Option`)
+/// or [`Obj::may`] (keeps the placeholder when missing). Filling one value
+/// in place costs a call per field, where building the struct from decoded
+/// locals cost, at every field, the code to drop all the fields before it
+/// on an error: that was most of this module's size (README, "Page
+/// weight"). Fields named in `[…]` are decoded first, into locals that
+/// `init` moves in (types with no cheap placeholder, such as a frame).
+/// The closing pattern names every field without `..`, so a field added to
+/// the type and not read here fails to compile.
 macro_rules! object {
-    ($t:ident { $($field:ident: $how:ident($($arg:expr),*)),* $(,)? }) => {
+    ($t:ident $([$($first:ident: $fkey:literal),*])? = $init:expr; { $($field:ident: $how:ident($key:literal)),* $(,)? }) => {
         impl FromJson for $t {
             fn from_json(v: &Value) -> Result<Self> {
                 let o = Obj::new(v)?;
-                Ok($t { $($field: o.$how($($arg),*)?),* })
+                $($(let $first = o.get($fkey)?;)*)?
+                let mut x: $t = $init;
+                $(o.$how(&mut x.$field, $key)?;)*
+                let $t { $($field: _,)* $($($first: _,)*)? } = &x;
+                Ok(x)
             }
         }
     };
 }
 
-object!(Snapshot {
-    protocol: get("protocol"),
-    room: get("room"),
-    public: get("public"),
-    regions: get("regions"),
-    latency_ms: get("latency_ms"),
-    strategies: get("strategies"),
-    frame: get("frame"),
+object!(Snapshot [frame: "frame"] = Snapshot {
+    protocol: 0,
+    room: String::new(),
+    public: false,
+    regions: Vec::new(),
+    latency_ms: LatencyMatrix(Vec::new()),
+    strategies: Vec::new(),
+    frame,
+}; {
+    protocol: need("protocol"),
+    room: need("room"),
+    public: need("public"),
+    regions: need("regions"),
+    latency_ms: need("latency_ms"),
+    strategies: need("strategies"),
 });
-object!(RegionInfo {
-    id: get("id"),
-    city: get("city"),
-    area: get("area"),
-    country: get("country"),
-    lat: get("lat"),
-    lon: get("lon"),
+object!(RegionInfo = RegionInfo {
+    id: RegionId::TOKYO,
+    city: String::new(),
+    area: String::new(),
+    country: String::new(),
+    lat: 0.0,
+    lon: 0.0,
+}; {
+    id: need("id"),
+    city: need("city"),
+    area: need("area"),
+    country: need("country"),
+    lat: need("lat"),
+    lon: need("lon"),
 });
-object!(StrategyDescription {
-    kind: get("kind"),
-    name: get("name"),
-    how: get("how"),
-    guarantee: get("guarantee"),
-    failure: get("failure"),
-    default_config: get("default_config"),
+object!(StrategyDescription = StrategyDescription {
+    kind: StrategyKind::EventPush,
+    name: String::new(),
+    how: String::new(),
+    guarantee: String::new(),
+    failure: String::new(),
+    default_config: StrategyConfig::BackgroundSync { interval_ms: 0, delta: false },
+}; {
+    kind: need("kind"),
+    name: need("name"),
+    how: need("how"),
+    guarantee: need("guarantee"),
+    failure: need("failure"),
+    default_config: need("default_config"),
 });
-object!(ProtocolError { code: get("code"), message: get("message"), count: or("count", 1) });
-object!(Frame {
-    seq: get("seq"),
-    viewers: get("viewers"),
-    sim: get("sim"),
-    time: or_default("time"),
-    history: get("history"),
-    people: or_default("people"),
-    presenter: get("presenter"),
-    changes: or_default("changes"),
+object!(ProtocolError = ProtocolError { code: ErrorCode::BadMessage, message: String::new(), count: 1 }; {
+    code: need("code"),
+    message: need("message"),
+    count: may("count"),
 });
-object!(TimeView { paused: get("paused"), speed: get("speed"), history_from_ms: or_default("history_from_ms") });
-object!(PresenterView { here: get("here"), name: get("name") });
-object!(Change { n: get("n"), at: get("at"), text: get("text"), times: or("times", 1) });
-object!(HistoryChunk {
-    first: get("first"),
-    events: get("events"),
-    skipped: or_default("skipped"),
-    from_ms: get("from_ms"),
-    to_ms: get("to_ms"),
+object!(Frame [sim: "sim"] = Frame {
+    seq: 0,
+    viewers: 0,
+    sim,
+    time: TimeView::default(),
+    history: None,
+    people: Vec::new(),
+    presenter: None,
+    changes: Vec::new(),
+}; {
+    seq: need("seq"),
+    viewers: need("viewers"),
+    time: may("time"),
+    history: need("history"),
+    people: may("people"),
+    presenter: need("presenter"),
+    changes: may("changes"),
 });
-object!(MsgEvent {
-    from: get("f"),
-    to: get("t"),
-    sent_at: get("s"),
-    end_at: get("a"),
-    label: get("l"),
-    like: or_default("c"),
-    fate: or("x", Fate::Delivered),
-    dup: or_default("d"),
-    merged: or_default("m"),
-    saga: or_default("g"),
+object!(TimeView = TimeView::default(); {
+    paused: need("paused"),
+    speed: need("speed"),
+    history_from_ms: may("history_from_ms"),
 });
-object!(SimView {
-    now_ms: get("now_ms"),
-    strategy: get("strategy"),
-    strategy_config: get("strategy_config"),
-    data_type: or_default("data_type"),
-    truth: get("truth"),
-    replicas: get("replicas"),
-    divergence: get("divergence"),
-    consistency: get("consistency"),
-    last_write_at: get("last_write_at"),
-    in_flight: get("in_flight"),
-    saga_in_flight: or_default("saga_in_flight"),
-    links: get("links"),
-    packets: get("packets"),
-    net: get("net"),
-    verdict: or_default("verdict"),
-    faults: or_default("faults"),
-    stages: or_default("stages"),
-    read_model: get("read_model"),
-    sagas: get("sagas"),
-    scenario: get("scenario"),
+object!(PresenterView = PresenterView::default(); { here: need("here"), name: need("name") });
+object!(Change = Change { n: 0, at: 0, text: String::new(), times: 1 }; {
+    n: need("n"),
+    at: need("at"),
+    text: need("text"),
+    times: may("times"),
 });
-object!(Truth {
-    total: get("total"),
-    per_region: get("per_region"),
-    refused: get("refused"),
-    in_doubt: or_default("in_doubt"),
+object!(HistoryChunk = HistoryChunk::default(); {
+    first: need("first"),
+    events: need("events"),
+    skipped: may("skipped"),
+    from_ms: need("from_ms"),
+    to_ms: need("to_ms"),
 });
-object!(ReplicaView {
-    region: get("region"),
-    value: get("value"),
-    behind: get("behind"),
-    in_flight_out: get("in_flight_out"),
-    crashed: or_default("crashed"),
-    available: or("available", true),
-    members: get("members"),
-    ops: get("ops"),
-    tombstones: get("tombstones"),
+object!(MsgEvent = MsgEvent {
+    from: RegionId::TOKYO,
+    to: RegionId::TOKYO,
+    sent_at: 0,
+    end_at: 0,
+    label: String::new(),
+    like: false,
+    fate: Fate::Delivered,
+    dup: false,
+    merged: false,
+    saga: false,
+}; {
+    from: need("f"),
+    to: need("t"),
+    sent_at: need("s"),
+    end_at: need("a"),
+    label: need("l"),
+    like: may("c"),
+    fate: may("x"),
+    dup: may("d"),
+    merged: may("m"),
+    saga: may("g"),
 });
-object!(PacketView {
-    from: get("f"),
-    to: get("t"),
-    sent_at: get("s"),
-    arrive_at: get("a"),
-    kind: get("k"),
-    lost: or_default("x"),
-    label: or_default("l"),
-    background: or_default("b"),
-    news: or_default("n"),
-    saga: or_default("g"),
+object!(SimView = SimView {
+    now_ms: 0,
+    strategy: StrategyKind::EventPush,
+    strategy_config: None,
+    data_type: DataType::default(),
+    truth: Truth::default(),
+    replicas: Vec::new(),
+    divergence: 0,
+    consistency: Consistency::Settling { since: 0 },
+    last_write_at: None,
+    in_flight: 0,
+    saga_in_flight: 0,
+    links: Vec::new(),
+    packets: Vec::new(),
+    net: NetStats::default(),
+    verdict: Verdict::default(),
+    faults: FaultView::default(),
+    stages: Vec::new(),
+    read_model: None,
+    sagas: None,
+    scenario: None,
+}; {
+    now_ms: need("now_ms"),
+    strategy: need("strategy"),
+    strategy_config: may("strategy_config"),
+    data_type: may("data_type"),
+    truth: need("truth"),
+    replicas: need("replicas"),
+    divergence: need("divergence"),
+    consistency: need("consistency"),
+    last_write_at: need("last_write_at"),
+    in_flight: need("in_flight"),
+    saga_in_flight: may("saga_in_flight"),
+    links: need("links"),
+    packets: need("packets"),
+    net: need("net"),
+    verdict: may("verdict"),
+    faults: may("faults"),
+    stages: may("stages"),
+    read_model: need("read_model"),
+    sagas: need("sagas"),
+    scenario: need("scenario"),
 });
-object!(LinkView { from: get("f"), to: get("t"), in_flight: get("n") });
-object!(LinkRef { from: get("f"), to: get("t") });
-object!(LinkConditions {
-    latency_ms: get("latency_ms"),
-    jitter_ms: get("jitter_ms"),
-    loss: get("loss"),
-    duplicate: get("duplicate"),
-    cut: get("cut"),
+object!(Truth = Truth::default(); {
+    total: need("total"),
+    per_region: need("per_region"),
+    refused: need("refused"),
+    in_doubt: may("in_doubt"),
+});
+object!(ReplicaView = ReplicaView {
+    region: RegionId::TOKYO,
+    value: 0,
+    behind: 0,
+    in_flight_out: 0,
+    crashed: false,
+    available: true,
+    members: None,
+    ops: None,
+    tombstones: None,
+}; {
+    region: need("region"),
+    value: need("value"),
+    behind: need("behind"),
+    in_flight_out: need("in_flight_out"),
+    crashed: may("crashed"),
+    available: may("available"),
+    members: need("members"),
+    ops: need("ops"),
+    tombstones: need("tombstones"),
+});
+object!(PacketView = PacketView {
+    from: RegionId::TOKYO,
+    to: RegionId::TOKYO,
+    sent_at: 0,
+    arrive_at: 0,
+    kind: MessageKind::Like,
+    lost: false,
+    label: String::new(),
+    background: false,
+    news: false,
+    saga: false,
+}; {
+    from: need("f"),
+    to: need("t"),
+    sent_at: need("s"),
+    arrive_at: need("a"),
+    kind: need("k"),
+    lost: may("x"),
+    label: may("l"),
+    background: may("b"),
+    news: may("n"),
+    saga: may("g"),
+});
+object!(LinkView = LinkView { from: RegionId::TOKYO, to: RegionId::TOKYO, in_flight: 0 }; {
+    from: need("f"),
+    to: need("t"),
+    in_flight: need("n"),
+});
+object!(LinkRef = LinkRef { from: RegionId::TOKYO, to: RegionId::TOKYO }; { from: need("f"), to: need("t") });
+object!(LinkConditions = LinkConditions { latency_ms: 0, jitter_ms: 0, loss: 0.0, duplicate: 0.0, cut: false }; {
+    latency_ms: need("latency_ms"),
+    jitter_ms: need("jitter_ms"),
+    loss: need("loss"),
+    duplicate: need("duplicate"),
+    cut: need("cut"),
 });
 // `#[serde(default)]` on the struct: every field may be missing.
-object!(NetStats {
-    messages: or_default("messages"),
-    bytes: or_default("bytes"),
-    like_messages: or_default("like_messages"),
-    like_bytes: or_default("like_bytes"),
-    dropped: or_default("dropped"),
-    duplicated: or_default("duplicated"),
+object!(NetStats = NetStats::default(); {
+    messages: may("messages"),
+    bytes: may("bytes"),
+    like_messages: may("like_messages"),
+    like_bytes: may("like_bytes"),
+    dropped: may("dropped"),
+    duplicated: may("duplicated"),
 });
-object!(FaultView {
-    cut: get("cut"),
-    loss: get("loss"),
-    duplicate: get("duplicate"),
-    jitter_ms: get("jitter_ms"),
-    natural_jitter: or_default("natural_jitter"),
-    durable: get("durable"),
-    custom: or_default("custom"),
+object!(FaultView = FaultView::default(); {
+    cut: need("cut"),
+    loss: need("loss"),
+    duplicate: need("duplicate"),
+    jitter_ms: need("jitter_ms"),
+    natural_jitter: may("natural_jitter"),
+    durable: need("durable"),
+    custom: may("custom"),
 });
-object!(Stage { label: get("label"), count: get("count"), note: get("note") });
-object!(Pending { count: get("count"), what: get("what") });
+object!(Stage = Stage { label: String::new(), count: 0, note: String::new() }; {
+    label: need("label"),
+    count: need("count"),
+    note: need("note"),
+});
+object!(Pending = Pending { count: 0, what: String::new() }; { count: need("count"), what: need("what") });
 // `#[serde(default)]` on the struct, as for `NetStats`.
-object!(Verdict {
-    acknowledged: or_default("acknowledged"),
-    in_doubt: or_default("in_doubt"),
-    refused: or_default("refused"),
-    values: or_default("values"),
-    settled: or_default("settled"),
-    pending: or_default("pending"),
-    lost: or_default("lost"),
-    double_counted: or_default("double_counted"),
-    per_origin: or_default("per_origin"),
-    lost_to_skew: or_default("lost_to_skew"),
-    destroyed_in_crashes: or_default("destroyed_in_crashes"),
-    timing: or_default("timing"),
-    visibility: or_default("visibility"),
-    reads: or_default("reads"),
-    stale_reads: or_default("stale_reads"),
-    like_messages_per_like: or_default("like_messages_per_like"),
-    like_bytes_per_like: or_default("like_bytes_per_like"),
-    background_messages_per_s: or_default("background_messages_per_s"),
-    background_bytes_per_s: or_default("background_bytes_per_s"),
-    bytes_saved: or_default("bytes_saved"),
-    durable: or_default("durable"),
-    last_switch: or_default("last_switch"),
-    data_type: or_default("data_type"),
-    set: or_default("set"),
-    sagas: or_default("sagas"),
+object!(Verdict = Verdict::default(); {
+    acknowledged: may("acknowledged"),
+    in_doubt: may("in_doubt"),
+    refused: may("refused"),
+    values: may("values"),
+    settled: may("settled"),
+    pending: may("pending"),
+    lost: may("lost"),
+    double_counted: may("double_counted"),
+    per_origin: may("per_origin"),
+    lost_to_skew: may("lost_to_skew"),
+    destroyed_in_crashes: may("destroyed_in_crashes"),
+    timing: may("timing"),
+    visibility: may("visibility"),
+    reads: may("reads"),
+    stale_reads: may("stale_reads"),
+    like_messages_per_like: may("like_messages_per_like"),
+    like_bytes_per_like: may("like_bytes_per_like"),
+    background_messages_per_s: may("background_messages_per_s"),
+    background_bytes_per_s: may("background_bytes_per_s"),
+    bytes_saved: may("bytes_saved"),
+    durable: may("durable"),
+    last_switch: may("last_switch"),
+    data_type: may("data_type"),
+    set: may("set"),
+    sagas: may("sagas"),
 });
-object!(Visibility {
-    samples: or_default("samples"),
-    p50_ms: or_default("p50_ms"),
-    p99_ms: or_default("p99_ms"),
-    max_ms: or_default("max_ms"),
-    unseen: or_default("unseen"),
+object!(Visibility = Visibility::default(); {
+    samples: may("samples"),
+    p50_ms: may("p50_ms"),
+    p99_ms: may("p99_ms"),
+    max_ms: may("max_ms"),
+    unseen: may("unseen"),
 });
-object!(OriginJudgement {
-    origin: get("origin"),
-    acknowledged: get("acknowledged"),
-    fewest_held: get("fewest_held"),
-    most_held: get("most_held"),
-    lost: get("lost"),
-    double_counted: get("double_counted"),
+object!(OriginJudgement = OriginJudgement {
+    origin: RegionId::TOKYO,
+    acknowledged: 0,
+    fewest_held: 0,
+    most_held: 0,
+    lost: 0,
+    double_counted: 0,
+}; {
+    origin: need("origin"),
+    acknowledged: need("acknowledged"),
+    fewest_held: need("fewest_held"),
+    most_held: need("most_held"),
+    lost: need("lost"),
+    double_counted: need("double_counted"),
 });
-object!(Extra { total_ms: get("total_ms"), jitter_ms: get("jitter_ms"), late_ms: get("late_ms") });
-object!(Timing {
-    from_ms: get("from_ms"),
-    from_what: or_default("from_what"),
-    measured_ms: get("measured_ms"),
-    reference: get("reference"),
-    reference_ms: get("reference_ms"),
-    last_change: get("last_change"),
-    extra: get("extra"),
+object!(Extra = Extra { total_ms: 0, jitter_ms: 0, late_ms: 0 }; {
+    total_ms: need("total_ms"),
+    jitter_ms: need("jitter_ms"),
+    late_ms: need("late_ms"),
 });
-object!(Reference {
-    at: get("at"),
-    wait_ms: get("wait_ms"),
-    propagation_ms: get("propagation_ms"),
-    path: get("path"),
-    mechanism: get("mechanism"),
+object!(Timing = Timing {
+    from_ms: 0,
+    from_what: String::new(),
+    measured_ms: 0,
+    reference: None,
+    reference_ms: None,
+    last_change: None,
+    extra: None,
+}; {
+    from_ms: need("from_ms"),
+    from_what: may("from_what"),
+    measured_ms: need("measured_ms"),
+    reference: need("reference"),
+    reference_ms: need("reference_ms"),
+    last_change: need("last_change"),
+    extra: need("extra"),
 });
-object!(LastChange {
-    at: get("at"),
-    region: get("region"),
-    by: get("by"),
-    from: get("from"),
-    travel_ms: get("travel_ms"),
-    base_ms: get("base_ms"),
+object!(Reference = Reference {
+    at: 0,
+    wait_ms: 0,
+    propagation_ms: 0,
+    path: String::new(),
+    mechanism: String::new(),
+}; {
+    at: need("at"),
+    wait_ms: need("wait_ms"),
+    propagation_ms: need("propagation_ms"),
+    path: need("path"),
+    mechanism: need("mechanism"),
 });
-object!(SwitchNote {
-    at: get("at"),
-    from: get("from"),
-    to: get("to"),
-    dropped_messages: get("dropped_messages"),
-    resolved_acknowledged: get("resolved_acknowledged"),
-    resolved_refused: get("resolved_refused"),
+object!(LastChange = LastChange {
+    at: 0,
+    region: RegionId::TOKYO,
+    by: String::new(),
+    from: None,
+    travel_ms: None,
+    base_ms: None,
+}; {
+    at: need("at"),
+    region: need("region"),
+    by: need("by"),
+    from: may("from"),
+    travel_ms: may("travel_ms"),
+    base_ms: may("base_ms"),
 });
-object!(SetVerdict {
-    expected: get("expected"),
-    lost: get("lost"),
-    lost_people: or_default("lost_people"),
-    people: get("people"),
-    ops_held: get("ops_held"),
-    tombstones: get("tombstones"),
-    no_double_count: get("no_double_count"),
+object!(SwitchNote = SwitchNote {
+    at: 0,
+    from: StrategyKind::EventPush,
+    to: StrategyKind::EventPush,
+    dropped_messages: 0,
+    resolved_acknowledged: 0,
+    resolved_refused: 0,
+}; {
+    at: need("at"),
+    from: need("from"),
+    to: need("to"),
+    dropped_messages: need("dropped_messages"),
+    resolved_acknowledged: need("resolved_acknowledged"),
+    resolved_refused: need("resolved_refused"),
+});
+object!(SetVerdict = SetVerdict::default(); {
+    expected: need("expected"),
+    lost: need("lost"),
+    lost_people: may("lost_people"),
+    people: need("people"),
+    ops_held: need("ops_held"),
+    tombstones: need("tombstones"),
+    no_double_count: need("no_double_count"),
 });
 // `#[serde(default)]` on the struct, as for `NetStats`.
-object!(SagaVerdict {
-    issued: or_default("issued"),
-    in_wallets: or_default("in_wallets"),
-    paid_out: or_default("paid_out"),
-    in_flight: or_default("in_flight"),
-    conserved: or_default("conserved"),
-    broken_at: or_default("broken_at"),
-    started: or_default("started"),
-    completed: or_default("completed"),
-    compensated: or_default("compensated"),
-    running: or_default("running"),
-    stranded: or_default("stranded"),
-    seen_then_taken_back: or_default("seen_then_taken_back"),
-    stranded_coins: or_default("stranded_coins"),
+object!(SagaVerdict = SagaVerdict::default(); {
+    issued: may("issued"),
+    in_wallets: may("in_wallets"),
+    paid_out: may("paid_out"),
+    in_flight: may("in_flight"),
+    conserved: may("conserved"),
+    broken_at: may("broken_at"),
+    started: may("started"),
+    completed: may("completed"),
+    compensated: may("compensated"),
+    running: may("running"),
+    stranded: may("stranded"),
+    seen_then_taken_back: may("seen_then_taken_back"),
+    stranded_coins: may("stranded_coins"),
 });
-object!(ReadModelView {
-    interval_ms: get("interval_ms"),
-    members: get("members"),
-    count: get("count"),
-    behind_events: get("behind_events"),
-    behind_ms: get("behind_ms"),
-    stale: or_default("stale"),
-    ran_at: get("ran_at"),
-    rebuilds: or_default("rebuilds"),
+object!(ReadModelView = ReadModelView {
+    interval_ms: 0,
+    members: Vec::new(),
+    count: 0,
+    behind_events: 0,
+    behind_ms: 0,
+    stale: false,
+    ran_at: None,
+    rebuilds: 0,
+}; {
+    interval_ms: need("interval_ms"),
+    members: need("members"),
+    count: need("count"),
+    behind_events: need("behind_events"),
+    behind_ms: need("behind_ms"),
+    stale: may("stale"),
+    ran_at: need("ran_at"),
+    rebuilds: may("rebuilds"),
 });
-object!(SagasView {
-    rows: get("rows"),
-    trimmed: get("trimmed"),
-    wallets: get("wallets"),
-    payouts_open: get("payouts_open"),
-    super_likes: get("super_likes"),
-    services: get("services"),
+object!(SagasView = SagasView {
+    rows: Vec::new(),
+    trimmed: 0,
+    wallets: Vec::new(),
+    payouts_open: false,
+    super_likes: Vec::new(),
+    services: [RegionId::TOKYO; 3],
+}; {
+    rows: need("rows"),
+    trimmed: need("trimmed"),
+    wallets: need("wallets"),
+    payouts_open: need("payouts_open"),
+    super_likes: need("super_likes"),
+    services: need("services"),
 });
-object!(SagaRow {
-    id: get("id"),
-    person: get("person"),
-    region: get("region"),
-    started_at: get("started_at"),
-    state: get("state"),
-    steps: get("steps"),
-    now: get("now"),
-    failed_by: get("failed_by"),
+object!(SagaRow = SagaRow {
+    id: 0,
+    person: 0,
+    region: RegionId::TOKYO,
+    started_at: 0,
+    state: String::new(),
+    steps: [StepState::Pending; 3],
+    now: None,
+    failed_by: None,
+}; {
+    id: need("id"),
+    person: need("person"),
+    region: need("region"),
+    started_at: need("started_at"),
+    state: need("state"),
+    steps: need("steps"),
+    now: may("now"),
+    failed_by: may("failed_by"),
 });
-object!(ScenarioView { id: get("id"), done: get("done"), finished: get("finished") });
+object!(ScenarioView = ScenarioView { id: String::new(), done: 0, finished: false }; {
+    id: need("id"),
+    done: need("done"),
+    finished: need("finished"),
+});
 
 /// `LinkSetting` flattens a `LinkRef` and a `LinkConditions` into one
 /// object; each reads its own keys from it.
@@ -620,12 +820,7 @@ impl FromJson for HistoryEvent {
             "msg" => HistoryEvent::Msg(MsgEvent::from_json(v)?),
             "like" => HistoryEvent::Like { region: o.get("r")?, at: o.get("at")?, ok: o.get("ok")? },
             "counts" => HistoryEvent::Counts { at: o.get("at")?, values: o.get("v")?, truth: o.get("truth")? },
-            "mark" => HistoryEvent::Mark {
-                at: o.get("at")?,
-                what: o.get("what")?,
-                a: o.or_default("a")?,
-                b: o.or_default("b")?,
-            },
+            "mark" => HistoryEvent::Mark { at: o.get("at")?, what: o.get("what")?, a: o.get("a")?, b: o.get("b")? },
             "super_likes" => HistoryEvent::SuperLikes { at: o.get("at")?, values: o.get("v")? },
             "taken_back" => {
                 HistoryEvent::TakenBack { at: o.get("at")?, seen_at: o.get("seen_at")?, saga: o.get("saga")? }
@@ -642,11 +837,11 @@ impl FromJson for StrategyConfig {
         Ok(match o.tag("kind")? {
             "event_push" => StrategyConfig::EventPush {
                 anti_entropy_ms: o.get("anti_entropy_ms")?,
-                retry_ms: o.or_default("retry_ms")?,
+                retry_ms: o.or("retry_ms", None)?,
                 dedupe: o.or("dedupe", true)?,
             },
             "background_sync" => {
-                StrategyConfig::BackgroundSync { interval_ms: o.get("interval_ms")?, delta: o.or_default("delta")? }
+                StrategyConfig::BackgroundSync { interval_ms: o.get("interval_ms")?, delta: o.or("delta", false)? }
             }
             "queue_batch" => StrategyConfig::QueueBatch { batch_ms: o.get("batch_ms")?, writer: o.get("writer")? },
             "last_writer_wins" => StrategyConfig::LastWriterWins {
