@@ -45,6 +45,7 @@ use shared::protocol::{
     PROTOCOL_VERSION,
 };
 use shared::region::{LatencyMatrix, RegionId};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the connection stands, as the UI should describe it.
@@ -75,9 +76,14 @@ pub struct RoomInfo {
 
 /// The latest frame and the local time it arrived (`performance.now()`, ms),
 /// which is what lets the UI extrapolate the simulated clock between frames.
+///
+/// The frame is shared, not copied: the live one is held twice (the shown
+/// frame and the one to go back to), and a deep copy of a frame with
+/// hundreds of messages in flight on every arrival cost time and the code
+/// of a derived `Clone` for every frame type (README, "Page weight").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
-    pub frame: Frame,
+    pub frame: Arc<Frame>,
     pub at: f64,
 }
 
@@ -525,7 +531,7 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
             let chunk = frame.history.take();
             writers.history.try_update(|h| h.reset(chunk, &frame.sim));
             writers.live_now.try_set(frame.sim.now_ms);
-            let received = Received { frame, at: now };
+            let received = Received { frame: Arc::new(frame), at: now };
             writers.live.try_set_value(Some(received.clone()));
             // A reconnect ends a look at the past: the answer went with the
             // old socket. A `?t=` link seeks once, on the first snapshot.
@@ -552,7 +558,7 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
                 let chunk = frame.history.take();
                 writers.history.try_update(|h| h.append(chunk, &frame.sim));
                 writers.live_now.try_set(frame.sim.now_ms);
-                let received = Received { frame, at: now };
+                let received = Received { frame: Arc::new(frame), at: now };
                 if writers.viewing.0.try_get_untracked().flatten().is_none() {
                     writers.frame.try_set(Some(received.clone()));
                 }
@@ -566,7 +572,7 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
                 let mut frame = frame;
                 let window = frame.history.take();
                 writers.history.try_update(|h| h.window = window);
-                writers.frame.try_set(Some(Received { frame, at: now }));
+                writers.frame.try_set(Some(Received { frame: Arc::new(frame), at: now }));
             }
             None
         }
