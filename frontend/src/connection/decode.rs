@@ -16,8 +16,13 @@
 //! `hand_decoding_agrees_with_serde` checks that, value by value, against
 //! the derived decoders of the same types (which still exist natively:
 //! `shared` keeps its derives, since the server needs them). A field added
-//! to a shared struct fails to compile here (every struct is built with all
-//! of its fields named).
+//! to a shared struct fails to compile here (see `object!`), and so does a
+//! variant added to an enum (see `unit_enum!` and the tagged enums' tests).
+//!
+//! Speed: a lookup per field is slower than serde's single pass over each
+//! object, but small beside parsing the text. Natively, for a frame with
+//! 600 packets in flight (66 KB of JSON): parsing 640 µs, reading it here
+//! 140 µs, serde's derived decoder 75 µs.
 
 use serde_json::{Map, Value};
 use shared::kernel::network::{LinkConditions, NetStats};
