@@ -27,6 +27,9 @@
 //! [`Connection::like`] and [`Connection::send`] (any other message, e.g.
 //! the lab's controls); the socket itself lives inside one async task.
 
+mod decode;
+mod encode;
+
 use crate::history::HistoryStore;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, SinkExt, StreamExt};
@@ -42,6 +45,7 @@ use shared::protocol::{
     PROTOCOL_VERSION,
 };
 use shared::region::{LatencyMatrix, RegionId};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the connection stands, as the UI should describe it.
@@ -72,9 +76,14 @@ pub struct RoomInfo {
 
 /// The latest frame and the local time it arrived (`performance.now()`, ms),
 /// which is what lets the UI extrapolate the simulated clock between frames.
+///
+/// The frame is shared, not copied: the live one is held twice (the shown
+/// frame and the one to go back to), and a deep copy of a frame with
+/// hundreds of messages in flight on every arrival cost time and the code
+/// of a derived `Clone` for every frame type (README, "Page weight").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
-    pub frame: Frame,
+    pub frame: Arc<Frame>,
     pub at: f64,
 }
 
@@ -397,15 +406,12 @@ async fn session(
                 None => return Ended::Dropped { synced },
             },
             like = outgoing.next() => match like {
-                Some(msg) if synced => match serde_json::to_string(&msg) {
-                    Ok(json) => {
-                        if let Err(e) = sink.send(Message::Text(json)).await {
-                            warn!("send failed: {e}");
-                            return Ended::Dropped { synced };
-                        }
+                Some(msg) if synced => {
+                    if let Err(e) = sink.send(Message::Text(encode::encode(&msg))).await {
+                        warn!("send failed: {e}");
+                        return Ended::Dropped { synced };
                     }
-                    Err(e) => warn!("cannot encode {msg:?}: {e}"),
-                },
+                }
                 Some(_) => {} // not yet in step with the server: drop, as above
                 None => return Ended::Stopped,
             },
@@ -425,33 +431,17 @@ enum Incoming {
 }
 
 /// Decodes one server message. Every message is parsed into a JSON value
-/// first and then into its type (so the wasm holds one deserializer for the
-/// big frame types, not two). A delta is applied to the held frame and comes
+/// first and then read into its type by [`decode`]'s hand-written readers
+/// (serde's derived decoders for the frame types were a tenth of the wasm;
+/// README, "Page weight"). A delta is applied to the held frame and comes
 /// out as the [`ServerMessage::Frame`] it makes; one that does not follow on
 /// from the held frame gives `None`, and deltas are ignored until the next
 /// keyframe.
 ///
-/// The `type` tag picks the payload's own type here rather than through
-/// `ServerMessage`'s derived `Deserialize`: serde decodes an internally
-/// tagged enum by first buffering the message into its generic `Content`
-/// tree, and that machinery, instantiated for every payload type, was a
-/// large share of the wasm; the `run` answer (a whole input log with every
+/// The `type` tag picks the payload's own type here; the `run` answer (a whole input log with every
 /// kind of control) is not decoded at all (README, "Page weight").
-fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Incoming>, serde_json::Error> {
-    use serde::Deserialize;
-    /// The payloads of the two struct-like variants.
-    #[derive(Deserialize)]
-    struct Past {
-        at_ms: Millis,
-        frame: Frame,
-    }
-    #[derive(Deserialize)]
-    struct Forked {
-        room: String,
-        at_ms: Millis,
-        #[serde(default)]
-        presenter: Option<String>,
-    }
+fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Incoming>, decode::Error> {
+    use decode::{FromJson, Obj};
     let value: serde_json::Value = serde_json::from_str(text)?;
     let message = match value.get("type").and_then(serde_json::Value::as_str) {
         Some("delta") => {
@@ -461,10 +451,10 @@ fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Inc
                 *held = None;
                 return Ok(None);
             }
-            ServerMessage::Frame(Frame::deserialize(&*frame)?)
+            ServerMessage::Frame(Frame::from_json(frame)?)
         }
         Some("frame") => {
-            let frame = Frame::deserialize(&value)?;
+            let frame = Frame::from_json(&value)?;
             *held = Some(value);
             ServerMessage::Frame(frame)
         }
@@ -472,16 +462,16 @@ fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Inc
             // The next frame is sent whole (the snapshot's frame is not
             // one a delta is made against).
             *held = None;
-            ServerMessage::Snapshot(Snapshot::deserialize(&value)?)
+            ServerMessage::Snapshot(Snapshot::from_json(&value)?)
         }
-        Some("error") => ServerMessage::Error(ProtocolError::deserialize(&value)?),
+        Some("error") => ServerMessage::Error(ProtocolError::from_json(&value)?),
         Some("past") => {
-            let Past { at_ms, frame } = Past::deserialize(&value)?;
-            ServerMessage::Past { at_ms, frame }
+            let o = Obj::new(&value)?;
+            ServerMessage::Past { at_ms: o.get("at_ms")?, frame: o.get("frame")? }
         }
         Some("forked") => {
-            let Forked { room, at_ms, presenter } = Forked::deserialize(&value)?;
-            ServerMessage::Forked { room, at_ms, presenter }
+            let o = Obj::new(&value)?;
+            ServerMessage::Forked { room: o.get("room")?, at_ms: o.get("at_ms")?, presenter: o.get("presenter")? }
         }
         Some("presenting") => ServerMessage::Presenting,
         Some("run") => {
@@ -541,7 +531,7 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
             let chunk = frame.history.take();
             writers.history.try_update(|h| h.reset(chunk, &frame.sim));
             writers.live_now.try_set(frame.sim.now_ms);
-            let received = Received { frame, at: now };
+            let received = Received { frame: Arc::new(frame), at: now };
             writers.live.try_set_value(Some(received.clone()));
             // A reconnect ends a look at the past: the answer went with the
             // old socket. A `?t=` link seeks once, on the first snapshot.
@@ -568,7 +558,7 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
                 let chunk = frame.history.take();
                 writers.history.try_update(|h| h.append(chunk, &frame.sim));
                 writers.live_now.try_set(frame.sim.now_ms);
-                let received = Received { frame, at: now };
+                let received = Received { frame: Arc::new(frame), at: now };
                 if writers.viewing.0.try_get_untracked().flatten().is_none() {
                     writers.frame.try_set(Some(received.clone()));
                 }
@@ -582,7 +572,7 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
                 let mut frame = frame;
                 let window = frame.history.take();
                 writers.history.try_update(|h| h.window = window);
-                writers.frame.try_set(Some(Received { frame, at: now }));
+                writers.frame.try_set(Some(Received { frame: Arc::new(frame), at: now }));
             }
             None
         }
@@ -617,17 +607,12 @@ fn apply(msg: ServerMessage, writers: &Writers, synced: &mut bool, notices: &mut
 /// The protocol version of a snapshot that did not decode, if it is not
 /// ours. Reads only the two fields every protocol version keeps.
 fn foreign_snapshot_version(text: &str) -> Option<u32> {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        #[serde(rename = "type")]
-        kind: String,
-        protocol: Option<u32>,
+    let probe: serde_json::Value = serde_json::from_str(text).ok()?;
+    if probe.get("type")?.as_str()? != "snapshot" {
+        return None;
     }
-    let probe: Probe = serde_json::from_str(text).ok()?;
-    match (probe.kind.as_str(), probe.protocol) {
-        ("snapshot", Some(v)) if v != PROTOCOL_VERSION => Some(v),
-        _ => None,
-    }
+    let version = u32::try_from(probe.get("protocol")?.as_u64()?).ok()?;
+    (version != PROTOCOL_VERSION).then_some(version)
 }
 
 /// The start of a message, for logs that should not echo megabytes.
@@ -736,6 +721,11 @@ mod tests {
             ServerMessage::Forked { room: "abc".into(), at_ms: 900, presenter: None },
             ServerMessage::Forked { room: "abd".into(), at_ms: 900, presenter: Some("Qm7rT2xkP9aLw3Zc8VbN4d".into()) },
             ServerMessage::Presenting,
+            // Every optional part present, every enum case somewhere (see
+            // `decode::tests`, which also checks broken values against serde).
+            ServerMessage::Frame(decode::tests::rich_frame()),
+            ServerMessage::Past { at_ms: 40, frame: decode::tests::rich_frame() },
+            ServerMessage::Error(ProtocolError { code: ErrorCode::NotPresenter, message: "no".into(), count: 1 }),
         ];
         for msg in messages {
             let text = serde_json::to_string(&msg).unwrap();
