@@ -9,6 +9,7 @@
 //! chatter, and the counts already announce them.
 
 use crate::connection::Connection;
+use crate::keyed_list::keyed_list;
 use leptos::prelude::*;
 use shared::protocol::changes::Change;
 
@@ -23,9 +24,7 @@ pub fn ChangeLog(conn: Connection) -> impl IntoView {
         <section class="change-log" aria-labelledby="change-log-title" hidden=public>
             <h2 id="change-log-title" class="change-log-title">"Changes"</h2>
             <ol data-role="change-log" aria-live="polite" aria-relevant="additions">
-                <For each=move || entries.get() key=|c| (c.n, c.times) let(change)>
-                    <Entry change/>
-                </For>
+                {keyed_list(move || entries.get(), |c| (c.n, c.times), |change| view! { <Entry change/> }.into_any())}
             </ol>
             <p class="muted change-log-empty">"Nobody has changed this room yet."</p>
         </section>

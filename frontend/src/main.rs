@@ -19,6 +19,7 @@
 //!   [`run_actions`] with [`run_file`]) and [`history_panel`] ([`timeline`],
 //!   [`spacetime`]), drawn from the streamed [`history`].
 //! - [`format`]: every number-to-words rule, unit-tested natively.
+//! - [`keyed_list`]: the one keyed list (`<For>`) every list on the page shares.
 
 mod app;
 mod banner;
@@ -34,6 +35,7 @@ mod geo;
 mod header;
 mod history;
 mod history_panel;
+mod keyed_list;
 mod knobs;
 mod lab;
 mod latency;

@@ -22,6 +22,7 @@ use crate::connection::Connection;
 use crate::flights::{FlightCanvas, Look};
 use crate::format::{count_of, in_flight_text};
 use crate::geo::{graticule, land_transform, midpoint, project, Lane, Point, MAP_H, MAP_W};
+use crate::keyed_list::keyed_list;
 use crate::lab::{pair, Lab, Pair};
 use crate::link_editor::{arrow, group, summary};
 use crate::link_menu::LinkMenu;
@@ -130,7 +131,7 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                     <g class="lanes">
                         // Keyed by count too: `For` does not re-render a kept row,
                         // and the stroke width depends on the count.
-                        <For each=move || links.get() key=|l| (l.from, l.to, l.in_flight) let(link)>
+                        {keyed_list(move || links.get(), |l| (l.from, l.to, l.in_flight), move |link| view! {
                             <path
                                 class="lane"
                                 d=Lane::between(position(link.from), position(link.to)).path()
@@ -138,10 +139,10 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                     format!("{:.1}", 1.0 + 2.0 * f64::from(link.in_flight) / f64::from(busiest()))
                                 }
                             ></path>
-                        </For>
+                        }.into_any())}
                     </g>
                     <g class="tuned">
-                        <For each=move || tuned.get() key=|c| (c.from, c.to, c.both_ways, summary(&c.conditions)) let(c)>
+                        {keyed_list(move || tuned.get(), |c| (c.from, c.to, c.both_ways, summary(&c.conditions)), |c| view! {
                             <path class="tuned-lane" data-role="tuned-lane" d=Lane::between(position(c.from), position(c.to)).path()>
                                 <title>
                                     {format!(
@@ -153,14 +154,14 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                     )}
                                 </title>
                             </path>
-                        </For>
+                        }.into_any())}
                     </g>
                     <g class="cuts">
-                        <For each=cuts key=|p| *p let(pair)>
+                        {keyed_list(cuts, |p| *p, |pair| view! {
                             <path class="cut-lane" data-role="cut-lane" d=straight(position(pair.0), position(pair.1))>
                                 <title>{format!("{} ✂ {}: cut", pair.0.info().city, pair.1.info().city)}</title>
                             </path>
-                        </For>
+                        }.into_any())}
                         {move || {
                             one_way()
                                 .into_iter()
@@ -249,9 +250,7 @@ pub fn TrafficList(conn: Connection) -> impl IntoView {
                 {format!(" Up to {MAX_PACKETS_IN_VIEW} are drawn; the counts per link are exact.")}
             </p>
             <ul class="link-list" aria-label="Messages in flight per link">
-                <For each=move || links.get() key=|l| (l.from, l.to, l.in_flight) let(link)>
-                    <LinkRow link/>
-                </For>
+                {keyed_list(move || links.get(), |l| (l.from, l.to, l.in_flight), |link| view! { <LinkRow link/> }.into_any())}
             </ul>
         </details>
     }

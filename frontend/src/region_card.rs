@@ -16,6 +16,7 @@
 use crate::connection::Connection;
 use crate::format::{behind_text, count_of, in_flight_text};
 use crate::geo::west_to_east;
+use crate::keyed_list::keyed_list;
 use crate::lab::{isolated, Lab};
 use crate::loss_note::LossNote;
 use crate::me::Me;
@@ -39,9 +40,7 @@ pub fn RegionGrid(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
     };
     view! {
         <section class="regions" aria-label="Regions">
-            <For each=regions key=|r| r.id let(region)>
-                <RegionCard region conn lab me/>
-            </For>
+            {keyed_list(regions, |r| r.id, move |region| view! { <RegionCard region conn lab me/> }.into_any())}
         </section>
     }
 }

@@ -14,6 +14,7 @@
 
 use crate::connection::Connection;
 use crate::history::MsgKey;
+use crate::keyed_list::keyed_list;
 use leptos::prelude::*;
 use shared::kernel::Millis;
 use shared::protocol::history::{Fate, HistoryEvent, MsgEvent};
@@ -224,11 +225,11 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                 // otherwise rebuild hundreds of elements every frame).
                 <g clip-path="url(#st-clip)">
                     <g transform=move || format!("translate(0 {:.2})", -(drawing.with(|d| d.top) as f64) * K)>
-                        <For
-                            each=move || drawing.with(|d| d.arrows.iter().filter(|a| !a.flying).cloned().collect::<Vec<_>>())
-                            key=arrow_key
-                            children=move |a| arrow_view(a, 0, 0)
-                        />
+                        {keyed_list(
+                            move || drawing.with(|d| d.arrows.iter().filter(|a| !a.flying).cloned().collect::<Vec<_>>()),
+                            arrow_key,
+                            move |a| arrow_view(a, 0, 0).into_any(),
+                        )}
                     </g>
                 </g>
                 {move || {

@@ -16,6 +16,7 @@
 
 use crate::connection::Connection;
 use crate::format::{after_text, short_name, skew_text};
+use crate::keyed_list::keyed_list;
 use crate::knobs::{IntervalKnob, RegionSelect, Switch, OPTIONAL_PERIODS, PERIODS};
 use crate::lab::Lab;
 use leptos::prelude::*;
@@ -77,9 +78,7 @@ pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
         <div class="lab-group">
             <h3 class="lab-title">"Replication strategy"</h3>
             <div class="strategy-options" role="radiogroup" aria-label="Replication strategy">
-                <For each=strategies key=|d| d.kind let(d)>
-                    <StrategyOption d current lab disabled/>
-                </For>
+                {keyed_list(strategies, |d| d.kind, move |d| view! { <StrategyOption d current lab disabled/> }.into_any())}
             </div>
             {move || {
                 let kind = current.get()?;
