@@ -15,6 +15,7 @@ use crate::keyed_list::keyed_list;
 use crate::knobs::{RangeKnob, RegionSelect, Switch};
 use crate::lab::Lab;
 use crate::link_editor::LinkEditor;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::view::FaultView;
 use shared::protocol::ClientMessage;
@@ -192,7 +193,7 @@ fn LinkCutter(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
             </div>
         </div>
         <div class="cut-list" aria-live="polite">
-            <Show
+            <When
                 when=move || !lab.cuts.with(|c| c.is_empty())
                 fallback=|| view! { <span class="muted">"No links cut: every region hears every other."</span> }
             >
@@ -202,7 +203,7 @@ fn LinkCutter(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
                         {pair.0.info().city}<span class="cut-mark" aria-hidden="true">" ✂ "</span>{pair.1.info().city}
                     </button>
                 }.into_any())}
-            </Show>
+            </When>
         </div>
         <button class="button button-wide" data-role="heal-all" disabled=disabled on:click=move |_| lab.heal_all()>
             "Heal everything (every link)"

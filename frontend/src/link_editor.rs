@@ -20,6 +20,7 @@ use crate::format::{duration, percent};
 use crate::keyed_list::keyed_list;
 use crate::knobs::{RangeKnob, RegionSelect};
 use crate::lab::Lab;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::kernel::network::LinkConditions;
 use shared::protocol::view::LinkSetting;
@@ -272,7 +273,7 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
             </button>
         </div>
         <div class="cut-list" aria-live="polite">
-            <Show
+            <When
                 when=move || !custom.with(Vec::is_empty)
                 fallback=|| view! { <span class="muted">"Every link follows the room-wide settings."</span> }
             >
@@ -292,7 +293,7 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
                         </button>
                     }.into_any(),
                 )}
-            </Show>
+            </When>
         </div>
     }
 }

@@ -20,6 +20,7 @@
 //!   [`spacetime`]), drawn from the streamed [`history`].
 //! - [`format`]: every number-to-words rule, unit-tested natively.
 //! - [`keyed_list`]: the one keyed list (`<For>`) every list on the page shares.
+//! - [`when`]: the one `<Show>` every conditional part of the page shares.
 
 mod app;
 mod banner;
@@ -72,6 +73,7 @@ mod toast;
 mod verdict;
 mod verdict_facts;
 mod verdict_judgement;
+mod when;
 
 fn main() {
     // Panics become readable console errors instead of "unreachable".

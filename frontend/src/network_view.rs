@@ -27,6 +27,7 @@ use crate::lab::{pair, Lab, Pair};
 use crate::link_editor::{arrow, group, summary};
 use crate::link_menu::LinkMenu;
 use crate::region_menu::RegionMenu;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::view::{LinkView, MAX_PACKETS_IN_VIEW};
 use shared::region::RegionId;
@@ -185,7 +186,7 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                 </svg>
                 <FlightCanvas conn/>
                 <svg class="map-top" viewBox=view_box>
-                    <Show when=move || !lab.locked.get()>
+                    <When when=move || !lab.locked.get()>
                         // Every link's wide hit line first, then every handle, so
                         // no link's line ever covers another link's handle.
                         <g class="link-hits" aria-hidden="true">
@@ -194,7 +195,7 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                         <g class="link-handles">
                             {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab link_open/> }).collect_view()}
                         </g>
-                    </Show>
+                    </When>
                     <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn lab open/> }).collect_view()}</g>
                 </svg>
                 <RegionMenu conn lab open/>
@@ -403,11 +404,11 @@ fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<Regio
                     // (below the map's last labels sits the legend).
                     let y = if below { p.y - 19.0 } else { p.y + 29.0 };
                     view! {
-                        <Show when=move || !lab.public.get()>
+                        <When when=move || !lab.public.get()>
                             <text class="node-service" data-role="map-service" x=format!("{:.1}", p.x) y=format!("{y:.1}")>
                                 {name}" service"
                             </text>
-                        </Show>
+                        </When>
                     }
                 })}
             </g>
@@ -436,15 +437,15 @@ fn Legend(lab: Lab, any_tuned: Signal<bool>) -> impl IntoView {
             <li><span class="swatch swatch-quiet"></span>"no news (gossip, acks)"</li>
             <li><span class="swatch swatch-lost"></span>"will be lost"</li>
             // Super likes are a lab feature: the public room has no sagas.
-            <Show when=move || !lab.public.get()>
+            <When when=move || !lab.public.get()>
                 <li><span class="swatch swatch-saga"></span>"saga step"</li>
-            </Show>
-            <Show when=move || !lab.cuts.with(|c| c.is_empty())>
+            </When>
+            <When when=move || !lab.cuts.with(|c| c.is_empty())>
                 <li><span class="swatch swatch-cut"></span>"cut link"</li>
-            </Show>
-            <Show when=move || any_tuned.get()>
+            </When>
+            <When when=move || any_tuned.get()>
                 <li><span class="swatch swatch-tuned"></span>"link set by hand"</li>
-            </Show>
+            </When>
         </ul>
     }
 }

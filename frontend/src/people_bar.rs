@@ -9,6 +9,7 @@
 use crate::connection::{Connection, Status};
 use crate::lab::Lab;
 use crate::me::Me;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::people::{hue, name};
 use shared::protocol::ClientMessage;
@@ -116,9 +117,9 @@ pub fn PeopleBar(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
-            <Show when=move || is_set() && disagree().is_some()>
+            <When when=move || is_set() && disagree().is_some()>
                 <span class="disagree" data-role="disagree">{move || disagree().unwrap_or_default()}</span>
-            </Show>
+            </When>
         </section>
     }
 }

@@ -21,6 +21,7 @@ use crate::lab::{isolated, Lab};
 use crate::loss_note::LossNote;
 use crate::me::Me;
 use crate::people_bar::Avatar;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::people::name;
 use shared::protocol::view::ReplicaView;
@@ -114,15 +115,15 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                     <p class="area">{region.area.clone()}</p>
                 </div>
                 <span class="badges">
-                    <Show when=down>
+                    <When when=down>
                         <span class="down-badge" data-role="down">"down"</span>
-                    </Show>
-                    <Show when=read_only>
+                    </When>
+                    <When when=read_only>
                         <span class="down-badge" data-role="unavailable">"read-only"</span>
-                    </Show>
-                    <Show when=move || !down() && lab.cuts.with(|c| isolated(c, id))>
+                    </When>
+                    <When when=move || !down() && lab.cuts.with(|c| isolated(c, id))>
                         <span class="down-badge cut-badge" data-role="isolated">"cut off"</span>
-                    </Show>
+                    </When>
                     <span class="country" title=format!("Country: {}", region.country)>{region.country.clone()}</span>
                 </span>
             </header>
@@ -173,16 +174,16 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                         }}
                     </span>
                 </button>
-                <Show when=move || !lab.public.get() && !down()>
+                <When when=move || !lab.public.get() && !down()>
                     <SuperLike id conn me supers/>
-                </Show>
-                <Show when=move || is_set() && !down()>
+                </When>
+                <When when=move || is_set() && !down()>
                     <span class="liked" data-role="liked" data-liked=move || liked_here().to_string()>
                         {move || if liked_here() { "you: liked here" } else { "you: not liked here" }}
                     </span>
-                </Show>
+                </When>
             </div>
-            <Show when=move || is_set() && !down()>
+            <When when=move || is_set() && !down()>
                 // A set never forgets an operation: its size and its unlikes
                 // (tombstones) only grow.
                 <p class="set-size" data-role="set-size" title="Operations this replica's set holds; unlikes are kept as tombstones">
@@ -199,7 +200,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                         }).collect_view()}
                     </ul>
                 </details>
-            </Show>
+            </When>
             <footer class="card-foot">
                 <span class="behind" data-role="behind">
                     {move || match behind() {
@@ -209,7 +210,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                     }}
                 </span>
                 // Nothing to say about traffic before the first frame.
-                <Show when=move || replica.with(Option::is_some)>
+                <When when=move || replica.with(Option::is_some)>
                     <span class="card-meta">
                         <span data-role="outgoing">
                             {move || in_flight_text(replica.with(|r| r.as_ref().map_or(0, |r| r.in_flight_out)))}
@@ -226,12 +227,12 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                             }}
                         </span>
                     </span>
-                </Show>
+                </When>
             </footer>
             <LossNote conn id/>
-            <Show when=move || !lab.locked.get()>
+            <When when=move || !lab.locked.get()>
                 <CardTools id down lab/>
-            </Show>
+            </When>
         </article>
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::connection::Connection;
 use crate::lab::Lab;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::{ClientMessage, MAX_SPEED, MIN_SPEED};
 
@@ -28,7 +29,7 @@ pub fn TimeControls(conn: Connection, lab: Lab) -> impl IntoView {
     };
     view! {
         <div class="time-controls" role="group" aria-label="The room's clock" data-paused=move || paused().to_string()>
-            <Show
+            <When
                 when=paused
                 fallback=move || view! {
                     <button class="button" data-role="time-pause" disabled=off
@@ -41,7 +42,7 @@ pub fn TimeControls(conn: Connection, lab: Lab) -> impl IntoView {
                     on:click=move |_| lab.send(ClientMessage::Resume)>
                     "▶ Resume"
                 </button>
-            </Show>
+            </When>
             <button class="button" data-role="time-step" disabled=off
                 title="Pause if needed, then advance to the next event: one delivery or timer"
                 on:click=move |_| lab.send(ClientMessage::Step)>
