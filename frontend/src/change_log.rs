@@ -21,7 +21,7 @@ pub fn ChangeLog(conn: Connection) -> impl IntoView {
     // Keyed, so a new change adds one item and the live region reads
     // only that one; the empty note is CSS (`ol:empty`), to keep it light.
     view! {
-        <section class="change-log" aria-labelledby="change-log-title" hidden=public>
+        <section class="change-log" aria-labelledby="change-log-title" hidden=move || public()>
             <h2 id="change-log-title" class="change-log-title">"Changes"</h2>
             <ol data-role="change-log" aria-live="polite" aria-relevant="additions">
                 {keyed_list(move || entries.get(), |c| (c.n, c.times), |change| view! { <Entry change/> }.into_any())}

@@ -24,7 +24,7 @@ pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
         <section
             class="panel controls"
             data-role="controls"
-            data-locked=locked
+            data-locked=move || locked()
             data-expanded=move || expanded.get().to_string()
             aria-labelledby="controls-title"
         >

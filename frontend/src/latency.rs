@@ -59,10 +59,10 @@ pub fn LatencyTable(conn: Connection) -> impl IntoView {
             .collect::<Vec<_>>();
         Some((m, edited))
     });
-    move || match matrix.get() {
+    view! {{move || match matrix.get() {
         None => view! { <p class="muted">"Link delays arrive with the first snapshot."</p> }.into_any(),
         Some((m, edited)) => view! { <Matrix m edited/> }.into_any(),
-    }
+    }}}
 }
 
 #[component]

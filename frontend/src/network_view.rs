@@ -311,7 +311,7 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
             data-from=a.id()
             data-to=b.id()
             data-cut=move || cut().to_string()
-            aria-label=label
+            aria-label=move || label()
             aria-pressed=move || cut().to_string()
             on:click=move |_| toggle()
             on:keydown=move |ev| {
@@ -326,7 +326,7 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
                 }
             }
         >
-            <title>{label}</title>
+            <title>{move || label()}</title>
             <circle class="link-handle" cx=format!("{:.1}", m.x) cy=format!("{:.1}", m.y) r="9"></circle>
             // A pair of blades when whole (tap to cut), a plus when cut (tap to heal).
             <path
@@ -370,7 +370,7 @@ fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<Regio
     let city = id.info().city;
     let toggle = move || open.update(|o| *o = if *o == Some(id) { None } else { Some(id) });
     view! {
-        <g class="node" class:label-above=!below data-state=state>
+        <g class="node" class:label-above=!below data-state=move || state()>
             <g
                 class="node-button"
                 role="button"
@@ -396,7 +396,7 @@ fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<Regio
             // button's visible text must be part of its name.
             <g class="node-labels" aria-hidden="true">
                 <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{city}</text>
-                <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{count}</text>
+                <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{move || count()}</text>
                 // The saga service this city hosts (super likes are a lab
                 // feature: not in the public room).
                 {shared::sim::sagas::service_hosted_by(id).map(|name| {

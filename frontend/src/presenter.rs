@@ -85,8 +85,10 @@ pub fn PresenterBadge(conn: Connection) -> impl IntoView {
             }),
         })
     };
-    // Plain closures rather than `<Show>`: the page's weight counts.
-    move || {
+    // Plain closures rather than `<Show>`, written inside `view!` so the
+    // erased build compiles them as the shared reactive-closure type: the
+    // page's weight counts.
+    view! {{move || {
         text().map(|text| {
             let me = conn.presenting.get();
             view! {
@@ -96,8 +98,9 @@ pub fn PresenterBadge(conn: Connection) -> impl IntoView {
                     {me.then(|| view! { <CopyPresenterLink conn/> })}
                 </p>
             }
+            .into_any()
         })
-    }
+    }}}
 }
 
 /// Copies `/r/{id}?presenter=…`, to present from another device.

@@ -108,7 +108,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
         conn.select(move |s| s.sagas.as_ref().map_or(0, |v| v.super_likes.get(id.index()).copied().unwrap_or(0)));
 
     view! {
-        <article class="card" data-region=id.id() data-state=state>
+        <article class="card" data-region=id.id() data-state=move || state()>
             <header class="card-head">
                 <div>
                     <h3 class="city">{region.city.clone()}</h3>
@@ -133,7 +133,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                     // drown a screen reader; the status pill speaks for them.
                     // A crashed region serves no reads: no count, no lag, only
                     // "Down" (on the badge and the button).
-                    <span class=count_class data-role="count">
+                    <span class=move || count_class() data-role="count">
                         {move || match value.get() {
                             Some(v) if !down() => v.to_string(),
                             _ => "—".to_owned(),

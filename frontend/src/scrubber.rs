@@ -40,7 +40,7 @@ pub fn Scrubber(conn: Connection) -> impl IntoView {
     };
     let state = move || if conn.viewing.get().is_some() { "past" } else { "live" };
     view! {
-        <div class="scrubber" data-role="scrubber" data-state=state>
+        <div class="scrubber" data-role="scrubber" data-state=move || state()>
             <input
                 type="range"
                 class="slider scrub"
@@ -53,7 +53,7 @@ pub fn Scrubber(conn: Connection) -> impl IntoView {
                 disabled=move || conn.status.get() != crate::connection::Status::Live
                 on:input=on_input
             />
-            <span class="scrub-position" data-role="time-position" aria-live="polite">{position}</span>
+            <span class="scrub-position" data-role="time-position" aria-live="polite">{move || position()}</span>
             <When when=move || conn.viewing.get().is_some()>
                 <button class="button button-primary" data-role="time-live" on:click=move |_| conn.back_to_live()>
                     "Back to live"

@@ -38,12 +38,12 @@ pub fn ShareBar(conn: Connection) -> impl IntoView {
     view! {
         <nav class="share-bar" aria-label="Room">
             <div class="room-id">
-                <strong>{room_label}</strong>
-                <span class="muted">{room_hint}</span>
+                <strong>{move || room_label()}</strong>
+                <span class="muted">{move || room_hint()}</span>
                 <PresenterBadge conn/>
             </div>
             <div class="share-actions">
-                <span class="viewers" data-role="viewers">{viewers}</span>
+                <span class="viewers" data-role="viewers">{move || viewers()}</span>
                 <ConnectionBadge status=conn.status/>
                 <CopyLink/>
                 <button
@@ -84,9 +84,9 @@ fn ConnectionBadge(status: ReadSignal<Status>) -> impl IntoView {
         Status::Outdated { .. } => "Out of date".to_owned(),
     };
     view! {
-        <span class="connection" data-role="connection" data-state=state role="status">
+        <span class="connection" data-role="connection" data-state=move || state() role="status">
             <span class="connection-dot" aria-hidden="true"></span>
-            {text}
+            {move || text()}
         </span>
     }
 }

@@ -32,25 +32,25 @@ pub fn TimeControls(conn: Connection, lab: Lab) -> impl IntoView {
             <When
                 when=paused
                 fallback=move || view! {
-                    <button class="button" data-role="time-pause" disabled=off
+                    <button class="button" data-role="time-pause" disabled=move || off()
                         on:click=move |_| lab.send(ClientMessage::Pause)>
                         "❚❚ Pause"
                     </button>
                 }
             >
-                <button class="button button-primary" data-role="time-resume" disabled=off
+                <button class="button button-primary" data-role="time-resume" disabled=move || off()
                     on:click=move |_| lab.send(ClientMessage::Resume)>
                     "▶ Resume"
                 </button>
             </When>
-            <button class="button" data-role="time-step" disabled=off
+            <button class="button" data-role="time-step" disabled=move || off()
                 title="Pause if needed, then advance to the next event: one delivery or timer"
                 on:click=move |_| lab.send(ClientMessage::Step)>
                 "Step ›"
             </button>
             <label class="time-speed">
                 <span class="muted">"Speed"</span>
-                <select class="select" data-role="time-speed" disabled=off on:change=set_speed
+                <select class="select" data-role="time-speed" disabled=move || off() on:change=set_speed
                     prop:value=move || speed().to_string()>
                     {SPEEDS.iter().map(|&s| view! {
                         <option value=s.to_string() selected=move || (speed() - s).abs() < 1e-9>

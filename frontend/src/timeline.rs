@@ -132,10 +132,13 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
         let (_, _, sent, end, _) = hovered.get()?;
         let d = drawing.get();
         let (x1, x2) = (x_of(sent, d.from, d.to), x_of(end, d.from, d.to));
-        Some(view! {
-            <rect class="tl-band" data-role="timeline-highlight" x=format!("{x1:.1}") y=PAD_T
-                width=format!("{:.1}", (x2 - x1).max(2.0)) height=H - PAD_T - PAD_B></rect>
-        })
+        Some(
+            view! {
+                <rect class="tl-band" data-role="timeline-highlight" x=format!("{x1:.1}") y=PAD_T
+                    width=format!("{:.1}", (x2 - x1).max(2.0)) height=H - PAD_T - PAD_B></rect>
+            }
+            .into_any(),
+        )
     };
     view! {
         <figure class="timeline-wrap">
@@ -193,10 +196,10 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                         </path>
                     }
                 }}
-                {band}
+                {move || band()}
                 <g class="tl-cursor" data-role="timeline-cursor" data-viewing=move || conn.viewing.get().is_some().to_string()>
-                    <line x1=cursor x2=cursor y1=PAD_T - 4.0 y2=H - PAD_B></line>
-                    <circle cx=cursor cy=H - PAD_B r="3.5"></circle>
+                    <line x1=move || cursor() x2=move || cursor() y1=PAD_T - 4.0 y2=H - PAD_B></line>
+                    <circle cx=move || cursor() cy=H - PAD_B r="3.5"></circle>
                 </g>
             </svg>
             <figcaption class="tl-legend">

@@ -195,9 +195,9 @@ fn Settled(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView {
                     }
                     data-ms=move || took().map(|ms| ms.to_string())
                 >
-                    {big}
+                    {move || big()}
                 </span>
-                <span class="fact-note" data-role="verdict-timing">{sentence}</span>
+                <span class="fact-note" data-role="verdict-timing">{move || sentence()}</span>
             </dd>
         </div>
     }
