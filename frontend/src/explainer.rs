@@ -108,7 +108,7 @@ fn Slots(conn: Connection) -> impl IntoView {
                             </div>
                         }
                     })
-                    .collect_view()}
+                    .map(IntoAny::into_any).collect::<Vec<_>>()}
                 <div class="slot slot-sum">
                     <span class="slot-name">"sum"</span>
                     <span class="slot-value">{move || total()}</span>

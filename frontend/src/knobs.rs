@@ -179,7 +179,7 @@ pub fn RegionSelect(
             >
                 {RegionId::all()
                     .map(|r| view! { <option value=r.id() selected=move || value.get() == r>{r.info().city}</option> })
-                    .collect_view()}
+                    .map(IntoAny::into_any).collect::<Vec<_>>()}
             </select>
         </label>
     }

@@ -81,8 +81,10 @@ fn Matrix(m: LatencyMatrix, edited: Vec<(RegionId, RegionId)>) -> impl IntoView 
             duration(fast.ms.into()),
         )
     });
-    let header =
-        RegionId::all().map(|r| view! { <th scope="col" title=r.info().city>{r.info().country}</th> }).collect_view();
+    let header = RegionId::all()
+        .map(|r| view! { <th scope="col" title=r.info().city>{r.info().country}</th> })
+        .map(IntoAny::into_any)
+        .collect::<Vec<_>>();
     let rows = RegionId::all()
         .map(|from| {
             let cells = RegionId::all()
@@ -101,7 +103,8 @@ fn Matrix(m: LatencyMatrix, edited: Vec<(RegionId, RegionId)>) -> impl IntoView 
                         .into_any()
                     }
                 })
-                .collect_view();
+                .map(IntoAny::into_any)
+                .collect::<Vec<_>>();
             view! {
                 <tr>
                     <th scope="row" title=from.info().city>{from.info().city}</th>
@@ -109,7 +112,8 @@ fn Matrix(m: LatencyMatrix, edited: Vec<(RegionId, RegionId)>) -> impl IntoView 
                 </tr>
             }
         })
-        .collect_view();
+        .map(IntoAny::into_any)
+        .collect::<Vec<_>>();
     view! {
         <p class="latency-summary" data-role="slowest-link">{summary}</p>
         <div class="table-scroll">

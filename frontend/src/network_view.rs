@@ -120,14 +120,14 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                     ></line>
                                 }
                             })
-                            .collect_view()}
+                            .map(IntoAny::into_any).collect::<Vec<_>>()}
                     </g>
                     <use href="#land" class="land" transform=land_transform()></use>
                     <g class="links">
                         {all_pairs()
                             .into_iter()
                             .map(|(a, b)| view! { <path class="link-line" d=straight(position(a), position(b))></path> })
-                            .collect_view()}
+                            .map(IntoAny::into_any).collect::<Vec<_>>()}
                     </g>
                     <g class="lanes">
                         // Keyed by count too: `For` does not re-render a kept row,
@@ -180,7 +180,7 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                         </path>
                                     }
                                 })
-                                .collect_view()
+                                .map(IntoAny::into_any).collect::<Vec<_>>()
                         }}
                     </g>
                 </svg>
@@ -190,13 +190,13 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                         // Every link's wide hit line first, then every handle, so
                         // no link's line ever covers another link's handle.
                         <g class="link-hits" aria-hidden="true">
-                            {all_pairs().into_iter().map(|p| view! { <LinkHit pair=p lab link_open/> }).collect_view()}
+                            {all_pairs().into_iter().map(|p| view! { <LinkHit pair=p lab link_open/> }).map(IntoAny::into_any).collect::<Vec<_>>()}
                         </g>
                         <g class="link-handles">
-                            {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab link_open/> }).collect_view()}
+                            {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab link_open/> }).map(IntoAny::into_any).collect::<Vec<_>>()}
                         </g>
                     </When>
-                    <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn lab open/> }).collect_view()}</g>
+                    <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn lab open/> }).map(IntoAny::into_any).collect::<Vec<_>>()}</g>
                 </svg>
                 <RegionMenu conn lab open/>
                 <LinkMenu lab open=link_open/>

@@ -86,7 +86,7 @@ pub fn PeopleBar(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
                     {move || regions().into_iter().map(|r| {
                         let id = r.id;
                         view! { <option value=id.id() selected=move || me.home.get() == id>{r.city}</option> }
-                    }).collect_view()}
+                    }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 </select>
             </label>
             <span class="people-counts" data-role="people" title="People in this room by home region">
@@ -95,7 +95,7 @@ pub fn PeopleBar(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
                     RegionId::all()
                         .filter_map(|r| counts.get(r.index()).copied().filter(|&n| n > 0).map(|n| (r, n)))
                         .map(|(r, n)| view! { <span class="people-count" data-region=r.id()>{format!("{} {n}", r.info().city)}</span> })
-                        .collect_view()
+                        .map(IntoAny::into_any).collect::<Vec<_>>()
                 }}
             </span>
             <label class="like-type">
@@ -114,7 +114,7 @@ pub fn PeopleBar(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
                 >
                     {DataType::ALL.into_iter().map(|t| view! {
                         <option value=type_id(t) selected=move || data_type.get() == Some(t)>{t.name()}</option>
-                    }).collect_view()}
+                    }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 </select>
             </label>
             <When when=move || is_set() && disagree().is_some()>

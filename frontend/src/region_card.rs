@@ -197,7 +197,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                     <ul>
                         {move || members.get().unwrap_or_default().into_iter().map(|p| view! {
                             <li data-role="liker"><Avatar person=p/>{name(p)}</li>
-                        }).collect_view()}
+                        }).map(IntoAny::into_any).collect::<Vec<_>>()}
                     </ul>
                 </details>
             </When>

@@ -98,7 +98,7 @@ fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Con
                             {step.says}
                         </li>
                     }
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect::<Vec<_>>()}
             </ol>
             <p class="scenario-status" data-role="scenario-status" role="status">{move || status()}</p>
             </div>

@@ -65,7 +65,7 @@ pub fn Shortcuts(conn: Connection) -> impl IntoView {
                                 </div>
                             }
                         })
-                        .collect_view()}
+                        .map(IntoAny::into_any).collect::<Vec<_>>()}
                     <div><dt><kbd>"Tab"</kbd></dt><dd>"Reach every region, link and control on the map"</dd></div>
                     <div><dt><kbd>"?"</kbd></dt><dd>"Show or hide this list"</dd></div>
                     <div><dt><kbd>"Esc"</kbd></dt><dd>"Close this list or a region's menu"</dd></div>

@@ -216,7 +216,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                             <line x1=x x2=x y1=PAD_T - 4.0 y2=H - PAD_B></line>
                         </g>
                     }
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 <clipPath id="st-clip">
                     <rect x="0" y=PAD_T - 6.0 width=W height=H - PAD_T - PAD_B + 6.0></rect>
                 </clipPath>
@@ -244,15 +244,15 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                                     <text x=W - 4.0 y=y - 3.0 text-anchor="end">{word}</text>
                                 </g>
                             }
-                        }).collect_view()}
-                        {d.arrows.into_iter().filter(|a| a.flying).map(|a| arrow_view(a, top, bottom)).collect_view()}
+                        }).map(IntoAny::into_any).collect::<Vec<_>>()}
+                        {d.arrows.into_iter().filter(|a| a.flying).map(|a| arrow_view(a, top, bottom)).map(IntoAny::into_any).collect::<Vec<_>>()}
                         {d.likes.iter().map(|&(r, at, ok)| view! {
                             <circle class="st-like-dot" data-role="spacetime-like" data-region=r.id()
                                 data-ok=ok.to_string() cx=lane_x(r) cy=y_of(at, top) r="4.5">
                                 <title>{format!("like in {} at {:.1} s{}", r.info().city, at as f64 / 1000.0,
                                     if ok { "" } else { " (refused)" })}</title>
                             </circle>
-                        }).collect_view()}
+                        }).map(IntoAny::into_any).collect::<Vec<_>>()}
                         <text class="st-time" x=4.0 y=PAD_T + 4.0>{format!("{:.1} s", top as f64 / 1000.0)}</text>
                         <text class="st-time" x=4.0 y=H - PAD_B>{format!("{:.1} s", bottom as f64 / 1000.0)}</text>
                     }

@@ -56,7 +56,7 @@ pub fn TimeControls(conn: Connection, lab: Lab) -> impl IntoView {
                         <option value=s.to_string() selected=move || (speed() - s).abs() < 1e-9>
                             {format!("×{s}")}
                         </option>
-                    }).collect_view()}
+                    }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 </select>
             </label>
         </div>

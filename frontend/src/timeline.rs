@@ -180,11 +180,11 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                                         {label}
                                     </g>
                                 }
-                            }).collect_view()
+                            }).map(IntoAny::into_any).collect::<Vec<_>>()
                         }
                         {d.paths.iter().enumerate().map(|(i, p)| view! {
                             <path class=format!("tl-line series-{i}") d=p.clone()></path>
-                        }).collect_view()}
+                        }).map(IntoAny::into_any).collect::<Vec<_>>()}
                         <path class="tl-truth" data-role="timeline-truth" d=d.truth.clone()></path>
                         <path class="tl-super" data-role="timeline-super" d=d.supers.clone()></path>
                         // Each super like that was seen and later taken
@@ -205,7 +205,7 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
             <figcaption class="tl-legend">
                 {RegionId::all().map(|r| view! {
                     <span class=format!("tl-key series-{}", r.index())>{r.info().city}</span>
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 <span class="tl-key tl-key-truth">"acknowledged (truth)"</span>
                 <span class="tl-key tl-key-super">"super likes shown"</span>
             </figcaption>

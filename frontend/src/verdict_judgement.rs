@@ -44,7 +44,7 @@ fn Waiting(verdict: Memo<Option<Verdict>>) -> impl IntoView {
                     if items.is_empty() {
                         return view! { <li data-role="pending-item">"the regions to agree"</li> }.into_any();
                     }
-                    items.into_iter().map(|t| view! { <li data-role="pending-item">{t}</li> }).collect_view().into_any()
+                    items.into_iter().map(|t| view! { <li data-role="pending-item">{t}</li> }).map(IntoAny::into_any).collect::<Vec<_>>().into_any()
                 }}
             </ul>
         </div>
@@ -126,7 +126,7 @@ fn Origins(verdict: Memo<Option<Verdict>>) -> impl IntoView {
                                 </li>
                             }
                         })
-                        .collect_view()
+                        .map(IntoAny::into_any).collect::<Vec<_>>()
                 }}
             </ul>
         </When>
@@ -166,7 +166,7 @@ pub fn Stages(conn: Connection) -> impl IntoView {
                         <span class="stage-label">{stage.label}</span>
                         <span class="stage-note">{stage.note}</span>
                     </li>
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect::<Vec<_>>()}
             </ol>
         </When>
     }
