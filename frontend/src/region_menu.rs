@@ -19,7 +19,7 @@ use shared::region::RegionId;
 #[component]
 pub fn RegionMenu(conn: Connection, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
     view! {
-        {move || open.get().map(|id| view! { <Menu id conn lab open/> })}
+        {move || open.get().map(|id| view! { <Menu id conn lab open/> }.into_any())}
     }
 }
 

@@ -65,7 +65,7 @@ pub fn RunActions(conn: Connection) -> impl IntoView {
         </div>
         {move || import_error.get().map(|e| view! {
             <p class="time-note" data-role="import-error" data-state="bad">{format!("Import refused: {e}")}</p>
-        })}
+        }.into_any())}
         </div>
     }
 }

@@ -256,6 +256,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                         <text class="st-time" x=4.0 y=PAD_T + 4.0>{format!("{:.1} s", top as f64 / 1000.0)}</text>
                         <text class="st-time" x=4.0 y=H - PAD_B>{format!("{:.1} s", bottom as f64 / 1000.0)}</text>
                     }
+                    .into_any()
                 }}
             </svg>
             <figcaption class="st-legend muted">
@@ -265,7 +266,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                 <span class="st-key st-key-merge">"changed a count"</span>
                 {move || {
                     let n = drawing.with(|d| d.left_out);
-                    (n > 0).then(|| view! { <span data-role="spacetime-left-out">{format!("{n} older arrows not drawn")}</span> })
+                    (n > 0).then(|| view! { <span data-role="spacetime-left-out">{format!("{n} older arrows not drawn")}</span> }.into_any())
                 }}
             </figcaption>
         </figure>

@@ -88,9 +88,9 @@ pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
                         <p class="promise promise-ok"><span class="promise-mark" aria-hidden="true">"✓"</span>{d.guarantee}</p>
                         <p class="promise promise-bad"><span class="promise-mark" aria-hidden="true">"!"</span>{d.failure}</p>
                     </div>
-                })
+                }.into_any())
             }}
-            <div class="knobs">{move || config.get().map(|c| view! { <Knobs config=c lab disabled/> })}</div>
+            <div class="knobs">{move || config.get().map(|c| view! { <Knobs config=c lab disabled/> }.into_any())}</div>
         </div>
     }
 }

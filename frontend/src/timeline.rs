@@ -195,6 +195,7 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                             <title>"a super like seen here was later taken back"</title>
                         </path>
                     }
+                    .into_any()
                 }}
                 {move || band()}
                 <g class="tl-cursor" data-role="timeline-cursor" data-viewing=move || conn.viewing.get().is_some().to_string()>
