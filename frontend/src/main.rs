@@ -21,6 +21,7 @@
 //! - [`format`]: every number-to-words rule, unit-tested natively.
 //! - [`keyed_list`]: the one keyed list (`<For>`) every list on the page shares.
 //! - [`when`]: the one `<Show>` every conditional part of the page shares.
+//! - [`sort`]: the one sort every list on the page is ordered with.
 
 mod app;
 mod banner;
@@ -61,6 +62,7 @@ mod scenario_strip;
 mod scrubber;
 mod share_bar;
 mod shortcuts;
+mod sort;
 mod spacetime;
 mod status_pill;
 mod strategy_picker;

@@ -27,6 +27,7 @@ use crate::lab::{pair, Lab, Pair};
 use crate::link_editor::{arrow, group, summary};
 use crate::link_menu::LinkMenu;
 use crate::region_menu::RegionMenu;
+use crate::sort::sort_by_key;
 use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::view::{LinkView, MAX_PACKETS_IN_VIEW};
@@ -48,7 +49,11 @@ fn busy_links(conn: Connection) -> Memo<Vec<LinkView>> {
     Memo::new(move |_| {
         conn.frame.with(|r| {
             let mut links = r.as_ref().map_or_else(Vec::new, |r| r.frame.sim.links.clone());
-            links.sort_by(|a, b| b.in_flight.cmp(&a.in_flight).then(a.from.cmp(&b.from)).then(a.to.cmp(&b.to)));
+            // Busiest first, then by the link's regions: one key, most
+            // significant part first.
+            sort_by_key(&mut links, |l| {
+                u64::from(u32::MAX - l.in_flight) << 32 | (l.from.index() as u64) << 16 | l.to.index() as u64
+            });
             links
         })
     })

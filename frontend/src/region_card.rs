@@ -21,6 +21,7 @@ use crate::lab::{isolated, Lab};
 use crate::loss_note::LossNote;
 use crate::me::Me;
 use crate::people_bar::Avatar;
+use crate::sort::sort_by_key;
 use crate::when::When;
 use leptos::prelude::*;
 use shared::people::name;
@@ -36,7 +37,8 @@ pub fn RegionGrid(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
     let regions = move || {
         let mut regions = conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()));
         let order = west_to_east();
-        regions.sort_by_key(|r| order.iter().position(|&id| id == r.id));
+        // A region missing from `order` (none is) would go first, as `None` did.
+        sort_by_key(&mut regions, |r| order.iter().position(|&id| id == r.id).map_or(0, |p| p as u64 + 1));
         regions
     };
     view! {

@@ -122,7 +122,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
         }
         let left_out = arrows.len().saturating_sub(MAX_ARROWS);
         if left_out > 0 {
-            arrows.sort_by_key(|a| a.msg.sent_at);
+            crate::sort::sort_by_key(&mut arrows, |a| a.msg.sent_at);
             arrows.drain(..left_out);
         }
         Drawing { top, bottom, arrows, likes, marks, left_out }
