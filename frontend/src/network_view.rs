@@ -73,7 +73,8 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
     let sagas = move || sagas.get().unwrap_or(0);
     // How many of the listed messages carry news: an idle room's gossip
     // is labelled as such rather than looking like likes on their way.
-    let news = conn.select(|s| s.packets.iter().filter(|p| matches!(Look::of(p), Look::Like | Look::Count)).count());
+    let news =
+        conn.select(|s| s.packets.iter().filter(|p| matches!(Look::of(p), Look::Like | Look::Count)).count() as u64);
     // Every message on the wire is listed, and each is background work
     // that changes nothing where it lands.
     let idle_gossip = conn.select(|s| {
@@ -241,14 +242,15 @@ pub fn TrafficList(conn: Connection) -> impl IntoView {
     let links = busy_links(conn);
     let total = conn.select(|s| s.in_flight);
     let total = move || total.get().unwrap_or(0);
-    let listed = conn.select(|s| s.packets.len());
+    // Counts are selected as `u64`, a memo type the page has anyway.
+    let listed = conn.select(|s| s.packets.len() as u64);
     view! {
         <details class="traffic">
             <summary>"Messages per link"</summary>
             <p class="muted">
                 {move || match (total(), listed.get().unwrap_or(0)) {
                     (0, _) => "Nothing on the wire: every message has landed.".to_owned(),
-                    (t, l) if (t as usize) > l => {
+                    (t, l) if u64::from(t) > l => {
                         format!("Drawing the {l} soonest to land of {}.", count_of(t.into(), "message", "messages"))
                     }
                     (t, _) => format!("{}, each on its own lane.", count_of(t.into(), "message", "messages")),
@@ -352,9 +354,14 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
 /// city and current count; a tap opens its menu.
 #[component]
 fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
-    let replica =
-        conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed)));
-    let replica = Memo::new(move |_| replica.get().flatten());
+    // One memo straight from the frame, as on the region's card.
+    let replica = Memo::new(move |_| {
+        conn.frame.with(|r| {
+            r.as_ref().and_then(|r| {
+                r.frame.sim.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed))
+            })
+        })
+    });
     let state = move || match replica.get() {
         None => "unknown",
         Some((_, _, true)) => "down",

@@ -51,9 +51,11 @@ pub fn RegionGrid(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
 #[component]
 fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl IntoView {
     let id = region.id;
-    let replica: Memo<Option<Option<ReplicaView>>> =
-        conn.select(move |s| s.replicas.iter().find(|x| x.region == id).cloned());
-    let replica = Memo::new(move |_| replica.get().flatten());
+    // One memo straight from the frame (not `select`, whose `Option` around
+    // this `Option` would be a memo type of its own to compile).
+    let replica: Memo<Option<ReplicaView>> = Memo::new(move |_| {
+        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.replicas.iter().find(|x| x.region == id).cloned()))
+    });
     // Likes clicked in this region: its own slot of the grow-only counter.
     let local = conn.select(move |s| s.truth.per_region.get(id.index()).copied().unwrap_or(0));
     let value = Memo::new(move |_| replica.with(|r| r.as_ref().map(|r| r.value)));
