@@ -22,6 +22,18 @@
 //! - [`keyed_list`]: the one keyed list (`<For>`) every list on the page shares.
 //! - [`when`]: the one `<Show>` every conditional part of the page shares.
 //! - [`sort`]: the one sort every list on the page is ordered with.
+//!
+//! Page weight: the wasm is downloaded by every visitor, and generic code is
+//! compiled once per type it is used with, so the components follow a few
+//! rules that keep the view layer compiled once (README, "Page weight"):
+//! - lists through [`keyed_list::keyed_list`], never `<For>`; conditional
+//!   parts through [`when::When`], never `<Show>`; sorts through
+//!   [`sort::sort_by_key`];
+//! - a reactive closure is written as a closure inside `view!` (`{move ||
+//!   …}`, `attr=move || …`), not passed by name or returned from a
+//!   component, so `--cfg erase_components` can erase it;
+//! - a closure or list that yields views yields `AnyView`s (`.into_any()`,
+//!   `.map(IntoAny::into_any).collect::<Vec<_>>()`), one type for all.
 
 mod app;
 mod banner;
