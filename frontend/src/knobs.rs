@@ -85,7 +85,7 @@ pub fn IntervalKnob(
                     }
                 }
             />
-            {hint.map(|h| view! { <span class="knob-hint">{h}</span> })}
+            {hint.map(|h| view! { <span class="knob-hint">{h}</span> }.into_any())}
         </label>
     }
 }

@@ -95,7 +95,7 @@ pub fn PresenterBadge(conn: Connection) -> impl IntoView {
                 <p class="presenter" data-role="presenter" data-me=me.to_string()>
                     <span class="presenter-dot" aria-hidden="true"></span>
                     <span>{text}</span>
-                    {me.then(|| view! { <CopyPresenterLink conn/> })}
+                    {me.then(|| view! { <CopyPresenterLink conn/> }.into_any())}
                 </p>
             }
             .into_any()

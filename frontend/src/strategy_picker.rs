@@ -162,7 +162,7 @@ fn Knobs(config: StrategyConfig, lab: Lab, disabled: Signal<bool>) -> impl IntoV
                         set(StrategyConfig::EventPush { anti_entropy_ms, retry_ms: retry_ms.or(Some(ms)), dedupe })
                     })
                 />
-            })}
+            }.into_any())}
             <Switch
                 label="De-duplicate"
                 hint="apply each event once, however often it arrives"

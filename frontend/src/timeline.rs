@@ -171,7 +171,7 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                                 let word = mark_word(*what);
                                 let label = (xf - last_label >= 72.0).then(|| {
                                     last_label = xf;
-                                    view! { <text x=x.clone() y=PAD_T - 2.0 text-anchor="middle">{word}</text> }
+                                    view! { <text x=x.clone() y=PAD_T - 2.0 text-anchor="middle">{word}</text> }.into_any()
                                 });
                                 view! {
                                     <g class="tl-mark" data-role="timeline-mark" data-what=word>
