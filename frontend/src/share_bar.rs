@@ -91,37 +91,33 @@ fn ConnectionBadge(status: ReadSignal<Status>) -> impl IntoView {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Copied {
-    Idle,
-    Yes,
-    Failed,
-}
-
 /// Copies the page's address. Falls back to saying so when the Clipboard
 /// API is missing (it only exists in secure contexts) or refuses.
 #[component]
 fn CopyLink() -> impl IntoView {
-    let copied = RwSignal::new(Copied::Idle);
+    // The button's state by its `data-state` name: "idle", "yes" or
+    // "failed". (A string signal, a type the page has anyway, rather than
+    // an enum signal of its own and its `Debug` name lowercased.)
+    let copied = RwSignal::new("idle");
     let copy = move |_| {
         spawn_local(async move {
             let href = window().location().href().unwrap_or_default();
             let ok = write_clipboard(&href).await;
-            copied.try_set(if ok { Copied::Yes } else { Copied::Failed });
+            copied.try_set(if ok { "yes" } else { "failed" });
             set_timeout(
                 move || {
-                    copied.try_set(Copied::Idle);
+                    copied.try_set("idle");
                 },
                 Duration::from_millis(1_800),
             );
         });
     };
     view! {
-        <button class="button button-primary" data-role="copy-link" data-state=move || format!("{:?}", copied.get()).to_lowercase() on:click=copy>
+        <button class="button button-primary" data-role="copy-link" data-state=move || copied.get() on:click=copy>
             {move || match copied.get() {
-                Copied::Idle => "Copy link",
-                Copied::Yes => "Copied!",
-                Copied::Failed => "Copy failed: use the address bar",
+                "yes" => "Copied!",
+                "failed" => "Copy failed: use the address bar",
+                _ => "Copy link",
             }}
         </button>
     }
