@@ -150,7 +150,8 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
             let d = format!("M{:.1},{:.1}l8,8m0,-8l-8,8", x2 - 4.0, y2 - 4.0);
             view! { <path class="st-cross" d=d></path> }.into_any()
         });
-        let head = (done && !lost && m.merged).then(|| view! { <circle class="st-merge" cx=x2 cy=y2 r="3"></circle> }.into_any());
+        let head = (done && !lost && m.merged)
+            .then(|| view! { <circle class="st-merge" cx=x2 cy=y2 r="3"></circle> }.into_any());
         let title = format!(
             "{} {} → {}: sent at {:.1} s, {} at {:.1} s{}",
             m.label,
