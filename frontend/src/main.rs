@@ -35,6 +35,10 @@
 //! - a closure or list that yields views yields `AnyView`s (`.into_any()`,
 //!   `.map(IntoAny::into_any).collect::<Vec<_>>()`), one type for all.
 
+// `attr=move || name()` looks like a redundant closure to clippy, but it is
+// the point: only a closure written in `view!` is erased (see above).
+#![allow(clippy::redundant_closure)]
+
 mod app;
 mod banner;
 mod change_log;
