@@ -28,6 +28,7 @@ use crate::shortcuts::Shortcuts;
 use crate::time_panel::TimePanel;
 use crate::toast::Toaster;
 use crate::verdict::VerdictPanel;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::RoomId;
 
@@ -69,9 +70,9 @@ fn Room(room: RoomId) -> impl IntoView {
                 // freeze and rewind.
                 <TimePanel conn lab/>
                 <ChangeLog conn/>
-                <Show when=move || !lab.locked.get()>
+                <When when=move || !lab.locked.get()>
                     <PartitionTool lab/>
-                </Show>
+                </When>
                 // The bench and its result side by side.
                 <div class="lab">
                     <Controls conn lab/>
@@ -80,9 +81,9 @@ fn Room(room: RoomId) -> impl IntoView {
                 // Super likes are a lab feature (the public room refuses
                 // them); like likes, they are open to everyone in a room
                 // someone presents.
-                <Show when=move || !lab.public.get()>
+                <When when=move || !lab.public.get()>
                     <SagaPanel conn me/>
-                </Show>
+                </When>
                 <HistoryPanel conn/>
                 <Explainer conn/>
             </main>

@@ -9,7 +9,9 @@ use leptos::prelude::*;
 /// its frames, so it stops and asks for a reload rather than guessing.
 #[component]
 pub fn OutdatedBanner(status: ReadSignal<Status>) -> impl IntoView {
-    move || {
+    // Written inside `view!` so the erased build compiles this closure as
+    // the page's shared reactive-closure type (README, "Page weight").
+    view! {{move || {
         matches!(status.get(), Status::Outdated { .. }).then(|| {
             view! {
                 <div class="banner" role="alert" data-role="outdated">
@@ -19,8 +21,9 @@ pub fn OutdatedBanner(status: ReadSignal<Status>) -> impl IntoView {
                     </button>
                 </div>
             }
+            .into_any()
         })
-    }
+    }}}
 }
 
 /// The whole page when the address names no room.

@@ -9,6 +9,7 @@
 //! chatter, and the counts already announce them.
 
 use crate::connection::Connection;
+use crate::keyed_list::keyed_list;
 use leptos::prelude::*;
 use shared::protocol::changes::Change;
 
@@ -20,12 +21,10 @@ pub fn ChangeLog(conn: Connection) -> impl IntoView {
     // Keyed, so a new change adds one item and the live region reads
     // only that one; the empty note is CSS (`ol:empty`), to keep it light.
     view! {
-        <section class="change-log" aria-labelledby="change-log-title" hidden=public>
+        <section class="change-log" aria-labelledby="change-log-title" hidden=move || public()>
             <h2 id="change-log-title" class="change-log-title">"Changes"</h2>
             <ol data-role="change-log" aria-live="polite" aria-relevant="additions">
-                <For each=move || entries.get() key=|c| (c.n, c.times) let(change)>
-                    <Entry change/>
-                </For>
+                {keyed_list(move || entries.get(), |c| (c.n, c.times), |change| view! { <Entry change/> }.into_any())}
             </ol>
             <p class="muted change-log-empty">"Nobody has changed this room yet."</p>
         </section>

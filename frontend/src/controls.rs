@@ -10,6 +10,7 @@ use crate::fault_controls::FaultControls;
 use crate::lab::Lab;
 use crate::saga_panel::PayoutsSwitch;
 use crate::strategy_picker::StrategyPicker;
+use crate::when::When;
 use leptos::prelude::*;
 
 #[component]
@@ -23,7 +24,7 @@ pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
         <section
             class="panel controls"
             data-role="controls"
-            data-locked=locked
+            data-locked=move || locked()
             data-expanded=move || expanded.get().to_string()
             aria-labelledby="controls-title"
         >
@@ -40,7 +41,7 @@ pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
                     {move || if expanded.get() { "Hide" } else { "Show" }}
                 </button>
             </div>
-            <Show when=move || lab.locked.get() && conn.room.with(|r| r.is_some())>
+            <When when=move || lab.locked.get() && conn.room.with(|r| r.is_some())>
                 <p class="lock-note" data-role="lock-note">
                     <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
                         <path d="M7 10V7a5 5 0 0 1 10 0v3h1a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1zm2 0h6V7a3 3 0 0 0-6 0z"></path>
@@ -55,7 +56,7 @@ pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
                         {move || if lab.public.get() { " to experiment." } else { " for your own." }}
                     </span>
                 </p>
-            </Show>
+            </When>
             <div class="controls-body" id="controls-body">
                 <StrategyPicker conn lab/>
                 <FaultControls conn lab/>

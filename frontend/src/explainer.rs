@@ -72,7 +72,7 @@ pub fn Explainer(conn: Connection) -> impl IntoView {
 #[component]
 fn MergeNote(conn: Connection) -> impl IntoView {
     let kind = conn.select(|s| s.strategy);
-    move || {
+    view! {{move || {
         kind.get().map(|kind| match kind {
             StrategyKind::EventPush | StrategyKind::BackgroundSync => view! {
                 <p class="note note-ok">"This room’s strategy merges exactly this way."</p>
@@ -86,7 +86,7 @@ fn MergeNote(conn: Connection) -> impl IntoView {
             }
             .into_any(),
         })
-    }
+    }}}
 }
 
 /// The merged counter right now, slot by slot: what every replica will show
@@ -104,14 +104,14 @@ fn Slots(conn: Connection) -> impl IntoView {
                         view! {
                             <div class="slot" title=id.info().city>
                                 <span class="slot-name">{id.info().country}</span>
-                                <span class="slot-value">{value}</span>
+                                <span class="slot-value">{move || value()}</span>
                             </div>
                         }
                     })
-                    .collect_view()}
+                    .map(IntoAny::into_any).collect::<Vec<_>>()}
                 <div class="slot slot-sum">
                     <span class="slot-name">"sum"</span>
-                    <span class="slot-value">{total}</span>
+                    <span class="slot-value">{move || total()}</span>
                 </div>
             </div>
             <figcaption>"Every like ever accepted, by the region that took it."</figcaption>
@@ -123,7 +123,7 @@ fn Slots(conn: Connection) -> impl IntoView {
 #[component]
 fn Strategy(conn: Connection) -> impl IntoView {
     let kind = conn.select(|s| s.strategy);
-    move || {
+    view! {{move || {
         kind.get().map(|kind: StrategyKind| {
             let info = kind.info();
             view! {
@@ -139,6 +139,7 @@ fn Strategy(conn: Connection) -> impl IntoView {
                     </dl>
                 </article>
             }
+            .into_any()
         })
-    }
+    }}}
 }

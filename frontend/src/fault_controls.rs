@@ -11,9 +11,11 @@
 
 use crate::connection::Connection;
 use crate::format::{duration, percent};
+use crate::keyed_list::keyed_list;
 use crate::knobs::{RangeKnob, RegionSelect, Switch};
 use crate::lab::Lab;
 use crate::link_editor::LinkEditor;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::view::FaultView;
 use shared::protocol::ClientMessage;
@@ -191,17 +193,17 @@ fn LinkCutter(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
             </div>
         </div>
         <div class="cut-list" aria-live="polite">
-            <Show
+            <When
                 when=move || !lab.cuts.with(|c| c.is_empty())
                 fallback=|| view! { <span class="muted">"No links cut: every region hears every other."</span> }
             >
-                <For each=cut_list key=|p| *p let(pair)>
+                {keyed_list(cut_list, |p| *p, move |pair| view! {
                     <button class="cut-chip" data-role="cut-link" data-a=pair.0.id() data-b=pair.1.id()
                         title="Heal this link" disabled=disabled on:click=move |_| lab.heal(pair.0, pair.1)>
                         {pair.0.info().city}<span class="cut-mark" aria-hidden="true">" ✂ "</span>{pair.1.info().city}
                     </button>
-                </For>
-            </Show>
+                }.into_any())}
+            </When>
         </div>
         <button class="button button-wide" data-role="heal-all" disabled=disabled on:click=move |_| lab.heal_all()>
             "Heal everything (every link)"

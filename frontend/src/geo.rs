@@ -75,7 +75,7 @@ pub fn graticule() -> Vec<(f64, f64, f64, f64, bool)> {
 /// (each sits roughly under its city) and of the keys 1–6.
 pub fn west_to_east() -> Vec<shared::region::RegionId> {
     let mut ids: Vec<_> = shared::region::RegionId::all().collect();
-    ids.sort_by(|a, b| a.info().lon.total_cmp(&b.info().lon));
+    crate::sort::sort_by_key(&mut ids, |id| crate::sort::f64_key(id.info().lon));
     ids
 }
 

@@ -37,7 +37,7 @@ pub fn HistoryPanel(conn: Connection) -> impl IntoView {
                 <p class="muted history-note">
                     {format!("{} events were over the bound the server sends per frame and are not drawn.", skipped())}
                 </p>
-            })}
+            }.into_any())}
         </section>
     }
 }

@@ -85,7 +85,7 @@ pub fn IntervalKnob(
                     }
                 }
             />
-            {hint.map(|h| view! { <span class="knob-hint">{h}</span> })}
+            {hint.map(|h| view! { <span class="knob-hint">{h}</span> }.into_any())}
         </label>
     }
 }
@@ -179,7 +179,7 @@ pub fn RegionSelect(
             >
                 {RegionId::all()
                     .map(|r| view! { <option value=r.id() selected=move || value.get() == r>{r.info().city}</option> })
-                    .collect_view()}
+                    .map(IntoAny::into_any).collect::<Vec<_>>()}
             </select>
         </label>
     }

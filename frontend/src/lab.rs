@@ -36,6 +36,19 @@ pub fn isolated(cuts: &BTreeSet<Pair>, region: RegionId) -> bool {
     RegionId::all().filter(|&o| o != region).all(|o| cuts.contains(&pair(region, o)))
 }
 
+/// The latest frame's cut links, each as `link(from, to)`. Built by
+/// inserting one at a time: `collect()` into a set sorts its input first,
+/// and that sort was ~4 KB of wasm of its own.
+fn cut_set(conn: Connection, link: fn(RegionId, RegionId) -> Pair) -> BTreeSet<Pair> {
+    let mut set = BTreeSet::new();
+    conn.frame.with(|r| {
+        for l in r.iter().flat_map(|r| &r.frame.sim.faults.cut) {
+            set.insert(link(l.from, l.to));
+        }
+    });
+    set
+}
+
 /// The room's controls. `Copy`, like [`Connection`].
 #[derive(Clone, Copy)]
 pub struct Lab {
@@ -57,18 +70,8 @@ impl Lab {
             Memo::new(move |_| conn.frame.with(|r| r.as_ref().is_some_and(|r| r.frame.presenter.is_some())));
         let public = Memo::new(move |_| conn.room.with(|r| r.as_ref().is_none_or(|r| r.public)));
         let locked = Memo::new(move |_| public.get() || (presented.get() && !conn.presenting.get()));
-        let directed_cuts = Memo::new(move |_| {
-            conn.frame.with(|r| {
-                r.as_ref()
-                    .map_or_else(BTreeSet::new, |r| r.frame.sim.faults.cut.iter().map(|l| (l.from, l.to)).collect())
-            })
-        });
-        let cuts = Memo::new(move |_| {
-            conn.frame.with(|r| {
-                r.as_ref()
-                    .map_or_else(BTreeSet::new, |r| r.frame.sim.faults.cut.iter().map(|l| pair(l.from, l.to)).collect())
-            })
-        });
+        let directed_cuts = Memo::new(move |_| cut_set(conn, |from, to| (from, to)));
+        let cuts = Memo::new(move |_| cut_set(conn, pair));
         Lab { conn, cuts, locked, public, directed_cuts }
     }
 

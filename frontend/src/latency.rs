@@ -59,10 +59,10 @@ pub fn LatencyTable(conn: Connection) -> impl IntoView {
             .collect::<Vec<_>>();
         Some((m, edited))
     });
-    move || match matrix.get() {
+    view! {{move || match matrix.get() {
         None => view! { <p class="muted">"Link delays arrive with the first snapshot."</p> }.into_any(),
         Some((m, edited)) => view! { <Matrix m edited/> }.into_any(),
-    }
+    }}}
 }
 
 #[component]
@@ -81,8 +81,10 @@ fn Matrix(m: LatencyMatrix, edited: Vec<(RegionId, RegionId)>) -> impl IntoView 
             duration(fast.ms.into()),
         )
     });
-    let header =
-        RegionId::all().map(|r| view! { <th scope="col" title=r.info().city>{r.info().country}</th> }).collect_view();
+    let header = RegionId::all()
+        .map(|r| view! { <th scope="col" title=r.info().city>{r.info().country}</th> })
+        .map(IntoAny::into_any)
+        .collect::<Vec<_>>();
     let rows = RegionId::all()
         .map(|from| {
             let cells = RegionId::all()
@@ -101,7 +103,8 @@ fn Matrix(m: LatencyMatrix, edited: Vec<(RegionId, RegionId)>) -> impl IntoView 
                         .into_any()
                     }
                 })
-                .collect_view();
+                .map(IntoAny::into_any)
+                .collect::<Vec<_>>();
             view! {
                 <tr>
                     <th scope="row" title=from.info().city>{from.info().city}</th>
@@ -109,7 +112,8 @@ fn Matrix(m: LatencyMatrix, edited: Vec<(RegionId, RegionId)>) -> impl IntoView 
                 </tr>
             }
         })
-        .collect_view();
+        .map(IntoAny::into_any)
+        .collect::<Vec<_>>();
     view! {
         <p class="latency-summary" data-role="slowest-link">{summary}</p>
         <div class="table-scroll">

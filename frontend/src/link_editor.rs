@@ -17,8 +17,10 @@
 use crate::connection::Connection;
 use crate::fault_controls::{jitter_text, percent_of, MAX_JITTER_MS};
 use crate::format::{duration, percent};
+use crate::keyed_list::keyed_list;
 use crate::knobs::{RangeKnob, RegionSelect};
 use crate::lab::Lab;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::kernel::network::LinkConditions;
 use shared::protocol::view::LinkSetting;
@@ -271,27 +273,27 @@ pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl In
             </button>
         </div>
         <div class="cut-list" aria-live="polite">
-            <Show
+            <When
                 when=move || !custom.with(Vec::is_empty)
                 fallback=|| view! { <span class="muted">"Every link follows the room-wide settings."</span> }
             >
-                <For
-                    each=move || group(&custom.get())
-                    key=|c| (c.from, c.to, c.both_ways, summary(&c.conditions))
-                    let(chip)
-                >
-                    <button class="link-chip" data-role="link-custom" data-from=chip.from.id() data-to=chip.to.id()
-                        title="Edit this link" on:click={
-                            let chip = chip.clone();
-                            move |_| select(&chip)
-                        }>
-                        {chip.from.info().city}
-                        <span class="cut-mark" aria-hidden="true">{arrow(chip.both_ways)}</span>
-                        {chip.to.info().city}
-                        <span class="link-chip-detail">{summary(&chip.conditions)}</span>
-                    </button>
-                </For>
-            </Show>
+                {keyed_list(
+                    move || group(&custom.get()),
+                    |c| (c.from, c.to, c.both_ways, summary(&c.conditions)),
+                    move |chip| view! {
+                        <button class="link-chip" data-role="link-custom" data-from=chip.from.id() data-to=chip.to.id()
+                            title="Edit this link" on:click={
+                                let chip = chip.clone();
+                                move |_| select(&chip)
+                            }>
+                            {chip.from.info().city}
+                            <span class="cut-mark" aria-hidden="true">{arrow(chip.both_ways)}</span>
+                            {chip.to.info().city}
+                            <span class="link-chip-detail">{summary(&chip.conditions)}</span>
+                        </button>
+                    }.into_any(),
+                )}
+            </When>
         </div>
     }
 }

@@ -16,7 +16,7 @@ use shared::region::RegionId;
 
 #[component]
 pub fn LinkMenu(lab: Lab, open: RwSignal<Option<Pair>>) -> impl IntoView {
-    move || open.get().filter(|_| !lab.locked.get()).map(|pair| view! { <Menu pair lab open/> })
+    view! { {move || open.get().filter(|_| !lab.locked.get()).map(|pair| view! { <Menu pair lab open/> }.into_any())} }
 }
 
 #[component]

@@ -16,6 +16,7 @@
 
 use crate::connection::{Connection, Received};
 use crate::format::count_of;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::region::RegionId;
 use shared::strategy::StrategyKind;
@@ -95,11 +96,11 @@ pub fn LossNote(conn: Connection, id: RegionId) -> impl IntoView {
         after
     });
     view! {
-        <Show when=move || shown.with(Option::is_some)>
+        <When when=move || shown.with(Option::is_some)>
             <p class="loss-note" data-role="loss-note" role="status">
                 {move || shown.with(|s| s.as_ref().map(|(_, t)| t.clone()).unwrap_or_default())}
             </p>
-        </Show>
+        </When>
     }
 }
 

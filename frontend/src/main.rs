@@ -19,6 +19,25 @@
 //!   [`run_actions`] with [`run_file`]) and [`history_panel`] ([`timeline`],
 //!   [`spacetime`]), drawn from the streamed [`history`].
 //! - [`format`]: every number-to-words rule, unit-tested natively.
+//! - [`keyed_list`]: the one keyed list (`<For>`) every list on the page shares.
+//! - [`when`]: the one `<Show>` every conditional part of the page shares.
+//! - [`sort`]: the one sort every list on the page is ordered with.
+//!
+//! Page weight: the wasm is downloaded by every visitor, and generic code is
+//! compiled once per type it is used with, so the components follow a few
+//! rules that keep the view layer compiled once (README, "Page weight"):
+//! - lists through [`keyed_list::keyed_list`], never `<For>`; conditional
+//!   parts through [`when::When`], never `<Show>`; sorts through
+//!   [`sort::sort_by_key`];
+//! - a reactive closure is written as a closure inside `view!` (`{move ||
+//!   …}`, `attr=move || …`), not passed by name or returned from a
+//!   component, so `--cfg erase_components` can erase it;
+//! - a closure or list that yields views yields `AnyView`s (`.into_any()`,
+//!   `.map(IntoAny::into_any).collect::<Vec<_>>()`), one type for all.
+
+// `attr=move || name()` looks like a redundant closure to clippy, but it is
+// the point: only a closure written in `view!` is erased (see above).
+#![allow(clippy::redundant_closure)]
 
 mod app;
 mod banner;
@@ -34,6 +53,7 @@ mod geo;
 mod header;
 mod history;
 mod history_panel;
+mod keyed_list;
 mod knobs;
 mod lab;
 mod latency;
@@ -58,6 +78,7 @@ mod scenario_strip;
 mod scrubber;
 mod share_bar;
 mod shortcuts;
+mod sort;
 mod spacetime;
 mod status_pill;
 mod strategy_picker;
@@ -70,6 +91,7 @@ mod toast;
 mod verdict;
 mod verdict_facts;
 mod verdict_judgement;
+mod when;
 
 fn main() {
     // Panics become readable console errors instead of "unreachable".

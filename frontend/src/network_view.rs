@@ -22,10 +22,13 @@ use crate::connection::Connection;
 use crate::flights::{FlightCanvas, Look};
 use crate::format::{count_of, in_flight_text};
 use crate::geo::{graticule, land_transform, midpoint, project, Lane, Point, MAP_H, MAP_W};
+use crate::keyed_list::keyed_list;
 use crate::lab::{pair, Lab, Pair};
 use crate::link_editor::{arrow, group, summary};
 use crate::link_menu::LinkMenu;
 use crate::region_menu::RegionMenu;
+use crate::sort::sort_by_key;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::view::{LinkView, MAX_PACKETS_IN_VIEW};
 use shared::region::RegionId;
@@ -46,7 +49,11 @@ fn busy_links(conn: Connection) -> Memo<Vec<LinkView>> {
     Memo::new(move |_| {
         conn.frame.with(|r| {
             let mut links = r.as_ref().map_or_else(Vec::new, |r| r.frame.sim.links.clone());
-            links.sort_by(|a, b| b.in_flight.cmp(&a.in_flight).then(a.from.cmp(&b.from)).then(a.to.cmp(&b.to)));
+            // Busiest first, then by the link's regions: one key, most
+            // significant part first.
+            sort_by_key(&mut links, |l| {
+                u64::from(u32::MAX - l.in_flight) << 32 | (l.from.index() as u64) << 16 | l.to.index() as u64
+            });
             links
         })
     })
@@ -66,7 +73,8 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
     let sagas = move || sagas.get().unwrap_or(0);
     // How many of the listed messages carry news: an idle room's gossip
     // is labelled as such rather than looking like likes on their way.
-    let news = conn.select(|s| s.packets.iter().filter(|p| matches!(Look::of(p), Look::Like | Look::Count)).count());
+    let news =
+        conn.select(|s| s.packets.iter().filter(|p| matches!(Look::of(p), Look::Like | Look::Count)).count() as u64);
     // Every message on the wire is listed, and each is background work
     // that changes nothing where it lands.
     let idle_gossip = conn.select(|s| {
@@ -118,19 +126,19 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                     ></line>
                                 }
                             })
-                            .collect_view()}
+                            .map(IntoAny::into_any).collect::<Vec<_>>()}
                     </g>
                     <use href="#land" class="land" transform=land_transform()></use>
                     <g class="links">
                         {all_pairs()
                             .into_iter()
                             .map(|(a, b)| view! { <path class="link-line" d=straight(position(a), position(b))></path> })
-                            .collect_view()}
+                            .map(IntoAny::into_any).collect::<Vec<_>>()}
                     </g>
                     <g class="lanes">
                         // Keyed by count too: `For` does not re-render a kept row,
                         // and the stroke width depends on the count.
-                        <For each=move || links.get() key=|l| (l.from, l.to, l.in_flight) let(link)>
+                        {keyed_list(move || links.get(), |l| (l.from, l.to, l.in_flight), move |link| view! {
                             <path
                                 class="lane"
                                 d=Lane::between(position(link.from), position(link.to)).path()
@@ -138,10 +146,10 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                     format!("{:.1}", 1.0 + 2.0 * f64::from(link.in_flight) / f64::from(busiest()))
                                 }
                             ></path>
-                        </For>
+                        }.into_any())}
                     </g>
                     <g class="tuned">
-                        <For each=move || tuned.get() key=|c| (c.from, c.to, c.both_ways, summary(&c.conditions)) let(c)>
+                        {keyed_list(move || tuned.get(), |c| (c.from, c.to, c.both_ways, summary(&c.conditions)), |c| view! {
                             <path class="tuned-lane" data-role="tuned-lane" d=Lane::between(position(c.from), position(c.to)).path()>
                                 <title>
                                     {format!(
@@ -153,14 +161,14 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                     )}
                                 </title>
                             </path>
-                        </For>
+                        }.into_any())}
                     </g>
                     <g class="cuts">
-                        <For each=cuts key=|p| *p let(pair)>
+                        {keyed_list(cuts, |p| *p, |pair| view! {
                             <path class="cut-lane" data-role="cut-lane" d=straight(position(pair.0), position(pair.1))>
                                 <title>{format!("{} ✂ {}: cut", pair.0.info().city, pair.1.info().city)}</title>
                             </path>
-                        </For>
+                        }.into_any())}
                         {move || {
                             one_way()
                                 .into_iter()
@@ -178,23 +186,23 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                         </path>
                                     }
                                 })
-                                .collect_view()
+                                .map(IntoAny::into_any).collect::<Vec<_>>()
                         }}
                     </g>
                 </svg>
                 <FlightCanvas conn/>
                 <svg class="map-top" viewBox=view_box>
-                    <Show when=move || !lab.locked.get()>
+                    <When when=move || !lab.locked.get()>
                         // Every link's wide hit line first, then every handle, so
                         // no link's line ever covers another link's handle.
                         <g class="link-hits" aria-hidden="true">
-                            {all_pairs().into_iter().map(|p| view! { <LinkHit pair=p lab link_open/> }).collect_view()}
+                            {all_pairs().into_iter().map(|p| view! { <LinkHit pair=p lab link_open/> }).map(IntoAny::into_any).collect::<Vec<_>>()}
                         </g>
                         <g class="link-handles">
-                            {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab link_open/> }).collect_view()}
+                            {all_pairs().into_iter().map(|p| view! { <MapLink pair=p lab link_open/> }).map(IntoAny::into_any).collect::<Vec<_>>()}
                         </g>
-                    </Show>
-                    <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn lab open/> }).collect_view()}</g>
+                    </When>
+                    <g class="nodes">{RegionId::all().map(|id| view! { <MapNode id conn lab open/> }).map(IntoAny::into_any).collect::<Vec<_>>()}</g>
                 </svg>
                 <RegionMenu conn lab open/>
                 <LinkMenu lab open=link_open/>
@@ -234,14 +242,15 @@ pub fn TrafficList(conn: Connection) -> impl IntoView {
     let links = busy_links(conn);
     let total = conn.select(|s| s.in_flight);
     let total = move || total.get().unwrap_or(0);
-    let listed = conn.select(|s| s.packets.len());
+    // Counts are selected as `u64`, a memo type the page has anyway.
+    let listed = conn.select(|s| s.packets.len() as u64);
     view! {
         <details class="traffic">
             <summary>"Messages per link"</summary>
             <p class="muted">
                 {move || match (total(), listed.get().unwrap_or(0)) {
                     (0, _) => "Nothing on the wire: every message has landed.".to_owned(),
-                    (t, l) if (t as usize) > l => {
+                    (t, l) if u64::from(t) > l => {
                         format!("Drawing the {l} soonest to land of {}.", count_of(t.into(), "message", "messages"))
                     }
                     (t, _) => format!("{}, each on its own lane.", count_of(t.into(), "message", "messages")),
@@ -249,9 +258,7 @@ pub fn TrafficList(conn: Connection) -> impl IntoView {
                 {format!(" Up to {MAX_PACKETS_IN_VIEW} are drawn; the counts per link are exact.")}
             </p>
             <ul class="link-list" aria-label="Messages in flight per link">
-                <For each=move || links.get() key=|l| (l.from, l.to, l.in_flight) let(link)>
-                    <LinkRow link/>
-                </For>
+                {keyed_list(move || links.get(), |l| (l.from, l.to, l.in_flight), |link| view! { <LinkRow link/> }.into_any())}
             </ul>
         </details>
     }
@@ -311,7 +318,7 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
             data-from=a.id()
             data-to=b.id()
             data-cut=move || cut().to_string()
-            aria-label=label
+            aria-label=move || label()
             aria-pressed=move || cut().to_string()
             on:click=move |_| toggle()
             on:keydown=move |ev| {
@@ -326,7 +333,7 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
                 }
             }
         >
-            <title>{label}</title>
+            <title>{move || label()}</title>
             <circle class="link-handle" cx=format!("{:.1}", m.x) cy=format!("{:.1}", m.y) r="9"></circle>
             // A pair of blades when whole (tap to cut), a plus when cut (tap to heal).
             <path
@@ -347,9 +354,14 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
 /// city and current count; a tap opens its menu.
 #[component]
 fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
-    let replica =
-        conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed)));
-    let replica = Memo::new(move |_| replica.get().flatten());
+    // One memo straight from the frame, as on the region's card.
+    let replica = Memo::new(move |_| {
+        conn.frame.with(|r| {
+            r.as_ref().and_then(|r| {
+                r.frame.sim.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed))
+            })
+        })
+    });
     let state = move || match replica.get() {
         None => "unknown",
         Some((_, _, true)) => "down",
@@ -370,7 +382,7 @@ fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<Regio
     let city = id.info().city;
     let toggle = move || open.update(|o| *o = if *o == Some(id) { None } else { Some(id) });
     view! {
-        <g class="node" class:label-above=!below data-state=state>
+        <g class="node" class:label-above=!below data-state=move || state()>
             <g
                 class="node-button"
                 role="button"
@@ -396,7 +408,7 @@ fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<Regio
             // button's visible text must be part of its name.
             <g class="node-labels" aria-hidden="true">
                 <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{city}</text>
-                <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{count}</text>
+                <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{move || count()}</text>
                 // The saga service this city hosts (super likes are a lab
                 // feature: not in the public room).
                 {shared::sim::sagas::service_hosted_by(id).map(|name| {
@@ -404,11 +416,11 @@ fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<Regio
                     // (below the map's last labels sits the legend).
                     let y = if below { p.y - 19.0 } else { p.y + 29.0 };
                     view! {
-                        <Show when=move || !lab.public.get()>
+                        <When when=move || !lab.public.get()>
                             <text class="node-service" data-role="map-service" x=format!("{:.1}", p.x) y=format!("{y:.1}")>
                                 {name}" service"
                             </text>
-                        </Show>
+                        </When>
                     }
                 })}
             </g>
@@ -437,15 +449,15 @@ fn Legend(lab: Lab, any_tuned: Signal<bool>) -> impl IntoView {
             <li><span class="swatch swatch-quiet"></span>"no news (gossip, acks)"</li>
             <li><span class="swatch swatch-lost"></span>"will be lost"</li>
             // Super likes are a lab feature: the public room has no sagas.
-            <Show when=move || !lab.public.get()>
+            <When when=move || !lab.public.get()>
                 <li><span class="swatch swatch-saga"></span>"saga step"</li>
-            </Show>
-            <Show when=move || !lab.cuts.with(|c| c.is_empty())>
+            </When>
+            <When when=move || !lab.cuts.with(|c| c.is_empty())>
                 <li><span class="swatch swatch-cut"></span>"cut link"</li>
-            </Show>
-            <Show when=move || any_tuned.get()>
+            </When>
+            <When when=move || any_tuned.get()>
                 <li><span class="swatch swatch-tuned"></span>"link set by hand"</li>
-            </Show>
+            </When>
         </ul>
     }
 }

@@ -55,7 +55,8 @@ pub fn PartitionTool(lab: Lab) -> impl IntoView {
                     </button>
                 }
             })
-            .collect_view()
+            .map(IntoAny::into_any)
+            .collect::<Vec<_>>()
     };
     view! {
         <section

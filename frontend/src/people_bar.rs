@@ -9,6 +9,7 @@
 use crate::connection::{Connection, Status};
 use crate::lab::Lab;
 use crate::me::Me;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::people::{hue, name};
 use shared::protocol::ClientMessage;
@@ -85,7 +86,7 @@ pub fn PeopleBar(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
                     {move || regions().into_iter().map(|r| {
                         let id = r.id;
                         view! { <option value=id.id() selected=move || me.home.get() == id>{r.city}</option> }
-                    }).collect_view()}
+                    }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 </select>
             </label>
             <span class="people-counts" data-role="people" title="People in this room by home region">
@@ -94,7 +95,7 @@ pub fn PeopleBar(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
                     RegionId::all()
                         .filter_map(|r| counts.get(r.index()).copied().filter(|&n| n > 0).map(|n| (r, n)))
                         .map(|(r, n)| view! { <span class="people-count" data-region=r.id()>{format!("{} {n}", r.info().city)}</span> })
-                        .collect_view()
+                        .map(IntoAny::into_any).collect::<Vec<_>>()
                 }}
             </span>
             <label class="like-type">
@@ -113,12 +114,12 @@ pub fn PeopleBar(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
                 >
                     {DataType::ALL.into_iter().map(|t| view! {
                         <option value=type_id(t) selected=move || data_type.get() == Some(t)>{t.name()}</option>
-                    }).collect_view()}
+                    }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 </select>
             </label>
-            <Show when=move || is_set() && disagree().is_some()>
+            <When when=move || is_set() && disagree().is_some()>
                 <span class="disagree" data-role="disagree">{move || disagree().unwrap_or_default()}</span>
-            </Show>
+            </When>
         </section>
     }
 }

@@ -85,19 +85,22 @@ pub fn PresenterBadge(conn: Connection) -> impl IntoView {
             }),
         })
     };
-    // Plain closures rather than `<Show>`: the page's weight counts.
-    move || {
+    // Plain closures rather than `<Show>`, written inside `view!` so the
+    // erased build compiles them as the shared reactive-closure type: the
+    // page's weight counts.
+    view! {{move || {
         text().map(|text| {
             let me = conn.presenting.get();
             view! {
                 <p class="presenter" data-role="presenter" data-me=me.to_string()>
                     <span class="presenter-dot" aria-hidden="true"></span>
                     <span>{text}</span>
-                    {me.then(|| view! { <CopyPresenterLink conn/> })}
+                    {me.then(|| view! { <CopyPresenterLink conn/> }.into_any())}
                 </p>
             }
+            .into_any()
         })
-    }
+    }}}
 }
 
 /// Copies `/r/{id}?presenter=…`, to present from another device.

@@ -9,6 +9,7 @@
 
 use crate::connection::Connection;
 use crate::lab::Lab;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::people::name;
 use shared::protocol::ClientMessage;
@@ -49,7 +50,7 @@ pub fn ReadModelBar(conn: Connection, lab: Lab) -> impl IntoView {
     let get = move || model.get().flatten();
     let field = move |f: fn(&Shown) -> String| move || get().map(|s| f(&s)).unwrap_or_default();
     view! {
-        <Show when=move || get().is_some()>
+        <When when=move || get().is_some()>
             <section
                 class="read-model"
                 data-role="read-model"
@@ -84,6 +85,6 @@ pub fn ReadModelBar(conn: Connection, lab: Lab) -> impl IntoView {
                     </select>
                 </label>
             </section>
-        </Show>
+        </When>
     }
 }

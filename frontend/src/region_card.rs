@@ -16,10 +16,13 @@
 use crate::connection::Connection;
 use crate::format::{behind_text, count_of, in_flight_text};
 use crate::geo::west_to_east;
+use crate::keyed_list::keyed_list;
 use crate::lab::{isolated, Lab};
 use crate::loss_note::LossNote;
 use crate::me::Me;
 use crate::people_bar::Avatar;
+use crate::sort::sort_by_key;
+use crate::when::When;
 use leptos::prelude::*;
 use shared::people::name;
 use shared::protocol::view::ReplicaView;
@@ -34,14 +37,13 @@ pub fn RegionGrid(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
     let regions = move || {
         let mut regions = conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()));
         let order = west_to_east();
-        regions.sort_by_key(|r| order.iter().position(|&id| id == r.id));
+        // A region missing from `order` (none is) would go first, as `None` did.
+        sort_by_key(&mut regions, |r| order.iter().position(|&id| id == r.id).map_or(0, |p| p as u64 + 1));
         regions
     };
     view! {
         <section class="regions" aria-label="Regions">
-            <For each=regions key=|r| r.id let(region)>
-                <RegionCard region conn lab me/>
-            </For>
+            {keyed_list(regions, |r| r.id, move |region| view! { <RegionCard region conn lab me/> }.into_any())}
         </section>
     }
 }
@@ -49,9 +51,11 @@ pub fn RegionGrid(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
 #[component]
 fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl IntoView {
     let id = region.id;
-    let replica: Memo<Option<Option<ReplicaView>>> =
-        conn.select(move |s| s.replicas.iter().find(|x| x.region == id).cloned());
-    let replica = Memo::new(move |_| replica.get().flatten());
+    // One memo straight from the frame (not `select`, whose `Option` around
+    // this `Option` would be a memo type of its own to compile).
+    let replica: Memo<Option<ReplicaView>> = Memo::new(move |_| {
+        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.replicas.iter().find(|x| x.region == id).cloned()))
+    });
     // Likes clicked in this region: its own slot of the grow-only counter.
     let local = conn.select(move |s| s.truth.per_region.get(id.index()).copied().unwrap_or(0));
     let value = Memo::new(move |_| replica.with(|r| r.as_ref().map(|r| r.value)));
@@ -108,22 +112,22 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
         conn.select(move |s| s.sagas.as_ref().map_or(0, |v| v.super_likes.get(id.index()).copied().unwrap_or(0)));
 
     view! {
-        <article class="card" data-region=id.id() data-state=state>
+        <article class="card" data-region=id.id() data-state=move || state()>
             <header class="card-head">
                 <div>
                     <h3 class="city">{region.city.clone()}</h3>
                     <p class="area">{region.area.clone()}</p>
                 </div>
                 <span class="badges">
-                    <Show when=down>
+                    <When when=down>
                         <span class="down-badge" data-role="down">"down"</span>
-                    </Show>
-                    <Show when=read_only>
+                    </When>
+                    <When when=read_only>
                         <span class="down-badge" data-role="unavailable">"read-only"</span>
-                    </Show>
-                    <Show when=move || !down() && lab.cuts.with(|c| isolated(c, id))>
+                    </When>
+                    <When when=move || !down() && lab.cuts.with(|c| isolated(c, id))>
                         <span class="down-badge cut-badge" data-role="isolated">"cut off"</span>
-                    </Show>
+                    </When>
                     <span class="country" title=format!("Country: {}", region.country)>{region.country.clone()}</span>
                 </span>
             </header>
@@ -133,7 +137,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                     // drown a screen reader; the status pill speaks for them.
                     // A crashed region serves no reads: no count, no lag, only
                     // "Down" (on the badge and the button).
-                    <span class=count_class data-role="count">
+                    <span class=move || count_class() data-role="count">
                         {move || match value.get() {
                             Some(v) if !down() => v.to_string(),
                             _ => "—".to_owned(),
@@ -174,16 +178,16 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                         }}
                     </span>
                 </button>
-                <Show when=move || !lab.public.get() && !down()>
+                <When when=move || !lab.public.get() && !down()>
                     <SuperLike id conn me supers/>
-                </Show>
-                <Show when=move || is_set() && !down()>
+                </When>
+                <When when=move || is_set() && !down()>
                     <span class="liked" data-role="liked" data-liked=move || liked_here().to_string()>
                         {move || if liked_here() { "you: liked here" } else { "you: not liked here" }}
                     </span>
-                </Show>
+                </When>
             </div>
-            <Show when=move || is_set() && !down()>
+            <When when=move || is_set() && !down()>
                 // A set never forgets an operation: its size and its unlikes
                 // (tombstones) only grow.
                 <p class="set-size" data-role="set-size" title="Operations this replica's set holds; unlikes are kept as tombstones">
@@ -197,10 +201,10 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                     <ul>
                         {move || members.get().unwrap_or_default().into_iter().map(|p| view! {
                             <li data-role="liker"><Avatar person=p/>{name(p)}</li>
-                        }).collect_view()}
+                        }).map(IntoAny::into_any).collect::<Vec<_>>()}
                     </ul>
                 </details>
-            </Show>
+            </When>
             <footer class="card-foot">
                 <span class="behind" data-role="behind">
                     {move || match behind() {
@@ -210,7 +214,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                     }}
                 </span>
                 // Nothing to say about traffic before the first frame.
-                <Show when=move || replica.with(Option::is_some)>
+                <When when=move || replica.with(Option::is_some)>
                     <span class="card-meta">
                         <span data-role="outgoing">
                             {move || in_flight_text(replica.with(|r| r.as_ref().map_or(0, |r| r.in_flight_out)))}
@@ -227,12 +231,12 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
                             }}
                         </span>
                     </span>
-                </Show>
+                </When>
             </footer>
             <LossNote conn id/>
-            <Show when=move || !lab.locked.get()>
+            <When when=move || !lab.locked.get()>
                 <CardTools id down lab/>
-            </Show>
+            </When>
         </article>
     }
 }

@@ -11,6 +11,7 @@ use crate::connection::Connection;
 use crate::geo::{MAP_H, MAP_W};
 use crate::lab::{isolated, Lab};
 use crate::network_view::position;
+use crate::when::When;
 use leptos::html;
 use leptos::prelude::*;
 use shared::region::RegionId;
@@ -18,7 +19,7 @@ use shared::region::RegionId;
 #[component]
 pub fn RegionMenu(conn: Connection, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
     view! {
-        {move || open.get().map(|id| view! { <Menu id conn lab open/> })}
+        {move || open.get().map(|id| view! { <Menu id conn lab open/> }.into_any())}
     }
 }
 
@@ -69,7 +70,7 @@ fn Menu(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<RegionId
                 "Like in "
                 {city}
             </button>
-            <Show
+            <When
                 when=move || !lab.locked.get()
                 fallback=move || {
                     let note = if lab.public.get_untracked() {
@@ -98,7 +99,7 @@ fn Menu(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<RegionId
                         {move || if down() { "Restart" } else { "Crash" }}
                     </button>
                 </div>
-            </Show>
+            </When>
         </div>
     }
 }

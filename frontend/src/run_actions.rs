@@ -49,10 +49,10 @@ pub fn RunActions(conn: Connection) -> impl IntoView {
     view! {
         <div class="run-block">
         <div class="run-actions" role="group" aria-label="This room's run">
-            <button class="button" data-role="fork" disabled=offline title=fork_title on:click=fork>
+            <button class="button" data-role="fork" disabled=move || offline() title=move || fork_title() on:click=fork>
                 "Fork from here"
             </button>
-            <button class="button" data-role="export-run" disabled=offline
+            <button class="button" data-role="export-run" disabled=move || offline()
                 title="Download this room's run: seed, settings and every timed input, as JSON"
                 on:click=move |_| conn.send(ClientMessage::Export)>
                 "Export run"
@@ -65,7 +65,7 @@ pub fn RunActions(conn: Connection) -> impl IntoView {
         </div>
         {move || import_error.get().map(|e| view! {
             <p class="time-note" data-role="import-error" data-state="bad">{format!("Import refused: {e}")}</p>
-        })}
+        }.into_any())}
         </div>
     }
 }

@@ -51,7 +51,7 @@ pub fn SagaPanel(conn: Connection, me: Me) -> impl IntoView {
                     "Saga log volatile: a crash forgets the sagas its region runs; a coin already debited stays stranded."
                 }}
             </p>
-            <ol class="saga-list" inner_html=rows></ol>
+            <ol class="saga-list" inner_html=move || rows()></ol>
         </section>
     }
 }

@@ -23,10 +23,10 @@ pub fn ScenarioPanel(conn: Connection, lab: Lab) -> impl IntoView {
     // Built once per scenario, not once per step: progress updates the
     // step list in place (and keeps the focus on the Pause button).
     let id = Memo::new(move |_| view_of.with(|v| v.as_ref().map(|v| v.id.clone())));
-    move || {
+    view! {{move || {
         let scenario = find(id.get()?.as_str())?;
-        Some(view! { <Playing scenario v=view_of conn lab/> })
-    }
+        Some(view! { <Playing scenario v=view_of conn lab/> }.into_any())
+    }}}
 }
 
 #[component]
@@ -92,15 +92,15 @@ fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Con
                         _ => "next",
                     };
                     view! {
-                        <li data-role="scenario-step" data-state=state
+                        <li data-role="scenario-step" data-state=move || state()
                             aria-current=move || (state() == "current").then_some("step")>
                             <span class="scenario-step-at">{seconds(step.at)}</span>
                             {step.says}
                         </li>
                     }
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect::<Vec<_>>()}
             </ol>
-            <p class="scenario-status" data-role="scenario-status" role="status">{status}</p>
+            <p class="scenario-status" data-role="scenario-status" role="status">{move || status()}</p>
             </div>
         </section>
     }

@@ -31,7 +31,7 @@ pub fn ScenarioStrip(conn: Connection) -> impl IntoView {
                             </a>
                         </li>
                     }
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect::<Vec<_>>()}
             </ul>
         </nav>
     }

@@ -9,6 +9,7 @@
 
 use crate::connection::Connection;
 use crate::format::decimal;
+use crate::when::When;
 use leptos::prelude::*;
 
 /// A drag this close to the live end counts as "live".
@@ -39,7 +40,7 @@ pub fn Scrubber(conn: Connection) -> impl IntoView {
     };
     let state = move || if conn.viewing.get().is_some() { "past" } else { "live" };
     view! {
-        <div class="scrubber" data-role="scrubber" data-state=state>
+        <div class="scrubber" data-role="scrubber" data-state=move || state()>
             <input
                 type="range"
                 class="slider scrub"
@@ -52,18 +53,18 @@ pub fn Scrubber(conn: Connection) -> impl IntoView {
                 disabled=move || conn.status.get() != crate::connection::Status::Live
                 on:input=on_input
             />
-            <span class="scrub-position" data-role="time-position" aria-live="polite">{position}</span>
-            <Show when=move || conn.viewing.get().is_some()>
+            <span class="scrub-position" data-role="time-position" aria-live="polite">{move || position()}</span>
+            <When when=move || conn.viewing.get().is_some()>
                 <button class="button button-primary" data-role="time-live" on:click=move |_| conn.back_to_live()>
                     "Back to live"
                 </button>
-            </Show>
+            </When>
         </div>
-        <Show when=move || conn.viewing.get().is_some()>
+        <When when=move || conn.viewing.get().is_some()>
             <p class="time-note" data-role="past-note" data-state="past">
                 "You are looking at the past; nobody else is. Likes and lab controls are off until you go back "
                 "to live, since they would act on the live room. Fork from here to take history another way."
             </p>
-        </Show>
+        </When>
     }
 }

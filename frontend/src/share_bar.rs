@@ -38,12 +38,12 @@ pub fn ShareBar(conn: Connection) -> impl IntoView {
     view! {
         <nav class="share-bar" aria-label="Room">
             <div class="room-id">
-                <strong>{room_label}</strong>
-                <span class="muted">{room_hint}</span>
+                <strong>{move || room_label()}</strong>
+                <span class="muted">{move || room_hint()}</span>
                 <PresenterBadge conn/>
             </div>
             <div class="share-actions">
-                <span class="viewers" data-role="viewers">{viewers}</span>
+                <span class="viewers" data-role="viewers">{move || viewers()}</span>
                 <ConnectionBadge status=conn.status/>
                 <CopyLink/>
                 <button
@@ -84,44 +84,40 @@ fn ConnectionBadge(status: ReadSignal<Status>) -> impl IntoView {
         Status::Outdated { .. } => "Out of date".to_owned(),
     };
     view! {
-        <span class="connection" data-role="connection" data-state=state role="status">
+        <span class="connection" data-role="connection" data-state=move || state() role="status">
             <span class="connection-dot" aria-hidden="true"></span>
-            {text}
+            {move || text()}
         </span>
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Copied {
-    Idle,
-    Yes,
-    Failed,
 }
 
 /// Copies the page's address. Falls back to saying so when the Clipboard
 /// API is missing (it only exists in secure contexts) or refuses.
 #[component]
 fn CopyLink() -> impl IntoView {
-    let copied = RwSignal::new(Copied::Idle);
+    // The button's state by its `data-state` name: "idle", "yes" or
+    // "failed". (A string signal, a type the page has anyway, rather than
+    // an enum signal of its own and its `Debug` name lowercased.)
+    let copied = RwSignal::new("idle");
     let copy = move |_| {
         spawn_local(async move {
             let href = window().location().href().unwrap_or_default();
             let ok = write_clipboard(&href).await;
-            copied.try_set(if ok { Copied::Yes } else { Copied::Failed });
+            copied.try_set(if ok { "yes" } else { "failed" });
             set_timeout(
                 move || {
-                    copied.try_set(Copied::Idle);
+                    copied.try_set("idle");
                 },
                 Duration::from_millis(1_800),
             );
         });
     };
     view! {
-        <button class="button button-primary" data-role="copy-link" data-state=move || format!("{:?}", copied.get()).to_lowercase() on:click=copy>
+        <button class="button button-primary" data-role="copy-link" data-state=move || copied.get() on:click=copy>
             {move || match copied.get() {
-                Copied::Idle => "Copy link",
-                Copied::Yes => "Copied!",
-                Copied::Failed => "Copy failed: use the address bar",
+                "yes" => "Copied!",
+                "failed" => "Copy failed: use the address bar",
+                _ => "Copy link",
             }}
         </button>
     }

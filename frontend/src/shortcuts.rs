@@ -7,6 +7,7 @@
 
 use crate::connection::Connection;
 use crate::geo::west_to_east;
+use crate::when::When;
 use leptos::ev;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -46,7 +47,7 @@ pub fn Shortcuts(conn: Connection) -> impl IntoView {
         <button class="shortcut-hint" aria-keyshortcuts="?" on:click=move |_| help.update(|h| *h = !*h)>
             "Keys "<kbd>"?"</kbd>
         </button>
-        <Show when=move || help.get()>
+        <When when=move || help.get()>
             <div class="shortcut-help" data-role="shortcut-help" role="dialog" aria-labelledby="shortcut-title">
                 <div class="menu-head">
                     <h2 id="shortcut-title">"Keyboard shortcuts"</h2>
@@ -64,13 +65,13 @@ pub fn Shortcuts(conn: Connection) -> impl IntoView {
                                 </div>
                             }
                         })
-                        .collect_view()}
+                        .map(IntoAny::into_any).collect::<Vec<_>>()}
                     <div><dt><kbd>"Tab"</kbd></dt><dd>"Reach every region, link and control on the map"</dd></div>
                     <div><dt><kbd>"?"</kbd></dt><dd>"Show or hide this list"</dd></div>
                     <div><dt><kbd>"Esc"</kbd></dt><dd>"Close this list or a region's menu"</dd></div>
                 </dl>
             </div>
-        </Show>
+        </When>
     }
 }
 

@@ -14,6 +14,7 @@
 
 use crate::connection::Connection;
 use crate::history::MsgKey;
+use crate::keyed_list::keyed_list;
 use leptos::prelude::*;
 use shared::kernel::Millis;
 use shared::protocol::history::{Fate, HistoryEvent, MsgEvent};
@@ -121,7 +122,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
         }
         let left_out = arrows.len().saturating_sub(MAX_ARROWS);
         if left_out > 0 {
-            arrows.sort_by_key(|a| a.msg.sent_at);
+            crate::sort::sort_by_key(&mut arrows, |a| a.msg.sent_at);
             arrows.drain(..left_out);
         }
         Drawing { top, bottom, arrows, likes, marks, left_out }
@@ -147,9 +148,10 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
         let done = !a.flying;
         let cross = (done && lost).then(|| {
             let d = format!("M{:.1},{:.1}l8,8m0,-8l-8,8", x2 - 4.0, y2 - 4.0);
-            view! { <path class="st-cross" d=d></path> }
+            view! { <path class="st-cross" d=d></path> }.into_any()
         });
-        let head = (done && !lost && m.merged).then(|| view! { <circle class="st-merge" cx=x2 cy=y2 r="3"></circle> });
+        let head = (done && !lost && m.merged)
+            .then(|| view! { <circle class="st-merge" cx=x2 cy=y2 r="3"></circle> }.into_any());
         let title = format!(
             "{} {} → {}: sent at {:.1} s, {} at {:.1} s{}",
             m.label,
@@ -215,7 +217,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                             <line x1=x x2=x y1=PAD_T - 4.0 y2=H - PAD_B></line>
                         </g>
                     }
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 <clipPath id="st-clip">
                     <rect x="0" y=PAD_T - 6.0 width=W height=H - PAD_T - PAD_B + 6.0></rect>
                 </clipPath>
@@ -224,11 +226,11 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                 // otherwise rebuild hundreds of elements every frame).
                 <g clip-path="url(#st-clip)">
                     <g transform=move || format!("translate(0 {:.2})", -(drawing.with(|d| d.top) as f64) * K)>
-                        <For
-                            each=move || drawing.with(|d| d.arrows.iter().filter(|a| !a.flying).cloned().collect::<Vec<_>>())
-                            key=arrow_key
-                            children=move |a| arrow_view(a, 0, 0)
-                        />
+                        {keyed_list(
+                            move || drawing.with(|d| d.arrows.iter().filter(|a| !a.flying).cloned().collect::<Vec<_>>()),
+                            arrow_key,
+                            move |a| arrow_view(a, 0, 0).into_any(),
+                        )}
                     </g>
                 </g>
                 {move || {
@@ -243,18 +245,19 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                                     <text x=W - 4.0 y=y - 3.0 text-anchor="end">{word}</text>
                                 </g>
                             }
-                        }).collect_view()}
-                        {d.arrows.into_iter().filter(|a| a.flying).map(|a| arrow_view(a, top, bottom)).collect_view()}
+                        }).map(IntoAny::into_any).collect::<Vec<_>>()}
+                        {d.arrows.into_iter().filter(|a| a.flying).map(|a| arrow_view(a, top, bottom)).map(IntoAny::into_any).collect::<Vec<_>>()}
                         {d.likes.iter().map(|&(r, at, ok)| view! {
                             <circle class="st-like-dot" data-role="spacetime-like" data-region=r.id()
                                 data-ok=ok.to_string() cx=lane_x(r) cy=y_of(at, top) r="4.5">
                                 <title>{format!("like in {} at {:.1} s{}", r.info().city, at as f64 / 1000.0,
                                     if ok { "" } else { " (refused)" })}</title>
                             </circle>
-                        }).collect_view()}
+                        }).map(IntoAny::into_any).collect::<Vec<_>>()}
                         <text class="st-time" x=4.0 y=PAD_T + 4.0>{format!("{:.1} s", top as f64 / 1000.0)}</text>
                         <text class="st-time" x=4.0 y=H - PAD_B>{format!("{:.1} s", bottom as f64 / 1000.0)}</text>
                     }
+                    .into_any()
                 }}
             </svg>
             <figcaption class="st-legend muted">
@@ -264,7 +267,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                 <span class="st-key st-key-merge">"changed a count"</span>
                 {move || {
                     let n = drawing.with(|d| d.left_out);
-                    (n > 0).then(|| view! { <span data-role="spacetime-left-out">{format!("{n} older arrows not drawn")}</span> })
+                    (n > 0).then(|| view! { <span data-role="spacetime-left-out">{format!("{n} older arrows not drawn")}</span> }.into_any())
                 }}
             </figcaption>
         </figure>

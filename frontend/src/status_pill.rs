@@ -27,9 +27,9 @@ pub fn StatusPill(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
     };
 
     view! {
-        <span class="pill" data-role="status" data-state=state role="status" aria-live="polite">
+        <span class="pill" data-role="status" data-state=move || state() role="status" aria-live="polite">
             <span class="pill-dot" aria-hidden="true"></span>
-            <span class="pill-text">{label}</span>
+            <span class="pill-text">{move || label()}</span>
         </span>
     }
 }

@@ -16,6 +16,7 @@
 
 use crate::connection::Connection;
 use crate::format::{after_text, short_name, skew_text};
+use crate::keyed_list::keyed_list;
 use crate::knobs::{IntervalKnob, RegionSelect, Switch, OPTIONAL_PERIODS, PERIODS};
 use crate::lab::Lab;
 use leptos::prelude::*;
@@ -77,9 +78,7 @@ pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
         <div class="lab-group">
             <h3 class="lab-title">"Replication strategy"</h3>
             <div class="strategy-options" role="radiogroup" aria-label="Replication strategy">
-                <For each=strategies key=|d| d.kind let(d)>
-                    <StrategyOption d current lab disabled/>
-                </For>
+                {keyed_list(strategies, |d| d.kind, move |d| view! { <StrategyOption d current lab disabled/> }.into_any())}
             </div>
             {move || {
                 let kind = current.get()?;
@@ -89,9 +88,9 @@ pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
                         <p class="promise promise-ok"><span class="promise-mark" aria-hidden="true">"✓"</span>{d.guarantee}</p>
                         <p class="promise promise-bad"><span class="promise-mark" aria-hidden="true">"!"</span>{d.failure}</p>
                     </div>
-                })
+                }.into_any())
             }}
-            <div class="knobs">{move || config.get().map(|c| view! { <Knobs config=c lab disabled/> })}</div>
+            <div class="knobs">{move || config.get().map(|c| view! { <Knobs config=c lab disabled/> }.into_any())}</div>
         </div>
     }
 }
@@ -163,7 +162,7 @@ fn Knobs(config: StrategyConfig, lab: Lab, disabled: Signal<bool>) -> impl IntoV
                         set(StrategyConfig::EventPush { anti_entropy_ms, retry_ms: retry_ms.or(Some(ms)), dedupe })
                     })
                 />
-            })}
+            }.into_any())}
             <Switch
                 label="De-duplicate"
                 hint="apply each event once, however often it arrives"

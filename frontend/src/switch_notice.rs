@@ -31,7 +31,7 @@ pub fn SwitchNotice(conn: Connection) -> impl IntoView {
         }
         seen.set_value(Some(at));
     });
-    move || {
+    view! {{move || {
         shown.get().map(|note| {
             view! {
                 <div class="switch-notice" data-role="switch-notice" role="status" aria-live="polite">
@@ -44,6 +44,7 @@ pub fn SwitchNotice(conn: Connection) -> impl IntoView {
                         on:click=move |_| shown.set(None)>"×"</button>
                 </div>
             }
+            .into_any()
         })
-    }
+    }}}
 }

@@ -34,9 +34,9 @@ pub fn TimeNote(conn: Connection, lab: Lab) -> impl IntoView {
             ("paused", text)
         })
     };
-    move || {
+    view! {{move || {
         note().map(|(state, text)| {
-            view! { <p class="time-note" data-role="time-note" data-state=state>{text}</p> }
+            view! { <p class="time-note" data-role="time-note" data-state=state>{text}</p> }.into_any()
         })
-    }
+    }}}
 }

@@ -132,10 +132,13 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
         let (_, _, sent, end, _) = hovered.get()?;
         let d = drawing.get();
         let (x1, x2) = (x_of(sent, d.from, d.to), x_of(end, d.from, d.to));
-        Some(view! {
-            <rect class="tl-band" data-role="timeline-highlight" x=format!("{x1:.1}") y=PAD_T
-                width=format!("{:.1}", (x2 - x1).max(2.0)) height=H - PAD_T - PAD_B></rect>
-        })
+        Some(
+            view! {
+                <rect class="tl-band" data-role="timeline-highlight" x=format!("{x1:.1}") y=PAD_T
+                    width=format!("{:.1}", (x2 - x1).max(2.0)) height=H - PAD_T - PAD_B></rect>
+            }
+            .into_any(),
+        )
     };
     view! {
         <figure class="timeline-wrap">
@@ -168,7 +171,7 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                                 let word = mark_word(*what);
                                 let label = (xf - last_label >= 72.0).then(|| {
                                     last_label = xf;
-                                    view! { <text x=x.clone() y=PAD_T - 2.0 text-anchor="middle">{word}</text> }
+                                    view! { <text x=x.clone() y=PAD_T - 2.0 text-anchor="middle">{word}</text> }.into_any()
                                 });
                                 view! {
                                     <g class="tl-mark" data-role="timeline-mark" data-what=word>
@@ -177,11 +180,11 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                                         {label}
                                     </g>
                                 }
-                            }).collect_view()
+                            }).map(IntoAny::into_any).collect::<Vec<_>>()
                         }
                         {d.paths.iter().enumerate().map(|(i, p)| view! {
                             <path class=format!("tl-line series-{i}") d=p.clone()></path>
-                        }).collect_view()}
+                        }).map(IntoAny::into_any).collect::<Vec<_>>()}
                         <path class="tl-truth" data-role="timeline-truth" d=d.truth.clone()></path>
                         <path class="tl-super" data-role="timeline-super" d=d.supers.clone()></path>
                         // Each super like that was seen and later taken
@@ -192,17 +195,18 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                             <title>"a super like seen here was later taken back"</title>
                         </path>
                     }
+                    .into_any()
                 }}
-                {band}
+                {move || band()}
                 <g class="tl-cursor" data-role="timeline-cursor" data-viewing=move || conn.viewing.get().is_some().to_string()>
-                    <line x1=cursor x2=cursor y1=PAD_T - 4.0 y2=H - PAD_B></line>
-                    <circle cx=cursor cy=H - PAD_B r="3.5"></circle>
+                    <line x1=move || cursor() x2=move || cursor() y1=PAD_T - 4.0 y2=H - PAD_B></line>
+                    <circle cx=move || cursor() cy=H - PAD_B r="3.5"></circle>
                 </g>
             </svg>
             <figcaption class="tl-legend">
                 {RegionId::all().map(|r| view! {
                     <span class=format!("tl-key series-{}", r.index())>{r.info().city}</span>
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 <span class="tl-key tl-key-truth">"acknowledged (truth)"</span>
                 <span class="tl-key tl-key-super">"super likes shown"</span>
             </figcaption>

@@ -5,6 +5,7 @@
 
 use crate::connection::Notice;
 use crate::format::notice_title;
+use crate::keyed_list::keyed_list;
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -35,7 +36,7 @@ pub fn Toaster(notice: ReadSignal<Option<Notice>>) -> impl IntoView {
     });
     view! {
         <div class="toasts" role="status" aria-live="polite">
-            <For each=move || toasts.get() key=|n| n.serial let(n)>
+            {keyed_list(move || toasts.get(), |n| n.serial, |n| view! {
                 <div class="toast" data-role="toast" data-code=format!("{:?}", n.code)>
                     <strong>
                         {notice_title(n.code)}
@@ -43,7 +44,7 @@ pub fn Toaster(notice: ReadSignal<Option<Notice>>) -> impl IntoView {
                     </strong>
                     <span>{n.message}</span>
                 </div>
-            </For>
+            }.into_any())}
         </div>
     }
 }

@@ -57,7 +57,7 @@ pub fn VerdictPanel(conn: Connection) -> impl IntoView {
                 </span>
             </div>
             <SwitchNotice conn/>
-            <p class="verdict-sentence" data-role="verdict-sentence">{sentence}</p>
+            <p class="verdict-sentence" data-role="verdict-sentence">{move || sentence()}</p>
             <Judgement verdict state/>
             <CrashNote verdict/>
             <Stages conn/>

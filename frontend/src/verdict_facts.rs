@@ -10,6 +10,7 @@
 
 use crate::connection::Connection;
 use crate::format::{background_text, bytes_text, count_of, duration, idle, like_cost_text, timing_text, took_text};
+use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::view::Consistency;
 use shared::sim::{Verdict, Visibility};
@@ -30,7 +31,7 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
                     })}</span>
                 </dd>
             </div>
-            <Show when=has(|v| v.reads > 0)>
+            <When when=has(|v| v.reads > 0)>
                 <div class="fact">
                     <dt>"Stale reads"</dt>
                     <dd>
@@ -42,12 +43,12 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
                         </span>
                     </dd>
                 </div>
-            </Show>
+            </When>
             // Nothing to time before the first like.
-            <Show when=has(|v| !idle(v))>
+            <When when=has(|v| !idle(v))>
                 <Settled conn verdict/>
-            </Show>
-            <Show when=has(|v| v.visibility.as_ref().is_some_and(|x| x.samples + x.unseen > 0))>
+            </When>
+            <When when=has(|v| v.visibility.as_ref().is_some_and(|x| x.samples + x.unseen > 0))>
                 <div class="fact fact-wide" data-role="verdict-visibility">
                     <dt>"Visible everywhere after"</dt>
                     <dd>
@@ -57,12 +58,12 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
                         <span class="fact-note">{v(|v| v.visibility.as_ref().map(visibility_note).unwrap_or_default())}</span>
                     </dd>
                 </div>
-            </Show>
-            <Show when=has(|v| v.like_messages_per_like.is_some() || v.background_messages_per_s.is_some())>
+            </When>
+            <When when=has(|v| v.like_messages_per_like.is_some() || v.background_messages_per_s.is_some())>
                 <div class="fact fact-wide">
                     <dt>"Cost"</dt>
                     <dd class="costs">
-                        <Show when=has(|v| v.like_messages_per_like.is_some())>
+                        <When when=has(|v| v.like_messages_per_like.is_some())>
                             <span class="cost-label">"per like"</span>
                             <span class="cost-value" data-role="verdict-cost">
                                 {v(|v| like_cost_text(v.like_messages_per_like.unwrap_or(0.0), v.like_bytes_per_like.unwrap_or(0.0)))}
@@ -71,20 +72,20 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
                                 0 => "what a like sends itself, with its acks and re-sends".to_owned(),
                                 n => format!("what a like sends itself; deltas saved {}", bytes_text(n)),
                             })}</span>
-                        </Show>
-                        <Show when=has(|v| v.background_messages_per_s.is_some())>
+                        </When>
+                        <When when=has(|v| v.background_messages_per_s.is_some())>
                             <span class="cost-label">"background"</span>
                             <span class="cost-value" data-role="verdict-background">
                                 {v(|v| background_text(v.background_messages_per_s.unwrap_or(0.0), v.background_bytes_per_s.unwrap_or(0.0)))}
                             </span>
                             <span class="fact-note">"gossip, sync rounds, heartbeats"</span>
-                        </Show>
+                        </When>
                     </dd>
                 </div>
-            </Show>
-            <Show when=has(|v| v.sagas.is_some())>
+            </When>
+            <When when=has(|v| v.sagas.is_some())>
                 <Money verdict/>
-            </Show>
+            </When>
         </dl>
     }
 }
@@ -194,9 +195,9 @@ fn Settled(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView {
                     }
                     data-ms=move || took().map(|ms| ms.to_string())
                 >
-                    {big}
+                    {move || big()}
                 </span>
-                <span class="fact-note" data-role="verdict-timing">{sentence}</span>
+                <span class="fact-note" data-role="verdict-timing">{move || sentence()}</span>
             </dd>
         </div>
     }

@@ -11,6 +11,7 @@
 
 use crate::connection::Connection;
 use crate::format::{count_of, lost_cause_text, origin_text, pending_text};
+use crate::when::When;
 use leptos::prelude::*;
 use shared::sim::Verdict;
 
@@ -18,10 +19,10 @@ use shared::sim::Verdict;
 pub fn Judgement(verdict: Memo<Option<Verdict>>, state: Memo<&'static str>) -> impl IntoView {
     let settled = move || verdict.with(|v| v.as_ref().is_some_and(|v| v.settled));
     view! {
-        <Show when=settled fallback=move || view! { <Waiting verdict/> }>
+        <When when=settled fallback=move || view! { <Waiting verdict/> }>
             <Tiles verdict state/>
             <Origins verdict/>
-        </Show>
+        </When>
     }
 }
 
@@ -43,7 +44,7 @@ fn Waiting(verdict: Memo<Option<Verdict>>) -> impl IntoView {
                     if items.is_empty() {
                         return view! { <li data-role="pending-item">"the regions to agree"</li> }.into_any();
                     }
-                    items.into_iter().map(|t| view! { <li data-role="pending-item">{t}</li> }).collect_view().into_any()
+                    items.into_iter().map(|t| view! { <li data-role="pending-item">{t}</li> }).map(IntoAny::into_any).collect::<Vec<_>>().into_any()
                 }}
             </ul>
         </div>
@@ -112,7 +113,7 @@ fn Origins(verdict: Memo<Option<Verdict>>) -> impl IntoView {
         })
     };
     view! {
-        <Show when=move || !origins().is_empty()>
+        <When when=move || !origins().is_empty()>
             <ul class="origins" data-role="verdict-origins" aria-label="Judged per origin region">
                 {move || {
                     origins()
@@ -125,10 +126,10 @@ fn Origins(verdict: Memo<Option<Verdict>>) -> impl IntoView {
                                 </li>
                             }
                         })
-                        .collect_view()
+                        .map(IntoAny::into_any).collect::<Vec<_>>()
                 }}
             </ul>
-        </Show>
+        </When>
     }
 }
 
@@ -138,14 +139,14 @@ fn Origins(verdict: Memo<Option<Verdict>>) -> impl IntoView {
 pub fn CrashNote(verdict: Memo<Option<Verdict>>) -> impl IntoView {
     let destroyed = move || verdict.with(|v| v.as_ref().map_or(0, |v| v.destroyed_in_crashes));
     view! {
-        <Show when=move || { destroyed() > 0 }>
+        <When when=move || { destroyed() > 0 }>
             <p class="note note-warn crash-note" data-role="verdict-crashes">
                 {move || format!(
                     "{} destroyed by crashes without a durable log: they count as lost once the room settles.",
                     count_of(destroyed(), "acknowledged like was", "acknowledged likes were"),
                 )}
             </p>
-        </Show>
+        </When>
     }
 }
 
@@ -157,7 +158,7 @@ pub fn Stages(conn: Connection) -> impl IntoView {
     let stages = conn.select(|s| s.stages.clone());
     let list = move || stages.get().unwrap_or_default();
     view! {
-        <Show when=move || stages.with(|s| s.as_ref().is_some_and(|s| !s.is_empty()))>
+        <When when=move || stages.with(|s| s.as_ref().is_some_and(|s| !s.is_empty()))>
             <ol class="stages" data-role="stages">
                 {move || list().into_iter().map(|stage| view! {
                     <li class="stage" data-role="stage">
@@ -165,8 +166,8 @@ pub fn Stages(conn: Connection) -> impl IntoView {
                         <span class="stage-label">{stage.label}</span>
                         <span class="stage-note">{stage.note}</span>
                     </li>
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect::<Vec<_>>()}
             </ol>
-        </Show>
+        </When>
     }
 }
