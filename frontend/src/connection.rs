@@ -479,7 +479,7 @@ fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Inc
             return Ok(Some(Incoming::Run(value.get_mut("run").map(serde_json::Value::take).unwrap_or_default())));
         }
         other => {
-            warn!("ignoring a message of unknown type {other:?}");
+            warn!("ignoring a message of unknown type \"{}\"", other.unwrap_or("(none)"));
             return Ok(None);
         }
     };

@@ -146,7 +146,7 @@ mod tests {
         // Event 13 never came: start over from 20 rather than draw a hole.
         h.append(Some(chunk(20, &[50, 60])), &view);
         assert_eq!(h.events.len(), 2);
-        assert_eq!(h.from_ms, 0.max(view.now_ms.min(60)));
+        assert_eq!(h.from_ms, view.now_ms.min(60));
     }
 
     #[test]
