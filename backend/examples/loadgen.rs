@@ -43,6 +43,9 @@
 //! `--likes-per-second-per-ip 0`), and the open-files limit must exceed the
 //! connections (`ulimit -n`).
 
+#[path = "common/proc_stat.rs"]
+mod proc_stat;
+
 use futures_util::{SinkExt, StreamExt};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -290,24 +293,9 @@ async fn liker(
 }
 
 /// CPU time (utime + stime) of a process, in seconds.
+/// CPU seconds `pid` has used so far, user and kernel together.
 fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime, stime are fields 14 and 15 of the whole line (11, 12 here).
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / clock_ticks())
-}
-
-fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
+    proc_stat::cpu_times(pid).map(|(user, system)| user + system)
 }
 
 /// VmRSS of a process, in bytes.

@@ -22,7 +22,10 @@
 //! and drains them, on its own core, like the load generator's viewers.
 //! Loopback only; at most 12 000 sockets and 120 s.
 
-use std::io::{ErrorKind, Read, Write};
+#[path = "common/proc_stat.rs"]
+mod proc_stat;
+
+use std::io::{ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -61,7 +64,8 @@ fn write(addr: &str, sockets: usize, bytes: usize, window: Duration) {
         conns.push(stream);
     }
     let message = vec![b'x'; bytes];
-    let (user0, sys0) = cpu_ticks();
+    let cpu = || proc_stat::cpu_times(std::process::id()).expect("/proc/self/stat");
+    let (user0, sys0) = cpu();
     let start = Instant::now();
     let (mut written, mut full) = (0u64, 0u64);
     'window: while start.elapsed() < window {
@@ -80,9 +84,8 @@ fn write(addr: &str, sockets: usize, bytes: usize, window: Duration) {
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let (user1, sys1) = cpu_ticks();
-    let tick = 1.0 / clock_ticks_per_second();
-    let (user, sys) = ((user1 - user0) as f64 * tick, (sys1 - sys0) as f64 * tick);
+    let (user1, sys1) = cpu();
+    let (user, sys) = (user1 - user0, sys1 - sys0);
     let per_s = written as f64 / elapsed;
     println!("| metric | value |");
     println!("|---|---|");
@@ -138,19 +141,4 @@ async fn connect(addr: &str) -> std::net::TcpStream {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("nothing listens on {addr}");
-}
-
-/// This process's user and kernel CPU time so far, in clock ticks.
-fn cpu_ticks() -> (u64, u64) {
-    let mut stat = String::new();
-    std::fs::File::open("/proc/self/stat").and_then(|mut f| f.read_to_string(&mut stat)).expect("/proc/self/stat");
-    // Fields after the command name (which may hold spaces), from field 3.
-    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    (fields[11].parse().unwrap_or(0), fields[12].parse().unwrap_or(0))
-}
-
-fn clock_ticks_per_second() -> f64 {
-    // sysconf(_SC_CLK_TCK) is 100 on Linux for every architecture we run on.
-    100.0
 }

@@ -273,7 +273,7 @@ pub struct Joined {
     /// the input it read): one channel per viewer, not two, since every
     /// channel costs each viewer a ~1.5 KB allocation up front, and the
     /// writer then waits on one queue.
-    pub reply: mpsc::Sender<Utf8Bytes>,
+    pub replies: mpsc::Sender<Utf8Bytes>,
     /// Sends `Leave` when dropped, so a viewer leaves however its task ends.
     pub membership: Membership,
 }
@@ -826,7 +826,7 @@ impl Room {
                 let viewer = self.next_viewer;
                 self.next_viewer += 1;
                 let (direct_tx, direct) = mpsc::channel(self.settings.direct_capacity);
-                let reply_tx = direct_tx.clone();
+                let replies = direct_tx.clone();
                 self.viewers.insert(viewer, direct_tx);
                 self.idle_since = None;
                 // The joiner's snapshot already counts them.
@@ -837,7 +837,7 @@ impl Room {
                     snapshot,
                     frames: self.frames.subscribe(),
                     direct,
-                    reply: reply_tx,
+                    replies,
                     membership: Membership { viewer, room: self.me.clone() },
                 };
                 if reply.send(Ok(joined)).is_err() {

@@ -100,7 +100,7 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Joined { viewer, snapshot, frames, direct, reply: replies, membership } = joined;
+    let Joined { viewer, snapshot, frames, direct, replies, membership } = joined;
     let room = membership.room.clone();
     let (sink, mut stream) = socket.split();
     // Replies go into the viewer's `direct` queue, already serialized: a

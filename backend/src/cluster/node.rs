@@ -795,7 +795,7 @@ impl Node {
                         snapshot: text,
                         frames: self.frames.subscribe(),
                         direct: join.direct,
-                        reply: local.direct.clone(),
+                        replies: local.direct.clone(),
                         membership: Membership { viewer, room: self.me.clone() },
                     };
                     // A joiner that gave up drops the reply, and with it the
