@@ -438,8 +438,9 @@ enum Incoming {
 /// from the held frame gives `None`, and deltas are ignored until the next
 /// keyframe.
 ///
-/// The `type` tag picks the payload's own type here; the `run` answer (a whole input log with every
-/// kind of control) is not decoded at all (README, "Page weight").
+/// The `type` tag picks the payload's own type here; the `run` answer (a
+/// whole input log with every kind of control) is not decoded at all
+/// (README, "Page weight").
 fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Incoming>, decode::Error> {
     use decode::{FromJson, Obj};
     let value: serde_json::Value = serde_json::from_str(text)?;
