@@ -127,13 +127,47 @@ fn parse_args() -> Args {
 }
 
 /// The figures the frames carry that we need: São Paulo's truth (catalog
-/// index 5) and the total truth.
+/// index 5) and the total truth, from a whole frame (or snapshot) message.
 fn truth(text: &str) -> Option<(u64, u64)> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    let frame = if v["type"] == "snapshot" { &v["frame"] } else { &v };
+    truth_of(&serde_json::from_str(text).ok()?)
+}
+
+fn truth_of(v: &serde_json::Value) -> Option<(u64, u64)> {
+    let frame = if v["type"] == "snapshot" { &v["frame"] } else { v };
     let per_region = frame["sim"]["truth"]["per_region"].as_array()?;
     let total = per_region.iter().filter_map(|n| n.as_u64()).sum();
     Some((per_region.get(5)?.as_u64()?, total))
+}
+
+/// A watcher's copy of the room's latest frame, kept whole the way the page
+/// keeps it: a delta is applied to the frame it names as its base. Reading
+/// the truth out of each message alone would miss it whenever a delta
+/// carries `per_region` as a splice (`{"~": …}`) rather than a whole array,
+/// which it does once the counts are long numbers and only some changed:
+/// the like would then be timed at a later frame, not the one that showed it.
+#[derive(Default)]
+struct Held(Option<serde_json::Value>);
+
+impl Held {
+    /// Takes one message; the truth it shows, if it is a frame of any kind.
+    fn take(&mut self, text: &str) -> Option<(u64, u64)> {
+        let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
+        match v["type"].as_str() {
+            Some("delta") => {
+                let held = self.0.as_mut()?;
+                if shared::protocol::delta::apply_frame_delta(held, &v).is_err() {
+                    // A gap: wait for the next keyframe, as the page does.
+                    self.0 = None;
+                    return None;
+                }
+            }
+            Some("snapshot") => self.0 = Some(v["frame"].take()),
+            // A whole frame, or the naive server's message (counts only).
+            _ if v["sim"]["truth"].is_object() => self.0 = Some(v),
+            _ => return None,
+        }
+        truth_of(self.0.as_ref()?)
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -186,6 +220,8 @@ async fn viewer(
     connected: tokio::sync::mpsc::Sender<Result<(), String>>,
 ) -> u64 {
     let permit = permits.acquire_owned().await.expect("semaphore");
+    // Only watchers read the frames' content.
+    let mut held = Held::default();
     let mut ws = match connect(&url).await {
         Ok(ws) => ws,
         Err(e) => {
@@ -197,7 +233,7 @@ async fn viewer(
     match tokio::time::timeout(CONNECT_TIMEOUT, ws.next()).await {
         Ok(Some(Ok(Message::Text(t)))) => {
             if watcher {
-                if let Some((_, total)) = truth(t.as_str()) {
+                if let Some((_, total)) = held.take(t.as_str()) {
                     shared.latest_total.fetch_max(total, Ordering::Relaxed);
                 }
             }
@@ -225,7 +261,7 @@ async fn viewer(
         let Message::Text(t) = msg else { continue };
         if !shared.open.load(Ordering::Relaxed) {
             if watcher {
-                if let Some((_, total)) = truth(t.as_str()) {
+                if let Some((_, total)) = held.take(t.as_str()) {
                     shared.latest_total.fetch_max(total, Ordering::Relaxed);
                 }
             }
@@ -235,7 +271,7 @@ async fn viewer(
         shared.bytes.fetch_add(t.len() as u64, Ordering::Relaxed);
         if watcher {
             let now = Instant::now();
-            if let Some((saopaulo, total)) = truth(t.as_str()) {
+            if let Some((saopaulo, total)) = held.take(t.as_str()) {
                 shared.latest_total.fetch_max(total, Ordering::Relaxed);
                 let shown = saopaulo.saturating_sub(shared.probe_base.load(Ordering::Relaxed)) as usize;
                 let sent = shared.probe_sent.lock().unwrap().clone();
