@@ -6,15 +6,41 @@ what they belong to, plus the largest functions.
     cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
     scripts/wasm-profile.py target/wasm32-unknown-unknown/wasm-release/frontend.wasm [TOP]
 
-Run it on cargo's output, before wasm-bindgen and wasm-opt strip the names
-(the shares carry over to the final file; README, "Page weight"). It does
-what `twiggy top` does for this purpose, with nothing to install. A function
-counts toward the first of KEYS that its (mangled) name contains, so a
-component's closure that renders a view counts as the app's, and a derived
-`Deserialize` of a `shared` type counts as serde's.
+Run it on cargo's output, before wasm-bindgen and wasm-opt strip the names.
+It does what `twiggy top` does for this purpose, with nothing to install. A
+function counts toward the first of KEYS that its (mangled) name contains,
+so a component's closure that renders a view counts as the app's, and a
+derived `Deserialize` of a `shared` type counts as serde's. wasm-bindgen's
+`describe` functions are left out: wasm-bindgen runs them at build time to
+learn the bindings and then deletes them (~60 KB of cargo's output).
+
+Two refinements (README, "Page weight"):
+
+- **Generic arguments in the names.** With Rust's v0 mangling each
+  instantiation of a generic names its type arguments, and with `c++filt`
+  installed (binutils) the report adds a table by module of ours: a Leptos
+  memo of a component's type, or a view built for a component's closure,
+  counts toward that component. Build for it into a separate target folder
+  (RUSTFLAGS replaces .cargo/config.toml's flags, so repeat the cfg):
+
+    CARGO_TARGET_DIR=target/v0 RUSTFLAGS="--cfg erase_components -C symbol-mangling-version=v0" \
+        cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
+
+- **The file as shipped.** wasm-opt inlines and merges; to see the final
+  sizes with names, run the same two steps as Trunk, keeping the names:
+
+    wasm-bindgen --target web --keep-debug --out-dir /tmp/p target/v0/wasm32-unknown-unknown/wasm-release/frontend.wasm
+    .tools/npm/node_modules/.bin/wasm-opt -Os -g /tmp/p/frontend_bg.wasm -o /tmp/p/final.wasm
 """
 import collections
+import re
+import shutil
+import signal
+import subprocess
 import sys
+
+# Quietly stop when piped into `head`.
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 KEYS = ['frontend', 'serde', 'tachys', 'reactive_graph', 'leptos', 'shared',
         'float', 'flt2dec', 'dec2flt', 'fmt', 'hashbrown', 'indexmap', 'dlmalloc',
@@ -87,20 +113,67 @@ def functions(data):
     return [(size, names.get(imported + n, f'#{n}')) for n, size in enumerate(bodies)], data_size
 
 
+def demangled(names):
+    """The names demangled by c++filt (v0 names keep generic arguments), or
+    None without it."""
+    if not shutil.which('c++filt'):
+        return None
+    out = subprocess.run(['c++filt'], input='\n'.join(names), capture_output=True, text=True).stdout
+    # Crate disambiguators ([1a2b…]) only make lines long.
+    return [re.sub(r'\[[0-9a-f]+\]', '', line) for line in out.split('\n')]
+
+
+def described(name):
+    """Whether a function is one of wasm-bindgen's `describe`s (see the
+    module doc), by its mangled or demangled name."""
+    return '__wbindgen_describe' in name or re.search(r'WasmDescribe(>|\$GT\$)*::describe$|11WasmDescribe\d*8describe', name)
+
+
+def crate_of(name):
+    """The crate a demangled name's function belongs to: the first path in
+    it, so `<tachys::…::RenderEffect<frontend::X>>::new` is tachys's."""
+    m = re.match(r'[<&\s]*(?:dyn |mut |impl )?([a-z_][a-z0-9_]*)::', name)
+    return m.group(1) if m else 'other'
+
+
 def main():
     data = open(sys.argv[1], 'rb').read()
     top = int(sys.argv[2]) if len(sys.argv) > 2 else 25
     funcs, data_size = functions(data)
+    if not any(not name.startswith('#') for _, name in funcs):
+        print('(no names: run this on the wasm before wasm-bindgen, or see the module doc)')
+    # wasm-bindgen deletes these once it has run them (see the module doc).
+    funcs = [(size, name) for size, name in funcs if not described(name)]
     total = sum(size for size, _ in funcs)
     print(f'{total} bytes of code in {len(funcs)} functions, {data_size} bytes of data')
-    if not any(not name.startswith('#') for _, name in funcs):
-        print('(no names: run this on the wasm before wasm-bindgen)')
+    # Our crate built with v0 names (the standard library always is).
+    v0 = any(n.startswith('_R') and 'frontend' in n for _, n in funcs)
+    plain = demangled([name for _, name in funcs]) if v0 else None
+    if not plain and any(re.search(r'frontend\[[0-9a-f]+\]::', n) for _, n in funcs):
+        # wasm-opt -g writes v0 names already demangled.
+        plain = [re.sub(r'\[[0-9a-f]+\]', '', name) for _, name in funcs]
     by_key = collections.Counter()
-    for size, name in funcs:
-        by_key[next((k for k in KEYS if k in name), 'other')] += size
+    if plain:
+        # v0 names: the crate is the outermost path (generic arguments
+        # would otherwise put every instantiation for our types in ours).
+        funcs = [(size, name) for (size, _), name in zip(funcs, plain)]
+        for size, name in funcs:
+            by_key[crate_of(name)] += size
+    else:
+        for size, name in funcs:
+            by_key[next((k for k in KEYS if k in name), 'other')] += size
     print()
-    for key, size in by_key.most_common():
+    for key, size in by_key.most_common(24):
         print(f'{size:9d} {100 * size / total:5.1f} %  {key}')
+    if plain:
+        by_module = collections.Counter()
+        for size, name in funcs:
+            m = re.search(r'frontend::([a-z_]+)', name)
+            by_module[m.group(1) if m else ('shared' if 'shared::' in name else '(not ours)')] += size
+        print()
+        print('by module of ours (generic instantiations for our types and closures included):')
+        for key, size in by_module.most_common(30):
+            print(f'{size:9d} {100 * size / total:5.1f} %  {key}')
     print()
     for size, name in sorted(funcs, reverse=True)[:top]:
         print(f'{size:9d}  {name[:160]}')
