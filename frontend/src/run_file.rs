@@ -143,17 +143,21 @@ pub async fn start_room(path: &str, body: Option<&str>) -> Result<String, String
     if !response.ok() {
         return Err(if text.is_empty() { format!("refused (HTTP {})", response.status()) } else { text });
     }
-    #[derive(serde::Deserialize)]
-    struct Made {
-        room: String,
-        #[serde(default)]
-        presenter: Option<String>,
+    // `{"room": "…", "presenter": "…"}`, the presenter optional, read from
+    // a JSON value rather than by a derived decoder: that one brings
+    // serde_json's "invalid type" messages, whose float printer is the
+    // only one the page would still hold (README, "Page weight").
+    let unreadable = || "the server's answer is unreadable".to_owned();
+    let made: Value = serde_json::from_str(&text).map_err(|_| unreadable())?;
+    let room = made.get("room").and_then(Value::as_str).ok_or_else(unreadable)?;
+    let presenter = match made.get("presenter") {
+        None | Some(Value::Null) => None,
+        Some(token) => Some(token.as_str().ok_or_else(unreadable)?),
+    };
+    if let Some(token) = presenter {
+        crate::presenter::keep_token(room, token);
     }
-    let made: Made = serde_json::from_str(&text).map_err(|_| "the server's answer is unreadable".to_owned())?;
-    if let Some(token) = &made.presenter {
-        crate::presenter::keep_token(&made.room, token);
-    }
-    Ok(made.room)
+    Ok(room.to_owned())
 }
 
 #[cfg(test)]
