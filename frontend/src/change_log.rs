@@ -33,7 +33,7 @@ pub fn ChangeLog(conn: Connection) -> impl IntoView {
 
 #[component]
 fn Entry(change: Change) -> impl IntoView {
-    let secs = format!("{:.1} s", change.at as f64 / 1000.0);
+    let secs = format!("{} s", crate::format::fixed(change.at as f64 / 1000.0, 1));
     let times = (change.times > 1).then(|| format!(" ×{}", change.times));
     view! {
         <li data-n=change.n>

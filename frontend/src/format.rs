@@ -4,11 +4,19 @@
 //! rounding of durations) are unit-tested natively with `cargo test -p
 //! frontend`, and so components stay about layout rather than string
 //! plumbing.
+//!
+//! Every float the page writes (text, SVG coordinates, JSON) goes through
+//! [`fixed`], [`coord`] or [`push_json`] (`format/number.rs`), never `{:.N}`, `{}`,
+//! `to_string` or an `f64` handed to a view: any one of those would bring
+//! Rust's float printer back into the page (see `format/number.rs`).
 
 use shared::protocol::view::Consistency;
 use shared::protocol::ErrorCode;
 use shared::sim::{OriginJudgement, SwitchNote, Timing, Verdict};
 use shared::strategy::{Pending, StrategyKind};
+
+mod number;
+pub use number::{coord, fixed, push_json};
 
 /// `1 like`, `2 likes`: the noun agrees with the number.
 pub fn count_of(n: u64, one: &str, many: &str) -> String {
@@ -182,15 +190,15 @@ pub fn after_text(ms: Option<u64>) -> String {
 /// A probability as a whole percentage: `0 %`, `15 %`.
 pub fn percent(p: f64) -> String {
     let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.0 };
-    format!("{:.0} %", p * 100.0)
+    format!("{} %", fixed(p * 100.0, 0))
 }
 
 /// A rate or a ratio: one decimal below 100, whole numbers above.
 pub fn decimal(x: f64) -> String {
     match x {
         x if !x.is_finite() => "0".to_owned(),
-        x if x < 100.0 => format!("{x:.1}"),
-        x => format!("{x:.0}"),
+        x if x < 100.0 => fixed(x, 1),
+        x => fixed(x, 0),
     }
 }
 
@@ -199,11 +207,11 @@ pub fn bytes_text(n: u64) -> String {
     if n < 1_000 {
         format!("{n} B")
     } else if n < 10_000 {
-        format!("{:.1} KB", n as f64 / 1_000.0)
+        format!("{} KB", fixed(n as f64 / 1_000.0, 1))
     } else if n < 1_000_000 {
         format!("{} KB", (n + 500) / 1_000)
     } else {
-        format!("{:.1} MB", n as f64 / 1_000_000.0)
+        format!("{} MB", fixed(n as f64 / 1_000_000.0, 1))
     }
 }
 

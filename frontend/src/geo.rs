@@ -11,6 +11,8 @@
 //! Tokyo → Frankfurt and Frankfurt → Tokyo never overlap and a viewer can
 //! tell which way a dot is going. Pure maths, unit-tested natively.
 
+use crate::format::fixed;
+
 /// The crop of the world the map shows, in degrees. Chosen to frame the
 /// catalog (Virginia at −77° to Sydney at 151°, São Paulo at −24° to
 /// Frankfurt at 50°) with room for labels, and wide enough for a desktop
@@ -32,7 +34,8 @@ const SCALE: f64 = MAP_W / (LON_EAST - LON_WEST);
 /// onto this map's crop.
 pub fn land_transform() -> String {
     let (k, tx, ty) = land_matrix();
-    format!("matrix({k:.5} 0 0 {k:.5} {tx:.2} {ty:.2})")
+    let (k, tx, ty) = (fixed(k, 5), fixed(tx, 2), fixed(ty, 2));
+    format!("matrix({k} 0 0 {k} {tx} {ty})")
 }
 
 /// Scale and translation of [`land_transform`]: x = k·u + tx, y = k·v + ty.
@@ -116,8 +119,13 @@ impl Lane {
     /// SVG path data for the lane.
     pub fn path(&self) -> String {
         format!(
-            "M{:.1} {:.1} Q{:.1} {:.1} {:.1} {:.1}",
-            self.from.x, self.from.y, self.control.x, self.control.y, self.to.x, self.to.y
+            "M{} {} Q{} {} {} {}",
+            fixed(self.from.x, 1),
+            fixed(self.from.y, 1),
+            fixed(self.control.x, 1),
+            fixed(self.control.y, 1),
+            fixed(self.to.x, 1),
+            fixed(self.to.y, 1)
         )
     }
 }

@@ -7,7 +7,7 @@
 //! short row shows as a gap, never a crash.
 
 use crate::connection::Connection;
-use crate::format::duration;
+use crate::format::{duration, fixed};
 use leptos::prelude::*;
 use shared::region::{LatencyMatrix, RegionId};
 
@@ -92,12 +92,12 @@ fn Matrix(m: LatencyMatrix, edited: Vec<(RegionId, RegionId)>) -> impl IntoView 
                     _ if from == to => view! { <td class="self">"·"</td> }.into_any(),
                     None => view! { <td>"?"</td> }.into_any(),
                     Some(ms) => {
-                        let heat = format!("--heat:{:.2}", f64::from(ms) / max);
+                        let heat = format!("--heat:{}", fixed(f64::from(ms) / max, 2));
                         let hand = if is_edited(from, to) { " (set by hand)" } else { "" };
                         let title = format!("{} → {}: {} ms{hand}", from.info().city, to.info().city, ms);
                         view! {
                             <td style=heat title=title class:edited=is_edited(from, to)>
-                                {format!("{:.1}", f64::from(ms) / 1000.0)}
+                                {fixed(f64::from(ms) / 1000.0, 1)}
                             </td>
                         }
                         .into_any()

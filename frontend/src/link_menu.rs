@@ -45,7 +45,7 @@ fn Menu(pair: Pair, lab: Lab, open: RwSignal<Option<Pair>>) -> impl IntoView {
             data-role="link-menu"
             data-from=a.id()
             data-to=b.id()
-            style=format!("left:{x:.2}%;top:{y:.2}%")
+            style=format!("left:{}%;top:{}%", crate::format::fixed(x, 2), crate::format::fixed(y, 2))
             on:keydown=move |ev| {
                 if ev.key() == "Escape" {
                     close();

@@ -20,7 +20,7 @@
 
 use crate::connection::Connection;
 use crate::flights::{FlightCanvas, Look};
-use crate::format::{count_of, in_flight_text};
+use crate::format::{coord, count_of, fixed, in_flight_text};
 use crate::geo::{graticule, land_transform, midpoint, project, Lane, Point, MAP_H, MAP_W};
 use crate::keyed_list::keyed_list;
 use crate::lab::{pair, Lab, Pair};
@@ -60,7 +60,7 @@ fn busy_links(conn: Connection) -> Memo<Vec<LinkView>> {
 }
 
 fn straight(a: Point, b: Point) -> String {
-    format!("M{:.1} {:.1} L{:.1} {:.1}", a.x, a.y, b.x, b.y)
+    format!("M{} {} L{} {}", fixed(a.x, 1), fixed(a.y, 1), fixed(b.x, 1), fixed(b.y, 1))
 }
 
 #[component]
@@ -100,7 +100,7 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
     let busiest = move || links.with(|l| l.first().map_or(1, |l| l.in_flight.max(1)));
     // The region whose menu is open, if any.
     let open = RwSignal::new(None::<RegionId>);
-    let view_box = format!("0 0 {MAP_W} {MAP_H:.1}");
+    let view_box = format!("0 0 {} {}", coord(MAP_W), fixed(MAP_H, 1));
 
     view! {
         <section class="world" data-role="map" aria-labelledby="map-title">
@@ -119,10 +119,10 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                 view! {
                                     <line
                                         class:equator=equator
-                                        x1=format!("{x1:.1}")
-                                        y1=format!("{y1:.1}")
-                                        x2=format!("{x2:.1}")
-                                        y2=format!("{y2:.1}")
+                                        x1=fixed(x1, 1)
+                                        y1=fixed(y1, 1)
+                                        x2=fixed(x2, 1)
+                                        y2=fixed(y2, 1)
                                     ></line>
                                 }
                             })
@@ -143,7 +143,7 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
                                 class="lane"
                                 d=Lane::between(position(link.from), position(link.to)).path()
                                 stroke-width=move || {
-                                    format!("{:.1}", 1.0 + 2.0 * f64::from(link.in_flight) / f64::from(busiest()))
+                                    fixed(1.0 + 2.0 * f64::from(link.in_flight) / f64::from(busiest()), 1)
                                 }
                             ></path>
                         }.into_any())}
@@ -334,15 +334,15 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
             }
         >
             <title>{move || label()}</title>
-            <circle class="link-handle" cx=format!("{:.1}", m.x) cy=format!("{:.1}", m.y) r="9"></circle>
+            <circle class="link-handle" cx=fixed(m.x, 1) cy=fixed(m.y, 1) r="9"></circle>
             // A pair of blades when whole (tap to cut), a plus when cut (tap to heal).
             <path
                 class="link-glyph"
                 d=move || {
                     if cut() {
-                        format!("M{:.1} {:.1}h8M{:.1} {:.1}v8", m.x - 4.0, m.y, m.x, m.y - 4.0)
+                        format!("M{} {}h8M{} {}v8", fixed(m.x - 4.0, 1), fixed(m.y, 1), fixed(m.x, 1), fixed(m.y - 4.0, 1))
                     } else {
-                        format!("M{:.1} {:.1}l7 7M{:.1} {:.1}l-7 7", m.x - 3.5, m.y - 3.5, m.x + 3.5, m.y - 3.5)
+                        format!("M{} {}l7 7M{} {}l-7 7", fixed(m.x - 3.5, 1), fixed(m.y - 3.5, 1), fixed(m.x + 3.5, 1), fixed(m.y - 3.5, 1))
                     }
                 }
             ></path>
@@ -400,15 +400,15 @@ fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<Regio
                     }
                 }
             >
-                <circle class="node-hit" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="22"></circle>
-                <circle class="node-ring" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="12"></circle>
-                <circle class="node-core" cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r="6"></circle>
+                <circle class="node-hit" cx=fixed(p.x, 1) cy=fixed(p.y, 1) r="22"></circle>
+                <circle class="node-ring" cx=fixed(p.x, 1) cy=fixed(p.y, 1) r="12"></circle>
+                <circle class="node-core" cx=fixed(p.x, 1) cy=fixed(p.y, 1) r="6"></circle>
             </g>
             // Outside the button: its name (aria-label) says the same, and a
             // button's visible text must be part of its name.
             <g class="node-labels" aria-hidden="true">
-                <text class="node-city" x=format!("{:.1}", p.x) y=format!("{city_y:.1}")>{city}</text>
-                <text class="node-count" x=format!("{:.1}", p.x) y=format!("{count_y:.1}")>{move || count()}</text>
+                <text class="node-city" x=fixed(p.x, 1) y=fixed(city_y, 1)>{city}</text>
+                <text class="node-count" x=fixed(p.x, 1) y=fixed(count_y, 1)>{move || count()}</text>
                 // The saga service this city hosts (super likes are a lab
                 // feature: not in the public room).
                 {shared::sim::sagas::service_hosted_by(id).map(|name| {
@@ -417,7 +417,7 @@ fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<Regio
                     let y = if below { p.y - 19.0 } else { p.y + 29.0 };
                     view! {
                         <When when=move || !lab.public.get()>
-                            <text class="node-service" data-role="map-service" x=format!("{:.1}", p.x) y=format!("{y:.1}")>
+                            <text class="node-service" data-role="map-service" x=fixed(p.x, 1) y=fixed(y, 1)>
                                 {name}" service"
                             </text>
                         </When>

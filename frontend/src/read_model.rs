@@ -8,6 +8,7 @@
 //! the frame's read model into the few strings the bar shows.
 
 use crate::connection::Connection;
+use crate::format::fixed;
 use crate::lab::Lab;
 use crate::when::When;
 use leptos::prelude::*;
@@ -33,8 +34,8 @@ fn shown(m: &ReadModelView) -> Shown {
     }
     let mut lag = match m.behind_events {
         0 => "up to date with the replicas".to_owned(),
-        1 => format!("1 event · {:.1} s behind the replicas", m.behind_ms as f64 / 1000.0),
-        n => format!("{n} events · {:.1} s behind the replicas", m.behind_ms as f64 / 1000.0),
+        1 => format!("1 event · {} s behind the replicas", fixed(m.behind_ms as f64 / 1000.0, 1)),
+        n => format!("{n} events · {} s behind the replicas", fixed(m.behind_ms as f64 / 1000.0, 1)),
     };
     if m.stale {
         lag.push_str(" · shows a like the replicas lost: its next run rebuilds it from the feed");

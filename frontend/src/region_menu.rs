@@ -49,7 +49,7 @@ fn Menu(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<RegionId
             aria-label=format!("{city}: actions")
             data-role="region-menu"
             data-for=id.id()
-            style=format!("left:{x:.2}%;top:{y:.2}%")
+            style=format!("left:{}%;top:{}%", crate::format::fixed(x, 2), crate::format::fixed(y, 2))
             on:keydown=move |ev| {
                 if ev.key() == "Escape" {
                     close();

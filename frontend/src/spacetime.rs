@@ -13,6 +13,7 @@
 //! cheap to render; it says so when it leaves some out.
 
 use crate::connection::Connection;
+use crate::format::{coord, fixed};
 use crate::history::MsgKey;
 use crate::keyed_list::keyed_list;
 use leptos::prelude::*;
@@ -147,24 +148,24 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
         let lost = m.fate != Fate::Delivered;
         let done = !a.flying;
         let cross = (done && lost).then(|| {
-            let d = format!("M{:.1},{:.1}l8,8m0,-8l-8,8", x2 - 4.0, y2 - 4.0);
+            let d = format!("M{},{}l8,8m0,-8l-8,8", fixed(x2 - 4.0, 1), fixed(y2 - 4.0, 1));
             view! { <path class="st-cross" d=d></path> }.into_any()
         });
         let head = (done && !lost && m.merged)
-            .then(|| view! { <circle class="st-merge" cx=x2 cy=y2 r="3"></circle> }.into_any());
+            .then(|| view! { <circle class="st-merge" cx=coord(x2) cy=coord(y2) r="3"></circle> }.into_any());
         let title = format!(
-            "{} {} → {}: sent at {:.1} s, {} at {:.1} s{}",
+            "{} {} → {}: sent at {} s, {} at {} s{}",
             m.label,
             m.from.info().city,
             m.to.info().city,
-            m.sent_at as f64 / 1000.0,
+            fixed(m.sent_at as f64 / 1000.0, 1),
             match (a.flying, m.fate) {
                 (true, _) => "due",
                 (false, Fate::Delivered) => "delivered",
                 (false, Fate::Lost) => "lost",
                 (false, Fate::Refused) => "refused",
             },
-            m.end_at as f64 / 1000.0,
+            fixed(m.end_at as f64 / 1000.0, 1),
             if m.dup { " (duplicate)" } else { "" },
         );
         let class = format!(
@@ -190,8 +191,8 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                 on:mouseenter=move |_| hovered.set(Some(key))
                 on:mouseleave=move |_| hovered.set(None)>
                 <title>{title}</title>
-                <line class="st-hit" x1=x1 y1=y1 x2=x2 y2=y2></line>
-                <line class="st-line" x1=x1 y1=y1 x2=x2 y2=y2
+                <line class="st-hit" x1=coord(x1) y1=coord(y1) x2=coord(x2) y2=coord(y2)></line>
+                <line class="st-line" x1=coord(x1) y1=coord(y1) x2=coord(x2) y2=coord(y2)
                     marker-end=(done && !lost).then_some("url(#st-head)")></line>
                 {cross}
                 {head}
@@ -201,7 +202,7 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
 
     view! {
         <figure class="spacetime-wrap">
-            <svg class="spacetime" data-role="spacetime" viewBox=format!("0 0 {W} {H}") role="img"
+            <svg class="spacetime" data-role="spacetime" viewBox=format!("0 0 {} {}", coord(W), coord(H)) role="img"
                 aria-label="Space-time diagram: one lane per region, time flowing down, an arrow per message">
                 <defs>
                     <marker id="st-head" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7"
@@ -213,19 +214,19 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                     let x = lane_x(r);
                     view! {
                         <g class="st-lane" data-role="spacetime-lane" data-region=r.id()>
-                            <text x=x y=14.0 text-anchor="middle">{r.info().city}</text>
-                            <line x1=x x2=x y1=PAD_T - 4.0 y2=H - PAD_B></line>
+                            <text x=coord(x) y=coord(14.0) text-anchor="middle">{r.info().city}</text>
+                            <line x1=coord(x) x2=coord(x) y1=coord(PAD_T - 4.0) y2=coord(H - PAD_B)></line>
                         </g>
                     }
                 }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 <clipPath id="st-clip">
-                    <rect x="0" y=PAD_T - 6.0 width=W height=H - PAD_T - PAD_B + 6.0></rect>
+                    <rect x="0" y=coord(PAD_T - 6.0) width=coord(W) height=coord(H - PAD_T - PAD_B + 6.0)></rect>
                 </clipPath>
                 // Finished arrows never change: each is drawn once, at its
                 // absolute time, and the group scrolls (a busy room would
                 // otherwise rebuild hundreds of elements every frame).
                 <g clip-path="url(#st-clip)">
-                    <g transform=move || format!("translate(0 {:.2})", -(drawing.with(|d| d.top) as f64) * K)>
+                    <g transform=move || format!("translate(0 {})", fixed(-(drawing.with(|d| d.top) as f64) * K, 2))>
                         {keyed_list(
                             move || drawing.with(|d| d.arrows.iter().filter(|a| !a.flying).cloned().collect::<Vec<_>>()),
                             arrow_key,
@@ -241,21 +242,21 @@ pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl In
                             let y = y_of(at, top);
                             view! {
                                 <g class="st-mark" data-role="spacetime-mark">
-                                    <line x1=PAD_X - 20.0 x2=W - PAD_X + 20.0 y1=y y2=y></line>
-                                    <text x=W - 4.0 y=y - 3.0 text-anchor="end">{word}</text>
+                                    <line x1=coord(PAD_X - 20.0) x2=coord(W - PAD_X + 20.0) y1=coord(y) y2=coord(y)></line>
+                                    <text x=coord(W - 4.0) y=coord(y - 3.0) text-anchor="end">{word}</text>
                                 </g>
                             }
                         }).map(IntoAny::into_any).collect::<Vec<_>>()}
                         {d.arrows.into_iter().filter(|a| a.flying).map(|a| arrow_view(a, top, bottom)).map(IntoAny::into_any).collect::<Vec<_>>()}
                         {d.likes.iter().map(|&(r, at, ok)| view! {
                             <circle class="st-like-dot" data-role="spacetime-like" data-region=r.id()
-                                data-ok=ok.to_string() cx=lane_x(r) cy=y_of(at, top) r="4.5">
-                                <title>{format!("like in {} at {:.1} s{}", r.info().city, at as f64 / 1000.0,
+                                data-ok=ok.to_string() cx=coord(lane_x(r)) cy=coord(y_of(at, top)) r="4.5">
+                                <title>{format!("like in {} at {} s{}", r.info().city, fixed(at as f64 / 1000.0, 1),
                                     if ok { "" } else { " (refused)" })}</title>
                             </circle>
                         }).map(IntoAny::into_any).collect::<Vec<_>>()}
-                        <text class="st-time" x=4.0 y=PAD_T + 4.0>{format!("{:.1} s", top as f64 / 1000.0)}</text>
-                        <text class="st-time" x=4.0 y=H - PAD_B>{format!("{:.1} s", bottom as f64 / 1000.0)}</text>
+                        <text class="st-time" x=coord(4.0) y=coord(PAD_T + 4.0)>{format!("{} s", fixed(top as f64 / 1000.0, 1))}</text>
+                        <text class="st-time" x=coord(4.0) y=coord(H - PAD_B)>{format!("{} s", fixed(bottom as f64 / 1000.0, 1))}</text>
                     }
                     .into_any()
                 }}

@@ -7,7 +7,7 @@
 //! `counts` event is a step of the lines, so nothing is sampled or guessed.
 
 use crate::connection::Connection;
-use crate::format::decimal;
+use crate::format::{coord, decimal, fixed};
 use crate::history::{Counts, MsgKey};
 use leptos::prelude::*;
 use shared::kernel::Millis;
@@ -90,14 +90,14 @@ fn draw<'a>(events: impl Iterator<Item = &'a HistoryEvent>, from: Millis, to: Mi
         for (at, c) in &steps {
             let (x, y) = (x_of(*at, from, to), y_of(value(c), top));
             match last_y {
-                None => d.push_str(&format!("M{x:.1},{y:.1}")),
-                Some(ly) if ly != y => d.push_str(&format!("H{x:.1}V{y:.1}")),
+                None => d.push_str(&format!("M{},{}", fixed(x, 1), fixed(y, 1))),
+                Some(ly) if ly != y => d.push_str(&format!("H{}V{}", fixed(x, 1), fixed(y, 1))),
                 Some(_) => {}
             }
             last_y = Some(y);
         }
         if last_y.is_some() {
-            d.push_str(&format!("H{:.1}", x_of(to, from, to)));
+            d.push_str(&format!("H{}", fixed(x_of(to, from, to), 1)));
         }
         d
     };
@@ -105,11 +105,11 @@ fn draw<'a>(events: impl Iterator<Item = &'a HistoryEvent>, from: Millis, to: Mi
     let truth = line(&|c: &Counts| c.1);
     let mut super_path = String::new();
     if let Some(first) = supers.first() {
-        super_path = format!("M{:.1},{:.1}", x_of(first.0, from, to), y_of(0, top));
+        super_path = format!("M{},{}", fixed(x_of(first.0, from, to), 1), fixed(y_of(0, top), 1));
         for (at, n) in &supers {
-            super_path.push_str(&format!("H{:.1}V{:.1}", x_of(*at, from, to), y_of(*n, top)));
+            super_path.push_str(&format!("H{}V{}", fixed(x_of(*at, from, to), 1), fixed(y_of(*n, top), 1)));
         }
-        super_path.push_str(&format!("H{:.1}", x_of(to, from, to)));
+        super_path.push_str(&format!("H{}", fixed(x_of(to, from, to), 1)));
     }
     Drawing { from, to, top, paths, truth, marks, supers: super_path, taken_back }
 }
@@ -126,7 +126,7 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
     let cursor = move || {
         let d = drawing.get();
         let t = conn.viewing.get().unwrap_or(d.to);
-        format!("{:.1}", x_of(t, d.from, d.to))
+        fixed(x_of(t, d.from, d.to), 1)
     };
     let band = move || {
         let (_, _, sent, end, _) = hovered.get()?;
@@ -134,15 +134,15 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
         let (x1, x2) = (x_of(sent, d.from, d.to), x_of(end, d.from, d.to));
         Some(
             view! {
-                <rect class="tl-band" data-role="timeline-highlight" x=format!("{x1:.1}") y=PAD_T
-                    width=format!("{:.1}", (x2 - x1).max(2.0)) height=H - PAD_T - PAD_B></rect>
+                <rect class="tl-band" data-role="timeline-highlight" x=fixed(x1, 1) y=coord(PAD_T)
+                    width=fixed((x2 - x1).max(2.0), 1) height=coord(H - PAD_T - PAD_B)></rect>
             }
             .into_any(),
         )
     };
     view! {
         <figure class="timeline-wrap">
-            <svg class="timeline" data-role="timeline" viewBox=format!("0 0 {W} {H}") role="img"
+            <svg class="timeline" data-role="timeline" viewBox=format!("0 0 {} {}", coord(W), coord(H)) role="img"
                 aria-label="Every region's count and the ground truth over time">
                 {move || {
                     let d = drawing.get();
@@ -150,15 +150,15 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                     let taken: String = d
                         .taken_back
                         .iter()
-                        .map(|&at| format!("M{:.1},{:.1}m-3,0a3,3 0 1,0 6,0a3,3 0 1,0 -6,0", x_of(at, d.from, d.to), PAD_T + 2.0))
+                        .map(|&at| format!("M{},{}m-3,0a3,3 0 1,0 6,0a3,3 0 1,0 -6,0", fixed(x_of(at, d.from, d.to), 1), fixed(PAD_T + 2.0, 1)))
                         .collect();
                     view! {
-                        <line class="tl-axis" x1=PAD_L x2=W - PAD_R y1=H - PAD_B y2=H - PAD_B></line>
-                        <line class="tl-grid" x1=PAD_L x2=W - PAD_R y1=grid_top y2=grid_top></line>
-                        <text class="tl-label" x=PAD_L - 6.0 y=grid_top + 4.0 text-anchor="end">{d.top}</text>
-                        <text class="tl-label" x=PAD_L - 6.0 y=H - PAD_B + 4.0 text-anchor="end">"0"</text>
-                        <text class="tl-label" x=PAD_L y=H - 5.0>{format!("{} s", decimal(d.from as f64 / 1000.0))}</text>
-                        <text class="tl-label" x=W - PAD_R y=H - 5.0 text-anchor="end">
+                        <line class="tl-axis" x1=coord(PAD_L) x2=coord(W - PAD_R) y1=coord(H - PAD_B) y2=coord(H - PAD_B)></line>
+                        <line class="tl-grid" x1=coord(PAD_L) x2=coord(W - PAD_R) y1=coord(grid_top) y2=coord(grid_top)></line>
+                        <text class="tl-label" x=coord(PAD_L - 6.0) y=coord(grid_top + 4.0) text-anchor="end">{d.top}</text>
+                        <text class="tl-label" x=coord(PAD_L - 6.0) y=coord(H - PAD_B + 4.0) text-anchor="end">"0"</text>
+                        <text class="tl-label" x=coord(PAD_L) y=coord(H - 5.0)>{format!("{} s", decimal(d.from as f64 / 1000.0))}</text>
+                        <text class="tl-label" x=coord(W - PAD_R) y=coord(H - 5.0) text-anchor="end">
                             {format!("{} s", decimal(d.to as f64 / 1000.0))}
                         </text>
                         {
@@ -167,16 +167,16 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                             let mut last_label = f64::MIN;
                             d.marks.iter().map(|(at, what, names)| {
                                 let xf = x_of(*at, d.from, d.to);
-                                let x = format!("{xf:.1}");
+                                let x = fixed(xf, 1);
                                 let word = mark_word(*what);
                                 let label = (xf - last_label >= 72.0).then(|| {
                                     last_label = xf;
-                                    view! { <text x=x.clone() y=PAD_T - 2.0 text-anchor="middle">{word}</text> }.into_any()
+                                    view! { <text x=x.clone() y=coord(PAD_T - 2.0) text-anchor="middle">{word}</text> }.into_any()
                                 });
                                 view! {
                                     <g class="tl-mark" data-role="timeline-mark" data-what=word>
                                         <title>{format!("{word} {names} at {} s", decimal(*at as f64 / 1000.0))}</title>
-                                        <line x1=x.clone() x2=x.clone() y1=PAD_T y2=H - PAD_B></line>
+                                        <line x1=x.clone() x2=x.clone() y1=coord(PAD_T) y2=coord(H - PAD_B)></line>
                                         {label}
                                     </g>
                                 }
@@ -199,8 +199,8 @@ pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl Int
                 }}
                 {move || band()}
                 <g class="tl-cursor" data-role="timeline-cursor" data-viewing=move || conn.viewing.get().is_some().to_string()>
-                    <line x1=move || cursor() x2=move || cursor() y1=PAD_T - 4.0 y2=H - PAD_B></line>
-                    <circle cx=move || cursor() cy=H - PAD_B r="3.5"></circle>
+                    <line x1=move || cursor() x2=move || cursor() y1=coord(PAD_T - 4.0) y2=coord(H - PAD_B)></line>
+                    <circle cx=move || cursor() cy=coord(H - PAD_B) r="3.5"></circle>
                 </g>
             </svg>
             <figcaption class="tl-legend">

@@ -9,7 +9,9 @@
 //! The time shown is the header's (`took_ms` is `timing.measured_ms`).
 
 use crate::connection::Connection;
-use crate::format::{background_text, bytes_text, count_of, duration, idle, like_cost_text, timing_text, took_text};
+use crate::format::{
+    background_text, bytes_text, count_of, duration, fixed, idle, like_cost_text, timing_text, took_text,
+};
 use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::view::Consistency;
@@ -36,7 +38,7 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
                     <dt>"Stale reads"</dt>
                     <dd>
                         <span class="fact-big" data-role="verdict-stale">
-                            {v(|v| format!("{:.0} %", v.stale_reads as f64 * 100.0 / v.reads.max(1) as f64))}
+                            {v(|v| format!("{} %", fixed(v.stale_reads as f64 * 100.0 / v.reads.max(1) as f64, 0)))}
                         </span>
                         <span class="fact-note">
                             {v(|v| format!("{} of {}, one per region every 100 ms", v.stale_reads, count_of(v.reads, "read", "reads")))}

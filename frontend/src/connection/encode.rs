@@ -8,10 +8,10 @@
 //! server reads them with its derived decoder, which is the test's oracle:
 //! every variant written here must parse back, there, to the very message.
 //!
-//! Numbers are written with Rust's shortest round-trip formatting, which
-//! the page already carries for its own text, so a float parses back to
-//! the same `f64`; a float that is not finite (never sent: the controls
-//! clamp their values) is written as `null`, as serde_json does.
+//! Floats are written by [`crate::format::push_json`] (integer arithmetic,
+//! no float printer in the page), so a float parses back to the same
+//! `f64`; a float that is not finite (never sent: the controls clamp their
+//! values) is written as `null`, as serde_json does.
 
 use super::decode::Named;
 use shared::kernel::network::LinkConditions;
@@ -151,11 +151,8 @@ impl Obj {
     }
 
     fn float(self, key: &str, x: f64) -> Obj {
-        if !x.is_finite() {
-            return self.raw(key, "null");
-        }
         let mut out = self.key(key);
-        let _ = write!(out.0, "{x}");
+        crate::format::push_json(&mut out.0, x);
         out
     }
 
