@@ -31,6 +31,7 @@ mod decode;
 mod encode;
 
 use crate::history::HistoryStore;
+use crate::selection::Selection;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
@@ -217,12 +218,13 @@ impl Connection {
 
     /// A memo of one part of the latest frame's room view (`None` before the
     /// first frame). Components select what they show through this, so a
-    /// frame that leaves that part unchanged re-renders nothing.
-    pub fn select<T>(&self, part: impl Fn(&SimView) -> T + Send + Sync + 'static) -> Memo<Option<T>>
+    /// frame that leaves that part unchanged re-renders nothing. Every
+    /// selection is one memo type (see [`Selection`]).
+    pub fn select<T>(&self, part: impl Fn(&SimView) -> T + Send + Sync + 'static) -> Selection<T>
     where
-        T: PartialEq + Send + Sync + 'static,
+        T: PartialEq + Clone + Send + Sync + 'static,
     {
-        select_boxed(self.frame, Box::new(part))
+        Selection::new(self.frame, Box::new(part))
     }
 
     /// Whether the page is in step with the live room: connected, and not
@@ -230,20 +232,6 @@ impl Connection {
     pub fn is_live(&self) -> bool {
         self.status.get() == Status::Live && self.viewing.get().is_none()
     }
-}
-
-/// [`Connection::select`]'s memo, built from a boxed selector so that the
-/// memo's code is compiled once per selected type rather than once per
-/// call site (each closure is a type of its own); a call through a pointer
-/// per frame is nothing beside the bytes it saves (README, "Page weight").
-fn select_boxed<T>(
-    frame: ReadSignal<Option<Received>>,
-    part: Box<dyn Fn(&SimView) -> T + Send + Sync>,
-) -> Memo<Option<T>>
-where
-    T: PartialEq + Send + Sync + 'static,
-{
-    Memo::new(move |_| frame.with(|r| r.as_ref().map(|r| part(&r.frame.sim))))
 }
 
 /// The write ends of the connection's signals, owned by the task.

@@ -5,6 +5,7 @@
 
 use crate::connection::Connection;
 use crate::logo::Logo;
+use crate::selection::Selection;
 use crate::status_pill::StatusPill;
 use leptos::prelude::*;
 
@@ -13,7 +14,7 @@ pub fn Header(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
     let truth = conn.select(|s| s.truth.total);
     let divergence = conn.select(|s| s.divergence);
     let refused = conn.select(|s| s.truth.refused);
-    let number = |m: Memo<Option<u64>>| move || m.get().map_or_else(|| "—".to_owned(), |n| n.to_string());
+    let number = |m: Selection<u64>| move || m.get().map_or_else(|| "—".to_owned(), |n| n.to_string());
 
     view! {
         <header class="masthead">

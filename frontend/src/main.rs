@@ -22,6 +22,7 @@
 //! - [`keyed_list`]: the one keyed list (`<For>`) every list on the page shares.
 //! - [`when`]: the one `<Show>` every conditional part of the page shares.
 //! - [`sort`]: the one sort every list on the page is ordered with.
+//! - [`selection`]: the one memo type every selected part of the frame shares.
 //!
 //! Page weight: the wasm is downloaded by every visitor, and generic code is
 //! compiled once per type it is used with, so the components follow a few
@@ -76,6 +77,7 @@ mod saga_panel;
 mod scenario_panel;
 mod scenario_strip;
 mod scrubber;
+mod selection;
 mod share_bar;
 mod shortcuts;
 mod sort;

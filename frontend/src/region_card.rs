@@ -21,6 +21,7 @@ use crate::lab::{isolated, Lab};
 use crate::loss_note::LossNote;
 use crate::me::Me;
 use crate::people_bar::Avatar;
+use crate::selection::Selection;
 use crate::sort::sort_by_key;
 use crate::when::When;
 use leptos::prelude::*;
@@ -244,7 +245,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
 /// A super like from here (a saga whose orchestrator runs in this region),
 /// and the super likes this region shows.
 #[component]
-fn SuperLike(id: shared::region::RegionId, conn: Connection, me: Me, supers: Memo<Option<u64>>) -> impl IntoView {
+fn SuperLike(id: shared::region::RegionId, conn: Connection, me: Me, supers: Selection<u64>) -> impl IntoView {
     // The saga service this region hosts, if any.
     let service = shared::sim::sagas::service_hosted_by(id).map(|name| {
             view! { <span class="service-tag" data-role="service" title="A super like's saga calls this service here">{name}</span> }

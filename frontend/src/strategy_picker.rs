@@ -19,6 +19,7 @@ use crate::format::{after_text, short_name, skew_text};
 use crate::keyed_list::keyed_list;
 use crate::knobs::{IntervalKnob, RegionSelect, Switch, OPTIONAL_PERIODS, PERIODS};
 use crate::lab::Lab;
+use crate::selection::Selection;
 use leptos::prelude::*;
 use shared::protocol::{ClientMessage, StrategyDescription};
 use shared::strategy::{EventPush, LastWriterWins, SingleWriter, StrategyConfig, StrategyKind};
@@ -99,7 +100,7 @@ pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
 #[component]
 fn StrategyOption(
     d: StrategyDescription,
-    current: Memo<Option<StrategyKind>>,
+    current: Selection<StrategyKind>,
     lab: Lab,
     disabled: Signal<bool>,
 ) -> impl IntoView {

@@ -12,13 +12,14 @@ use crate::connection::Connection;
 use crate::format::{
     background_text, bytes_text, count_of, duration, fixed, idle, like_cost_text, timing_text, took_text,
 };
+use crate::selection::Selection;
 use crate::when::When;
 use leptos::prelude::*;
 use shared::protocol::view::Consistency;
 use shared::sim::{Verdict, Visibility};
 
 #[component]
-pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView {
+pub fn Facts(conn: Connection, verdict: Selection<Verdict>) -> impl IntoView {
     let v = move |f: fn(&Verdict) -> String| move || verdict.with(|v| v.as_ref().map(f).unwrap_or_default());
     let has = move |f: fn(&Verdict) -> bool| move || verdict.with(|v| v.as_ref().is_some_and(f));
     view! {
@@ -95,7 +96,7 @@ pub fn Facts(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView 
 /// Super likes: whether money was conserved at every saga event, and how
 /// the sagas ended.
 #[component]
-fn Money(verdict: Memo<Option<Verdict>>) -> impl IntoView {
+fn Money(verdict: Selection<Verdict>) -> impl IntoView {
     let money = Memo::new(move |_| verdict.with(|v| v.as_ref().and_then(|v| v.sagas.clone())));
     let conserved = move || money.with(|m| m.as_ref().is_some_and(|m| m.conserved));
     view! {
@@ -162,7 +163,7 @@ fn visibility_note(x: &Visibility) -> String {
 /// always equals the header's; the breakdown is shown only for the episode
 /// that time measured.
 #[component]
-fn Settled(conn: Connection, verdict: Memo<Option<Verdict>>) -> impl IntoView {
+fn Settled(conn: Connection, verdict: Selection<Verdict>) -> impl IntoView {
     let status = conn.select(|s| (s.consistency, s.strategy));
     let settled = move || verdict.with(|v| v.as_ref().is_some_and(|v| v.settled));
     let took = move || match status.get() {

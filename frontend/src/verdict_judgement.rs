@@ -11,12 +11,13 @@
 
 use crate::connection::Connection;
 use crate::format::{count_of, lost_cause_text, origin_text, pending_text};
+use crate::selection::Selection;
 use crate::when::When;
 use leptos::prelude::*;
 use shared::sim::Verdict;
 
 #[component]
-pub fn Judgement(verdict: Memo<Option<Verdict>>, state: Memo<&'static str>) -> impl IntoView {
+pub fn Judgement(verdict: Selection<Verdict>, state: Memo<&'static str>) -> impl IntoView {
     let settled = move || verdict.with(|v| v.as_ref().is_some_and(|v| v.settled));
     view! {
         <When when=settled fallback=move || view! { <Waiting verdict/> }>
@@ -28,7 +29,7 @@ pub fn Judgement(verdict: Memo<Option<Verdict>>, state: Memo<&'static str>) -> i
 
 /// "Judging…": what the room waits for before it can be judged.
 #[component]
-fn Waiting(verdict: Memo<Option<Verdict>>) -> impl IntoView {
+fn Waiting(verdict: Selection<Verdict>) -> impl IntoView {
     let items = move || {
         verdict.with(|v| v.as_ref().map_or_else(Vec::new, |v| v.pending.iter().map(pending_text).collect::<Vec<_>>()))
     };
@@ -53,7 +54,7 @@ fn Waiting(verdict: Memo<Option<Verdict>>) -> impl IntoView {
 
 /// Lost and double counted, big.
 #[component]
-fn Tiles(verdict: Memo<Option<Verdict>>, state: Memo<&'static str>) -> impl IntoView {
+fn Tiles(verdict: Selection<Verdict>, state: Memo<&'static str>) -> impl IntoView {
     let number = move |f: fn(&Verdict) -> Option<u64>| move || verdict.with(|v| v.as_ref().and_then(f).unwrap_or(0));
     let lost = number(|v| v.lost);
     let double = number(|v| v.double_counted);
@@ -105,7 +106,7 @@ fn Tiles(verdict: Memo<Option<Verdict>>, state: Memo<&'static str>) -> impl Into
 
 /// Which origin lost or gained what; shown only when the count is wrong.
 #[component]
-fn Origins(verdict: Memo<Option<Verdict>>) -> impl IntoView {
+fn Origins(verdict: Selection<Verdict>) -> impl IntoView {
     let origins = move || {
         verdict.with(|v| match v {
             Some(v) if !v.correct() => v.per_origin.clone(),
@@ -136,7 +137,7 @@ fn Origins(verdict: Memo<Option<Verdict>>) -> impl IntoView {
 /// Likes destroyed by crashes without a durable log, ever: they survive
 /// switches and count as lost once the room settles.
 #[component]
-pub fn CrashNote(verdict: Memo<Option<Verdict>>) -> impl IntoView {
+pub fn CrashNote(verdict: Selection<Verdict>) -> impl IntoView {
     let destroyed = move || verdict.with(|v| v.as_ref().map_or(0, |v| v.destroyed_in_crashes));
     view! {
         <When when=move || { destroyed() > 0 }>
