@@ -30,6 +30,8 @@
 mod decode;
 mod encode;
 
+pub use decode::Named;
+
 use crate::history::HistoryStore;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, SinkExt, StreamExt};

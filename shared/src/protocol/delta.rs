@@ -247,12 +247,22 @@ pub fn frame_delta(prev: &Value, next: &Value) -> Option<Value> {
 /// Why a delta could not be applied: the client must wait for a keyframe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DeltaGap {
-    #[error("the delta applies to frame {base}, but the frame held is {held:?}")]
+    // `held` in words, not `{held:?}`: the page logs this, and `Debug` of an
+    // `Option` is formatting code it would link for this alone.
+    #[error("the delta applies to frame {base}, but {}", held_words(*held))]
     WrongBase { base: u64, held: Option<u64> },
     #[error("not a delta message")]
     NotADelta,
     #[error(transparent)]
     Misfit(#[from] Misfit),
+}
+
+/// The frame held, in [`DeltaGap::WrongBase`]'s message.
+fn held_words(held: Option<u64>) -> String {
+    match held {
+        Some(seq) => format!("the frame held is {seq}"),
+        None => "the frame held has no seq".to_owned(),
+    }
 }
 
 /// Applies a delta message to the frame message `frame` (as held by a
