@@ -68,15 +68,19 @@ pub async fn start_room(path: &str, body: Option<&str>) -> Result<String, String
     if !response.ok() {
         return Err(if text.is_empty() { format!("refused (HTTP {})", response.status()) } else { text });
     }
-    #[derive(serde::Deserialize)]
-    struct Made {
-        room: String,
-        #[serde(default)]
-        presenter: Option<String>,
+    // `{"room": …, "presenter": …}` read out of a JSON value (the page's
+    // parser), as a derived `Deserialize` would: `presenter` may be missing
+    // or null. The derive linked serde_json's struct decoder and its error
+    // messages for this answer alone (README, "Page weight").
+    let unreadable = || "the server's answer is unreadable".to_owned();
+    let made: serde_json::Value = serde_json::from_str(&text).map_err(|_| unreadable())?;
+    let room = made.get("room").and_then(serde_json::Value::as_str).ok_or_else(unreadable)?;
+    let presenter = match made.get("presenter") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(token) => Some(token.as_str().ok_or_else(unreadable)?),
+    };
+    if let Some(token) = presenter {
+        crate::presenter::keep_token(room, token);
     }
-    let made: Made = serde_json::from_str(&text).map_err(|_| "the server's answer is unreadable".to_owned())?;
-    if let Some(token) = &made.presenter {
-        crate::presenter::keep_token(&made.room, token);
-    }
-    Ok(made.room)
+    Ok(room.to_owned())
 }
