@@ -31,6 +31,7 @@ mod decode;
 mod encode;
 
 pub use decode::Named;
+pub use encode::pretty;
 
 use crate::history::HistoryStore;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};

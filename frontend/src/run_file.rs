@@ -23,9 +23,8 @@ pub fn download(run: &serde_json::Value) {
 }
 
 fn try_download(run: &serde_json::Value) -> Result<(), JsValue> {
-    // Writing a `Value` cannot fail (its keys are strings); a fixed text
-    // spares the page serde_json's error messages (README, "Page weight").
-    let json = serde_json::to_string_pretty(run).map_err(|_| JsValue::from_str("cannot write the run as JSON"))?;
+    // The page's own writer, not serde_json's (README, "Page weight").
+    let json = crate::connection::pretty(run);
     let parts = js_sys::Array::of1(&JsValue::from_str(&json));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/json");

@@ -186,6 +186,106 @@ fn string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// `value` as indented JSON, laid out as serde_json's `to_string_pretty`
+/// does (two spaces, `"key": value`), for the saved run.
+///
+/// Why not `to_string_pretty`: serde_json's encoder of a `Value` and its
+/// pretty formatter were linked for this one file (README, "Page weight"),
+/// while this needs only [`string`] and the number formatting the page
+/// carries anyway. The text differs from serde_json's only where JSON
+/// allows it (a control character as `\u00XX`, a large or tiny float
+/// without an exponent), and parses back to the same value (tested).
+pub fn pretty(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_pretty(&mut out, value, 0);
+    out
+}
+
+fn write_pretty(out: &mut String, value: &serde_json::Value, depth: usize) {
+    use serde_json::Value;
+    let line = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                let _ = write!(out, "{u}");
+            } else if let Some(i) = n.as_i64() {
+                let _ = write!(out, "{i}");
+            } else if let Some(x) = n.as_f64() {
+                float(out, x);
+            }
+        }
+        Value::String(s) => string(out, s),
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                line(out, depth + 1);
+                write_pretty(out, item, depth + 1);
+            }
+            line(out, depth);
+            out.push(']');
+        }
+        Value::Object(map) if map.is_empty() => out.push_str("{}"),
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                line(out, depth + 1);
+                string(out, key);
+                out.push_str(": ");
+                write_pretty(out, item, depth + 1);
+            }
+            line(out, depth);
+            out.push('}');
+        }
+    }
+}
+
+/// A finite float as JSON: Rust's shortest round-trip digits (`{x}`, which
+/// the page carries anyway), moved into exponent form beyond 21 integer
+/// digits or 5 leading zeros, as serde_json's writer does (a 300-digit
+/// decimal would not read back), and with `.0` on a whole number so that
+/// a float stays a float.
+fn float(out: &mut String, x: f64) {
+    let text = x.to_string();
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(digits) => ("-", digits),
+        None => ("", text.as_str()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let zeros = frac.len() - frac.trim_start_matches('0').len();
+    let (significant, exponent) = if int.len() > 21 {
+        (int.trim_end_matches('0'), format!("e{}", int.len() - 1))
+    } else if int == "0" && zeros > 5 {
+        (&frac[zeros..], format!("e-{}", zeros + 1))
+    } else {
+        out.push_str(&text);
+        if frac.is_empty() {
+            out.push_str(".0");
+        }
+        return;
+    };
+    out.push_str(sign);
+    out.push_str(&significant[..1]);
+    if significant.len() > 1 {
+        out.push('.');
+        out.push_str(&significant[1..]);
+    }
+    out.push_str(&exponent);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +382,38 @@ mod tests {
             encode(&M::SetAllLinks { loss: 0.2, duplicate: f64::NAN, jitter_ms: None }),
             r#"{"type":"set_all_links","loss":0.2,"duplicate":null,"jitter_ms":null}"#
         );
+    }
+
+    /// The saved run is laid out as serde_json's `to_string_pretty` did and
+    /// reads back to the same value: a whole run with every kind of input,
+    /// and the values where the two writers may differ in text.
+    #[test]
+    fn a_run_is_written_as_serde_json_writes_it() {
+        use shared::protocol::{Command, Control};
+        use shared::sim::replay::{Input, Run, RUN_FORMAT};
+        use shared::sim::SimConfig;
+        let inputs = super::super::decode::tests::strategies()
+            .into_iter()
+            .enumerate()
+            .map(|(i, config)| Input { at: i as u64 * 100, command: Command::Control(Control::SetStrategy(config)) })
+            .collect();
+        let run = Run { format: RUN_FORMAT, seed: u64::MAX - 7, config: SimConfig::default(), inputs, until_ms: 9_000 };
+        let value = serde_json::to_value(&run).unwrap();
+        assert_eq!(pretty(&value), serde_json::to_string_pretty(&value).unwrap());
+        let odd = serde_json::json!({
+            "floats": [0.1, 1.0, -2.5, 1e21, 1.5e-7, f64::MAX, 5e-324, -1e-300, 123456.789, 1e-5, 1.25e-6],
+            "ints": [0, -1, i64::MIN, u64::MAX],
+            "text": "quote \" back \\ slash \n line \u{1} é ⇄",
+            "empty": [[], {}, ""],
+            "nested": {"a": {"b": [null, true, false]}},
+        });
+        let text = pretty(&odd);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), odd, "{text}");
+        for x in [0.1, 1.0, -2.5, 1e21, 1.5e-7, f64::MAX, f64::MIN, 5e-324, -1e-300, 123456.789, 1e-5, 1.25e-6] {
+            let back: serde_json::Value = serde_json::from_str(&pretty(&serde_json::json!(x))).unwrap();
+            assert!(back.is_f64() && back.as_f64() == Some(x), "{x}");
+        }
+        let texts = [1.0, 1e21, 1.5e-7, -2.5e-300, 0.000_01].map(|x| pretty(&serde_json::json!(x)));
+        assert_eq!(texts, ["1.0", "1e21", "1.5e-7", "-2.5e-300", "0.00001"]);
     }
 }
