@@ -258,17 +258,26 @@ fn write_pretty(out: &mut String, value: &serde_json::Value, depth: usize) {
 /// digits or 5 leading zeros, as serde_json's writer does (a 300-digit
 /// decimal would not read back), and with `.0` on a whole number so that
 /// a float stays a float.
+///
+/// The digits are handled as bytes, not by slicing the `str`: a `str`
+/// slice links core's char-boundary panic and its `Debug` of `char`s
+/// (README, "Page weight").
 fn float(out: &mut String, x: f64) {
     let text = x.to_string();
-    let (sign, digits) = match text.strip_prefix('-') {
-        Some(digits) => ("-", digits),
-        None => ("", text.as_str()),
+    let bytes = text.as_bytes();
+    let (sign, digits) = match bytes.split_first() {
+        Some((b'-', digits)) => ("-", digits),
+        _ => ("", bytes),
     };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let zeros = frac.len() - frac.trim_start_matches('0').len();
+    let (int, frac) = match digits.iter().position(|&b| b == b'.') {
+        Some(dot) => (&digits[..dot], &digits[dot + 1..]),
+        None => (digits, &[][..]),
+    };
+    let zeros = frac.iter().take_while(|&&b| b == b'0').count();
     let (significant, exponent) = if int.len() > 21 {
-        (int.trim_end_matches('0'), format!("e{}", int.len() - 1))
-    } else if int == "0" && zeros > 5 {
+        let end = int.iter().rposition(|&b| b != b'0').map_or(1, |last| last + 1);
+        (&int[..end], format!("e{}", int.len() - 1))
+    } else if int == b"0" && zeros > 5 {
         (&frac[zeros..], format!("e-{}", zeros + 1))
     } else {
         out.push_str(&text);
@@ -278,10 +287,11 @@ fn float(out: &mut String, x: f64) {
         return;
     };
     out.push_str(sign);
-    out.push_str(&significant[..1]);
-    if significant.len() > 1 {
-        out.push('.');
-        out.push_str(&significant[1..]);
+    for (i, &digit) in significant.iter().enumerate() {
+        if i == 1 {
+            out.push('.');
+        }
+        out.push(char::from(digit));
     }
     out.push_str(&exponent);
 }
