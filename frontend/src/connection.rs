@@ -29,14 +29,14 @@
 
 mod decode;
 mod encode;
+mod socket;
 
 pub use decode::Named;
 pub use encode::pretty;
 
 use crate::history::HistoryStore;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use futures::{FutureExt, SinkExt, StreamExt};
-use gloo_net::websocket::{futures::WebSocket, Message};
+use futures::StreamExt;
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -365,14 +365,13 @@ async fn session(
     writers: &Writers,
     notices: &mut u64,
 ) -> Ended {
-    let socket = match WebSocket::open(url) {
-        Ok(socket) => socket,
+    let (socket, mut events) = match socket::Socket::open(url) {
+        Ok(opened) => opened,
         Err(e) => {
             warn!("cannot open {url}: {e}");
             return Ended::Dropped { synced: false };
         }
     };
-    let (mut sink, mut stream) = socket.split();
     // Messages queued while we were away are stale: drop them (see `like`).
     while outgoing.try_recv().is_ok() {}
     let mut synced = false;
@@ -380,8 +379,8 @@ async fn session(
     let mut held: Option<serde_json::Value> = None;
     loop {
         futures::select! {
-            incoming = stream.next().fuse() => match incoming {
-                Some(Ok(Message::Text(text))) => match decode(&text, &mut held) {
+            incoming = events.next() => match incoming {
+                Some(socket::Event::Text(text)) => match decode(&text, &mut held) {
                     Ok(None) => {}
                     Ok(Some(Incoming::Run(run))) => crate::run_file::download(&run),
                     Ok(Some(Incoming::Message(msg))) => {
@@ -401,17 +400,14 @@ async fn session(
                         None => warn!("ignoring unreadable message ({e}): {}", preview(&text)),
                     },
                 },
-                Some(Ok(Message::Bytes(bytes))) => warn!("ignoring {} bytes of binary data", bytes.len()),
-                Some(Err(e)) => {
-                    warn!("connection lost: {e}");
-                    return Ended::Dropped { synced };
-                }
-                None => return Ended::Dropped { synced },
+                Some(socket::Event::Binary) => warn!("ignoring a binary message"),
+                // The browser logs why; the next session starts afresh.
+                Some(socket::Event::Closed) | None => return Ended::Dropped { synced },
             },
             like = outgoing.next() => match like {
                 Some(msg) if synced => {
-                    if let Err(e) = sink.send(Message::Text(encode::encode(&msg))).await {
-                        warn!("send failed: {e}");
+                    if socket.send(&encode::encode(&msg)).is_err() {
+                        warn!("send failed: the socket is not open");
                         return Ended::Dropped { synced };
                     }
                 }
