@@ -446,7 +446,7 @@ fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Inc
     let message = match value.get("type").and_then(serde_json::Value::as_str) {
         Some("delta") => {
             let Some(frame) = held.as_mut() else { return Ok(None) };
-            if let Err(gap) = delta::apply_frame_delta(frame, &value) {
+            if let Err(gap) = delta::apply_frame_delta_owned(frame, value) {
                 warn!("waiting for the next full frame: {gap}");
                 *held = None;
                 return Ok(None);
