@@ -227,7 +227,9 @@ pub fn background_text(messages_per_s: f64, bytes_per_s: f64) -> String {
 
 /// A strategy's name without its parenthesis: short enough for a tab.
 pub fn short_name(name: &str) -> &str {
-    name.split(" (").next().unwrap_or(name).trim()
+    // Split at the character '(', not the string " (": a string pattern
+    // links core's substring searcher (README, "Page weight", step 30).
+    name.split('(').next().unwrap_or(name).trim()
 }
 
 /// A strategy's name inside a sentence: "last writer wins".

@@ -96,8 +96,12 @@ mod verdict_judgement;
 mod when;
 
 fn main() {
-    // Panics become readable console errors instead of "unreachable".
-    console_error_panic_hook::set_once();
+    // Panics become readable console errors instead of "unreachable": the
+    // message and where it happened, as `console.error` (whose own stack
+    // trace the browser shows beside it). console_error_panic_hook did the
+    // same plus a JS `Error`'s stack in the text, for more wasm (README,
+    // "Page weight").
+    std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&info.to_string().into())));
     // The loading skeleton in index.html has done its job once the app is
     // in the page: remove it before mounting, so nothing shows twice.
     if let Some(skeleton) = leptos::prelude::document().get_element_by_id("skeleton") {

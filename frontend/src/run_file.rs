@@ -14,9 +14,10 @@ use wasm_bindgen_futures::JsFuture;
 
 /// Saves `run` (the server's `run` answer, kept as JSON: the page never
 /// decodes a whole run) as `likewise-run-<seed>.json` through a temporary
-/// link. A JSON value keeps its keys sorted, so the file lists them
-/// alphabetically rather than in the server's order; the content, the
-/// 64-bit seed included, is the same, and import reads either.
+/// link. The page's JSON values keep their keys in the order they came
+/// (serde_json's `preserve_order`, frontend/Cargo.toml), so the file lists
+/// them as the server sent them; the content, the 64-bit seed included, is
+/// the server's, and import reads any order.
 pub fn download(run: &serde_json::Value) {
     if let Err(e) = try_download(run) {
         leptos::logging::warn!("cannot save the run: {e:?}");

@@ -14,7 +14,7 @@
 //! `SingleWriter::MIN_TIMEOUT_MS`, ...), so the UI cannot offer a value
 //! the server refuses or a default the compare table does not measure.
 
-use crate::connection::Connection;
+use crate::connection::{Connection, Named};
 use crate::format::{after_text, short_name, skew_text};
 use crate::keyed_list::keyed_list;
 use crate::knobs::{IntervalKnob, RegionSelect, Switch, OPTIONAL_PERIODS, PERIODS};
@@ -55,9 +55,11 @@ const TIMEOUTS: &[Option<u64>] = &[
     Some(30_000),
 ];
 
-/// The wire name of a strategy kind (`"event_push"`), for test hooks.
+/// The wire name of a strategy kind (`"event_push"`), for test hooks: the
+/// name the page writes it with (`connection::Named`, checked against
+/// serde's), not serde_json's value encoder, linked for this alone.
 pub fn kind_id(kind: StrategyKind) -> String {
-    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    kind.wire_name().to_owned()
 }
 
 #[component]

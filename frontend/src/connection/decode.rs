@@ -47,6 +47,10 @@ use std::fmt;
 
 /// Why a message did not decode: where (the path of keys and indexes) and
 /// what was expected there. Only built on failure.
+///
+/// Names read from the message are quoted as `"{name}"`, not written with
+/// `{name:?}`: `str`'s `Debug` (escaping, Unicode tables) was wasm the page
+/// needed for nothing else (README, "Page weight").
 #[derive(Debug)]
 pub struct Error(String);
 
@@ -67,9 +71,13 @@ impl fmt::Display for Error {
     }
 }
 
+/// Where the text stopped being JSON, without serde_json's own sentence:
+/// displaying its error links the words of every error code it has and
+/// `std::io::Error`'s (~3 KB of wasm; README, "Page weight"), and the page
+/// only logs this beside the start of the message, which shows the rest.
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Error {
-        Error(e.to_string())
+        Error(format!("unreadable JSON at line {}, column {}", e.line(), e.column()))
     }
 }
 
@@ -176,7 +184,7 @@ impl FromJson for String {
 impl FromJson for RegionId {
     fn from_json(v: &Value) -> Result<Self> {
         let id = v.as_str().ok_or_else(|| Error::expected("a region id"))?;
-        RegionId::parse(id).map_err(|_| Error(format!("unknown region {id:?}")))
+        RegionId::parse(id).map_err(|_| Error(format!("unknown region \"{id}\"")))
     }
 }
 
@@ -236,7 +244,7 @@ impl FromJson for LatencyMatrix {
 /// Which of `names` the string `v` is (a unit variant's serde name).
 fn name_index(v: &Value, names: &[&str]) -> Result<usize> {
     let name = v.as_str().ok_or_else(|| Error::expected("a name"))?;
-    names.iter().position(|n| *n == name).ok_or_else(|| Error(format!("unknown name {name:?}")))
+    names.iter().position(|n| *n == name).ok_or_else(|| Error(format!("unknown name \"{name}\"")))
 }
 
 /// A unit-only enum's serde name (what the page writes, see `encode`).
@@ -812,7 +820,7 @@ impl FromJson for Consistency {
                 Consistency::Settled { since: o.get("since")?, took_ms: o.get("took_ms")?, correct: o.get("correct")? }
             }
             "settling" => Consistency::Settling { since: o.get("since")? },
-            other => return Err(Error(format!("unknown state {other:?}"))),
+            other => return Err(Error(format!("unknown state \"{other}\""))),
         })
     }
 }
@@ -830,7 +838,7 @@ impl FromJson for HistoryEvent {
             "taken_back" => {
                 HistoryEvent::TakenBack { at: o.get("at")?, seen_at: o.get("seen_at")?, saga: o.get("saga")? }
             }
-            other => return Err(Error(format!("unknown event {other:?}"))),
+            other => return Err(Error(format!("unknown event \"{other}\""))),
         })
     }
 }
@@ -857,7 +865,7 @@ impl FromJson for StrategyConfig {
                 leader: o.get("leader")?,
                 timeout_ms: o.or("timeout_ms", SingleWriter::DEFAULT_TIMEOUT_MS)?,
             },
-            other => return Err(Error(format!("unknown kind {other:?}"))),
+            other => return Err(Error(format!("unknown kind \"{other}\""))),
         })
     }
 }

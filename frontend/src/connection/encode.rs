@@ -20,6 +20,8 @@ use shared::strategy::StrategyConfig;
 use std::fmt::Write;
 
 /// The message as the server reads it.
+// Not inlined into the connection's session (see `connection::decode`).
+#[inline(never)]
 pub fn encode(msg: &ClientMessage) -> String {
     use ClientMessage as M;
     match msg {

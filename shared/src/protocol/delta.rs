@@ -183,48 +183,55 @@ pub struct Misfit;
 /// leaves `old == new`. A patch that does not fit leaves `target` partly
 /// patched and says so: the caller must wait for a full value.
 pub fn apply(target: &mut Value, patch: &Value) -> Result<(), Misfit> {
-    apply_change(target, patch)
+    apply_change(target, patch.clone())
 }
 
-fn apply_change(target: &mut Value, change: &Value) -> Result<(), Misfit> {
+// The patch is applied by value, its parts moved into the target: the page
+// owns each delta it reads and applies it with `apply_frame_delta_owned`,
+// so it links no deep copy of a JSON value (README, "Page weight"); the
+// borrowing functions copy the patch once, up front.
+fn apply_change(target: &mut Value, change: Value) -> Result<(), Misfit> {
     match (target, change) {
         // Both objects: the change is a patch of it (see the module doc).
         (Value::Object(target), Value::Object(patch)) => apply_object(target, patch, &[]),
-        (Value::Array(target), Value::Object(patch)) if patch.contains_key(SPLICES) => splice(target, &patch[SPLICES]),
+        (Value::Array(target), Value::Object(mut patch)) if patch.contains_key(SPLICES) => {
+            splice(target, patch.remove(SPLICES).unwrap_or(Value::Null))
+        }
         (target, change) => {
-            *target = change.clone();
+            *target = change;
             Ok(())
         }
     }
 }
 
 /// Applies `[[index, removed, inserted…], …]` in order.
-fn splice(target: &mut Vec<Value>, splices: &Value) -> Result<(), Misfit> {
-    for op in splices.as_array().ok_or(Misfit)? {
-        let op = op.as_array().ok_or(Misfit)?;
+fn splice(target: &mut Vec<Value>, splices: Value) -> Result<(), Misfit> {
+    let Value::Array(splices) = splices else { return Err(Misfit) };
+    for op in splices {
+        let Value::Array(op) = op else { return Err(Misfit) };
         let at = op.first().and_then(Value::as_u64).ok_or(Misfit)? as usize;
         let removed = op.get(1).and_then(Value::as_u64).ok_or(Misfit)? as usize;
         let end = at.checked_add(removed).filter(|&end| end <= target.len()).ok_or(Misfit)?;
-        target.splice(at..end, op[2..].iter().cloned());
+        target.splice(at..end, op.into_iter().skip(2));
     }
     Ok(())
 }
 
 /// Applies an object patch, ignoring the top-level keys in `skip`.
-fn apply_object(target: &mut Map<String, Value>, patch: &Map<String, Value>, skip: &[&str]) -> Result<(), Misfit> {
-    if let Some(Value::Array(removed)) = patch.get(REMOVED) {
+fn apply_object(target: &mut Map<String, Value>, mut patch: Map<String, Value>, skip: &[&str]) -> Result<(), Misfit> {
+    if let Some(Value::Array(removed)) = patch.remove(REMOVED) {
         for key in removed.iter().filter_map(Value::as_str) {
             target.remove(key);
         }
     }
     for (key, change) in patch {
-        if key == REMOVED || skip.contains(&key.as_str()) {
+        if skip.contains(&key.as_str()) {
             continue;
         }
-        match target.get_mut(key) {
+        match target.get_mut(&key) {
             Some(slot) => apply_change(slot, change)?,
             None => {
-                target.insert(key.clone(), change.clone());
+                target.insert(key, change);
             }
         }
     }
@@ -247,7 +254,9 @@ pub fn frame_delta(prev: &Value, next: &Value) -> Option<Value> {
 /// Why a delta could not be applied: the client must wait for a keyframe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DeltaGap {
-    #[error("the delta applies to frame {base}, but the frame held is {held:?}")]
+    // `held` in words, not `{held:?}`: the page logs this, and `Debug` of an
+    // `Option` is formatting code it would link for this alone.
+    #[error("the delta applies to frame {base}, but {}", held_words(*held))]
     WrongBase { base: u64, held: Option<u64> },
     #[error("not a delta message")]
     NotADelta,
@@ -255,9 +264,23 @@ pub enum DeltaGap {
     Misfit(#[from] Misfit),
 }
 
+/// The frame held, in [`DeltaGap::WrongBase`]'s message.
+fn held_words(held: Option<u64>) -> String {
+    match held {
+        Some(seq) => format!("the frame held is {seq}"),
+        None => "the frame held has no seq".to_owned(),
+    }
+}
+
 /// Applies a delta message to the frame message `frame` (as held by a
 /// client) if it was made against it; `frame` is left unchanged otherwise.
 pub fn apply_frame_delta(frame: &mut Value, delta: &Value) -> Result<(), DeltaGap> {
+    apply_frame_delta_owned(frame, delta.clone())
+}
+
+/// [`apply_frame_delta`] for a caller that is done with the delta: its
+/// parts are moved into `frame` rather than copied.
+pub fn apply_frame_delta_owned(frame: &mut Value, delta: Value) -> Result<(), DeltaGap> {
     let Some(base) = delta.get("base").and_then(Value::as_u64) else { return Err(DeltaGap::NotADelta) };
     let held = frame.get("seq").and_then(Value::as_u64);
     if held != Some(base) {

@@ -1,0 +1,60 @@
+// Checks of the release build itself (dist/, no server, no browser): the
+// exports index.html has wasm-opt remove are gone, nothing in the page could
+// still call them, and Trunk's integrity hash is the shipped file's.
+//
+// Why: Leptos always enables server_fn's "browser" feature, which links
+// wasm-streams, whose #[wasm_bindgen] classes IntoUnderlyingSource,
+// IntoUnderlyingByteSource and IntoUnderlyingSink are wasm *exports*: they
+// and the futures they drive stayed in the wasm although the page has no
+// server functions. index.html's data-wasm-opt-params removes those exports
+// (README, "Page weight", step 23). That is only safe while the page's Rust
+// code never hands one of these objects to JavaScript; wasm-bindgen's glue
+// then has a `Class.__wrap(` for it, which this test forbids.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const CLASSES = ['IntoUnderlyingSource', 'IntoUnderlyingByteSource', 'IntoUnderlyingSink'];
+
+function dist() {
+  const dir = process.env.LIKEWISE_DIST;
+  if (!dir) throw new Error('set LIKEWISE_DIST (scripts/test.sh does)');
+  const one = (suffix) => {
+    const found = readdirSync(dir).filter((f) => f.endsWith(suffix));
+    assert.equal(found.length, 1, `one ${suffix} in ${dir}: ${found}`);
+    return join(dir, found[0]);
+  };
+  return { dir, wasm: one('_bg.wasm'), js: one('.js'), html: join(dir, 'index.html') };
+}
+
+test("the wasm exports nothing of wasm-streams' classes, and the page never creates one", () => {
+  const { wasm, js } = dist();
+  const exports = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(wasm))).map((e) => e.name);
+  const left = exports.filter((name) => /intounderlying/i.test(name));
+  assert.deepEqual(left, [], 'index.html data-wasm-opt-params should remove these exports');
+  // The glue still defines the classes (wasm-bindgen writes them before
+  // wasm-opt runs), but only Rust handing one to JavaScript would use them.
+  const glue = readFileSync(js, 'utf8');
+  for (const name of CLASSES) {
+    assert.ok(!glue.includes(`${name}.__wrap(`),
+      `the page now hands a ${name} to JavaScript: its methods would call removed exports (index.html)`);
+  }
+  // And every export the glue calls outside those classes is still there.
+  const called = new Set([...glue.matchAll(/\bwasm\.([A-Za-z0-9_$]+)/g)].map((m) => m[1]));
+  const missing = [...called].filter((name) => !exports.includes(name) && !/intounderlying/i.test(name));
+  assert.deepEqual(missing, [], 'the JS glue calls wasm exports that are not there');
+});
+
+test("index.html's integrity hash is the shipped wasm's", () => {
+  const { wasm, html } = dist();
+  const page = readFileSync(html, 'utf8');
+  const file = wasm.split('/').pop();
+  const link = page.match(new RegExp(`<link[^>]*href="?/${file}"?[^>]*>`));
+  assert.ok(link, `index.html preloads ${file}`);
+  const integrity = link[0].match(/integrity="?(sha384-[^" >]+)/);
+  assert.ok(integrity, `the preload of ${file} has an integrity hash`);
+  const actual = `sha384-${createHash('sha384').update(readFileSync(wasm)).digest('base64')}`;
+  assert.equal(integrity[1], actual);
+});
