@@ -32,6 +32,7 @@ mod encode;
 mod socket;
 
 pub use decode::Named;
+pub use encode::string as json_string;
 
 use crate::history::HistoryStore;
 use crate::selection::Selection;

@@ -7,6 +7,7 @@
 //! megabytes, far over a socket message's 1 KiB (see the README). The
 //! server validates the file; its refusal is shown as it says it.
 
+use crate::connection::json_string;
 use serde_json::Value;
 use std::fmt::Write;
 use wasm_bindgen::{JsCast, JsValue};
@@ -62,7 +63,7 @@ fn pretty(out: &mut String, value: &Value, depth: usize) {
             }
             (None, None, f) => crate::format::push_json(out, f.unwrap_or(f64::NAN)),
         },
-        Value::String(s) => string(out, s),
+        Value::String(s) => json_string(out, s),
         Value::Array(items) if items.is_empty() => out.push_str("[]"),
         Value::Array(items) => {
             out.push('[');
@@ -81,7 +82,7 @@ fn pretty(out: &mut String, value: &Value, depth: usize) {
             for (i, (key, item)) in map.iter().enumerate() {
                 out.push_str(if i == 0 { "\n" } else { ",\n" });
                 indent(out, depth + 1);
-                string(out, key);
+                json_string(out, key);
                 out.push_str(": ");
                 pretty(out, item, depth + 1);
             }
@@ -90,29 +91,6 @@ fn pretty(out: &mut String, value: &Value, depth: usize) {
             out.push('}');
         }
     }
-}
-
-/// `s` as a JSON string, escaped as serde_json escapes it: `"` and `\`,
-/// the short forms `\b \t \n \f \r`, other control characters as
-/// `\u00XX`; everything else as it is.
-fn string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Sends the file to the server and returns the new room's id, or the

@@ -168,14 +168,21 @@ impl Obj {
     }
 }
 
-/// `s` as a JSON string: quoted, with `"`, `\` and control characters
-/// escaped (ids and tokens have none, but a string is a string).
-fn string(out: &mut String, s: &str) {
+/// `s` as a JSON string, escaped as serde_json escapes it: `"` and `\`,
+/// the short forms `\b \t \n \f \r`, other control characters as
+/// `\u00XX`; everything else as it is. The messages sent and the saved run
+/// ([`run_file`](crate::run_file)) both write strings with it.
+pub fn string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
             c if u32::from(c) < 0x20 => {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
