@@ -10,7 +10,7 @@
 # (about 1 % smaller). KB here are 1000 bytes.
 #
 # The budget: issue 10 asks for 150 KB. The build is not there yet: the
-# cuts so far took it from 521.6 KB to 326.1 KB (the README's "Page
+# cuts so far took it from 521.6 KB to 328.6 KB (the README's "Page
 # weight" has each step and what limits it); the budget below is that plus
 # a little, so that the page cannot grow unnoticed while the cuts go on. It
 # is tight on purpose: a float written with `{}` anywhere on the page
@@ -19,7 +19,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIST="${1:-$ROOT/dist}"
-BUDGET_KB="${2:-${PAGE_BUDGET_KB:-330}}"
+BUDGET_KB="${2:-${PAGE_BUDGET_KB:-332}}"
 shopt -s nullglob
 files=("$DIST"/*.wasm "$DIST"/*.js "$DIST"/*.css)
 if (( ${#files[@]} == 0 )) || [[ -z "$(ls "$DIST"/*.wasm 2>/dev/null)" ]]; then

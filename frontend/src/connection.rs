@@ -29,7 +29,6 @@
 
 mod decode;
 mod encode;
-mod socket;
 
 pub use decode::Named;
 pub use encode::string as json_string;
@@ -37,7 +36,8 @@ pub use encode::string as json_string;
 use crate::history::HistoryStore;
 use crate::selection::Selection;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use futures::StreamExt;
+use futures::{FutureExt, SinkExt, StreamExt};
+use gloo_net::websocket::{futures::WebSocket, Message};
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -353,13 +353,14 @@ async fn session(
     writers: &Writers,
     notices: &mut u64,
 ) -> Ended {
-    let (socket, mut events) = match socket::Socket::open(url) {
-        Ok(opened) => opened,
+    let socket = match WebSocket::open(url) {
+        Ok(socket) => socket,
         Err(e) => {
             warn!("cannot open {url}: {e}");
             return Ended::Dropped { synced: false };
         }
     };
+    let (mut sink, mut stream) = socket.split();
     // Messages queued while we were away are stale: drop them (see `like`).
     while outgoing.try_recv().is_ok() {}
     let mut synced = false;
@@ -367,8 +368,8 @@ async fn session(
     let mut held: Option<serde_json::Value> = None;
     loop {
         futures::select! {
-            incoming = events.next() => match incoming {
-                Some(socket::Event::Text(text)) => match decode(&text, &mut held) {
+            incoming = stream.next().fuse() => match incoming {
+                Some(Ok(Message::Text(text))) => match decode(&text, &mut held) {
                     Ok(None) => {}
                     Ok(Some(Incoming::Run(run))) => crate::run_file::download(&run),
                     Ok(Some(Incoming::Message(msg))) => {
@@ -388,14 +389,17 @@ async fn session(
                         None => warn!("ignoring unreadable message ({e}): {}", preview(&text)),
                     },
                 },
-                Some(socket::Event::Binary) => warn!("ignoring a binary message"),
-                // The browser logs why; the next session starts afresh.
-                Some(socket::Event::Closed) | None => return Ended::Dropped { synced },
+                Some(Ok(Message::Bytes(bytes))) => warn!("ignoring {} bytes of binary data", bytes.len()),
+                Some(Err(e)) => {
+                    warn!("connection lost: {e}");
+                    return Ended::Dropped { synced };
+                }
+                None => return Ended::Dropped { synced },
             },
             like = outgoing.next() => match like {
                 Some(msg) if synced => {
-                    if socket.send(&encode::encode(&msg)).is_err() {
-                        warn!("send failed: the socket is not open");
+                    if let Err(e) = sink.send(Message::Text(encode::encode(&msg))).await {
+                        warn!("send failed: {e}");
                         return Ended::Dropped { synced };
                     }
                 }
