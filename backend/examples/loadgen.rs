@@ -152,19 +152,21 @@ impl Held {
     /// Takes one message; the truth it shows, if it is a frame of any kind.
     fn take(&mut self, text: &str) -> Option<(u64, u64)> {
         let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
-        match v["type"].as_str() {
-            Some("delta") => {
-                let held = self.0.as_mut()?;
-                if shared::protocol::delta::apply_frame_delta(held, &v).is_err() {
-                    // A gap: wait for the next keyframe, as the page does.
-                    self.0 = None;
-                    return None;
-                }
+        if v["type"] == "delta" {
+            let held = self.0.as_mut()?;
+            // The message is ours to consume: moved into the frame, not copied.
+            if shared::protocol::delta::apply_frame_delta_owned(held, v).is_err() {
+                // A gap: wait for the next keyframe, as the page does.
+                self.0 = None;
+                return None;
             }
-            Some("snapshot") => self.0 = Some(v["frame"].take()),
+        } else if v["type"] == "snapshot" {
+            self.0 = Some(v["frame"].take());
+        } else if v["sim"]["truth"].is_object() {
             // A whole frame, or the naive server's message (counts only).
-            _ if v["sim"]["truth"].is_object() => self.0 = Some(v),
-            _ => return None,
+            self.0 = Some(v);
+        } else {
+            return None;
         }
         truth_of(self.0.as_ref()?)
     }
@@ -328,7 +330,6 @@ async fn liker(
     let _ = ws.close(None).await;
 }
 
-/// CPU time (utime + stime) of a process, in seconds.
 /// CPU seconds `pid` has used so far, user and kernel together.
 fn cpu_seconds(pid: u32) -> Option<f64> {
     proc_stat::cpu_times(pid).map(|(user, system)| user + system)
@@ -495,9 +496,12 @@ async fn run(args: Args) {
         percentile(&lat, 0.99),
         lat.last().copied().unwrap_or(f64::NAN)
     );
-    if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
-        println!("| server CPU over the window | {:.2} cores |", (b - a) / window);
-        println!("| server CPU per frame per viewer | {:.1} µs |", 1e6 * (b - a) / frames_sent.max(1.0));
+    // Server cores over the window, and µs of it per frame per viewer.
+    let cpu = cpu_before.zip(cpu_after).map(|(a, b)| (b - a) / window);
+    let cpu_per_frame_us = cpu.map(|c| 1e6 * c * window / frames_sent.max(1.0));
+    if let (Some(cpu), Some(us)) = (cpu, cpu_per_frame_us) {
+        println!("| server CPU over the window | {cpu:.2} cores |");
+        println!("| server CPU per frame per viewer | {us:.1} µs |");
     }
     if let (Some(before), Some(with)) = (rss_before, rss_with) {
         println!("| server RSS before viewers / with them | {:.1} / {:.1} MiB |", mb(before), mb(with));
@@ -511,7 +515,6 @@ async fn run(args: Args) {
     }
     println!();
     if !args.naive {
-        let cpu = cpu_before.zip(cpu_after).map(|(a, b)| (b - a) / window);
         let rss_kb = rss_before
             .zip(rss_with)
             .map(|(before, with)| with.saturating_sub(before) as f64 / 1000.0 / args.viewers.max(1) as f64);
@@ -524,7 +527,7 @@ async fn run(args: Args) {
             frames_mean: mean,
             p99_ms: percentile(&lat, 0.99),
             cpu,
-            cpu_per_frame_us: cpu.map(|c| 1e6 * c * window / frames_sent.max(1.0)),
+            cpu_per_frame_us,
             rss_kb,
         };
         print_targets(&measured);
