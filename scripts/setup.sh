@@ -7,6 +7,7 @@
 #   trunk 0.21.14                        (cargo install; ~8 min the first time)
 #   wasm-bindgen-cli = Cargo.lock's wasm-bindgen version (cargo install; ~3 min)
 #   wasm-opt from npm's binaryen         (Debian's binaryen is too old)
+#   Debian zopfli and brotli             (build-frontend.sh precompresses dist/)
 #   Debian redis-server                  (backend/tests/cluster.rs starts one)
 #   --browser: Debian chromium + chromium-driver, nginx, npm playwright-core
 
@@ -66,6 +67,14 @@ if ! [ -x "$TOOLS/npm/node_modules/.bin/wasm-opt" ]; then
   say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
   mkdir -p "$TOOLS/npm"
   npm install --prefix "$TOOLS/npm" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION" >&2
+fi
+
+# The release build's files are compressed once, at build time
+# (scripts/build-frontend.sh): gzip's format by zopfli, and brotli.
+if ! command -v zopfli >/dev/null || ! command -v brotli >/dev/null; then
+  say "installing Debian zopfli and brotli (the page's files, compressed once at build time)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq zopfli brotli >&2
 fi
 
 # The cluster tests (`--redis`, backend/tests/cluster.rs) start their own

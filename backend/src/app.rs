@@ -47,7 +47,7 @@ use crate::ws::{self, ConnectionLimits};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -61,6 +61,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeader;
 use tower_http::trace::TraceLayer;
 
 /// Largest WebSocket message the protocol layer accepts. Anything between
@@ -138,7 +139,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
         .route("/s/{scenario}", get(scenario_room));
     let routes = match &state.config.assets {
-        Assets::Dir(dir) => routes.fallback_service(ServeDir::new(dir)),
+        // The `.br` and `.gz` files build-frontend.sh writes beside each
+        // asset are sent to browsers that accept them (see `assets`).
+        // `ServeDir` sends them without `Vary`, which a cache in between
+        // needs so as not to hand brotli to a client that asked for gzip.
+        Assets::Dir(dir) => routes.fallback_service(SetResponseHeader::if_not_present(
+            ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        )),
         Assets::Embedded(_) => routes.fallback(embedded_asset),
     };
     routes

@@ -1,5 +1,6 @@
 //! The frontend served from a set embedded with `rust-embed`, as a release
-//! binary does: pages, content types, gzip, ETags and 404s. The set here is
+//! binary does: pages, content types, precompressed variants, gzip, ETags
+//! and 404s. The set here is
 //! a test-only folder (`tests/fixtures/embedded`), so the test does not
 //! depend on the frontend having been built.
 
@@ -68,14 +69,76 @@ async fn assets_have_their_content_type_and_unknown_ones_are_404() {
 
 #[tokio::test]
 async fn embedded_assets_are_gzipped_and_revalidated_by_etag() {
+    // app.wasm has no precompressed variants: the compression layer
+    // gzips it per request.
     let server = embedded_server().await;
-    let (status, headers, body) = request(&server, "GET", "/app.css", "Accept-Encoding: gzip\r\n").await;
+    let (status, headers, body) = request(&server, "GET", "/app.wasm", "Accept-Encoding: gzip\r\n").await;
     assert_eq!(status, 200);
     assert!(headers.contains("content-encoding: gzip"), "{headers}");
-    assert!(body.len() < 200, "1120 bytes of repetitive CSS compress well: {} bytes", body.len());
+    assert!(body.len() < 1000, "2008 bytes of repetitive wasm compress well: {} bytes", body.len());
     let etag = headers.lines().find_map(|l| l.strip_prefix("etag: ")).expect("an etag").to_owned();
-    let (status, _, body) = request(&server, "GET", "/app.css", &format!("If-None-Match: {etag}\r\n")).await;
+    let (status, _, body) = request(&server, "GET", "/app.wasm", &format!("If-None-Match: {etag}\r\n")).await;
     assert_eq!((status, body.len()), (304, 0));
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/embedded/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// What a server sends for `/app.css` (beside which the fixture has
+/// `app.css.br` and `app.css.gz`, as build-frontend.sh writes them) to a
+/// client that sends `accept`: the content coding and the body.
+async fn negotiate(server: &Server, accept: &str) -> (Option<String>, Vec<u8>, String) {
+    let extra = if accept.is_empty() { String::new() } else { format!("Accept-Encoding: {accept}\r\n") };
+    let (status, headers, body) = request(server, "GET", "/app.css", &extra).await;
+    assert_eq!(status, 200, "{accept}: {headers}");
+    assert!(headers.contains("content-type: text/css"), "{accept}: {headers}");
+    assert!(headers.contains("vary: accept-encoding"), "{accept}: {headers}");
+    let coding = headers.lines().find_map(|l| l.strip_prefix("content-encoding: ")).map(str::to_owned);
+    (coding, body, headers)
+}
+
+async fn precompressed_variants_are_negotiated(server: &Server) {
+    let (plain, br, gz) = (fixture("app.css"), fixture("app.css.br"), fixture("app.css.gz"));
+    // The fixture's gzip variant really is app.css (zopfli writes gzip's format).
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, plain);
+    let cases: [(&str, Option<&str>, &[u8]); 6] = [
+        ("gzip, deflate, br, zstd", Some("br"), &br),
+        ("gzip, deflate", Some("gzip"), &gz),
+        ("br;q=0.5, gzip", Some("gzip"), &gz),
+        ("gzip;q=0, br;q=0", None, &plain),
+        ("identity", None, &plain),
+        ("", None, &plain),
+    ];
+    for (accept, coding, body) in cases {
+        let (sent, sent_body, headers) = negotiate(server, accept).await;
+        assert_eq!(sent.as_deref(), coding, "{accept}: {headers}");
+        assert!(sent_body == body, "{accept}: {} bytes sent, {} expected", sent_body.len(), body.len());
+    }
+}
+
+#[tokio::test]
+async fn the_embedded_set_sends_the_variant_the_browser_accepts() {
+    let server = embedded_server().await;
+    precompressed_variants_are_negotiated(&server).await;
+    // Each variant has its own ETag: revalidating the brotli answer with
+    // its tag gives 304, with the gzip one's tag a fresh 200.
+    let (_, _, br_headers) = negotiate(&server, "br").await;
+    let (_, _, gz_headers) = negotiate(&server, "gzip").await;
+    let tag = |h: &str| h.lines().find_map(|l| l.strip_prefix("etag: ")).expect("an etag").to_owned();
+    assert_ne!(tag(&br_headers), tag(&gz_headers));
+    let revalidate = |tag: String| format!("Accept-Encoding: br\r\nIf-None-Match: {tag}\r\n");
+    assert_eq!(request(&server, "GET", "/app.css", &revalidate(tag(&br_headers))).await.0, 304);
+    assert_eq!(request(&server, "GET", "/app.css", &revalidate(tag(&gz_headers))).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_folder_sends_the_variant_the_browser_accepts() {
+    let dir = format!("{}/tests/fixtures/embedded", env!("CARGO_MANIFEST_DIR"));
+    let server = Server::start_with(|c| c.assets = Assets::Dir(dir.into())).await;
+    precompressed_variants_are_negotiated(&server).await;
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
-// Checks of the release build itself (dist/, no server, no browser): the
-// exports index.html has wasm-opt remove are gone, nothing in the page could
-// still call them, and Trunk's integrity hash is the shipped file's.
+// Checks of the release build itself (dist/, no browser): the exports
+// index.html has wasm-opt remove are gone, nothing in the page could still
+// call them, Trunk's integrity hash is the shipped file's, and the server
+// sends the precompressed variants build-frontend.sh wrote.
 //
 // Why: Leptos always enables server_fn's "browser" feature, which links
 // wasm-streams, whose #[wasm_bindgen] classes IntoUnderlyingSource,
@@ -15,6 +16,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { startServer } from './harness.mjs';
 
 const CLASSES = ['IntoUnderlyingSource', 'IntoUnderlyingByteSource', 'IntoUnderlyingSink'];
 
@@ -57,4 +61,45 @@ test("index.html's integrity hash is the shipped wasm's", () => {
   assert.ok(integrity, `the preload of ${file} has an integrity hash`);
   const actual = `sha384-${createHash('sha384').update(readFileSync(wasm)).digest('base64')}`;
   assert.equal(integrity[1], actual);
+});
+
+// One GET with a given Accept-Encoding; the body as sent (not decoded).
+function get(url, acceptEncoding) {
+  return new Promise((resolve, reject) => {
+    const headers = acceptEncoding ? { 'accept-encoding': acceptEncoding } : {};
+    request(url, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject).end();
+  });
+}
+
+test('the server sends each file of the page as its precompressed variant (README, "Page weight", step 35)', async () => {
+  const { dir, wasm, js } = dist();
+  const css = join(dir, readdirSync(dir).find((f) => f.endsWith('.css')));
+  const server = await startServer();
+  try {
+    for (const file of [wasm, js, css]) {
+      const name = file.split('/').pop();
+      const plain = readFileSync(file);
+      const cases = [
+        ['gzip, deflate, br, zstd', 'br', `${file}.br`, brotliDecompressSync],
+        ['gzip, deflate', 'gzip', `${file}.gz`, gunzipSync],
+      ];
+      for (const [accept, coding, variant, decode] of cases) {
+        const res = await get(`${server.url}/${name}`, accept);
+        assert.equal(res.status, 200, `${name} (${accept})`);
+        assert.equal(res.headers['content-encoding'], coding, `${name} (${accept})`);
+        assert.match(res.headers.vary ?? '', /accept-encoding/i, `${name} (${accept})`);
+        assert.ok(res.body.equals(readFileSync(variant)), `${name} (${accept}): the bytes of ${variant}`);
+        assert.ok(decode(res.body).equals(plain), `${name} (${accept}): decodes to the file`);
+      }
+      const res = await get(`${server.url}/${name}`, '');
+      assert.equal(res.headers['content-encoding'], undefined, `${name} without Accept-Encoding`);
+      assert.ok(res.body.equals(plain), `${name} without Accept-Encoding: the file itself`);
+    }
+  } finally {
+    await server.stop();
+  }
 });
