@@ -7,6 +7,7 @@
 #   trunk 0.21.14                        (cargo install; ~8 min the first time)
 #   wasm-bindgen-cli = Cargo.lock's wasm-bindgen version (cargo install; ~3 min)
 #   wasm-opt from npm's binaryen         (Debian's binaryen is too old)
+#   terser from npm                      (minifies wasm-bindgen's JS glue)
 #   Debian zopfli and brotli             (build-frontend.sh precompresses dist/)
 #   Debian redis-server                  (backend/tests/cluster.rs starts one)
 #   --browser: Debian chromium + chromium-driver, nginx, npm playwright-core
@@ -16,6 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
+TERSER_VERSION=5.51.4
 WANT_BROWSER=0
 for arg in "$@"; do
   case "$arg" in
@@ -67,6 +69,14 @@ if ! [ -x "$TOOLS/npm/node_modules/.bin/wasm-opt" ]; then
   say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
   mkdir -p "$TOOLS/npm"
   npm install --prefix "$TOOLS/npm" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION" >&2
+fi
+
+# Trunk's JS minifier cannot parse wasm-bindgen's glue (`export default`)
+# and leaves it as it is; build-frontend.sh minifies it with terser.
+if ! [ -x "$TOOLS/npm/node_modules/.bin/terser" ]; then
+  say "installing terser (npm terser@$TERSER_VERSION)"
+  mkdir -p "$TOOLS/npm"
+  npm install --prefix "$TOOLS/npm" --no-audit --no-fund --silent "terser@$TERSER_VERSION" >&2
 fi
 
 # The release build's files are compressed once, at build time
