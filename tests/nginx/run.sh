@@ -73,6 +73,17 @@ grep -qi '<title>Likewise' <<<"$page" || fail "GET / did not return the page: ${
 headers="$(curl -fsS --max-time 5 -H 'Accept-Encoding: gzip' -o /dev/null -D - "$URL/r/nginx-room")" ||
   fail "GET /r/nginx-room through nginx"
 grep -qi '^content-type: text/html' <<<"$headers" || fail "the room page is not HTML: $headers"
+# The wasm as the server precompressed it (README, "Page weight", step 35),
+# passed through by nginx untouched: brotli when asked for, with Vary.
+wasm="$(ls "$ROOT"/dist/*.wasm 2>/dev/null | head -n 1 || true)"
+if [ -n "$wasm" ] && [ ${#DIST_ARGS[@]} = 0 ]; then
+  name="$(basename "$wasm")"
+  headers="$(curl -fsS --max-time 5 -H 'Accept-Encoding: gzip, deflate, br' -o "$TMP/wasm.br" -D - "$URL/$name")" ||
+    fail "GET /$name through nginx"
+  grep -qi '^content-encoding: br' <<<"$headers" || fail "the wasm was not sent as its brotli variant: $headers"
+  grep -qi '^vary:.*accept-encoding' <<<"$headers" || fail "the wasm was sent without Vary: Accept-Encoding: $headers"
+  cmp -s "$TMP/wasm.br" "$wasm.br" || fail "nginx changed the brotli bytes of the wasm"
+fi
 health="$(curl -fsS --max-time 5 "$URL/healthz")" || fail "GET /healthz through nginx"
 grep -q '"status":"ok"' <<<"$health" || fail "unhealthy: $health"
 
@@ -87,4 +98,4 @@ status="$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
   "$URL/ws/nginx-probe")"
 [ "$status" = 403 ] || fail "a foreign origin through nginx got HTTP $status, not 403"
 
-say "ok: page, room page and health through nginx; WebSocket snapshot and like through nginx; foreign origin 403"
+say "ok: page, room page, precompressed wasm and health through nginx; WebSocket snapshot and like through nginx; foreign origin 403"
