@@ -28,9 +28,10 @@ Two refinements (README, "Page weight"):
   installed (binutils) the report adds a table by module of ours: a Leptos
   memo of a component's type, or a view built for a component's closure,
   counts toward that component. Build for it into a separate target folder
-  (RUSTFLAGS replaces .cargo/config.toml's flags, so repeat the cfg):
+  (RUSTFLAGS replaces .cargo/config.toml's flags, so repeat them):
 
-    CARGO_TARGET_DIR=target/v0 RUSTFLAGS="--cfg erase_components -C symbol-mangling-version=v0" \
+    CARGO_TARGET_DIR=target/v0 \
+      RUSTFLAGS="--cfg erase_components -C llvm-args=-inline-threshold=0 -C symbol-mangling-version=v0" \
         cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
 
 - **The file as shipped.** wasm-opt inlines and merges; to see the final
