@@ -1,7 +1,8 @@
 // Checks of the release build itself (dist/, no browser): the exports
 // index.html has wasm-opt remove are gone, nothing in the page could still
-// call them, Trunk's integrity hash is the shipped file's, and the server
-// sends the precompressed variants build-frontend.sh wrote.
+// call them, the integrity hashes are the shipped files', the imports carry
+// the short names build-frontend.sh gave them, and the server sends the
+// precompressed variants it wrote.
 //
 // Why: Leptos always enables server_fn's "browser" feature, which links
 // wasm-streams, whose #[wasm_bindgen] classes IntoUnderlyingSource,
@@ -64,6 +65,18 @@ test("index.html's integrity hashes are the shipped wasm's and JS's", () => {
     assert.ok(integrity, `the preload of ${file} has an integrity hash`);
     const actual = `sha384-${createHash('sha384').update(readFileSync(path)).digest('base64')}`;
     assert.equal(integrity[1], actual, file);
+  }
+});
+
+test("the wasm's imports have short names, each one a key of the glue's import object (step 39)", () => {
+  const { wasm, js } = dist();
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasm)));
+  const glue = readFileSync(js, 'utf8');
+  const functions = imports.filter((i) => i.kind === 'function');
+  assert.ok(functions.length > 100, `the page imports its DOM bindings: ${functions.length}`);
+  for (const { name } of functions) {
+    assert.match(name, /^_[0-9a-z]+$/, 'scripts/short-imports.mjs renames every imported function');
+    assert.ok(new RegExp(`[{,]${name}:`).test(glue), `the glue provides ${name}`);
   }
 });
 
