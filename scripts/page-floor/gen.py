@@ -100,6 +100,20 @@ fn App() -> impl IntoView {{
 }}
 {extra_items}'''
 
+def many(lines):
+    """The component `Many`, its view the given elements in a section."""
+    body = "\n        ".join(lines)
+    return f"""
+#[component]
+fn Many(count: ReadSignal<u64>, set_count: WriteSignal<u64>) -> impl IntoView {{
+    view! {{
+        <section>
+        {body}
+        </section>
+    }}
+}}
+"""
+
 def elements(n):
     """Component with n distinct elements, each with a reactive child (or attribute)."""
     lines = []
@@ -113,17 +127,7 @@ def elements(n):
             lines.append(f'<svg class="c-{i}" data-role="r-{i}"><circle cx=move || count.get().to_string() cy="{i}" r="2" /></svg>')
         else:
             lines.append(f'<div class="c-{i}" data-role="r-{i}">"t{i}" {{move || count.get()}}</div>')
-    body = "\n        ".join(lines)
-    return f'''
-#[component]
-fn Many(count: ReadSignal<u64>, set_count: WriteSignal<u64>) -> impl IntoView {{
-    view! {{
-        <section>
-        {body}
-        </section>
-    }}
-}}
-'''
+    return many(lines)
 
 def ranges(n):
     """Component with n range inputs, each with its own signal, a prop:value and an on:input."""
@@ -180,17 +184,7 @@ def varied(n):
         else:
             body = f'<{t} class="c-{i}"><span>"t{i}"</span> {{move || count.get()}}</{t}>'
         lines.append(body)
-    body = "\n        ".join(lines)
-    return f"""
-#[component]
-fn Many(count: ReadSignal<u64>, set_count: WriteSignal<u64>) -> impl IntoView {{
-    view! {{
-        <section>
-        {body}
-        </section>
-    }}
-}}
-"""
+    return many(lines)
 
 def comps(n):
     """n distinct components, each one element with a reactive child, each used once."""
@@ -263,17 +257,7 @@ def realistic(n, seed=7):
         else:
             items.append(f"<{t}{a}>{c}</{t}>")
         i += size
-    body = "\n        ".join(items)
-    return f"""
-#[component]
-fn Many(count: ReadSignal<u64>, set_count: WriteSignal<u64>) -> impl IntoView {{
-    view! {{
-        <section>
-        {body}
-        </section>
-    }}
-}}
-"""
+    return many(items)
 
 for n in (40, 80, 160):
     VARIANTS[f"pipe-real{n}"] = (DEPS_SERDE, pipe(PARSE_SERDE, "\n        <Many count=count set_count=set_count />", realistic(n)))
