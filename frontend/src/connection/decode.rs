@@ -203,13 +203,25 @@ impl<T: FromJson> FromJson for Option<T> {
 
 /// The elements of a JSON array, each read as a `T`.
 fn elements<T: FromJson>(v: &Value) -> Result<Vec<T>> {
-    let items = v.as_array().ok_or_else(|| Error::expected("an array"))?;
     // A plain loop: `collect` into a `Result` compiled to more code per type.
-    let mut out = Vec::with_capacity(items.len());
-    for (i, x) in items.iter().enumerate() {
-        out.push(T::from_json(x).map_err(|e| e.at(&i.to_string()))?);
-    }
+    let mut out = Vec::with_capacity(v.as_array().map_or(0, Vec::len));
+    each(v, &mut |x| {
+        out.push(T::from_json(x)?);
+        Ok(())
+    })?;
     Ok(out)
+}
+
+/// Calls `read` on each element of the array `v`; an error says which.
+// Not generic: the loop, the check for an array and the index written into
+// the error are compiled once, not once per element type (some twenty).
+#[inline(never)]
+fn each(v: &Value, read: &mut dyn FnMut(&Value) -> Result<()>) -> Result<()> {
+    let items = v.as_array().ok_or_else(|| Error::expected("an array"))?;
+    for (i, x) in items.iter().enumerate() {
+        read(x).map_err(|e| e.at(&i.to_string()))?;
+    }
+    Ok(())
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
