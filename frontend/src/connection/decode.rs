@@ -94,6 +94,29 @@ pub trait FromJson: Sized {
     }
 }
 
+/// A field of a struct being read, whatever its type: what [`Obj::need`]
+/// and [`Obj::may`] fill.
+pub trait Slot {
+    /// Replaces the value with the one read from `v`.
+    fn read(&mut self, v: &Value) -> Result<()>;
+
+    /// Replaces the value with that of a missing key, or fails (see
+    /// [`FromJson::missing`]).
+    fn absent(&mut self) -> Result<()>;
+}
+
+impl<T: FromJson> Slot for T {
+    fn read(&mut self, v: &Value) -> Result<()> {
+        *self = T::from_json(v)?;
+        Ok(())
+    }
+
+    fn absent(&mut self) -> Result<()> {
+        *self = T::missing()?;
+        Ok(())
+    }
+}
+
 /// One JSON object, read field by field.
 pub struct Obj<'a>(&'a Map<String, Value>);
 
@@ -112,18 +135,27 @@ impl<'a> Obj<'a> {
     }
 
     /// A field without a default, read into `slot` (see `object!`).
-    pub fn need<T: FromJson>(&self, slot: &mut T, key: &str) -> Result<()> {
-        *slot = self.get(key)?;
-        Ok(())
+    // `need` and `may` take the slot as a trait object: one copy of each
+    // (the lookup, the missing case, the key added to an error) serves
+    // every field, where a generic one was compiled, and mostly inlined,
+    // per field type (README, "Page weight").
+    #[inline(never)]
+    pub fn need(&self, slot: &mut dyn Slot, key: &str) -> Result<()> {
+        match self.0.get(key) {
+            Some(v) => slot.read(v),
+            None => slot.absent(),
+        }
+        .map_err(|e| e.at(key))
     }
 
     /// A field with `#[serde(default…)]`: `slot` holds that default, and
     /// keeps it when the key is missing.
-    pub fn may<T: FromJson>(&self, slot: &mut T, key: &str) -> Result<()> {
-        if let Some(v) = self.0.get(key) {
-            *slot = T::from_json(v).map_err(|e| e.at(key))?;
+    #[inline(never)]
+    pub fn may(&self, slot: &mut dyn Slot, key: &str) -> Result<()> {
+        match self.0.get(key) {
+            Some(v) => slot.read(v).map_err(|e| e.at(key)),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// A variant's field with `#[serde(default…)]`: `default` when missing.
