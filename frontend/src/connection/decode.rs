@@ -92,6 +92,16 @@ pub trait FromJson: Sized {
     fn missing() -> Result<Self> {
         Err(Error::expected("a value, found none"))
     }
+
+    /// Reads `v` into `slot`, in place of its value. A struct `object!`
+    /// reads fills the one in `slot` field by field instead: no second
+    /// value is built, moved in and the old one dropped (the slot is the
+    /// placeholder of the struct around it, which holds this type's own
+    /// defaults; the tests check that against serde).
+    fn read_into(slot: &mut Self, v: &Value) -> Result<()> {
+        *slot = Self::from_json(v)?;
+        Ok(())
+    }
 }
 
 /// A field of a struct being read, whatever its type: what [`Obj::need`]
@@ -107,8 +117,7 @@ pub trait Slot {
 
 impl<T: FromJson> Slot for T {
     fn read(&mut self, v: &Value) -> Result<()> {
-        *self = T::from_json(v)?;
-        Ok(())
+        T::read_into(self, v)
     }
 
     fn absent(&mut self) -> Result<()> {
@@ -390,18 +399,36 @@ unit_enum!(StepState {
 /// on an error: that was most of this module's size (README, "Page
 /// weight"). Fields named in `[…]` are decoded first, into locals that
 /// `init` moves in (types with no cheap placeholder, such as a frame).
+/// A type without them is read in place when it is another struct's field
+/// ([`FromJson::read_into`]): into the placeholder of the struct around it.
 /// The closing pattern names every field without `..`, so a field added to
 /// the type and not read here fails to compile.
 macro_rules! object {
-    ($t:ident $([$($first:ident: $fkey:literal),*])? = $init:expr; { $($field:ident: $how:ident($key:literal)),* $(,)? }) => {
+    ($t:ident [$($first:ident: $fkey:literal),*] = $init:expr; { $($field:ident: $how:ident($key:literal)),* $(,)? }) => {
         impl FromJson for $t {
             fn from_json(v: &Value) -> Result<Self> {
                 let o = Obj::new(v)?;
-                $($(let $first = o.get($fkey)?;)*)?
+                $(let $first = o.get($fkey)?;)*
                 let mut x: $t = $init;
                 $(o.$how(&mut x.$field, $key)?;)*
-                let $t { $($field: _,)* $($($first: _,)*)? } = &x;
+                let $t { $($field: _,)* $($first: _,)* } = &x;
                 Ok(x)
+            }
+        }
+    };
+    ($t:ident = $init:expr; { $($field:ident: $how:ident($key:literal)),* $(,)? }) => {
+        impl FromJson for $t {
+            fn from_json(v: &Value) -> Result<Self> {
+                let mut x: $t = $init;
+                Self::read_into(&mut x, v)?;
+                Ok(x)
+            }
+
+            fn read_into(x: &mut Self, v: &Value) -> Result<()> {
+                let o = Obj::new(v)?;
+                $(o.$how(&mut x.$field, $key)?;)*
+                let $t { $($field: _,)* } = x;
+                Ok(())
             }
         }
     };
