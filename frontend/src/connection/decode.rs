@@ -102,6 +102,12 @@ pub trait FromJson: Sized {
         *slot = Self::from_json(v)?;
         Ok(())
     }
+
+    /// The placeholder a struct is read into (`object!`'s `init`), for an
+    /// `Option` of it to read it in place too; `None` for other types.
+    fn blank() -> Option<Self> {
+        None
+    }
 }
 
 /// A field of a struct being read, whatever its type: what [`Obj::need`]
@@ -239,6 +245,16 @@ impl<T: FromJson> FromJson for Option<T> {
 
     fn missing() -> Result<Self> {
         Ok(None)
+    }
+
+    /// A struct is read in place here too, into its placeholder.
+    fn read_into(slot: &mut Self, v: &Value) -> Result<()> {
+        match (v, T::blank()) {
+            (Value::Null, _) => *slot = None,
+            (v, Some(blank)) => T::read_into(slot.insert(blank), v)?,
+            (v, None) => *slot = Some(T::from_json(v)?),
+        }
+        Ok(())
     }
 }
 
@@ -422,6 +438,10 @@ macro_rules! object {
                 let mut x: $t = $init;
                 Self::read_into(&mut x, v)?;
                 Ok(x)
+            }
+
+            fn blank() -> Option<Self> {
+                Some($init)
             }
 
             fn read_into(x: &mut Self, v: &Value) -> Result<()> {
