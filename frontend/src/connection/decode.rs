@@ -262,9 +262,19 @@ impl<T: FromJson> FromJson for Option<T> {
 fn elements<T: FromJson>(v: &Value) -> Result<Vec<T>> {
     // A plain loop: `collect` into a `Result` compiled to more code per type.
     let mut out = Vec::with_capacity(v.as_array().map_or(0, Vec::len));
-    each(v, &mut |x| {
-        out.push(T::from_json(x)?);
-        Ok(())
+    each(v, &mut |x| match T::blank() {
+        // A struct is read in place, into its placeholder pushed first.
+        Some(blank) => {
+            out.push(blank);
+            match out.last_mut() {
+                Some(last) => T::read_into(last, x),
+                None => Ok(()),
+            }
+        }
+        None => {
+            out.push(T::from_json(x)?);
+            Ok(())
+        }
     })?;
     Ok(out)
 }
