@@ -92,6 +92,44 @@ pub trait FromJson: Sized {
     fn missing() -> Result<Self> {
         Err(Error::expected("a value, found none"))
     }
+
+    /// Reads `v` into `slot`, in place of its value. A struct `object!`
+    /// reads fills the one in `slot` field by field instead: no second
+    /// value is built, moved in and the old one dropped (the slot is the
+    /// placeholder of the struct around it, which holds this type's own
+    /// defaults; the tests check that against serde).
+    fn read_into(slot: &mut Self, v: &Value) -> Result<()> {
+        *slot = Self::from_json(v)?;
+        Ok(())
+    }
+
+    /// The placeholder a struct is read into (`object!`'s `init`), for an
+    /// `Option` of it to read it in place too; `None` for other types.
+    fn blank() -> Option<Self> {
+        None
+    }
+}
+
+/// A field of a struct being read, whatever its type: what [`Obj::need`]
+/// and [`Obj::may`] fill.
+pub trait Slot {
+    /// Replaces the value with the one read from `v`.
+    fn read(&mut self, v: &Value) -> Result<()>;
+
+    /// Replaces the value with that of a missing key, or fails (see
+    /// [`FromJson::missing`]).
+    fn absent(&mut self) -> Result<()>;
+}
+
+impl<T: FromJson> Slot for T {
+    fn read(&mut self, v: &Value) -> Result<()> {
+        T::read_into(self, v)
+    }
+
+    fn absent(&mut self) -> Result<()> {
+        *self = T::missing()?;
+        Ok(())
+    }
 }
 
 /// One JSON object, read field by field.
@@ -112,18 +150,27 @@ impl<'a> Obj<'a> {
     }
 
     /// A field without a default, read into `slot` (see `object!`).
-    pub fn need<T: FromJson>(&self, slot: &mut T, key: &str) -> Result<()> {
-        *slot = self.get(key)?;
-        Ok(())
+    // `need` and `may` take the slot as a trait object: one copy of each
+    // (the lookup, the missing case, the key added to an error) serves
+    // every field, where a generic one was compiled, and mostly inlined,
+    // per field type (README, "Page weight").
+    #[inline(never)]
+    pub fn need(&self, slot: &mut dyn Slot, key: &str) -> Result<()> {
+        match self.0.get(key) {
+            Some(v) => slot.read(v),
+            None => slot.absent(),
+        }
+        .map_err(|e| e.at(key))
     }
 
     /// A field with `#[serde(default…)]`: `slot` holds that default, and
     /// keeps it when the key is missing.
-    pub fn may<T: FromJson>(&self, slot: &mut T, key: &str) -> Result<()> {
-        if let Some(v) = self.0.get(key) {
-            *slot = T::from_json(v).map_err(|e| e.at(key))?;
+    #[inline(never)]
+    pub fn may(&self, slot: &mut dyn Slot, key: &str) -> Result<()> {
+        match self.0.get(key) {
+            Some(v) => slot.read(v).map_err(|e| e.at(key)),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// A variant's field with `#[serde(default…)]`: `default` when missing.
@@ -199,17 +246,49 @@ impl<T: FromJson> FromJson for Option<T> {
     fn missing() -> Result<Self> {
         Ok(None)
     }
+
+    /// A struct is read in place here too, into its placeholder.
+    fn read_into(slot: &mut Self, v: &Value) -> Result<()> {
+        match (v, T::blank()) {
+            (Value::Null, _) => *slot = None,
+            (v, Some(blank)) => T::read_into(slot.insert(blank), v)?,
+            (v, None) => *slot = Some(T::from_json(v)?),
+        }
+        Ok(())
+    }
 }
 
 /// The elements of a JSON array, each read as a `T`.
 fn elements<T: FromJson>(v: &Value) -> Result<Vec<T>> {
-    let items = v.as_array().ok_or_else(|| Error::expected("an array"))?;
     // A plain loop: `collect` into a `Result` compiled to more code per type.
-    let mut out = Vec::with_capacity(items.len());
-    for (i, x) in items.iter().enumerate() {
-        out.push(T::from_json(x).map_err(|e| e.at(&i.to_string()))?);
-    }
+    let mut out = Vec::with_capacity(v.as_array().map_or(0, Vec::len));
+    each(v, &mut |x| match T::blank() {
+        // A struct is read in place, into its placeholder pushed first.
+        Some(blank) => {
+            out.push(blank);
+            match out.last_mut() {
+                Some(last) => T::read_into(last, x),
+                None => Ok(()),
+            }
+        }
+        None => {
+            out.push(T::from_json(x)?);
+            Ok(())
+        }
+    })?;
     Ok(out)
+}
+
+/// Calls `read` on each element of the array `v`; an error says which.
+// Not generic: the loop, the check for an array and the index written into
+// the error are compiled once, not once per element type (some twenty).
+#[inline(never)]
+fn each(v: &Value, read: &mut dyn FnMut(&Value) -> Result<()>) -> Result<()> {
+    let items = v.as_array().ok_or_else(|| Error::expected("an array"))?;
+    for (i, x) in items.iter().enumerate() {
+        read(x).map_err(|e| e.at(&i.to_string()))?;
+    }
+    Ok(())
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
@@ -346,18 +425,40 @@ unit_enum!(StepState {
 /// on an error: that was most of this module's size (README, "Page
 /// weight"). Fields named in `[…]` are decoded first, into locals that
 /// `init` moves in (types with no cheap placeholder, such as a frame).
+/// A type without them is read in place when it is another struct's field
+/// ([`FromJson::read_into`]): into the placeholder of the struct around it.
 /// The closing pattern names every field without `..`, so a field added to
 /// the type and not read here fails to compile.
 macro_rules! object {
-    ($t:ident $([$($first:ident: $fkey:literal),*])? = $init:expr; { $($field:ident: $how:ident($key:literal)),* $(,)? }) => {
+    ($t:ident [$($first:ident: $fkey:literal),*] = $init:expr; { $($field:ident: $how:ident($key:literal)),* $(,)? }) => {
         impl FromJson for $t {
             fn from_json(v: &Value) -> Result<Self> {
                 let o = Obj::new(v)?;
-                $($(let $first = o.get($fkey)?;)*)?
+                $(let $first = o.get($fkey)?;)*
                 let mut x: $t = $init;
                 $(o.$how(&mut x.$field, $key)?;)*
-                let $t { $($field: _,)* $($($first: _,)*)? } = &x;
+                let $t { $($field: _,)* $($first: _,)* } = &x;
                 Ok(x)
+            }
+        }
+    };
+    ($t:ident = $init:expr; { $($field:ident: $how:ident($key:literal)),* $(,)? }) => {
+        impl FromJson for $t {
+            fn from_json(v: &Value) -> Result<Self> {
+                let mut x: $t = $init;
+                Self::read_into(&mut x, v)?;
+                Ok(x)
+            }
+
+            fn blank() -> Option<Self> {
+                Some($init)
+            }
+
+            fn read_into(x: &mut Self, v: &Value) -> Result<()> {
+                let o = Obj::new(v)?;
+                $(o.$how(&mut x.$field, $key)?;)*
+                let $t { $($field: _,)* } = x;
+                Ok(())
             }
         }
     };
