@@ -49,9 +49,16 @@ fn cut_set(conn: Connection, link: fn(RegionId, RegionId) -> Pair) -> BTreeSet<P
     set
 }
 
-/// The room's controls. `Copy`, like [`Connection`].
+/// The room's controls. `Copy`, like [`Connection`], and one pointer
+/// wide: the parts live for the page (one room per page load), so a
+/// closure that captures the lab copies one word. Held by value, every
+/// closure over `lab` copied the connection and four memos (128 bytes),
+/// and each such copy was code of its own: 3.4 KB of the gzipped wasm.
 #[derive(Clone, Copy)]
-pub struct Lab {
+pub struct Lab(&'static Parts);
+
+/// What [`Lab`] points to; its fields read through the lab (`lab.cuts`).
+pub struct Parts {
     conn: Connection,
     /// Region pairs the room has cut (in at least one direction).
     pub cuts: Memo<BTreeSet<Pair>>,
@@ -64,6 +71,13 @@ pub struct Lab {
     pub directed_cuts: Memo<BTreeSet<(RegionId, RegionId)>>,
 }
 
+impl std::ops::Deref for Lab {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        self.0
+    }
+}
+
 impl Lab {
     pub fn new(conn: Connection) -> Lab {
         let presented =
@@ -72,8 +86,12 @@ impl Lab {
         let locked = Memo::new(move |_| public.get() || (presented.get() && !conn.presenting.get()));
         let directed_cuts = Memo::new(move |_| cut_set(conn, |from, to| (from, to)));
         let cuts = Memo::new(move |_| cut_set(conn, pair));
-        Lab { conn, cuts, locked, public, directed_cuts }
+        // Leaked on purpose: made once per page, used until it unloads.
+        Lab(Box::leak(Box::new(Parts { conn, cuts, locked, public, directed_cuts })))
     }
+}
+
+impl Parts {
 
     /// Whether a control may be used right now: unlocked and live.
     pub fn usable(&self) -> bool {
