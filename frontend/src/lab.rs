@@ -13,7 +13,7 @@
 //! refusal. So is a room with a presenter for everyone who does not
 //! present it (see [`crate::presenter`]).
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use leptos::prelude::*;
 use shared::protocol::ClientMessage;
 use shared::region::RegionId;
@@ -39,7 +39,7 @@ pub fn isolated(cuts: &BTreeSet<Pair>, region: RegionId) -> bool {
 /// The latest frame's cut links, each as `link(from, to)`. Built by
 /// inserting one at a time: `collect()` into a set sorts its input first,
 /// and that sort was ~4 KB of wasm of its own.
-fn cut_set(conn: Connection, link: fn(RegionId, RegionId) -> Pair) -> BTreeSet<Pair> {
+fn cut_set(conn: Conn, link: fn(RegionId, RegionId) -> Pair) -> BTreeSet<Pair> {
     let mut set = BTreeSet::new();
     conn.frame.with(|r| {
         for l in r.iter().flat_map(|r| &r.frame.sim.faults.cut) {
@@ -49,7 +49,7 @@ fn cut_set(conn: Connection, link: fn(RegionId, RegionId) -> Pair) -> BTreeSet<P
     set
 }
 
-/// The room's controls. `Copy`, like [`Connection`], and one pointer
+/// The room's controls. `Copy`, like [`Conn`], and one pointer
 /// wide: the parts live for the page (one room per page load), so a
 /// closure that captures the lab copies one word. Held by value, every
 /// closure over `lab` copied the connection and four memos (128 bytes),
@@ -59,7 +59,7 @@ pub struct Lab(&'static Parts);
 
 /// What [`Lab`] points to; its fields read through the lab (`lab.cuts`).
 pub struct Parts {
-    conn: Connection,
+    conn: Conn,
     /// Region pairs the room has cut (in at least one direction).
     pub cuts: Memo<BTreeSet<Pair>>,
     /// Controls are refused here (the public room, a room someone else
@@ -79,7 +79,7 @@ impl std::ops::Deref for Lab {
 }
 
 impl Lab {
-    pub fn new(conn: Connection) -> Lab {
+    pub fn new(conn: Conn) -> Lab {
         let presented =
             Memo::new(move |_| conn.frame.with(|r| r.as_ref().is_some_and(|r| r.frame.presenter.is_some())));
         let public = Memo::new(move |_| conn.room.with(|r| r.as_ref().is_none_or(|r| r.public)));
@@ -92,7 +92,6 @@ impl Lab {
 }
 
 impl Parts {
-
     /// Whether a control may be used right now: unlocked and live.
     pub fn usable(&self) -> bool {
         !self.locked.get() && self.conn.is_live()
