@@ -52,7 +52,8 @@ fn cut_set(conn: Conn, link: fn(RegionId, RegionId) -> Pair) -> BTreeSet<Pair> {
 /// The room's controls. `Copy`, like [`Conn`], and one pointer
 /// wide: the parts live for the page (one room per page load), so a
 /// closure that captures the lab copies one word. Held by value, every
-/// closure over `lab` copied the connection and four memos (128 bytes),
+/// closure calling a method on it (`lab.usable()`, `lab.cut(…)`) and every
+/// component given it copied the connection and four memos (128 bytes),
 /// and each such copy was code of its own: 3.4 KB of the gzipped wasm.
 #[derive(Clone, Copy)]
 pub struct Lab(&'static Parts);
