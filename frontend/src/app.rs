@@ -41,10 +41,20 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The room's connection as every component holds it: one pointer. A
+/// `Connection` is a dozen signal handles (96 bytes), and each closure
+/// that called a method on it (`conn.select`, `conn.is_live()`, …) and
+/// each component given it copied all of it, which compiled to code of its
+/// own at each of them: 2.2 KB of
+/// the gzipped wasm (README, "Page weight"; [`Lab`] is one pointer for the
+/// same reason). It is made once per page (a room is one page load: moving
+/// to another room navigates) and lives until the page unloads.
+pub type Conn = &'static Connection;
+
 #[component]
 fn Room(room: RoomId) -> impl IntoView {
-    let conn = Connection::open(&room);
-    let sim_now = sim_clock(conn, animation_clock());
+    let conn: Conn = Box::leak(Box::new(Connection::open(&room)));
+    let sim_now = sim_clock(*conn, animation_clock());
     let lab = Lab::new(conn);
     let me = Me::load();
     view! {

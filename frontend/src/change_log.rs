@@ -8,13 +8,13 @@
 //! log of what happens to the room. Likes are not in it: they would make it
 //! chatter, and the counts already announce them.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::keyed_list::keyed_list;
 use leptos::prelude::*;
 use shared::protocol::changes::Change;
 
 #[component]
-pub fn ChangeLog(conn: Connection) -> impl IntoView {
+pub fn ChangeLog(conn: Conn) -> impl IntoView {
     let entries =
         Memo::new(move |_| conn.frame.with(|r| r.as_ref().map_or_else(Vec::new, |r| r.frame.changes.clone())));
     let public = move || conn.room.with(|r| r.as_ref().is_none_or(|r| r.public));

@@ -5,7 +5,7 @@
 //! that room, so nobody may break it for the others); it says how to get a
 //! room of one's own. The server refuses controls there anyway.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::fault_controls::FaultControls;
 use crate::lab::Lab;
 use crate::saga_panel::PayoutsSwitch;
@@ -14,7 +14,7 @@ use crate::when::When;
 use leptos::prelude::*;
 
 #[component]
-pub fn Controls(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn Controls(conn: Conn, lab: Lab) -> impl IntoView {
     let locked = move || lab.locked.get().to_string();
     // Folded where they would be a wall: locked (the public room), or on a
     // phone, where the map and the counts come first (the stylesheet

@@ -7,14 +7,14 @@
 //! replicas *converge* once the messages land. Then the running strategy's
 //! own account of itself (from [`StrategyKind::info`]) and the link delays.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::latency::LatencyTable;
 use leptos::prelude::*;
 use shared::region::RegionId;
 use shared::strategy::StrategyKind;
 
 #[component]
-pub fn Explainer(conn: Connection) -> impl IntoView {
+pub fn Explainer(conn: Conn) -> impl IntoView {
     view! {
         <section class="panel explainer" aria-labelledby="explainer-title">
             <h2 id="explainer-title">"What you are looking at"</h2>
@@ -70,7 +70,7 @@ pub fn Explainer(conn: Connection) -> impl IntoView {
 /// private rooms can switch to ones that do not, and the lesson must not
 /// claim otherwise.
 #[component]
-fn MergeNote(conn: Connection) -> impl IntoView {
+fn MergeNote(conn: Conn) -> impl IntoView {
     let kind = conn.select(|s| s.strategy);
     view! {{move || {
         kind.get().map(|kind| match kind {
@@ -92,7 +92,7 @@ fn MergeNote(conn: Connection) -> impl IntoView {
 /// The merged counter right now, slot by slot: what every replica will show
 /// once the messages land.
 #[component]
-fn Slots(conn: Connection) -> impl IntoView {
+fn Slots(conn: Conn) -> impl IntoView {
     let slots = conn.select(|s| s.truth.per_region.clone());
     let total = move || slots.with(|s| s.as_ref().map_or(0, |s| s.iter().sum::<u64>()));
     view! {
@@ -121,7 +121,7 @@ fn Slots(conn: Connection) -> impl IntoView {
 
 /// The running strategy, in its own words.
 #[component]
-fn Strategy(conn: Connection) -> impl IntoView {
+fn Strategy(conn: Conn) -> impl IntoView {
     let kind = conn.select(|s| s.strategy);
     view! {{move || {
         kind.get().map(|kind: StrategyKind| {

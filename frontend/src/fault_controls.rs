@@ -9,7 +9,7 @@
 //! change to the room rather than dozens; while a change is on its way the
 //! slider shows the dragged value, not the room's stale one.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::{duration, percent};
 use crate::keyed_list::keyed_list;
 use crate::knobs::{RangeKnob, RegionSelect, Switch};
@@ -30,7 +30,7 @@ const DRAFT_TTL: Duration = Duration::from_millis(2_000);
 pub const MAX_JITTER_MS: u32 = 3_000;
 
 #[component]
-pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn FaultControls(conn: Conn, lab: Lab) -> impl IntoView {
     let disabled = Signal::derive(move || !lab.usable());
     let durable = conn.select(|s| s.faults.durable);
     view! {
@@ -63,7 +63,7 @@ pub fn FaultControls(conn: Connection, lab: Lab) -> impl IntoView {
 /// Loss, duplication and jitter on every link at once (except the links
 /// given settings of their own in the [`LinkEditor`]).
 #[component]
-fn NetworkSliders(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
+fn NetworkSliders(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
     let faults = conn.select(|s| s.faults.clone());
     let room = move |f: fn(&FaultView) -> u32| Signal::derive(move || faults.with(|x| x.as_ref().map_or(0, f)));
     let loss = Setting::new(room(|f| percent_of(f.loss)));

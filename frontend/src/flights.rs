@@ -18,8 +18,9 @@
 //! due time because its link was cut or its receiver crashed bursts where
 //! it was when that happened.
 
+use crate::app::Conn;
 use crate::clock::{perf_now, Anchor};
-use crate::connection::{Connection, Status};
+use crate::connection::Status;
 use crate::geo::{progress, project, Lane, Point, MAP_H, MAP_W};
 use leptos::html;
 use leptos::prelude::*;
@@ -142,7 +143,7 @@ fn dropped(old: &[Dot], new: &[Dot], sim: &SimView) -> Vec<(Dot, u64)> {
 }
 
 #[component]
-pub fn FlightCanvas(conn: Connection) -> impl IntoView {
+pub fn FlightCanvas(conn: Conn) -> impl IntoView {
     let canvas = NodeRef::<html::Canvas>::new();
     let scene = StoredValue::new_local(Scene {
         reduced: window().match_media("(prefers-reduced-motion: reduce)").ok().flatten().is_some_and(|m| m.matches()),

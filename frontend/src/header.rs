@@ -3,14 +3,14 @@
 //! reach), how far apart the replicas are, and the room's one status (see
 //! [`crate::status_pill`]): settling, or settled right or wrong.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::logo::Logo;
 use crate::selection::Selection;
 use crate::status_pill::StatusPill;
 use leptos::prelude::*;
 
 #[component]
-pub fn Header(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
+pub fn Header(conn: Conn, sim_now: Signal<f64>) -> impl IntoView {
     let truth = conn.select(|s| s.truth.total);
     let divergence = conn.select(|s| s.divergence);
     let refused = conn.select(|s| s.truth.refused);

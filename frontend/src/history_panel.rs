@@ -2,14 +2,14 @@
 //! of its last seconds, side by side, sharing which message the pointer is
 //! on so that hovering an arrow highlights it on both.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::history::MsgKey;
 use crate::spacetime::Spacetime;
 use crate::timeline::Timeline;
 use leptos::prelude::*;
 
 #[component]
-pub fn HistoryPanel(conn: Connection) -> impl IntoView {
+pub fn HistoryPanel(conn: Conn) -> impl IntoView {
     let hovered = RwSignal::new(None::<MsgKey>);
     let skipped = move || conn.history.with(|h| h.skipped);
     view! {

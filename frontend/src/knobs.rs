@@ -57,37 +57,26 @@ pub fn IntervalKnob(
     let at = notches.iter().position(|n| *n == value).unwrap_or(0);
     let shown = RwSignal::new(at);
     let chosen = StoredValue::new(notches);
-    let pick = move |ev| {
-        let i: usize = event_target_value(&ev).parse().unwrap_or(0);
-        shown.set(i.min(last));
-    };
-    view! {
-        <label class="knob">
-            <span class="knob-label">{label}</span>
-            <span class="knob-value" data-role=format!("{role}-value")>
-                {move || chosen.with_value(|n| text(n[shown.get()]))}
-            </span>
-            <input
-                class="slider"
-                type="range"
-                min="0"
-                max=last.to_string()
-                step="1"
-                data-role=role
-                prop:value=move || shown.get().to_string()
-                disabled=disabled
-                on:input=pick
-                on:change=move |ev| {
-                    pick(ev);
-                    let picked = chosen.with_value(|n| n[shown.get_untracked()]);
-                    if picked != value {
-                        on_pick.run(picked);
-                    }
-                }
-            />
-            {hint.map(|h| view! { <span class="knob-hint">{h}</span> }.into_any())}
-        </label>
-    }
+    slider(Slider {
+        label,
+        role,
+        text: Signal::derive(move || chosen.with_value(|n| text(n[shown.get()]))),
+        value: Signal::derive(move || shown.get() as u32),
+        min: 0,
+        max: last as u32,
+        step: 1,
+        bad: false,
+        disabled,
+        on_input: Callback::new(move |i: u32| shown.set((i as usize).min(last))),
+        on_change: Some(Callback::new(move |i: u32| {
+            shown.set((i as usize).min(last));
+            let picked = chosen.with_value(|n| n[shown.get_untracked()]);
+            if picked != value {
+                on_pick.run(picked);
+            }
+        })),
+        hint,
+    })
 }
 
 /// A slider over whole numbers, with the value in words beside its label
@@ -106,6 +95,36 @@ pub fn RangeKnob(
     #[prop(into)] disabled: Signal<bool>,
     on_input: Callback<u32>,
 ) -> impl IntoView {
+    slider(Slider { label, role, text, value, min, max, step, bad, disabled, on_input, on_change: None, hint: None })
+}
+
+/// What both sliders are drawn from.
+struct Slider {
+    label: &'static str,
+    role: &'static str,
+    /// The value in words, beside the label.
+    text: Signal<String>,
+    /// The slider's position.
+    value: Signal<u32>,
+    min: u32,
+    max: u32,
+    step: u32,
+    bad: bool,
+    disabled: Signal<bool>,
+    /// Every movement (the position, `min` if unreadable).
+    on_input: Callback<u32>,
+    /// Letting go, if the knob acts on it.
+    on_change: Option<Callback<u32>>,
+    hint: Option<&'static str>,
+}
+
+/// The one slider markup: [`IntervalKnob`] and [`RangeKnob`] were the same
+/// label, value and `<input type="range">` written out twice, and the view
+/// layer compiles each `view!` element by element, so they share it.
+#[inline(never)]
+fn slider(s: Slider) -> AnyView {
+    let Slider { label, role, text, value, min, max, step, bad, disabled, on_input, on_change, hint } = s;
+    let read = move |ev: &leptos::ev::Event| event_target_value(ev).parse().unwrap_or(min);
     view! {
         <label class="knob">
             <span class="knob-label">{label}</span>
@@ -119,10 +138,17 @@ pub fn RangeKnob(
                 data-role=role
                 prop:value=move || value.get().to_string()
                 disabled=disabled
-                on:input=move |ev| on_input.run(event_target_value(&ev).parse().unwrap_or(min))
+                on:input=move |ev| on_input.run(read(&ev))
+                on:change=move |ev| {
+                    if let Some(on_change) = on_change {
+                        on_change.run(read(&ev));
+                    }
+                }
             />
+            {hint.map(|h| view! { <span class="knob-hint">{h}</span> }.into_any())}
         </label>
     }
+    .into_any()
 }
 
 /// An on/off switch with a one-line hint of what "on" means.

@@ -13,7 +13,7 @@
 //! refusal. So is a room with a presenter for everyone who does not
 //! present it (see [`crate::presenter`]).
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use leptos::prelude::*;
 use shared::protocol::ClientMessage;
 use shared::region::RegionId;
@@ -39,7 +39,7 @@ pub fn isolated(cuts: &BTreeSet<Pair>, region: RegionId) -> bool {
 /// The latest frame's cut links, each as `link(from, to)`. Built by
 /// inserting one at a time: `collect()` into a set sorts its input first,
 /// and that sort was ~4 KB of wasm of its own.
-fn cut_set(conn: Connection, link: fn(RegionId, RegionId) -> Pair) -> BTreeSet<Pair> {
+fn cut_set(conn: Conn, link: fn(RegionId, RegionId) -> Pair) -> BTreeSet<Pair> {
     let mut set = BTreeSet::new();
     conn.frame.with(|r| {
         for l in r.iter().flat_map(|r| &r.frame.sim.faults.cut) {
@@ -49,10 +49,18 @@ fn cut_set(conn: Connection, link: fn(RegionId, RegionId) -> Pair) -> BTreeSet<P
     set
 }
 
-/// The room's controls. `Copy`, like [`Connection`].
+/// The room's controls. `Copy`, like [`Conn`], and one pointer
+/// wide: the parts live for the page (one room per page load), so a
+/// closure that captures the lab copies one word. Held by value, every
+/// closure calling a method on it (`lab.usable()`, `lab.cut(…)`) and every
+/// component given it copied the connection and four memos (128 bytes),
+/// and each such copy was code of its own: 3.4 KB of the gzipped wasm.
 #[derive(Clone, Copy)]
-pub struct Lab {
-    conn: Connection,
+pub struct Lab(&'static Parts);
+
+/// What [`Lab`] points to; its fields read through the lab (`lab.cuts`).
+pub struct Parts {
+    conn: Conn,
     /// Region pairs the room has cut (in at least one direction).
     pub cuts: Memo<BTreeSet<Pair>>,
     /// Controls are refused here (the public room, a room someone else
@@ -64,17 +72,27 @@ pub struct Lab {
     pub directed_cuts: Memo<BTreeSet<(RegionId, RegionId)>>,
 }
 
+impl std::ops::Deref for Lab {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        self.0
+    }
+}
+
 impl Lab {
-    pub fn new(conn: Connection) -> Lab {
+    pub fn new(conn: Conn) -> Lab {
         let presented =
             Memo::new(move |_| conn.frame.with(|r| r.as_ref().is_some_and(|r| r.frame.presenter.is_some())));
         let public = Memo::new(move |_| conn.room.with(|r| r.as_ref().is_none_or(|r| r.public)));
         let locked = Memo::new(move |_| public.get() || (presented.get() && !conn.presenting.get()));
         let directed_cuts = Memo::new(move |_| cut_set(conn, |from, to| (from, to)));
         let cuts = Memo::new(move |_| cut_set(conn, pair));
-        Lab { conn, cuts, locked, public, directed_cuts }
+        // Leaked on purpose: made once per page, used until it unloads.
+        Lab(Box::leak(Box::new(Parts { conn, cuts, locked, public, directed_cuts })))
     }
+}
 
+impl Parts {
     /// Whether a control may be used right now: unlocked and live.
     pub fn usable(&self) -> bool {
         !self.locked.get() && self.conn.is_live()

@@ -6,7 +6,7 @@
 //! scale*) is shown as it really runs. The wire data is read defensively: a
 //! short row shows as a gap, never a crash.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::{duration, fixed};
 use leptos::prelude::*;
 use shared::region::{LatencyMatrix, RegionId};
@@ -43,7 +43,7 @@ pub fn extremes(m: &LatencyMatrix) -> Option<(Link, Link)> {
 }
 
 #[component]
-pub fn LatencyTable(conn: Connection) -> impl IntoView {
+pub fn LatencyTable(conn: Conn) -> impl IntoView {
     // The base delays, with the links someone set by hand (the lab's "One
     // link") written over them, so the table shows what the room runs.
     let matrix = Memo::new(move |_| {

@@ -14,7 +14,7 @@
 //! ([`FaultView::link`]). Edits are a local draft until "Apply": dragging
 //! four sliders is then one change to the room, not dozens.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::fault_controls::{jitter_text, percent_of, MAX_JITTER_MS};
 use crate::format::{duration, percent};
 use crate::keyed_list::keyed_list;
@@ -123,7 +123,7 @@ struct Chosen {
 }
 
 #[component]
-pub fn LinkEditor(conn: Connection, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
+pub fn LinkEditor(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView {
     let first = RegionId::all().next().expect("catalog is not empty");
     let from = RwSignal::new(first);
     let to = RwSignal::new(RegionId::parse("sydney").unwrap_or(first));

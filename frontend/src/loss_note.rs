@@ -14,7 +14,8 @@
 //!
 //! A note stays for [`NOTE_MS`] and then goes.
 
-use crate::connection::{Connection, Received};
+use crate::app::Conn;
+use crate::connection::Received;
 use crate::format::count_of;
 use crate::when::When;
 use leptos::prelude::*;
@@ -75,7 +76,7 @@ pub fn note(before: &Seen, after: &Seen) -> Option<String> {
 }
 
 #[component]
-pub fn LossNote(conn: Connection, id: RegionId) -> impl IntoView {
+pub fn LossNote(conn: Conn, id: RegionId) -> impl IntoView {
     let shown = RwSignal::new(None::<(u32, String)>);
     Effect::new(move |before: Option<Option<Seen>>| {
         let after = conn.frame.with(|r| r.as_ref().and_then(|r| Seen::of(r, id)));

@@ -16,9 +16,14 @@ use shared::region::RegionId;
 const ID_KEY: &str = "likewise.person";
 const HOME_KEY: &str = "likewise.home";
 
-/// The person at this browser. `Copy`, like [`crate::connection::Connection`].
+/// The person at this browser. `Copy` and one pointer wide, like
+/// [`crate::app::Conn`] and [`crate::lab::Lab`]: a closure over `me` copies
+/// one word, not the three parts (see `Conn` for why that matters).
 #[derive(Clone, Copy)]
-pub struct Me {
+pub struct Me(&'static Person);
+
+/// What [`Me`] points to; its fields read through it (`me.id`).
+pub struct Person {
     /// The id as sent on the wire.
     pub key: StoredValue<String>,
     /// The number the simulation knows the person by.
@@ -48,9 +53,19 @@ impl Me {
             .and_then(|s| s.get_item(HOME_KEY).ok().flatten())
             .and_then(|h| RegionId::parse(&h).ok())
             .unwrap_or_else(guess_home);
-        Me { key: StoredValue::new(key), id, home: RwSignal::new(home) }
+        // Leaked on purpose: made once per page, used until it unloads.
+        Me(Box::leak(Box::new(Person { key: StoredValue::new(key), id, home: RwSignal::new(home) })))
     }
+}
 
+impl std::ops::Deref for Me {
+    type Target = Person;
+    fn deref(&self) -> &Person {
+        self.0
+    }
+}
+
+impl Person {
     /// Moves the person's home (remembered for next time).
     pub fn set_home(&self, home: RegionId) {
         if let Some(s) = window().local_storage().ok().flatten() {

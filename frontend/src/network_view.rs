@@ -18,7 +18,7 @@
 //! listed under the map too. Cut links are drawn as dashed red
 //! lines, so a partition shows where the messages would fly.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::flights::{FlightCanvas, Look};
 use crate::format::{coord, count_of, fixed, in_flight_text};
 use crate::geo::{graticule, land_transform, midpoint, project, Lane, Point, MAP_H, MAP_W};
@@ -45,7 +45,7 @@ fn all_pairs() -> Vec<Pair> {
 }
 
 /// The links with messages on them, busiest first.
-fn busy_links(conn: Connection) -> Memo<Vec<LinkView>> {
+fn busy_links(conn: Conn) -> Memo<Vec<LinkView>> {
     Memo::new(move |_| {
         conn.frame.with(|r| {
             let mut links = r.as_ref().map_or_else(Vec::new, |r| r.frame.sim.links.clone());
@@ -64,7 +64,7 @@ fn straight(a: Point, b: Point) -> String {
 }
 
 #[component]
-pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn NetworkView(conn: Conn, lab: Lab) -> impl IntoView {
     let links = busy_links(conn);
     let total = conn.select(|s| s.in_flight);
     let total = move || total.get().unwrap_or(0);
@@ -238,7 +238,7 @@ pub fn NetworkView(conn: Connection, lab: Lab) -> impl IntoView {
 /// the canvas draws what the frame lists (all of them in a small room, the
 /// soonest [`MAX_PACKETS_IN_VIEW`] in a crowd).
 #[component]
-pub fn TrafficList(conn: Connection) -> impl IntoView {
+pub fn TrafficList(conn: Conn) -> impl IntoView {
     let links = busy_links(conn);
     let total = conn.select(|s| s.in_flight);
     let total = move || total.get().unwrap_or(0);
@@ -353,7 +353,7 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
 /// A region on the map: a node coloured by whether it is in sync, with its
 /// city and current count; a tap opens its menu.
 #[component]
-fn MapNode(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
+fn MapNode(id: RegionId, conn: Conn, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
     // One memo straight from the frame, as on the region's card.
     let replica = Memo::new(move |_| {
         conn.frame.with(|r| {

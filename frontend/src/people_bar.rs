@@ -6,7 +6,8 @@
 //! Saying `hello` is this component's job: on every (re)connect and on every
 //! change of home, so the server's per-region counts follow the page.
 
-use crate::connection::{Connection, Status};
+use crate::app::Conn;
+use crate::connection::Status;
 use crate::lab::Lab;
 use crate::me::Me;
 use crate::when::When;
@@ -36,7 +37,7 @@ pub fn Avatar(person: shared::crdt::PersonId) -> impl IntoView {
 }
 
 #[component]
-pub fn PeopleBar(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
+pub fn PeopleBar(conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     // Hello on every (re)connect and every change of home.
     Effect::new(move |_| {
         let home = me.home.get();

@@ -12,7 +12,7 @@
 //! read-only (see [`crate::lab::Lab::locked`]); the server refuses their
 //! changes anyway (`not_presenter`).
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::share_bar::write_clipboard;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -71,7 +71,7 @@ pub fn take_token_from_address(room: &RoomId) {
 /// Who presents, in a sentence; empty where nobody does (the public room,
 /// and rooms without a presenter).
 #[component]
-pub fn PresenterBadge(conn: Connection) -> impl IntoView {
+pub fn PresenterBadge(conn: Conn) -> impl IntoView {
     let who = Memo::new(move |_| conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.presenter.clone())));
     let text = move || {
         let me = conn.presenting.get();
@@ -105,7 +105,7 @@ pub fn PresenterBadge(conn: Connection) -> impl IntoView {
 
 /// Copies `/r/{id}?presenter=…`, to present from another device.
 #[component]
-fn CopyPresenterLink(conn: Connection) -> impl IntoView {
+fn CopyPresenterLink(conn: Conn) -> impl IntoView {
     let said = RwSignal::new("Copy presenter link");
     let copy = move |_| {
         let Some(room) = conn.room.with_untracked(|r| r.as_ref().map(|r| r.room.clone())) else { return };

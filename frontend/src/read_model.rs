@@ -7,7 +7,7 @@
 //! Kept deliberately small (the page has a weight budget): one memo turns
 //! the frame's read model into the few strings the bar shows.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::fixed;
 use crate::lab::Lab;
 use crate::when::When;
@@ -46,7 +46,7 @@ fn shown(m: &ReadModelView) -> Shown {
 }
 
 #[component]
-pub fn ReadModelBar(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn ReadModelBar(conn: Conn, lab: Lab) -> impl IntoView {
     let model = conn.select(|s| s.read_model.as_ref().map(shown));
     let get = move || model.get().flatten();
     let field = move |f: fn(&Shown) -> String| move || get().map(|s| f(&s)).unwrap_or_default();

@@ -13,7 +13,7 @@
 //! (see [`crate::lab`]). A region that cannot take a like says why on the
 //! button itself ("Down", "Unavailable") instead of offering a dead click.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::{behind_text, count_of, in_flight_text};
 use crate::geo::west_to_east;
 use crate::keyed_list::keyed_list;
@@ -32,7 +32,7 @@ use shared::protocol::RegionInfo;
 /// The row of region cards under the map, west to east, so each card sits
 /// roughly under its city.
 #[component]
-pub fn RegionGrid(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
+pub fn RegionGrid(conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     // Before the first snapshot the catalog compiled into `shared` stands in,
     // so the page has its final layout while it connects.
     let regions = move || {
@@ -50,7 +50,7 @@ pub fn RegionGrid(conn: Connection, lab: Lab, me: Me) -> impl IntoView {
 }
 
 #[component]
-fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl IntoView {
+fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     let id = region.id;
     // One memo straight from the frame (not `select`, whose `Option` around
     // this `Option` would be a memo type of its own to compile).
@@ -245,7 +245,7 @@ fn RegionCard(region: RegionInfo, conn: Connection, lab: Lab, me: Me) -> impl In
 /// A super like from here (a saga whose orchestrator runs in this region),
 /// and the super likes this region shows.
 #[component]
-fn SuperLike(id: shared::region::RegionId, conn: Connection, me: Me, supers: Selection<u64>) -> impl IntoView {
+fn SuperLike(id: shared::region::RegionId, conn: Conn, me: Me, supers: Selection<u64>) -> impl IntoView {
     // The saga service this region hosts, if any.
     let service = shared::sim::sagas::service_hosted_by(id).map(|name| {
             view! { <span class="service-tag" data-role="service" title="A super like's saga calls this service here">{name}</span> }

@@ -7,7 +7,7 @@
 //! to its node, in the same percentages the map's coordinates give, so it
 //! follows the map at any width. Escape or a second tap closes it.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::geo::{MAP_H, MAP_W};
 use crate::lab::{isolated, Lab};
 use crate::network_view::position;
@@ -17,14 +17,14 @@ use leptos::prelude::*;
 use shared::region::RegionId;
 
 #[component]
-pub fn RegionMenu(conn: Connection, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
+pub fn RegionMenu(conn: Conn, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
     view! {
         {move || open.get().map(|id| view! { <Menu id conn lab open/> }.into_any())}
     }
 }
 
 #[component]
-fn Menu(id: RegionId, conn: Connection, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
+fn Menu(id: RegionId, conn: Conn, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
     let replica = conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| (x.crashed, x.available)));
     let down = move || replica.get().flatten().is_some_and(|(c, _)| c);
     let available = move || replica.get().flatten().is_some_and(|(_, a)| a);

@@ -8,7 +8,7 @@
 //! turns such a file into a new room. All three are open in the public room
 //! too: they change nothing for anyone else.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::run_file;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,7 +16,7 @@ use shared::protocol::ClientMessage;
 use wasm_bindgen::JsCast;
 
 #[component]
-pub fn RunActions(conn: Connection) -> impl IntoView {
+pub fn RunActions(conn: Conn) -> impl IntoView {
     let (import_error, set_import_error) = signal(None::<String>);
     let offline = move || conn.status.get() != crate::connection::Status::Live;
     let fork = move |_| {

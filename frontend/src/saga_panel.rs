@@ -7,7 +7,7 @@
 //! failure and the compensations that follow it read left to right.
 //! Kept to one small list: the verdict panel holds the money figures.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::me::Me;
 use leptos::prelude::*;
 use shared::saga::{Action, StepState, OPENING_COINS};
@@ -17,7 +17,7 @@ use shared::sim::{SagaRow, SagasView};
 const ROWS: usize = 6;
 
 #[component]
-pub fn SagaPanel(conn: Connection, me: Me) -> impl IntoView {
+pub fn SagaPanel(conn: Conn, me: Me) -> impl IntoView {
     let sagas = conn.select(|s| s.sagas.clone());
     let durable = conn.select(|s| s.faults.durable);
     let coins = move || {
@@ -98,7 +98,7 @@ fn row_html(row: &SagaRow) -> String {
 /// The lab switch that closes the author's payouts, forcing every credit
 /// to fail (and every super like to compensate).
 #[component]
-pub fn PayoutsSwitch(conn: Connection, lab: crate::lab::Lab) -> impl IntoView {
+pub fn PayoutsSwitch(conn: Conn, lab: crate::lab::Lab) -> impl IntoView {
     let open = conn.select(|s| s.sagas.as_ref().is_none_or(|s| s.payouts_open));
     let is_open = move || open.get().unwrap_or(true);
     view! {

@@ -9,7 +9,7 @@
 //! it stop, as with the time controls further down): the steps play on
 //! simulated time, so they stop with it.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::lab::Lab;
 use leptos::html;
 use leptos::prelude::*;
@@ -18,7 +18,7 @@ use shared::scenario::{find, Scenario, ScenarioView};
 use wasm_bindgen::JsCast;
 
 #[component]
-pub fn ScenarioPanel(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn ScenarioPanel(conn: Conn, lab: Lab) -> impl IntoView {
     let view_of = Memo::new(move |_| conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.scenario.clone())));
     // Built once per scenario, not once per step: progress updates the
     // step list in place (and keeps the focus on the Pause button).
@@ -30,7 +30,7 @@ pub fn ScenarioPanel(conn: Connection, lab: Lab) -> impl IntoView {
 }
 
 #[component]
-fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Connection, lab: Lab) -> impl IntoView {
+fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Conn, lab: Lab) -> impl IntoView {
     let done = move || v.with(|v| v.as_ref().map_or(0, |v| v.done));
     let finished = move || v.with(|v| v.as_ref().is_some_and(|v| v.finished));
     let paused = move || conn.frame.with(|r| r.as_ref().is_some_and(|r| r.frame.time.paused));

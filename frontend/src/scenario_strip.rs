@@ -7,12 +7,12 @@
 //! rewinds halfway is no guide. The row stays one line high (it scrolls
 //! sideways on a narrow screen) so the map keeps the first screen.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use leptos::prelude::*;
 use shared::scenario::CATALOGUE;
 
 #[component]
-pub fn ScenarioStrip(conn: Connection) -> impl IntoView {
+pub fn ScenarioStrip(conn: Conn) -> impl IntoView {
     let running = Memo::new(move |_| {
         conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.scenario.as_ref().map(|s| s.id.clone())))
     });

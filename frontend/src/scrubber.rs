@@ -7,7 +7,7 @@
 //! the live room, which this viewer is not looking at; *Fork from here*
 //! is the way to change history.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::decimal;
 use crate::when::When;
 use leptos::prelude::*;
@@ -20,7 +20,7 @@ fn secs(ms: u64) -> String {
 }
 
 #[component]
-pub fn Scrubber(conn: Connection) -> impl IntoView {
+pub fn Scrubber(conn: Conn) -> impl IntoView {
     let from = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map_or(0, |r| r.frame.time.history_from_ms)));
     let value = move || conn.viewing.get().unwrap_or_else(|| conn.live_now.get());
     let on_input = move |ev| {

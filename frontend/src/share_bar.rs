@@ -7,7 +7,8 @@
 //! only key. The server also issues the new room's presenter token, kept
 //! by this browser (see [`crate::presenter`]).
 
-use crate::connection::{Connection, Status};
+use crate::app::Conn;
+use crate::connection::Status;
 use crate::format::{reconnect_text, short_room, viewers_text};
 use crate::presenter::PresenterBadge;
 use leptos::logging::warn;
@@ -17,7 +18,7 @@ use std::time::Duration;
 use wasm_bindgen::JsValue;
 
 #[component]
-pub fn ShareBar(conn: Connection) -> impl IntoView {
+pub fn ShareBar(conn: Conn) -> impl IntoView {
     let room_label = move || {
         conn.room.with(|r| match r {
             Some(r) if r.public => "Public room".to_owned(),

@@ -5,7 +5,7 @@
 //! it. Keys are ignored while typing in a form field or with a modifier
 //! held, so they never steal the browser's own shortcuts.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::geo::west_to_east;
 use crate::when::When;
 use leptos::ev;
@@ -25,7 +25,7 @@ fn typing(ev: &ev::KeyboardEvent) -> bool {
 }
 
 #[component]
-pub fn Shortcuts(conn: Connection) -> impl IntoView {
+pub fn Shortcuts(conn: Conn) -> impl IntoView {
     let help = RwSignal::new(false);
     let handle = window_event_listener(ev::keydown, move |ev| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing(&ev) {

@@ -12,7 +12,7 @@
 //! draws at most [`MAX_ARROWS`] arrows (the newest), so a flood stays
 //! cheap to render; it says so when it leaves some out.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::{coord, fixed};
 use crate::history::MsgKey;
 use crate::keyed_list::keyed_list;
@@ -74,7 +74,7 @@ fn arrow_key(a: &Arrow) -> (MsgKey, &'static str, String) {
 }
 
 #[component]
-pub fn Spacetime(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView {
+pub fn Spacetime(conn: Conn, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView {
     let drawing = Memo::new(move |_| {
         let viewing = conn.viewing.get();
         let bottom = viewing.unwrap_or_else(|| conn.live_now.get());

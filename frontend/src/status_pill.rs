@@ -6,13 +6,13 @@
 //! and the verdict never disagree. Colour carries the message for a glance
 //! from across the room; the words carry it for everyone else.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::{consistency_label, consistency_state, idle};
 use leptos::prelude::*;
 use shared::protocol::view::Consistency;
 
 #[component]
-pub fn StatusPill(conn: Connection, sim_now: Signal<f64>) -> impl IntoView {
+pub fn StatusPill(conn: Conn, sim_now: Signal<f64>) -> impl IntoView {
     let consistency = conn.select(|s| (s.consistency, idle(&s.verdict)));
     // The timer shows tenths: recomputing the label more often than that
     // would only re-render identical text every animation frame.

@@ -14,7 +14,8 @@
 //! `SingleWriter::MIN_TIMEOUT_MS`, ...), so the UI cannot offer a value
 //! the server refuses or a default the compare table does not measure.
 
-use crate::connection::{Connection, Named};
+use crate::app::Conn;
+use crate::connection::Named;
 use crate::format::{after_text, short_name, skew_text};
 use crate::keyed_list::keyed_list;
 use crate::knobs::{IntervalKnob, RegionSelect, Switch, OPTIONAL_PERIODS, PERIODS};
@@ -63,7 +64,7 @@ pub fn kind_id(kind: StrategyKind) -> String {
 }
 
 #[component]
-pub fn StrategyPicker(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn StrategyPicker(conn: Conn, lab: Lab) -> impl IntoView {
     // Before the first snapshot the list compiled into `shared` stands in.
     let strategies =
         move || conn.room.with(|r| r.as_ref().map_or_else(StrategyDescription::all, |r| r.strategies.clone()));

@@ -10,13 +10,13 @@
 //! before it. The notice stays until dismissed or replaced: a switch made by
 //! someone else must not flash by unread.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::switch_text;
 use leptos::prelude::*;
 use shared::sim::SwitchNote;
 
 #[component]
-pub fn SwitchNotice(conn: Connection) -> impl IntoView {
+pub fn SwitchNotice(conn: Conn) -> impl IntoView {
     let last_switch = conn.select(|s| s.verdict.last_switch.clone());
     let shown = RwSignal::new(None::<SwitchNote>);
     // `None` until the first frame; then the time of the last switch seen.

@@ -5,7 +5,7 @@
 //! Pause and Resume take turns in one place: the button shows what a click
 //! will do. What the clock's state means is said by [`crate::time_note`].
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::lab::Lab;
 use crate::when::When;
 use leptos::prelude::*;
@@ -18,7 +18,7 @@ use shared::protocol::{ClientMessage, MAX_SPEED, MIN_SPEED};
 const SPEEDS: [(f64, &str); 5] = [(0.1, "0.1"), (0.25, "0.25"), (0.5, "0.5"), (1.0, "1"), (2.0, "2")];
 
 #[component]
-pub fn TimeControls(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn TimeControls(conn: Conn, lab: Lab) -> impl IntoView {
     let time = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| (r.frame.time.paused, r.frame.time.speed))));
     let paused = move || time.get().is_some_and(|t| t.0);
     let speed = move || time.get().map_or(1.0, |t| t.1);

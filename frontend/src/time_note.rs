@@ -3,13 +3,13 @@
 //! and what becomes of a like clicked meanwhile). Viewing the past has its
 //! own note, beside the scrubber.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::decimal;
 use crate::lab::Lab;
 use leptos::prelude::*;
 
 #[component]
-pub fn TimeNote(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn TimeNote(conn: Conn, lab: Lab) -> impl IntoView {
     let paused_at =
         Memo::new(move |_| conn.frame.with(|r| r.as_ref().filter(|r| r.frame.time.paused).map(|r| r.frame.sim.now_ms)));
     let note = move || {

@@ -1,7 +1,7 @@
 //! The time band: the room's clock (room-wide), this viewer's history
 //! scrubber, and the run actions (fork, export, import), in one panel.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::lab::Lab;
 use crate::run_actions::RunActions;
 use crate::scrubber::Scrubber;
@@ -10,7 +10,7 @@ use crate::time_note::TimeNote;
 use leptos::prelude::*;
 
 #[component]
-pub fn TimePanel(conn: Connection, lab: Lab) -> impl IntoView {
+pub fn TimePanel(conn: Conn, lab: Lab) -> impl IntoView {
     view! {
         <section class="panel time-panel" data-role="time" aria-labelledby="time-title">
             <div class="panel-head">

@@ -6,7 +6,7 @@
 //! Drawn from the page's history store (see [`crate::history`]): every
 //! `counts` event is a step of the lines, so nothing is sampled or guessed.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::{coord, decimal, fixed};
 use crate::history::{Counts, MsgKey};
 use leptos::prelude::*;
@@ -115,7 +115,7 @@ fn draw<'a>(events: impl Iterator<Item = &'a HistoryEvent>, from: Millis, to: Mi
 }
 
 #[component]
-pub fn Timeline(conn: Connection, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView {
+pub fn Timeline(conn: Conn, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView {
     let drawing = Memo::new(move |_| {
         let viewing = conn.viewing.get();
         conn.history.with(|h| {

@@ -12,7 +12,7 @@
 //! [`crate::verdict_facts`]). A figure that does not apply to the running
 //! strategy is left out rather than shown with a disclaimer.
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::{idle, verdict_sentence};
 use crate::switch_notice::SwitchNotice;
 use crate::verdict_facts::Facts;
@@ -32,7 +32,7 @@ pub fn verdict_state(v: &Verdict) -> &'static str {
 }
 
 #[component]
-pub fn VerdictPanel(conn: Connection) -> impl IntoView {
+pub fn VerdictPanel(conn: Conn) -> impl IntoView {
     let verdict = conn.select(|s| s.verdict.clone());
     let kind = conn.select(|s| s.strategy);
     let state = Memo::new(move |_| verdict.with(|v| v.as_ref().map_or("idle", verdict_state)));

@@ -8,7 +8,7 @@
 //! per like not before a like, background not before a simulated second.
 //! The time shown is the header's (`took_ms` is `timing.measured_ms`).
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::{
     background_text, bytes_text, count_of, duration, fixed, idle, like_cost_text, timing_text, took_text,
 };
@@ -19,7 +19,7 @@ use shared::protocol::view::Consistency;
 use shared::sim::{Verdict, Visibility};
 
 #[component]
-pub fn Facts(conn: Connection, verdict: Selection<Verdict>) -> impl IntoView {
+pub fn Facts(conn: Conn, verdict: Selection<Verdict>) -> impl IntoView {
     let v = move |f: fn(&Verdict) -> String| move || verdict.with(|v| v.as_ref().map(f).unwrap_or_default());
     let has = move |f: fn(&Verdict) -> bool| move || verdict.with(|v| v.as_ref().is_some_and(f));
     view! {
@@ -163,7 +163,7 @@ fn visibility_note(x: &Visibility) -> String {
 /// always equals the header's; the breakdown is shown only for the episode
 /// that time measured.
 #[component]
-fn Settled(conn: Connection, verdict: Selection<Verdict>) -> impl IntoView {
+fn Settled(conn: Conn, verdict: Selection<Verdict>) -> impl IntoView {
     let status = conn.select(|s| (s.consistency, s.strategy));
     let settled = move || verdict.with(|v| v.as_ref().is_some_and(|v| v.settled));
     let took = move || match status.get() {

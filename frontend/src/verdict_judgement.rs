@@ -9,7 +9,7 @@
 //! verdict judges origin by origin (a loss in Tokyo and a duplicate in
 //! Sydney both show, and never cancel out).
 
-use crate::connection::Connection;
+use crate::app::Conn;
 use crate::format::{count_of, lost_cause_text, origin_text, pending_text};
 use crate::selection::Selection;
 use crate::when::When;
@@ -155,7 +155,7 @@ pub fn CrashNote(verdict: Selection<Verdict>) -> impl IntoView {
 /// between them is what a queue-and-batch design promises, so it is shown
 /// as numbers side by side, not buried in prose.
 #[component]
-pub fn Stages(conn: Connection) -> impl IntoView {
+pub fn Stages(conn: Conn) -> impl IntoView {
     let stages = conn.select(|s| s.stages.clone());
     let list = move || stages.get().unwrap_or_default();
     view! {
