@@ -86,9 +86,13 @@ pub fn NetworkView(conn: Conn, lab: Lab) -> impl IntoView {
     // Pairs cut both ways are one straight dashed line; a direction cut
     // alone is its own (curved, one-sided) lane.
     let both = move |(a, b): Pair| lab.directed_cuts.with(|d| d.contains(&(a, b)) && d.contains(&(b, a)));
-    let cuts = move || lab.cuts.get().into_iter().filter(|p| both(*p)).collect::<Vec<_>>();
+    // Both sets are read in place (`with`), not cloned (`get`): a set's
+    // clone and owning iterator would be code of their own. A direction
+    // in the set is one way exactly when its reverse is not.
+    let cuts = move || lab.cuts.with(|c| c.iter().copied().filter(|p| both(*p)).collect::<Vec<_>>());
     let one_way = move || {
-        lab.directed_cuts.get().into_iter().filter(|&(a, b)| !both(pair(a, b))).collect::<Vec<(RegionId, RegionId)>>()
+        lab.directed_cuts
+            .with(|d| d.iter().copied().filter(|&(a, b)| !d.contains(&(b, a))).collect::<Vec<(RegionId, RegionId)>>())
     };
     // The link whose menu is open, if any.
     let link_open = RwSignal::new(None::<Pair>);
