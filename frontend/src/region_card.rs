@@ -27,7 +27,7 @@ use crate::when::When;
 use leptos::prelude::*;
 use shared::people::name;
 use shared::protocol::view::ReplicaView;
-use shared::protocol::RegionInfo;
+use shared::region::RegionId;
 
 /// The row of region cards under the map, west to east, so each card sits
 /// roughly under its city.
@@ -35,23 +35,30 @@ use shared::protocol::RegionInfo;
 pub fn RegionGrid(conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     // Before the first snapshot the catalog compiled into `shared` stands in,
     // so the page has its final layout while it connects.
+    // The room's regions as ids: a card reads its names from the catalog
+    // compiled into `shared` (`id.info()`), which is what the server sends
+    // (`RegionInfo::catalog`). A row of the list is then one byte, where a
+    // `RegionInfo` (three strings, two floats) was cloned with the list,
+    // moved into each card and its strings into the card's closures.
     let regions = move || {
-        let mut regions = conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()));
+        let mut regions: Vec<RegionId> = conn.room.with(|r| {
+            r.as_ref().map_or_else(|| RegionId::all().collect(), |r| r.regions.iter().map(|r| r.id).collect())
+        });
         let order = west_to_east();
         // A region missing from `order` (none is) would go first, as `None` did.
-        sort_by_key(&mut regions, |r| order.iter().position(|&id| id == r.id).map_or(0, |p| p as u64 + 1));
+        sort_by_key(&mut regions, |r| order.iter().position(|id| id == r).map_or(0, |p| p as u64 + 1));
         regions
     };
     view! {
         <section class="regions" aria-label="Regions">
-            {keyed_list(regions, |r| r.id, move |region| view! { <RegionCard region conn lab me/> }.into_any())}
+            {keyed_list(regions, |id| *id, move |id| view! { <RegionCard id conn lab me/> }.into_any())}
         </section>
     }
 }
 
 #[component]
-fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
-    let id = region.id;
+fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
+    let region = id.info();
     // One memo straight from the frame (not `select`, whose `Option` around
     // this `Option` would be a memo type of its own to compile).
     let replica: Memo<Option<ReplicaView>> = Memo::new(move |_| {
@@ -106,7 +113,7 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
         s.replicas.iter().any(|r| r.region == home && r.members.as_ref().is_some_and(|m| m.contains(&me.id)))
     });
     let unlike = move || is_set() && liked_at_home.get().unwrap_or(false);
-    let city = region.city.clone();
+    let city = region.city;
     // Super likes this region shows (the Likes service's pushes that
     // reached it): rises when one is recorded, falls when one is taken back.
     let supers =
@@ -116,8 +123,8 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
         <article class="card" data-region=id.id() data-state=move || state()>
             <header class="card-head">
                 <div>
-                    <h3 class="city">{region.city.clone()}</h3>
-                    <p class="area">{region.area.clone()}</p>
+                    <h3 class="city">{region.city}</h3>
+                    <p class="area">{region.area}</p>
                 </div>
                 <span class="badges">
                     <When when=down>
@@ -129,7 +136,7 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
                     <When when=move || !down() && lab.cuts.with(|c| isolated(c, id))>
                         <span class="down-badge cut-badge" data-role="isolated">"cut off"</span>
                     </When>
-                    <span class="country" title=format!("Country: {}", region.country)>{region.country.clone()}</span>
+                    <span class="country" title=format!("Country: {}", region.country)>{region.country}</span>
                 </span>
             </header>
             <div class="card-body">
@@ -245,7 +252,7 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
 /// A super like from here (a saga whose orchestrator runs in this region),
 /// and the super likes this region shows.
 #[component]
-fn SuperLike(id: shared::region::RegionId, conn: Conn, me: Me, supers: Selection<u64>) -> impl IntoView {
+fn SuperLike(id: RegionId, conn: Conn, me: Me, supers: Selection<u64>) -> impl IntoView {
     // The saga service this region hosts, if any.
     let service = shared::sim::sagas::service_hosted_by(id).map(|name| {
             view! { <span class="service-tag" data-role="service" title="A super like's saga calls this service here">{name}</span> }
@@ -276,11 +283,7 @@ fn SuperLike(id: shared::region::RegionId, conn: Conn, me: Me, supers: Selection
 /// The region's own faults, compact: cut it off from everyone / bring it
 /// back, and crash it / restart it.
 #[component]
-fn CardTools(
-    id: shared::region::RegionId,
-    down: impl Fn() -> bool + Copy + Send + Sync + 'static,
-    lab: Lab,
-) -> impl IntoView {
+fn CardTools(id: RegionId, down: impl Fn() -> bool + Copy + Send + Sync + 'static, lab: Lab) -> impl IntoView {
     let cut_off = move || lab.cuts.with(|c| isolated(c, id));
     view! {
         <div class="card-tools">
