@@ -130,8 +130,11 @@ pub fn LinkEditor(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView
     let both = RwSignal::new(true);
     let draft = RwSignal::new(None::<Tuning>);
 
+    // The custom links already grouped into chips, as the map's memo of
+    // them (`network_view`): one memo type for both, and no copy of the
+    // frame's list. Empty exactly when the list is.
     let custom = Memo::new(move |_| {
-        conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.faults.custom.clone()).unwrap_or_default())
+        conn.frame.with(|r| r.as_ref().map(|r| group(&r.frame.sim.faults.custom)).unwrap_or_default())
     });
     let chosen = Memo::new(move |_| {
         let (f, t) = (from.get(), to.get());
@@ -289,7 +292,7 @@ pub fn LinkEditor(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView
                 fallback=|| view! { <span class="muted">"Every link follows the room-wide settings."</span> }
             >
                 {keyed_list(
-                    move || custom.with(|c| group(c)),
+                    move || custom.get(),
                     |c| (c.from, c.to, c.both_ways, summary(&c.conditions)),
                     move |chip| view! {
                         <button class="link-chip" data-role="link-custom" data-from=chip.from.id() data-to=chip.to.id()
