@@ -358,22 +358,19 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
 /// city and current count; a tap opens its menu.
 #[component]
 fn MapNode(id: RegionId, conn: Conn, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
-    // One memo straight from the frame, as on the region's card.
-    let replica = Memo::new(move |_| {
-        conn.frame.with(|r| {
-            r.as_ref().and_then(|r| {
-                r.frame.sim.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed))
-            })
-        })
-    });
-    let state = move || match replica.get() {
+    // A selection (the one memo type every selection is), like the
+    // region menu's: a memo of this tuple was a memo type of its own.
+    let replica =
+        conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed)));
+    let replica = move || replica.get().flatten();
+    let state = move || match replica() {
         None => "unknown",
         Some((_, _, true)) => "down",
         Some((_, 0, _)) => "synced",
         Some((_, b, _)) if b > 0 => "behind",
         Some(_) => "over",
     };
-    let count = move || match replica.get() {
+    let count = move || match replica() {
         None => String::new(),
         // A crashed replica serves no reads: no count, like its card.
         Some((_, _, true)) => "down".to_owned(),

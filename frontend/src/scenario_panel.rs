@@ -22,9 +22,10 @@ pub fn ScenarioPanel(conn: Conn, lab: Lab) -> impl IntoView {
     let view_of = Memo::new(move |_| conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.scenario.clone())));
     // Built once per scenario, not once per step: progress updates the
     // step list in place (and keeps the focus on the Pause button).
-    let id = Memo::new(move |_| view_of.with(|v| v.as_ref().map(|v| v.id.clone())));
+    // A selection (not a memo of its own type), as the scenario strip's.
+    let id = conn.select(|s| s.scenario.as_ref().map(|v| v.id.clone()));
     view! {{move || {
-        let scenario = find(id.get()?.as_str())?;
+        let scenario = find(id.get().flatten()?.as_str())?;
         Some(view! { <Playing scenario v=view_of conn lab/> }.into_any())
     }}}
 }
