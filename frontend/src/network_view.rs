@@ -27,6 +27,7 @@ use crate::lab::{pair, Lab, Pair};
 use crate::link_editor::{arrow, group, summary};
 use crate::link_menu::LinkMenu;
 use crate::region_menu::RegionMenu;
+use crate::selection::Selection;
 use crate::sort::sort_by_key;
 use crate::when::When;
 use leptos::prelude::*;
@@ -45,17 +46,16 @@ fn all_pairs() -> Vec<Pair> {
 }
 
 /// The links with messages on them, busiest first.
-fn busy_links(conn: Conn) -> Memo<Vec<LinkView>> {
-    Memo::new(move |_| {
-        conn.frame.with(|r| {
-            let mut links = r.as_ref().map_or_else(Vec::new, |r| r.frame.sim.links.clone());
-            // Busiest first, then by the link's regions: one key, most
-            // significant part first.
-            sort_by_key(&mut links, |l| {
-                u64::from(u32::MAX - l.in_flight) << 32 | (l.from.index() as u64) << 16 | l.to.index() as u64
-            });
-            links
-        })
+/// A selection (`None` before the first frame), not a memo of its own type.
+fn busy_links(conn: Conn) -> Selection<Vec<LinkView>> {
+    conn.select(|s| {
+        let mut links = s.links.clone();
+        // Busiest first, then by the link's regions: one key, most
+        // significant part first.
+        sort_by_key(&mut links, |l| {
+            u64::from(u32::MAX - l.in_flight) << 32 | (l.from.index() as u64) << 16 | l.to.index() as u64
+        });
+        links
     })
 }
 
@@ -101,7 +101,7 @@ pub fn NetworkView(conn: Conn, lab: Lab) -> impl IntoView {
         conn.frame.with(|r| r.as_ref().map(|r| group(&r.frame.sim.faults.custom)).unwrap_or_default())
     });
     let any_tuned = Signal::derive(move || tuned.with(|t| !t.is_empty()));
-    let busiest = move || links.with(|l| l.first().map_or(1, |l| l.in_flight.max(1)));
+    let busiest = move || links.with(|l| l.as_ref().and_then(|l| l.first()).map_or(1, |l| l.in_flight.max(1)));
     // The region whose menu is open, if any.
     let open = RwSignal::new(None::<RegionId>);
     let view_box = format!("0 0 {} {}", coord(MAP_W), fixed(MAP_H, 1));
@@ -142,7 +142,7 @@ pub fn NetworkView(conn: Conn, lab: Lab) -> impl IntoView {
                     <g class="lanes">
                         // Keyed by count too: `For` does not re-render a kept row,
                         // and the stroke width depends on the count.
-                        {keyed_list(move || links.get(), |l| (l.from, l.to, l.in_flight), move |link| view! {
+                        {keyed_list(move || links.get().unwrap_or_default(), |l| (l.from, l.to, l.in_flight), move |link| view! {
                             <path
                                 class="lane"
                                 d=Lane::between(position(link.from), position(link.to)).path()
@@ -262,7 +262,7 @@ pub fn TrafficList(conn: Conn) -> impl IntoView {
                 {format!(" Up to {MAX_PACKETS_IN_VIEW} are drawn; the counts per link are exact.")}
             </p>
             <ul class="link-list" aria-label="Messages in flight per link">
-                {keyed_list(move || links.get(), |l| (l.from, l.to, l.in_flight), |link| view! { <LinkRow link/> }.into_any())}
+                {keyed_list(move || links.get().unwrap_or_default(), |l| (l.from, l.to, l.in_flight), |link| view! { <LinkRow link/> }.into_any())}
             </ul>
         </details>
     }
