@@ -47,8 +47,8 @@ pub fn PeopleBar(conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     });
     let data_type = conn.select(|s| s.data_type);
     let is_set = move || data_type.get().is_some_and(DataType::is_set);
-    let people =
-        Memo::new(move |_| conn.frame.with(|f| f.as_ref().map(|f| f.frame.people.clone()).unwrap_or_default()));
+    // A selection (`None` before the first frame), not a memo of its own type.
+    let people = conn.select_frame(|f| f.people.clone());
     // The room's regions as ids, their names from the catalog (`id.info()`,
     // what the server sends): no copy of the room's `RegionInfo`s.
     let regions = move || {
@@ -95,7 +95,7 @@ pub fn PeopleBar(conn: Conn, lab: Lab, me: Me) -> impl IntoView {
             </label>
             <span class="people-counts" data-role="people" title="People in this room by home region">
                 {move || {
-                    let counts = people.get();
+                    let counts = people.get().unwrap_or_default();
                     RegionId::all()
                         .filter_map(|r| counts.get(r.index()).copied().filter(|&n| n > 0).map(|n| (r, n)))
                         .map(|(r, n)| view! { <span class="people-count" data-region=r.id()>{format!("{} {n}", r.info().city)}</span> })

@@ -77,13 +77,8 @@ pub fn StrategyPicker(conn: Conn, lab: Lab) -> impl IntoView {
         })
     };
     let current = conn.select(|s| s.strategy);
-    let config = Memo::new(move |_| {
-        conn.frame.with(|r| {
-            r.as_ref().map(|r| {
-                r.frame.sim.strategy_config.clone().unwrap_or_else(|| StrategyConfig::default_for(r.frame.sim.strategy))
-            })
-        })
-    });
+    // A selection, not a memo of its own type (`None` before the first frame).
+    let config = conn.select(|s| s.strategy_config.clone().unwrap_or_else(|| StrategyConfig::default_for(s.strategy)));
     let disabled = Signal::derive(move || !lab.usable());
 
     view! {
