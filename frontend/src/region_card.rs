@@ -66,14 +66,17 @@ fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     });
     // Likes clicked in this region: its own slot of the grow-only counter.
     let local = conn.select(move |s| s.truth.per_region.get(id.index()).copied().unwrap_or(0));
-    let value = Memo::new(move |_| replica.with(|r| r.as_ref().map(|r| r.value)));
+    // The count as a selection of the frame (as the local likes just
+    // below), not a memo of its own type.
+    let value = conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| x.value));
+    let value = move || value.get().flatten();
     let behind = move || replica.with(|r| r.as_ref().map(|r| r.behind));
 
     // Restarting a CSS animation needs a change of `animation-name`, so the
     // flash alternates between two identical keyframe sets on every change.
     let bumps = RwSignal::new(0u32);
     Effect::new(move |previous: Option<Option<u64>>| {
-        let now = value.get();
+        let now = value();
         if let (Some(Some(before)), Some(now)) = (previous, now) {
             if before != now {
                 bumps.update(|b| *b += 1);
@@ -146,13 +149,13 @@ fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
                     // A crashed region serves no reads: no count, no lag, only
                     // "Down" (on the badge and the button).
                     <span class=move || count_class() data-role="count">
-                        {move || match value.get() {
+                        {move || match value() {
                             Some(v) if !down() => v.to_string(),
                             _ => "—".to_owned(),
                         }}
                     </span>
                     <span class="count-unit">
-                        {move || match value.get() {
+                        {move || match value() {
                             _ if down() => "",
                             Some(1) => "like",
                             _ => "likes",
