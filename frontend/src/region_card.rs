@@ -108,9 +108,10 @@ fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     // A room of people's likes: who likes the post as this region sees it,
     // whether that includes you, and — for the button — whether your home
     // region counts you (the button likes or unlikes accordingly).
-    let members = Memo::new(move |_| replica.with(|r| r.as_ref().and_then(|r| r.members.clone())));
-    let is_set = move || members.with(Option::is_some);
-    let liked_here = move || members.with(|m| m.as_ref().is_some_and(|m| m.contains(&me.id)));
+    // A selection of the frame, not a memo of its own type.
+    let members = conn.select(move |s| s.replicas.iter().find(|x| x.region == id).and_then(|x| x.members.clone()));
+    let is_set = move || members.with(|m| m.as_ref().is_some_and(Option::is_some));
+    let liked_here = move || members.with(|m| m.as_ref().and_then(Option::as_ref).is_some_and(|m| m.contains(&me.id)));
     let liked_at_home = conn.select(move |s| {
         let home = me.home.get();
         s.replicas.iter().any(|r| r.region == home && r.members.as_ref().is_some_and(|m| m.contains(&me.id)))
@@ -210,7 +211,7 @@ fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
                 <details class="likers" data-role="likers">
                     <summary>"who liked"</summary>
                     <ul>
-                        {move || members.get().unwrap_or_default().into_iter().map(|p| view! {
+                        {move || members.get().flatten().unwrap_or_default().into_iter().map(|p| view! {
                             <li data-role="liker"><Avatar person=p/>{name(p)}</li>
                         }).map(IntoAny::into_any).collect::<Vec<_>>()}
                     </ul>
