@@ -59,18 +59,17 @@ pub fn RegionGrid(conn: Conn, lab: Lab, me: Me) -> impl IntoView {
 #[component]
 fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     let region = id.info();
-    // One memo straight from the frame (not `select`, whose `Option` around
-    // this `Option` would be a memo type of its own to compile).
-    let replica: Memo<Option<ReplicaView>> = Memo::new(move |_| {
-        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.replicas.iter().find(|x| x.region == id).cloned()))
-    });
+    // The region's replica as a selection (the one memo type every
+    // selection is): `None` before the first frame, `Some(None)` if the
+    // frame does not list it; [`seen`] reads both as not seen.
+    let replica = conn.select(move |s| s.replicas.iter().find(|x| x.region == id).cloned());
     // Likes clicked in this region: its own slot of the grow-only counter.
     let local = conn.select(move |s| s.truth.per_region.get(id.index()).copied().unwrap_or(0));
     // The count as a selection of the frame (as the local likes just
     // below), not a memo of its own type.
     let value = conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| x.value));
     let value = move || value.get().flatten();
-    let behind = move || replica.with(|r| r.as_ref().map(|r| r.behind));
+    let behind = move || replica.with(|r| seen(r).map(|r| r.behind));
 
     // Restarting a CSS animation needs a change of `animation-name`, so the
     // flash alternates between two identical keyframe sets on every change.
@@ -92,11 +91,11 @@ fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
 
     // Down or unable to take likes trumps lag: it is what the reader there
     // would notice first.
-    let down = move || replica.with(|r| r.as_ref().is_some_and(|r| r.crashed));
-    let available = move || replica.with(|r| r.as_ref().is_some_and(|r| r.available));
+    let down = move || replica.with(|r| seen(r).is_some_and(|r| r.crashed));
+    let available = move || replica.with(|r| seen(r).is_some_and(|r| r.available));
     // Up but refusing likes (a single writer's follower that suspects its
     // leader: it took likes until its timeout, and refuses from then on).
-    let read_only = move || replica.with(|r| r.as_ref().is_some_and(|r| !r.crashed && !r.available));
+    let read_only = move || replica.with(|r| seen(r).is_some_and(|r| !r.crashed && !r.available));
     let state = move || match behind() {
         _ if down() => "down",
         None => "unknown",
@@ -204,7 +203,7 @@ fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
                 // (tombstones) only grow.
                 <p class="set-size" data-role="set-size" title="Operations this replica's set holds; unlikes are kept as tombstones">
                     {move || replica.with(|r| {
-                        let (ops, dead) = r.as_ref().map_or((0, 0), |r| (r.ops.unwrap_or(0), r.tombstones.unwrap_or(0)));
+                        let (ops, dead) = seen(r).map_or((0, 0), |r| (r.ops.unwrap_or(0), r.tombstones.unwrap_or(0)));
                         format!("set: {} · {} kept", count_of(ops, "operation", "operations"), count_of(dead, "tombstone", "tombstones"))
                     })}
                 </p>
@@ -226,10 +225,10 @@ fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
                     }}
                 </span>
                 // Nothing to say about traffic before the first frame.
-                <When when=move || replica.with(Option::is_some)>
+                <When when=move || replica.with(|r| seen(r).is_some())>
                     <span class="card-meta">
                         <span data-role="outgoing">
-                            {move || in_flight_text(replica.with(|r| r.as_ref().map_or(0, |r| r.in_flight_out)))}
+                            {move || in_flight_text(replica.with(|r| seen(r).map_or(0, |r| r.in_flight_out)))}
                         </span>
                         <span class="sep" aria-hidden="true">"·"</span>
                         <span class="local" data-role="local">
@@ -251,6 +250,11 @@ fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
             </When>
         </article>
     }
+}
+
+/// The replica a card's selection holds, if the frame listed it.
+fn seen(r: &Option<Option<ReplicaView>>) -> Option<&ReplicaView> {
+    r.as_ref().and_then(Option::as_ref)
 }
 
 /// A super like from here (a saga whose orchestrator runs in this region),
