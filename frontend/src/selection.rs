@@ -52,7 +52,8 @@ impl PartialEq for Part {
     }
 }
 
-/// A memo of one part of the latest frame's room view, typed as what was
+/// A memo of one part of the latest frame (of its room view, or of the
+/// whole frame: [`Selection::of_frame`]), typed as what was
 /// selected; `None` before the first frame. Copy, like a memo.
 pub struct Selection<T> {
     memo: Memo<Part>,
