@@ -54,7 +54,7 @@ pub type Conn = &'static Connection;
 #[component]
 fn Room(room: RoomId) -> impl IntoView {
     let conn: Conn = Box::leak(Box::new(Connection::open(&room)));
-    let sim_now = sim_clock(*conn, animation_clock());
+    let sim_now = sim_clock(conn, animation_clock());
     let lab = Lab::new(conn);
     let me = Me::load();
     view! {

@@ -15,8 +15,8 @@ use shared::protocol::changes::Change;
 
 #[component]
 pub fn ChangeLog(conn: Conn) -> impl IntoView {
-    let entries =
-        Memo::new(move |_| conn.frame.with(|r| r.as_ref().map_or_else(Vec::new, |r| r.frame.changes.clone())));
+    // A selection (`None` before the first frame), not a memo of its own type.
+    let entries = conn.select_frame(|f| f.changes.clone());
     let public = move || conn.room.with(|r| r.as_ref().is_none_or(|r| r.public));
     // Keyed, so a new change adds one item and the live region reads
     // only that one; the empty note is CSS (`ol:empty`), to keep it light.
@@ -24,7 +24,7 @@ pub fn ChangeLog(conn: Conn) -> impl IntoView {
         <section class="change-log" aria-labelledby="change-log-title" hidden=move || public()>
             <h2 id="change-log-title" class="change-log-title">"Changes"</h2>
             <ol data-role="change-log" aria-live="polite" aria-relevant="additions">
-                {keyed_list(move || entries.get(), |c| (c.n, c.times), |change| view! { <Entry change/> }.into_any())}
+                {keyed_list(move || entries.get().unwrap_or_default(), |c| (c.n, c.times), |change| view! { <Entry change/> }.into_any())}
             </ol>
             <p class="muted change-log-empty">"Nobody has changed this room yet."</p>
         </section>

@@ -8,7 +8,8 @@
 //! estimate, so everything drawn from it is clamped to what the frame says
 //! (a dot waits at its destination until a frame confirms it landed).
 
-use crate::connection::{Connection, Received, Status};
+use crate::app::Conn;
+use crate::connection::{Received, Status};
 use leptos::prelude::*;
 
 /// Milliseconds since the page loaded, from the monotonic
@@ -41,7 +42,7 @@ fn schedule(set_now: WriteSignal<f64>) {
 /// the last frame: showing time passing for a room we cannot see (or that
 /// stands still) would be a guess presented as fact. The room's speed
 /// scales the estimate.
-pub fn sim_clock(conn: Connection, tick: ReadSignal<f64>) -> Signal<f64> {
+pub fn sim_clock(conn: Conn, tick: ReadSignal<f64>) -> Signal<f64> {
     Signal::derive(move || {
         let live = conn.status.get() == Status::Live;
         conn.frame.with(|received| match received {

@@ -231,6 +231,16 @@ impl Connection {
         Selection::new(self.frame, Box::new(part))
     }
 
+    /// Like [`Connection::select`], from the whole frame: for what lies
+    /// beside the room view (people, presenter, changes, the clock), so
+    /// those too are selections rather than memos of types of their own.
+    pub fn select_frame<T>(&self, part: impl Fn(&Frame) -> T + Send + Sync + 'static) -> Selection<T>
+    where
+        T: PartialEq + Clone + Send + Sync + 'static,
+    {
+        Selection::of_frame(self.frame, Box::new(part))
+    }
+
     /// Whether the page is in step with the live room: connected, and not
     /// looking at the past. Likes and controls are enabled only then.
     pub fn is_live(&self) -> bool {

@@ -180,7 +180,9 @@ fn LinkCutter(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
     let a = RwSignal::new(first);
     let b = RwSignal::new(RegionId::parse("virginia").unwrap_or(first));
     let same = move || a.get() == b.get();
-    let cut_list = move || lab.cuts.get().into_iter().collect::<Vec<_>>();
+    // Read in place: `get()` would clone the set, and a set's clone and
+    // owning iterator are code of their own (README, "Page weight").
+    let cut_list = move || lab.cuts.with(|c| c.iter().copied().collect::<Vec<_>>());
     view! {
         <div class="cutter">
             <RegionSelect label="Between" role="cut-a" value=a disabled on_pick=Callback::new(move |r| a.set(r))/>

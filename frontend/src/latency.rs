@@ -48,15 +48,18 @@ pub fn LatencyTable(conn: Conn) -> impl IntoView {
     // link") written over them, so the table shows what the room runs.
     let matrix = Memo::new(move |_| {
         let mut m = conn.room.with(|r| r.as_ref().map(|r| r.latency_ms.clone()))?;
-        let custom = conn.frame.with(|f| f.as_ref().map(|f| f.frame.sim.faults.custom.clone()).unwrap_or_default());
-        let edited = custom
-            .iter()
-            .filter_map(|s| {
-                let cell = m.0.get_mut(s.link.from.index())?.get_mut(s.link.to.index())?;
-                *cell = s.conditions.latency_ms;
-                Some((s.link.from, s.link.to))
-            })
-            .collect::<Vec<_>>();
+        // The frame's custom links read in place, not copied out first.
+        let edited = conn.frame.with(|f| {
+            let custom = f.as_ref().map_or(&[][..], |f| &f.frame.sim.faults.custom[..]);
+            custom
+                .iter()
+                .filter_map(|s| {
+                    let cell = m.0.get_mut(s.link.from.index())?.get_mut(s.link.to.index())?;
+                    *cell = s.conditions.latency_ms;
+                    Some((s.link.from, s.link.to))
+                })
+                .collect::<Vec<_>>()
+        });
         Some((m, edited))
     });
     view! {{move || match matrix.get() {

@@ -130,8 +130,11 @@ pub fn LinkEditor(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView
     let both = RwSignal::new(true);
     let draft = RwSignal::new(None::<Tuning>);
 
+    // The custom links already grouped into chips, as the map's memo of
+    // them (`network_view`): one memo type for both, and no copy of the
+    // frame's list. Empty exactly when the list is.
     let custom = Memo::new(move |_| {
-        conn.frame.with(|r| r.as_ref().map(|r| r.frame.sim.faults.custom.clone()).unwrap_or_default())
+        conn.frame.with(|r| r.as_ref().map(|r| group(&r.frame.sim.faults.custom)).unwrap_or_default())
     });
     let chosen = Memo::new(move |_| {
         let (f, t) = (from.get(), to.get());
@@ -168,9 +171,14 @@ pub fn LinkEditor(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView
         }
     });
 
+    // The chosen pair is read in place (`with`) here and below, never
+    // cloned (`get`): a clone is code of its own for each type cloned.
     let dirty = move || {
-        let (Some(t), Some(c)) = (shown(), chosen.get()) else { return false };
-        t != Tuning::of(&c.there) || (both.get() && t != Tuning::of(&c.back))
+        let t = shown();
+        chosen.with(|c| match (t, c) {
+            (Some(t), Some(c)) => t != Tuning::of(&c.there) || (both.get() && t != Tuning::of(&c.back)),
+            _ => false,
+        })
     };
     let resettable =
         move || chosen.with(|c| c.as_ref().is_some_and(|c| c.there_custom || (both.get() && c.back_custom)));
@@ -185,27 +193,33 @@ pub fn LinkEditor(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView
         })
     };
     let apply = move |_| {
-        let (Some(t), Some(c)) = (shown(), chosen.get_untracked()) else { return };
+        let t = shown();
+        let cuts = chosen.with_untracked(|c| c.as_ref().map(|c| (c.there.cut, c.back.cut)));
+        let (Some(t), Some((there_cut, back_cut))) = (t, cuts) else { return };
         let (f, to) = (from.get_untracked(), to.get_untracked());
         let set = |a: RegionId, b: RegionId, cut| ClientMessage::SetLink {
             from: a.id().into(),
             to: b.id().into(),
             conditions: t.conditions(cut),
         };
-        lab.send(set(f, to, c.there.cut));
+        lab.send(set(f, to, there_cut));
         if both.get_untracked() {
-            lab.send(set(to, f, c.back.cut));
+            lab.send(set(to, f, back_cut));
         }
     };
     let reset = move |_| {
         let (f, to) = (from.get_untracked(), to.get_untracked());
-        let Some(c) = chosen.get_untracked() else { return };
+        let Some((there_custom, back_custom)) =
+            chosen.with_untracked(|c| c.as_ref().map(|c| (c.there_custom, c.back_custom)))
+        else {
+            return;
+        };
         draft.set(None);
         let reset = |a: RegionId, b: RegionId| ClientMessage::ResetLink { from: a.id().into(), to: b.id().into() };
-        if c.there_custom {
+        if there_custom {
             lab.send(reset(f, to));
         }
-        if both.get_untracked() && c.back_custom {
+        if both.get_untracked() && back_custom {
             lab.send(reset(to, f));
         }
     };
@@ -236,7 +250,7 @@ pub fn LinkEditor(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView
             </label>
         </div>
         <p class="link-state" data-role="link-state">
-            {move || match chosen.get() {
+            {move || chosen.with(|c| match c {
                 None => "Pick two different regions.".to_owned(),
                 Some(c) if c.there_custom || (both.get() && c.back_custom) => format!(
                     "{}{}{} has settings of its own: the room-wide sliders above leave it alone.",
@@ -246,7 +260,7 @@ pub fn LinkEditor(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView
                     "{}{}{} follows the room-wide settings: {}.",
                     from.get().info().city, direction(), to.get().info().city, summary(&c.there),
                 ),
-            }}
+            })}
         </p>
         <div class="sliders">
             <RangeKnob label="Delay (one way)" role="link-latency" text=text(|t| duration(t.latency_ms.into()))
@@ -278,7 +292,7 @@ pub fn LinkEditor(conn: Conn, lab: Lab, disabled: Signal<bool>) -> impl IntoView
                 fallback=|| view! { <span class="muted">"Every link follows the room-wide settings."</span> }
             >
                 {keyed_list(
-                    move || group(&custom.get()),
+                    move || custom.get(),
                     |c| (c.from, c.to, c.both_ways, summary(&c.conditions)),
                     move |chip| view! {
                         <button class="link-chip" data-role="link-custom" data-from=chip.from.id() data-to=chip.to.id()

@@ -27,6 +27,7 @@ use crate::lab::{pair, Lab, Pair};
 use crate::link_editor::{arrow, group, summary};
 use crate::link_menu::LinkMenu;
 use crate::region_menu::RegionMenu;
+use crate::selection::Selection;
 use crate::sort::sort_by_key;
 use crate::when::When;
 use leptos::prelude::*;
@@ -45,17 +46,16 @@ fn all_pairs() -> Vec<Pair> {
 }
 
 /// The links with messages on them, busiest first.
-fn busy_links(conn: Conn) -> Memo<Vec<LinkView>> {
-    Memo::new(move |_| {
-        conn.frame.with(|r| {
-            let mut links = r.as_ref().map_or_else(Vec::new, |r| r.frame.sim.links.clone());
-            // Busiest first, then by the link's regions: one key, most
-            // significant part first.
-            sort_by_key(&mut links, |l| {
-                u64::from(u32::MAX - l.in_flight) << 32 | (l.from.index() as u64) << 16 | l.to.index() as u64
-            });
-            links
-        })
+/// A selection (`None` before the first frame), not a memo of its own type.
+fn busy_links(conn: Conn) -> Selection<Vec<LinkView>> {
+    conn.select(|s| {
+        let mut links = s.links.clone();
+        // Busiest first, then by the link's regions: one key, most
+        // significant part first.
+        sort_by_key(&mut links, |l| {
+            u64::from(u32::MAX - l.in_flight) << 32 | (l.from.index() as u64) << 16 | l.to.index() as u64
+        });
+        links
     })
 }
 
@@ -86,9 +86,13 @@ pub fn NetworkView(conn: Conn, lab: Lab) -> impl IntoView {
     // Pairs cut both ways are one straight dashed line; a direction cut
     // alone is its own (curved, one-sided) lane.
     let both = move |(a, b): Pair| lab.directed_cuts.with(|d| d.contains(&(a, b)) && d.contains(&(b, a)));
-    let cuts = move || lab.cuts.get().into_iter().filter(|p| both(*p)).collect::<Vec<_>>();
+    // Both sets are read in place (`with`), not cloned (`get`): a set's
+    // clone and owning iterator would be code of their own. A direction
+    // in the set is one way exactly when its reverse is not.
+    let cuts = move || lab.cuts.with(|c| c.iter().copied().filter(|p| both(*p)).collect::<Vec<_>>());
     let one_way = move || {
-        lab.directed_cuts.get().into_iter().filter(|&(a, b)| !both(pair(a, b))).collect::<Vec<(RegionId, RegionId)>>()
+        lab.directed_cuts
+            .with(|d| d.iter().copied().filter(|&(a, b)| !d.contains(&(b, a))).collect::<Vec<(RegionId, RegionId)>>())
     };
     // The link whose menu is open, if any.
     let link_open = RwSignal::new(None::<Pair>);
@@ -97,7 +101,7 @@ pub fn NetworkView(conn: Conn, lab: Lab) -> impl IntoView {
         conn.frame.with(|r| r.as_ref().map(|r| group(&r.frame.sim.faults.custom)).unwrap_or_default())
     });
     let any_tuned = Signal::derive(move || tuned.with(|t| !t.is_empty()));
-    let busiest = move || links.with(|l| l.first().map_or(1, |l| l.in_flight.max(1)));
+    let busiest = move || links.with(|l| l.as_ref().and_then(|l| l.first()).map_or(1, |l| l.in_flight.max(1)));
     // The region whose menu is open, if any.
     let open = RwSignal::new(None::<RegionId>);
     let view_box = format!("0 0 {} {}", coord(MAP_W), fixed(MAP_H, 1));
@@ -138,7 +142,7 @@ pub fn NetworkView(conn: Conn, lab: Lab) -> impl IntoView {
                     <g class="lanes">
                         // Keyed by count too: `For` does not re-render a kept row,
                         // and the stroke width depends on the count.
-                        {keyed_list(move || links.get(), |l| (l.from, l.to, l.in_flight), move |link| view! {
+                        {keyed_list(move || links.get().unwrap_or_default(), |l| (l.from, l.to, l.in_flight), move |link| view! {
                             <path
                                 class="lane"
                                 d=Lane::between(position(link.from), position(link.to)).path()
@@ -258,7 +262,7 @@ pub fn TrafficList(conn: Conn) -> impl IntoView {
                 {format!(" Up to {MAX_PACKETS_IN_VIEW} are drawn; the counts per link are exact.")}
             </p>
             <ul class="link-list" aria-label="Messages in flight per link">
-                {keyed_list(move || links.get(), |l| (l.from, l.to, l.in_flight), |link| view! { <LinkRow link/> }.into_any())}
+                {keyed_list(move || links.get().unwrap_or_default(), |l| (l.from, l.to, l.in_flight), |link| view! { <LinkRow link/> }.into_any())}
             </ul>
         </details>
     }
@@ -354,22 +358,19 @@ fn MapLink(pair: Pair, lab: Lab, link_open: RwSignal<Option<Pair>>) -> impl Into
 /// city and current count; a tap opens its menu.
 #[component]
 fn MapNode(id: RegionId, conn: Conn, lab: Lab, open: RwSignal<Option<RegionId>>) -> impl IntoView {
-    // One memo straight from the frame, as on the region's card.
-    let replica = Memo::new(move |_| {
-        conn.frame.with(|r| {
-            r.as_ref().and_then(|r| {
-                r.frame.sim.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed))
-            })
-        })
-    });
-    let state = move || match replica.get() {
+    // A selection (the one memo type every selection is), like the
+    // region menu's: a memo of this tuple was a memo type of its own.
+    let replica =
+        conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| (x.value, x.behind, x.crashed)));
+    let replica = move || replica.get().flatten();
+    let state = move || match replica() {
         None => "unknown",
         Some((_, _, true)) => "down",
         Some((_, 0, _)) => "synced",
         Some((_, b, _)) if b > 0 => "behind",
         Some(_) => "over",
     };
-    let count = move || match replica.get() {
+    let count = move || match replica() {
         None => String::new(),
         // A crashed replica serves no reads: no count, like its card.
         Some((_, _, true)) => "down".to_owned(),

@@ -27,8 +27,12 @@ pub fn PartitionTool(lab: Lab) -> impl IntoView {
     let west = RwSignal::new(
         ["virginia", "saopaulo", "frankfurt"].iter().filter_map(|id| RegionId::parse(id).ok()).collect::<Vec<_>>(),
     );
-    let links = Memo::new(move |_| west.with(|w| crossing(w)));
-    let split = move || links.with(|l| !l.is_empty() && lab.cuts.with(|c| l.iter().all(|p| c.contains(p))));
+    // Computed where read (nine pairs at most), not a memo of its own type.
+    let links = move || west.with(|w| crossing(w));
+    let split = move || {
+        let l = links();
+        !l.is_empty() && lab.cuts.with(|c| l.iter().all(|p| c.contains(p)))
+    };
     let toggle = move |id: RegionId| {
         west.update(|w| match w.iter().position(|&r| r == id) {
             Some(i) => {
@@ -75,14 +79,14 @@ pub fn PartitionTool(lab: Lab) -> impl IntoView {
                 <button
                     class="button button-danger"
                     data-role="partition-split"
-                    disabled=move || !lab.usable() || split() || links.with(Vec::is_empty)
+                    disabled=move || !lab.usable() || split() || links().is_empty()
                     on:click=move |_| {
-                        for (a, b) in links.get_untracked() {
+                        for (a, b) in west.with_untracked(|w| crossing(w)) {
                             lab.cut(a, b);
                         }
                     }
                 >
-                    {move || format!("Split ({} links)", links.with(Vec::len))}
+                    {move || format!("Split ({} links)", links().len())}
                 </button>
                 <button
                     class="button"

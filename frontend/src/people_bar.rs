@@ -47,9 +47,13 @@ pub fn PeopleBar(conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     });
     let data_type = conn.select(|s| s.data_type);
     let is_set = move || data_type.get().is_some_and(DataType::is_set);
-    let people =
-        Memo::new(move |_| conn.frame.with(|f| f.as_ref().map(|f| f.frame.people.clone()).unwrap_or_default()));
-    let regions = move || conn.room.with(|r| r.as_ref().map(|r| r.regions.clone()).unwrap_or_default());
+    // A selection (`None` before the first frame), not a memo of its own type.
+    let people = conn.select_frame(|f| f.people.clone());
+    // The room's regions as ids, their names from the catalog (`id.info()`,
+    // what the server sends): no copy of the room's `RegionInfo`s.
+    let regions = move || {
+        conn.room.with(|r| r.as_ref().map(|r| r.regions.iter().map(|r| r.id).collect::<Vec<_>>()).unwrap_or_default())
+    };
     // Your like as each live region sees it, and where it differs from home.
     let mine = conn.select(move |s| {
         s.replicas
@@ -84,15 +88,14 @@ pub fn PeopleBar(conn: Conn, lab: Lab, me: Me) -> impl IntoView {
                         }
                     }
                 >
-                    {move || regions().into_iter().map(|r| {
-                        let id = r.id;
-                        view! { <option value=id.id() selected=move || me.home.get() == id>{r.city}</option> }
+                    {move || regions().into_iter().map(|id| {
+                        view! { <option value=id.id() selected=move || me.home.get() == id>{id.info().city}</option> }
                     }).map(IntoAny::into_any).collect::<Vec<_>>()}
                 </select>
             </label>
             <span class="people-counts" data-role="people" title="People in this room by home region">
                 {move || {
-                    let counts = people.get();
+                    let counts = people.get().unwrap_or_default();
                     RegionId::all()
                         .filter_map(|r| counts.get(r.index()).copied().filter(|&n| n > 0).map(|n| (r, n)))
                         .map(|(r, n)| view! { <span class="people-count" data-region=r.id()>{format!("{} {n}", r.info().city)}</span> })

@@ -72,10 +72,11 @@ pub fn take_token_from_address(room: &RoomId) {
 /// and rooms without a presenter).
 #[component]
 pub fn PresenterBadge(conn: Conn) -> impl IntoView {
-    let who = Memo::new(move |_| conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.presenter.clone())));
+    // A selection, not a memo of its own type.
+    let who = conn.select_frame(|f| f.presenter.clone());
     let text = move || {
         let me = conn.presenting.get();
-        who.with(|w| match w {
+        who.with(|w| match w.as_ref().and_then(Option::as_ref) {
             None => None,
             Some(_) if me => Some("You present: your changes apply to everyone here".to_owned()),
             Some(p) => Some(match (&p.name, p.here) {

@@ -27,7 +27,7 @@ use crate::when::When;
 use leptos::prelude::*;
 use shared::people::name;
 use shared::protocol::view::ReplicaView;
-use shared::protocol::RegionInfo;
+use shared::region::RegionId;
 
 /// The row of region cards under the map, west to east, so each card sits
 /// roughly under its city.
@@ -35,38 +35,47 @@ use shared::protocol::RegionInfo;
 pub fn RegionGrid(conn: Conn, lab: Lab, me: Me) -> impl IntoView {
     // Before the first snapshot the catalog compiled into `shared` stands in,
     // so the page has its final layout while it connects.
+    // The room's regions as ids: a card reads its names from the catalog
+    // compiled into `shared` (`id.info()`), which is what the server sends
+    // (`RegionInfo::catalog`). A row of the list is then one byte, where a
+    // `RegionInfo` (three strings, two floats) was cloned with the list,
+    // moved into each card and its strings into the card's closures.
     let regions = move || {
-        let mut regions = conn.room.with(|r| r.as_ref().map_or_else(RegionInfo::catalog, |r| r.regions.clone()));
+        let mut regions: Vec<RegionId> = conn.room.with(|r| {
+            r.as_ref().map_or_else(|| RegionId::all().collect(), |r| r.regions.iter().map(|r| r.id).collect())
+        });
         let order = west_to_east();
         // A region missing from `order` (none is) would go first, as `None` did.
-        sort_by_key(&mut regions, |r| order.iter().position(|&id| id == r.id).map_or(0, |p| p as u64 + 1));
+        sort_by_key(&mut regions, |r| order.iter().position(|id| id == r).map_or(0, |p| p as u64 + 1));
         regions
     };
     view! {
         <section class="regions" aria-label="Regions">
-            {keyed_list(regions, |r| r.id, move |region| view! { <RegionCard region conn lab me/> }.into_any())}
+            {keyed_list(regions, |id| *id, move |id| view! { <RegionCard id conn lab me/> }.into_any())}
         </section>
     }
 }
 
 #[component]
-fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
-    let id = region.id;
-    // One memo straight from the frame (not `select`, whose `Option` around
-    // this `Option` would be a memo type of its own to compile).
-    let replica: Memo<Option<ReplicaView>> = Memo::new(move |_| {
-        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.replicas.iter().find(|x| x.region == id).cloned()))
-    });
+fn RegionCard(id: RegionId, conn: Conn, lab: Lab, me: Me) -> impl IntoView {
+    let region = id.info();
+    // The region's replica as a selection (the one memo type every
+    // selection is): `None` before the first frame, `Some(None)` if the
+    // frame does not list it; [`seen`] reads both as not seen.
+    let replica = conn.select(move |s| s.replicas.iter().find(|x| x.region == id).cloned());
     // Likes clicked in this region: its own slot of the grow-only counter.
     let local = conn.select(move |s| s.truth.per_region.get(id.index()).copied().unwrap_or(0));
-    let value = Memo::new(move |_| replica.with(|r| r.as_ref().map(|r| r.value)));
-    let behind = move || replica.with(|r| r.as_ref().map(|r| r.behind));
+    // The count as a selection of the frame (as the local likes just
+    // below), not a memo of its own type.
+    let value = conn.select(move |s| s.replicas.iter().find(|x| x.region == id).map(|x| x.value));
+    let value = move || value.get().flatten();
+    let behind = move || replica.with(|r| seen(r).map(|r| r.behind));
 
     // Restarting a CSS animation needs a change of `animation-name`, so the
     // flash alternates between two identical keyframe sets on every change.
     let bumps = RwSignal::new(0u32);
     Effect::new(move |previous: Option<Option<u64>>| {
-        let now = value.get();
+        let now = value();
         if let (Some(Some(before)), Some(now)) = (previous, now) {
             if before != now {
                 bumps.update(|b| *b += 1);
@@ -82,11 +91,11 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
 
     // Down or unable to take likes trumps lag: it is what the reader there
     // would notice first.
-    let down = move || replica.with(|r| r.as_ref().is_some_and(|r| r.crashed));
-    let available = move || replica.with(|r| r.as_ref().is_some_and(|r| r.available));
+    let down = move || replica.with(|r| seen(r).is_some_and(|r| r.crashed));
+    let available = move || replica.with(|r| seen(r).is_some_and(|r| r.available));
     // Up but refusing likes (a single writer's follower that suspects its
     // leader: it took likes until its timeout, and refuses from then on).
-    let read_only = move || replica.with(|r| r.as_ref().is_some_and(|r| !r.crashed && !r.available));
+    let read_only = move || replica.with(|r| seen(r).is_some_and(|r| !r.crashed && !r.available));
     let state = move || match behind() {
         _ if down() => "down",
         None => "unknown",
@@ -98,15 +107,16 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
     // A room of people's likes: who likes the post as this region sees it,
     // whether that includes you, and — for the button — whether your home
     // region counts you (the button likes or unlikes accordingly).
-    let members = Memo::new(move |_| replica.with(|r| r.as_ref().and_then(|r| r.members.clone())));
-    let is_set = move || members.with(Option::is_some);
-    let liked_here = move || members.with(|m| m.as_ref().is_some_and(|m| m.contains(&me.id)));
+    // A selection of the frame, not a memo of its own type.
+    let members = conn.select(move |s| s.replicas.iter().find(|x| x.region == id).and_then(|x| x.members.clone()));
+    let is_set = move || members.with(|m| m.as_ref().is_some_and(Option::is_some));
+    let liked_here = move || members.with(|m| m.as_ref().and_then(Option::as_ref).is_some_and(|m| m.contains(&me.id)));
     let liked_at_home = conn.select(move |s| {
         let home = me.home.get();
         s.replicas.iter().any(|r| r.region == home && r.members.as_ref().is_some_and(|m| m.contains(&me.id)))
     });
     let unlike = move || is_set() && liked_at_home.get().unwrap_or(false);
-    let city = region.city.clone();
+    let city = region.city;
     // Super likes this region shows (the Likes service's pushes that
     // reached it): rises when one is recorded, falls when one is taken back.
     let supers =
@@ -116,8 +126,8 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
         <article class="card" data-region=id.id() data-state=move || state()>
             <header class="card-head">
                 <div>
-                    <h3 class="city">{region.city.clone()}</h3>
-                    <p class="area">{region.area.clone()}</p>
+                    <h3 class="city">{region.city}</h3>
+                    <p class="area">{region.area}</p>
                 </div>
                 <span class="badges">
                     <When when=down>
@@ -129,7 +139,7 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
                     <When when=move || !down() && lab.cuts.with(|c| isolated(c, id))>
                         <span class="down-badge cut-badge" data-role="isolated">"cut off"</span>
                     </When>
-                    <span class="country" title=format!("Country: {}", region.country)>{region.country.clone()}</span>
+                    <span class="country" title=format!("Country: {}", region.country)>{region.country}</span>
                 </span>
             </header>
             <div class="card-body">
@@ -139,13 +149,13 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
                     // A crashed region serves no reads: no count, no lag, only
                     // "Down" (on the badge and the button).
                     <span class=move || count_class() data-role="count">
-                        {move || match value.get() {
+                        {move || match value() {
                             Some(v) if !down() => v.to_string(),
                             _ => "—".to_owned(),
                         }}
                     </span>
                     <span class="count-unit">
-                        {move || match value.get() {
+                        {move || match value() {
                             _ if down() => "",
                             Some(1) => "like",
                             _ => "likes",
@@ -193,14 +203,14 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
                 // (tombstones) only grow.
                 <p class="set-size" data-role="set-size" title="Operations this replica's set holds; unlikes are kept as tombstones">
                     {move || replica.with(|r| {
-                        let (ops, dead) = r.as_ref().map_or((0, 0), |r| (r.ops.unwrap_or(0), r.tombstones.unwrap_or(0)));
+                        let (ops, dead) = seen(r).map_or((0, 0), |r| (r.ops.unwrap_or(0), r.tombstones.unwrap_or(0)));
                         format!("set: {} · {} kept", count_of(ops, "operation", "operations"), count_of(dead, "tombstone", "tombstones"))
                     })}
                 </p>
                 <details class="likers" data-role="likers">
                     <summary>"who liked"</summary>
                     <ul>
-                        {move || members.get().unwrap_or_default().into_iter().map(|p| view! {
+                        {move || members.get().flatten().unwrap_or_default().into_iter().map(|p| view! {
                             <li data-role="liker"><Avatar person=p/>{name(p)}</li>
                         }).map(IntoAny::into_any).collect::<Vec<_>>()}
                     </ul>
@@ -215,10 +225,10 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
                     }}
                 </span>
                 // Nothing to say about traffic before the first frame.
-                <When when=move || replica.with(Option::is_some)>
+                <When when=move || replica.with(|r| seen(r).is_some())>
                     <span class="card-meta">
                         <span data-role="outgoing">
-                            {move || in_flight_text(replica.with(|r| r.as_ref().map_or(0, |r| r.in_flight_out)))}
+                            {move || in_flight_text(replica.with(|r| seen(r).map_or(0, |r| r.in_flight_out)))}
                         </span>
                         <span class="sep" aria-hidden="true">"·"</span>
                         <span class="local" data-role="local">
@@ -242,10 +252,15 @@ fn RegionCard(region: RegionInfo, conn: Conn, lab: Lab, me: Me) -> impl IntoView
     }
 }
 
+/// The replica a card's selection holds, if the frame listed it.
+fn seen(r: &Option<Option<ReplicaView>>) -> Option<&ReplicaView> {
+    r.as_ref().and_then(Option::as_ref)
+}
+
 /// A super like from here (a saga whose orchestrator runs in this region),
 /// and the super likes this region shows.
 #[component]
-fn SuperLike(id: shared::region::RegionId, conn: Conn, me: Me, supers: Selection<u64>) -> impl IntoView {
+fn SuperLike(id: RegionId, conn: Conn, me: Me, supers: Selection<u64>) -> impl IntoView {
     // The saga service this region hosts, if any.
     let service = shared::sim::sagas::service_hosted_by(id).map(|name| {
             view! { <span class="service-tag" data-role="service" title="A super like's saga calls this service here">{name}</span> }
@@ -276,11 +291,7 @@ fn SuperLike(id: shared::region::RegionId, conn: Conn, me: Me, supers: Selection
 /// The region's own faults, compact: cut it off from everyone / bring it
 /// back, and crash it / restart it.
 #[component]
-fn CardTools(
-    id: shared::region::RegionId,
-    down: impl Fn() -> bool + Copy + Send + Sync + 'static,
-    lab: Lab,
-) -> impl IntoView {
+fn CardTools(id: RegionId, down: impl Fn() -> bool + Copy + Send + Sync + 'static, lab: Lab) -> impl IntoView {
     let cut_off = move || lab.cuts.with(|c| isolated(c, id));
     view! {
         <div class="card-tools">

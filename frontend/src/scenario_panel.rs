@@ -11,28 +11,39 @@
 
 use crate::app::Conn;
 use crate::lab::Lab;
+use crate::selection::Selection;
 use leptos::html;
 use leptos::prelude::*;
 use shared::protocol::ClientMessage;
-use shared::scenario::{find, Scenario, ScenarioView};
+use shared::scenario::{find, Scenario};
 use wasm_bindgen::JsCast;
 
 #[component]
 pub fn ScenarioPanel(conn: Conn, lab: Lab) -> impl IntoView {
-    let view_of = Memo::new(move |_| conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.scenario.clone())));
+    // The running scenario's progress (steps done, finished): all the steps
+    // read of it, selected rather than a memo of the whole `ScenarioView`,
+    // which was cloned on every frame and a memo type of its own.
+    let progress = conn.select(|s| s.scenario.as_ref().map(|v| (v.done, v.finished)));
     // Built once per scenario, not once per step: progress updates the
     // step list in place (and keeps the focus on the Pause button).
-    let id = Memo::new(move |_| view_of.with(|v| v.as_ref().map(|v| v.id.clone())));
+    // A selection (not a memo of its own type), as the scenario strip's.
+    let id = conn.select(|s| s.scenario.as_ref().map(|v| v.id.clone()));
     view! {{move || {
-        let scenario = find(id.get()?.as_str())?;
-        Some(view! { <Playing scenario v=view_of conn lab/> }.into_any())
+        let scenario = find(id.get().flatten()?.as_str())?;
+        Some(view! { <Playing scenario progress conn lab/> }.into_any())
     }}}
 }
 
 #[component]
-fn Playing(scenario: &'static Scenario, v: Memo<Option<ScenarioView>>, conn: Conn, lab: Lab) -> impl IntoView {
-    let done = move || v.with(|v| v.as_ref().map_or(0, |v| v.done));
-    let finished = move || v.with(|v| v.as_ref().is_some_and(|v| v.finished));
+fn Playing(
+    scenario: &'static Scenario,
+    progress: Selection<Option<(usize, bool)>>,
+    conn: Conn,
+    lab: Lab,
+) -> impl IntoView {
+    let progress = move || progress.get().flatten();
+    let done = move || progress().map_or(0, |p| p.0);
+    let finished = move || progress().is_some_and(|p| p.1);
     let paused = move || conn.frame.with(|r| r.as_ref().is_some_and(|r| r.frame.time.paused));
     let total = scenario.steps.len();
     let status = move || {

@@ -13,15 +13,15 @@ use shared::scenario::CATALOGUE;
 
 #[component]
 pub fn ScenarioStrip(conn: Conn) -> impl IntoView {
-    let running = Memo::new(move |_| {
-        conn.frame.with(|r| r.as_ref().and_then(|r| r.frame.sim.scenario.as_ref().map(|s| s.id.clone())))
-    });
+    // A selection, as the scenario panel's: a memo of the id was a memo
+    // type of its own.
+    let running = conn.select(|s| s.scenario.as_ref().map(|s| s.id.clone()));
     view! {
         <nav class="scenario-strip" aria-label="Guided scenarios">
             <span class="scenario-strip-label">"Try a story"</span>
             <ul class="scenario-list">
                 {CATALOGUE.iter().map(|s| {
-                    let current = move || running.with(|r| r.as_deref() == Some(s.id));
+                    let current = move || running.with(|r| r.as_ref().and_then(Option::as_deref) == Some(s.id));
                     view! {
                         <li>
                             <a class="scenario-chip" href=format!("/s/{}", s.id) data-role="scenario"

@@ -17,6 +17,7 @@
 use crate::connection::Received;
 use leptos::prelude::*;
 use shared::protocol::view::SimView;
+use shared::protocol::Frame;
 use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -38,7 +39,7 @@ impl<T: PartialEq + Send + Sync + 'static> Value for T {
 }
 
 /// How a selection reads its part out of a frame (`None`: no frame yet).
-type Selector = Box<dyn Fn(Option<&SimView>) -> Part + Send + Sync>;
+type Selector = Box<dyn Fn(Option<&Frame>) -> Part + Send + Sync>;
 
 /// The memo's value: one selected part (an `Option<T>`: `None` before the
 /// first frame), shared, equal when the parts are.
@@ -51,7 +52,8 @@ impl PartialEq for Part {
     }
 }
 
-/// A memo of one part of the latest frame's room view, typed as what was
+/// A memo of one part of the latest frame (of its room view, or of the
+/// whole frame: [`Selection::of_frame`]), typed as what was
 /// selected; `None` before the first frame. Copy, like a memo.
 pub struct Selection<T> {
     memo: Memo<Part>,
@@ -69,7 +71,13 @@ impl<T> Copy for Selection<T> {}
 impl<T: PartialEq + Clone + Send + Sync + 'static> Selection<T> {
     /// Selects `part` of every frame the connection receives.
     pub fn new(frame: ReadSignal<Option<Received>>, part: Box<dyn Fn(&SimView) -> T + Send + Sync>) -> Selection<T> {
-        Selection { memo: erased(frame, Box::new(move |sim| Part(Arc::new(sim.map(&part))))), of: PhantomData }
+        Selection { memo: erased(frame, Box::new(move |f| Part(Arc::new(f.map(|f| part(&f.sim)))))), of: PhantomData }
+    }
+
+    /// Selects `part` of every frame, from the whole frame rather than its
+    /// room view (the people, the presenter, the changes, the clock).
+    pub fn of_frame(frame: ReadSignal<Option<Received>>, part: Box<dyn Fn(&Frame) -> T + Send + Sync>) -> Selection<T> {
+        Selection { memo: erased(frame, Box::new(move |f| Part(Arc::new(f.map(&part))))), of: PhantomData }
     }
 
     /// The selected part (tracked: a reactive closure that reads it runs
@@ -93,7 +101,7 @@ fn downcast<T: 'static>(part: &Part) -> &Option<T> {
 
 /// The one memo every selection is: not generic, so compiled once.
 fn erased(frame: ReadSignal<Option<Received>>, part: Selector) -> Memo<Part> {
-    Memo::new(move |_| frame.with(|r| part(r.as_ref().map(|r| &r.frame.sim))))
+    Memo::new(move |_| frame.with(|r| part(r.as_ref().map(|r| &*r.frame))))
 }
 
 #[cfg(test)]

@@ -234,8 +234,9 @@ pub fn Spacetime(conn: Conn, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView
                         )}
                     </g>
                 </g>
-                {move || {
-                    let d = drawing.get();
+                // Read in place (`with`), not cloned (`get`): only the
+                // arrows in flight are copied out, not the whole drawing.
+                {move || drawing.with(|d| {
                     let (top, bottom) = (d.top, d.bottom);
                     view! {
                         {d.marks.iter().map(|&(at, word)| {
@@ -247,7 +248,7 @@ pub fn Spacetime(conn: Conn, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView
                                 </g>
                             }
                         }).map(IntoAny::into_any).collect::<Vec<_>>()}
-                        {d.arrows.into_iter().filter(|a| a.flying).map(|a| arrow_view(a, top, bottom)).map(IntoAny::into_any).collect::<Vec<_>>()}
+                        {d.arrows.iter().filter(|a| a.flying).cloned().map(|a| arrow_view(a, top, bottom)).map(IntoAny::into_any).collect::<Vec<_>>()}
                         {d.likes.iter().map(|&(r, at, ok)| view! {
                             <circle class="st-like-dot" data-role="spacetime-like" data-region=r.id()
                                 data-ok=ok.to_string() cx=coord(lane_x(r)) cy=coord(y_of(at, top)) r="4.5">
@@ -259,7 +260,7 @@ pub fn Spacetime(conn: Conn, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView
                         <text class="st-time" x=coord(4.0) y=coord(H - PAD_B)>{format!("{} s", fixed(bottom as f64 / 1000.0, 1))}</text>
                     }
                     .into_any()
-                }}
+                })}
             </svg>
             <figcaption class="st-legend muted">
                 <span class="st-key st-key-like">"a like's message"</span>

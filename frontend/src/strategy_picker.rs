@@ -22,7 +22,7 @@ use crate::knobs::{IntervalKnob, RegionSelect, Switch, OPTIONAL_PERIODS, PERIODS
 use crate::lab::Lab;
 use crate::selection::Selection;
 use leptos::prelude::*;
-use shared::protocol::{ClientMessage, StrategyDescription};
+use shared::protocol::ClientMessage;
 use shared::strategy::{EventPush, LastWriterWins, SingleWriter, StrategyConfig, StrategyKind};
 
 /// Re-send periods for event push's retries: never below
@@ -66,27 +66,30 @@ pub fn kind_id(kind: StrategyKind) -> String {
 #[component]
 pub fn StrategyPicker(conn: Conn, lab: Lab) -> impl IntoView {
     // Before the first snapshot the list compiled into `shared` stands in.
-    let strategies =
-        move || conn.room.with(|r| r.as_ref().map_or_else(StrategyDescription::all, |r| r.strategies.clone()));
-    let current = conn.select(|s| s.strategy);
-    let config = Memo::new(move |_| {
-        conn.frame.with(|r| {
-            r.as_ref().map(|r| {
-                r.frame.sim.strategy_config.clone().unwrap_or_else(|| StrategyConfig::default_for(r.frame.sim.strategy))
-            })
+    // The room's strategies as kinds: names and promises are read from the
+    // catalog in `shared` (`kind.info()`), which is what the server sends
+    // (`StrategyDescription::all`). A row is then one byte, where a
+    // `StrategyDescription` (four strings and a config) was cloned with the
+    // list and moved through each option's props.
+    let strategies = move || {
+        conn.room.with(|r| {
+            r.as_ref().map_or_else(|| StrategyKind::ALL.to_vec(), |r| r.strategies.iter().map(|d| d.kind).collect())
         })
-    });
+    };
+    let current = conn.select(|s| s.strategy);
+    // A selection, not a memo of its own type (`None` before the first frame).
+    let config = conn.select(|s| s.strategy_config.clone().unwrap_or_else(|| StrategyConfig::default_for(s.strategy)));
     let disabled = Signal::derive(move || !lab.usable());
 
     view! {
         <div class="lab-group">
             <h3 class="lab-title">"Replication strategy"</h3>
             <div class="strategy-options" role="radiogroup" aria-label="Replication strategy">
-                {keyed_list(strategies, |d| d.kind, move |d| view! { <StrategyOption d current lab disabled/> }.into_any())}
+                {keyed_list(strategies, |kind| *kind, move |kind| view! { <StrategyOption kind current lab disabled/> }.into_any())}
             </div>
             {move || {
                 let kind = current.get()?;
-                let d = strategies().into_iter().find(|d| d.kind == kind)?;
+                let d = strategies().contains(&kind).then(|| kind.info())?;
                 Some(view! {
                     <div class="strategy-promise" data-role="strategy-promise">
                         <p class="promise promise-ok"><span class="promise-mark" aria-hidden="true">"✓"</span>{d.guarantee}</p>
@@ -102,14 +105,14 @@ pub fn StrategyPicker(conn: Conn, lab: Lab) -> impl IntoView {
 /// One tab; choosing it switches the room to that strategy's defaults.
 #[component]
 fn StrategyOption(
-    d: StrategyDescription,
+    kind: StrategyKind,
     current: Selection<StrategyKind>,
     lab: Lab,
     disabled: Signal<bool>,
 ) -> impl IntoView {
-    let kind = d.kind;
+    let d = kind.info();
     let selected = move || current.get() == Some(kind);
-    let config = d.default_config.clone();
+    let config = StrategyConfig::default_for(kind);
     view! {
         <button
             class="strategy-option"
@@ -118,7 +121,7 @@ fn StrategyOption(
             data-strategy=kind_id(kind)
             data-selected=move || selected().to_string()
             aria-checked=move || selected().to_string()
-            title=d.how.clone()
+            title=d.how
             disabled=disabled
             on:click=move |_| {
                 if !selected() {
@@ -126,7 +129,7 @@ fn StrategyOption(
                 }
             }
         >
-            {short_name(&d.name).to_owned()}
+            {short_name(d.name)}
         </button>
     }
 }

@@ -19,7 +19,8 @@ const SPEEDS: [(f64, &str); 5] = [(0.1, "0.1"), (0.25, "0.25"), (0.5, "0.5"), (1
 
 #[component]
 pub fn TimeControls(conn: Conn, lab: Lab) -> impl IntoView {
-    let time = Memo::new(move |_| conn.frame.with(|r| r.as_ref().map(|r| (r.frame.time.paused, r.frame.time.speed))));
+    // A selection, not a memo of its own type (`None` before the first frame).
+    let time = conn.select_frame(|f| (f.time.paused, f.time.speed));
     let paused = move || time.get().is_some_and(|t| t.0);
     let speed = move || time.get().map_or(1.0, |t| t.1);
     let off = move || !lab.usable();

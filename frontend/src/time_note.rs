@@ -10,8 +10,8 @@ use leptos::prelude::*;
 
 #[component]
 pub fn TimeNote(conn: Conn, lab: Lab) -> impl IntoView {
-    let paused_at =
-        Memo::new(move |_| conn.frame.with(|r| r.as_ref().filter(|r| r.frame.time.paused).map(|r| r.frame.sim.now_ms)));
+    // A selection, not a memo of its own type (`None` before the first frame).
+    let paused_at = conn.select_frame(|f| f.time.paused.then_some(f.sim.now_ms));
     let note = move || {
         if lab.public.get() {
             return Some((
@@ -25,7 +25,7 @@ pub fn TimeNote(conn: Conn, lab: Lab) -> impl IntoView {
         if conn.viewing.get().is_some() {
             return None;
         }
-        paused_at.get().map(|at| {
+        paused_at.get().flatten().map(|at| {
             let text = format!(
                 "Paused at {} s for everyone in this room. A like clicked now is taken at this instant; \
                  its messages leave when the clock moves again (Resume or Step).",

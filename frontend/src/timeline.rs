@@ -123,15 +123,19 @@ pub fn Timeline(conn: Conn, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView 
             draw(s.events, s.from_ms, s.to_ms.max(s.from_ms + 1_000), s.base)
         })
     });
+    // The drawing is read in place (`with`), never cloned (`get`): the
+    // cursor moves on every frame, and a clone of every path each time was
+    // work, and code of its own for `Drawing`.
+    let span = move || drawing.with(|d| (d.from, d.to));
     let cursor = move || {
-        let d = drawing.get();
-        let t = conn.viewing.get().unwrap_or(d.to);
-        fixed(x_of(t, d.from, d.to), 1)
+        let (from, to) = span();
+        let t = conn.viewing.get().unwrap_or(to);
+        fixed(x_of(t, from, to), 1)
     };
     let band = move || {
         let (_, _, sent, end, _) = hovered.get()?;
-        let d = drawing.get();
-        let (x1, x2) = (x_of(sent, d.from, d.to), x_of(end, d.from, d.to));
+        let (from, to) = span();
+        let (x1, x2) = (x_of(sent, from, to), x_of(end, from, to));
         Some(
             view! {
                 <rect class="tl-band" data-role="timeline-highlight" x=fixed(x1, 1) y=coord(PAD_T)
@@ -144,8 +148,7 @@ pub fn Timeline(conn: Conn, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView 
         <figure class="timeline-wrap">
             <svg class="timeline" data-role="timeline" viewBox=format!("0 0 {} {}", coord(W), coord(H)) role="img"
                 aria-label="Every region's count and the ground truth over time">
-                {move || {
-                    let d = drawing.get();
+                {move || drawing.with(|d| {
                     let grid_top = y_of(d.top, d.top);
                     let taken: String = d
                         .taken_back
@@ -196,7 +199,7 @@ pub fn Timeline(conn: Conn, hovered: RwSignal<Option<MsgKey>>) -> impl IntoView 
                         </path>
                     }
                     .into_any()
-                }}
+                })}
                 {move || band()}
                 <g class="tl-cursor" data-role="timeline-cursor" data-viewing=move || conn.viewing.get().is_some().to_string()>
                     <line x1=move || cursor() x2=move || cursor() y1=coord(PAD_T - 4.0) y2=coord(H - PAD_B)></line>

@@ -35,7 +35,9 @@ pub fn verdict_state(v: &Verdict) -> &'static str {
 pub fn VerdictPanel(conn: Conn) -> impl IntoView {
     let verdict = conn.select(|s| s.verdict.clone());
     let kind = conn.select(|s| s.strategy);
-    let state = Memo::new(move |_| verdict.with(|v| v.as_ref().map_or("idle", verdict_state)));
+    // A selection (`None`, idle, before the first frame), not a memo of
+    // its own type.
+    let state = conn.select(|s| verdict_state(&s.verdict));
     let sentence = move || {
         verdict.with(|v| match (v, kind.get()) {
             (Some(v), Some(kind)) => verdict_sentence(v, kind),
@@ -44,11 +46,11 @@ pub fn VerdictPanel(conn: Conn) -> impl IntoView {
     };
 
     view! {
-        <section class="panel verdict" data-role="verdict" data-state=state aria-labelledby="verdict-title">
+        <section class="panel verdict" data-role="verdict" data-state=move || state.get().unwrap_or("idle") aria-labelledby="verdict-title">
             <div class="panel-head">
                 <h2 id="verdict-title">"Verdict"</h2>
                 <span class="verdict-flag" data-role="verdict-flag">
-                    {move || match state.get() {
+                    {move || match state.get().unwrap_or("idle") {
                         "bad" => "wrong count",
                         "good" => "nothing lost",
                         "pending" => "judging…",

@@ -87,7 +87,7 @@ pub fn Facts(conn: Conn, verdict: Selection<Verdict>) -> impl IntoView {
                 </div>
             </When>
             <When when=has(|v| v.sagas.is_some())>
-                <Money verdict/>
+                <Money conn/>
             </When>
         </dl>
     }
@@ -96,15 +96,16 @@ pub fn Facts(conn: Conn, verdict: Selection<Verdict>) -> impl IntoView {
 /// Super likes: whether money was conserved at every saga event, and how
 /// the sagas ended.
 #[component]
-fn Money(verdict: Selection<Verdict>) -> impl IntoView {
-    let money = Memo::new(move |_| verdict.with(|v| v.as_ref().and_then(|v| v.sagas.clone())));
-    let conserved = move || money.with(|m| m.as_ref().is_some_and(|m| m.conserved));
+fn Money(conn: Conn) -> impl IntoView {
+    // The verdict's saga part as a selection, not a memo of its own type.
+    let money = conn.select(|s| s.verdict.sagas.clone());
+    let conserved = move || money.with(|m| m.as_ref().and_then(Option::as_ref).is_some_and(|m| m.conserved));
     view! {
         <div class="fact fact-wide" data-role="money-conserved" data-state=move || if conserved() { "yes" } else { "no" }>
             <dt>"Money conserved"</dt>
             <dd>
                 <span class="fact-big">{move || if conserved() { "Yes" } else { "No" }}</span>
-                <span class="fact-note">{move || money.with(|m| m.as_ref().map(money_note).unwrap_or_default())}</span>
+                <span class="fact-note">{move || money.with(|m| m.as_ref().and_then(Option::as_ref).map(money_note).unwrap_or_default())}</span>
             </dd>
         </div>
     }

@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use shared::sim::Verdict;
 
 #[component]
-pub fn Judgement(verdict: Selection<Verdict>, state: Memo<&'static str>) -> impl IntoView {
+pub fn Judgement(verdict: Selection<Verdict>, state: Selection<&'static str>) -> impl IntoView {
     let settled = move || verdict.with(|v| v.as_ref().is_some_and(|v| v.settled));
     view! {
         <When when=settled fallback=move || view! { <Waiting verdict/> }>
@@ -54,13 +54,13 @@ fn Waiting(verdict: Selection<Verdict>) -> impl IntoView {
 
 /// Lost and double counted, big.
 #[component]
-fn Tiles(verdict: Selection<Verdict>, state: Memo<&'static str>) -> impl IntoView {
+fn Tiles(verdict: Selection<Verdict>, state: Selection<&'static str>) -> impl IntoView {
     let number = move |f: fn(&Verdict) -> Option<u64>| move || verdict.with(|v| v.as_ref().and_then(f).unwrap_or(0));
     let lost = number(|v| v.lost);
     let double = number(|v| v.double_counted);
     let tile = move |n: u64| match () {
         _ if n > 0 => "bad",
-        _ if state.get() == "idle" => "idle",
+        _ if state.get().unwrap_or("idle") == "idle" => "idle",
         _ => "good",
     };
     // Last writer wins only: the loss split by cause.
