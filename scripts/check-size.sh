@@ -23,7 +23,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIST="${1:-$ROOT/dist}"
-BUDGET_KB="${2:-${PAGE_BUDGET_KB:-293}}"
+BUDGET_KB="${2:-${PAGE_BUDGET_KB:-286}}"
 shopt -s nullglob
 files=("$DIST"/*.wasm "$DIST"/*.js "$DIST"/*.css)
 if (( ${#files[@]} == 0 )) || [[ -z "$(ls "$DIST"/*.wasm 2>/dev/null)" ]]; then
