@@ -134,8 +134,13 @@ pub async fn serve_embedded(
     // The type is the file's own, whichever variant is sent.
     let content_type = HeaderValue::from_str(file.metadata.mimetype())
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    let has_variants = PRECOMPRESSED.iter().any(|(_, ext)| set.get(&format!("{path}.{ext}")).is_some());
-    let (encoding, file) = match precompressed(set, path, headers) {
+    // Each precompressed variant the set has, looked up once.
+    let variants: Vec<(&'static str, EmbeddedFile)> = PRECOMPRESSED
+        .iter()
+        .filter_map(|&(coding, ext)| set.get(&format!("{path}.{ext}")).map(|variant| (coding, variant)))
+        .collect();
+    let has_variants = !variants.is_empty();
+    let (encoding, file) = match preferred(variants, headers) {
         Some((coding, variant)) => (Some(coding), variant),
         None => (None, file),
     };
@@ -175,20 +180,14 @@ pub async fn serve_embedded(
 /// asset: the content coding and the file's extension, preferred first.
 const PRECOMPRESSED: [(&str, &str); 2] = [("br", "br"), ("gzip", "gz")];
 
-/// The precompressed variant of `path` to send, if the set has one the
-/// request accepts: the highest q-value wins, brotli on a tie.
-fn precompressed(
-    set: &(dyn DynRustEmbed + Send + Sync),
-    path: &str,
-    headers: &HeaderMap,
-) -> Option<(&'static str, EmbeddedFile)> {
+/// The variant to send of those an asset has (in `PRECOMPRESSED`'s
+/// order), if the request accepts one: the highest q-value wins, the first
+/// (brotli) on a tie.
+fn preferred(variants: Vec<(&'static str, EmbeddedFile)>, headers: &HeaderMap) -> Option<(&'static str, EmbeddedFile)> {
     let mut best: Option<(u16, &'static str, EmbeddedFile)> = None;
-    for (coding, ext) in PRECOMPRESSED {
+    for (coding, variant) in variants {
         let q = accepted_quality(headers, coding);
-        if q == 0 || best.as_ref().is_some_and(|(best_q, ..)| *best_q >= q) {
-            continue;
-        }
-        if let Some(variant) = set.get(&format!("{path}.{ext}")) {
+        if q > 0 && best.as_ref().is_none_or(|(best_q, ..)| q > *best_q) {
             best = Some((q, coding, variant));
         }
     }
