@@ -11,7 +11,7 @@
 #   gzip's format, ~5 % smaller than gzip -9). The server sends the variant
 #   a browser accepts (backend/src/assets.rs).
 #
-# README, "Page weight", steps 35, 36 and 39.
+# docs/page-weight.md, steps 35, 36 and 39.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/setup.sh" "$@"

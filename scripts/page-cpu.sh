@@ -13,7 +13,7 @@
 #                                   cargo build --release -p backend)
 #   N=200 scripts/page-cpu.sh
 #
-# Loopback only, N × 4 requests per run. README, "Page weight", step 35.
+# Loopback only, N × 4 requests per run. docs/page-weight.md, step 35.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${LIKEWISE_BIN:-$ROOT/target/release/likewise}"

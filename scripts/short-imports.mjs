@@ -1,5 +1,5 @@
 // Gives the wasm's imports short names, in the wasm and in wasm-bindgen's
-// JS glue alike (README, "Page weight", step 39).
+// JS glue alike (docs/page-weight.md, step 39).
 //
 // wasm-bindgen names each function the wasm imports from its glue after the
 // Rust binding plus a 16-hex-digit hash (`__wbg_appendChild_d22bc7af6b96b3f1`):

@@ -21,7 +21,7 @@ generic's twentieth copy is many raw bytes and few gzipped ones, since gzip
 finds the first nineteen; code that is only itself costs nearly its raw
 size over three.
 
-Two refinements (README, "Page weight"):
+Two refinements (docs/page-weight.md):
 
 - **Generic arguments in the names.** With Rust's v0 mangling each
   instantiation of a generic names its type arguments, and with `c++filt`
@@ -192,7 +192,7 @@ def main():
     total = sum(len(body) for body, _ in funcs)
     print(f'{total} bytes of code in {len(funcs)} functions ({gzipped([b for b, _ in funcs])} gzipped), '
           f'{data_size} bytes of data')
-    print('gzip: what the group adds to the gzipped code (README, "Page weight")')
+    print('gzip: what the group adds to the gzipped code (docs/page-weight.md)')
     # Our crate built with v0 names (the standard library always is).
     v0 = any(n.startswith('_R') and 'frontend' in n for _, n in funcs)
     plain = demangled([name for _, name in funcs]) if v0 else None

@@ -30,7 +30,7 @@
 //! the file itself to a client that accepts neither. Compressing per request
 //! instead (the router's compression layer, still there for the page and
 //! the API's answers) cost the server ~25 ms of CPU per visitor for the
-//! 780 KB wasm and sent 5 % more bytes (README, "Page weight", step 35).
+//! 780 KB wasm and sent 5 % more bytes (docs/page-weight.md, step 35).
 //! A folder is served by `tower_http`'s `ServeDir`, which negotiates the
 //! same way; the embedded set by [`serve_embedded`].
 

@@ -46,7 +46,7 @@ pub fn App() -> impl IntoView {
 /// that called a method on it (`conn.select`, `conn.is_live()`, …) and
 /// each component given it copied all of it, which compiled to code of its
 /// own at each of them: 2.2 KB of
-/// the gzipped wasm (README, "Page weight"; [`Lab`] is one pointer for the
+/// the gzipped wasm (docs/page-weight.md; [`Lab`] is one pointer for the
 /// same reason). It is made once per page (a room is one page load: moving
 /// to another room navigates) and lives until the page unloads.
 pub type Conn = &'static Connection;

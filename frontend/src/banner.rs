@@ -10,7 +10,7 @@ use leptos::prelude::*;
 #[component]
 pub fn OutdatedBanner(status: ReadSignal<Status>) -> impl IntoView {
     // Written inside `view!` so the erased build compiles this closure as
-    // the page's shared reactive-closure type (README, "Page weight").
+    // the page's shared reactive-closure type (docs/page-weight.md).
     view! {{move || {
         matches!(status.get(), Status::Outdated { .. }).then(|| {
             view! {

@@ -85,7 +85,7 @@ pub struct RoomInfo {
 /// The frame is shared, not copied: the live one is held twice (the shown
 /// frame and the one to go back to), and a deep copy of a frame with
 /// hundreds of messages in flight on every arrival cost time and the code
-/// of a derived `Clone` for every frame type (README, "Page weight").
+/// of a derived `Clone` for every frame type (docs/page-weight.md).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
     pub frame: Arc<Frame>,
@@ -364,7 +364,7 @@ async fn countdown(delay_ms: u64, writers: &Writers) -> bool {
 /// the wait (and its borrow of the socket) is over before ours is sent.
 /// Split halves shared the socket behind a lock, and `select!` polled them
 /// in a random order: both were code the page downloaded for nothing
-/// (README, "Page weight").
+/// (docs/page-weight.md).
 async fn session(
     url: &str,
     outgoing: &mut UnboundedReceiver<ClientMessage>,
@@ -464,17 +464,17 @@ enum Incoming {
 /// Decodes one server message. Every message is parsed into a JSON value
 /// first and then read into its type by [`decode`]'s hand-written readers
 /// (serde's derived decoders for the frame types were a tenth of the wasm;
-/// README, "Page weight"). A delta is applied to the held frame and comes
+/// docs/page-weight.md). A delta is applied to the held frame and comes
 /// out as the [`ServerMessage::Frame`] it makes; one that does not follow on
 /// from the held frame gives `None`, and deltas are ignored until the next
 /// keyframe.
 ///
 /// The `type` tag picks the payload's own type here; the `run` answer (a
 /// whole input log with every kind of control) is not decoded at all
-/// (README, "Page weight").
+/// (docs/page-weight.md).
 // Not inlined into the session's async body (nor are `apply` and
 // `encode::encode`): compiled there, the three came to 0.7 KB more gzipped
-// wasm than as calls (README, "Page weight").
+// wasm than as calls (docs/page-weight.md).
 #[inline(never)]
 fn decode(text: &str, held: &mut Option<serde_json::Value>) -> Result<Option<Incoming>, decode::Error> {
     use decode::{FromJson, Obj};

@@ -181,7 +181,7 @@ fn LinkCutter(lab: Lab, disabled: Signal<bool>) -> impl IntoView {
     let b = RwSignal::new(RegionId::parse("virginia").unwrap_or(first));
     let same = move || a.get() == b.get();
     // Read in place: `get()` would clone the set, and a set's clone and
-    // owning iterator are code of their own (README, "Page weight").
+    // owning iterator are code of their own (docs/page-weight.md).
     let cut_list = move || lab.cuts.with(|c| c.iter().copied().collect::<Vec<_>>());
     view! {
         <div class="cutter">

@@ -228,7 +228,7 @@ pub fn background_text(messages_per_s: f64, bytes_per_s: f64) -> String {
 /// A strategy's name without its parenthesis: short enough for a tab.
 pub fn short_name(name: &str) -> &str {
     // Split at the character '(', not the string " (": a string pattern
-    // links core's substring searcher (README, "Page weight", step 30).
+    // links core's substring searcher (docs/page-weight.md, step 30).
     name.split('(').next().unwrap_or(name).trim()
 }
 
@@ -236,7 +236,7 @@ pub fn short_name(name: &str) -> &str {
 ///
 /// ASCII lowercasing: the names are ASCII (a test says so), and
 /// `str::to_lowercase` would bring Unicode's case tables into the page
-/// (8.7 KB gzipped, README "Page weight").
+/// (8.7 KB gzipped, docs/page-weight.md).
 pub fn strategy_words(kind: StrategyKind) -> String {
     short_name(kind.info().name).to_ascii_lowercase()
 }

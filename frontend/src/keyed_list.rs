@@ -5,7 +5,7 @@
 //! Why: `<For>` is generic over the item, the key, and the closures that
 //! list, key and draw the items, so each of the page's dozen lists compiled
 //! its own copy of the keyed diff (`tachys::view::keyed`, ~6 KB of wasm
-//! each, ~75 KB in all; README, "Page weight"). Here the items are turned
+//! each, ~75 KB in all; docs/page-weight.md). Here the items are turned
 //! into rows of one type, [`Row`], before they reach `<For>`: a key erased
 //! behind [`DynKey`] and a boxed builder of the row's view. What stays
 //! generic per list is only that conversion, a few dozen bytes.

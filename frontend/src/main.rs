@@ -26,7 +26,7 @@
 //!
 //! Page weight: the wasm is downloaded by every visitor, and generic code is
 //! compiled once per type it is used with, so the components follow a few
-//! rules that keep the view layer compiled once (README, "Page weight"):
+//! rules that keep the view layer compiled once (docs/page-weight.md):
 //! - lists through [`keyed_list::keyed_list`], never `<For>`; conditional
 //!   parts through [`when::When`], never `<Show>`; sorts through
 //!   [`sort::sort_by_key`];
@@ -99,8 +99,7 @@ fn main() {
     // Panics become readable console errors instead of "unreachable": the
     // message and where it happened, as `console.error` (whose own stack
     // trace the browser shows beside it). console_error_panic_hook did the
-    // same plus a JS `Error`'s stack in the text, for more wasm (README,
-    // "Page weight").
+    // same plus a JS `Error`'s stack in the text, for more wasm (docs/page-weight.md).
     std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&info.to_string().into())));
     // The loading skeleton in index.html has done its job once the app is
     // in the page: remove it before mounting, so nothing shows twice.
@@ -112,7 +111,7 @@ fn main() {
 
 /// The page's memory allocator: talc, in place of the standard library's
 /// dlmalloc. Same job (the heap grows with `memory.grow` and freed blocks are
-/// reused), less code: 2.1 KB less wasm as sent (README, "Page weight", step
+/// reused), less code: 2.1 KB less wasm as sent (docs/page-weight.md, step
 /// 38). `disable-realloc-in-place` (Cargo.toml) trades growing a block where
 /// it lies for a copy, which is what makes it small; the page's vectors are
 /// short. The server and the native tests keep the system allocator.

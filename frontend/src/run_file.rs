@@ -47,7 +47,7 @@ fn try_download(run: &serde_json::Value) -> Result<(), JsValue> {
 /// writer brings its own float printer into the page, and a run holds
 /// floats (the links' loss and duplication, the time scale). Floats go
 /// through [`crate::format::push_json`], which writes what serde_json
-/// writes for them (README, "Page weight"); a test compares the two on a
+/// writes for them (docs/page-weight.md); a test compares the two on a
 /// whole run.
 fn pretty(out: &mut String, value: &Value, depth: usize) {
     let indent = |out: &mut String, depth: usize| out.extend(std::iter::repeat_n("  ", depth));
@@ -125,7 +125,7 @@ pub async fn start_room(path: &str, body: Option<&str>) -> Result<String, String
     // `{"room": "…", "presenter": "…"}`, the presenter optional, read from
     // a JSON value rather than by a derived decoder: that one brings
     // serde_json's "invalid type" messages, whose float printer is the
-    // only one the page would still hold (README, "Page weight").
+    // only one the page would still hold (docs/page-weight.md).
     let unreadable = || "the server's answer is unreadable".to_owned();
     let made: Value = serde_json::from_str(&text).map_err(|_| unreadable())?;
     let room = made.get("room").and_then(Value::as_str).ok_or_else(unreadable)?;

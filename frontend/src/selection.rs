@@ -12,7 +12,7 @@
 //! keys: every selection is the same `Memo<Option<Part>>`, and what is left
 //! per selected type is a downcast and a clone. Reading costs one call
 //! through a pointer, and each frame one small allocation per selection —
-//! nothing beside the bytes every visitor downloads (README, "Page weight").
+//! nothing beside the bytes every visitor downloads (docs/page-weight.md).
 
 use crate::connection::Received;
 use leptos::prelude::*;

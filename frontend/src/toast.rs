@@ -53,7 +53,7 @@ pub fn Toaster(notice: ReadSignal<Option<Notice>>) -> impl IntoView {
 /// The refusal's code as the toast's `data-code` names it: the variant's
 /// name, as `{:?}` wrote it before. Spelled out rather than formatted with
 /// `Debug`, whose machinery the page would otherwise link for this alone
-/// (README, "Page weight"); a new code fails to compile here.
+/// (docs/page-weight.md); a new code fails to compile here.
 fn code_name(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::BadMessage => "BadMessage",

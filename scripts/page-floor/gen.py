@@ -5,7 +5,7 @@ Each variant is a small Leptos page built exactly as the real one (same
 profile, `--cfg erase_components`, the workspace's Cargo.lock so the crate
 versions match): a hello, a counter, a WebSocket "pipe" reading JSON, and the
 pipe plus N generated elements, to measure what the stack itself costs and
-what an element costs (README, "Page weight", "How far from the floor").
+what an element costs (docs/page-weight.md, "How far from the floor").
 
     scripts/page-floor/gen.py [VARIANT...]     (all when none is named)
 """

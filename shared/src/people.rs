@@ -124,8 +124,8 @@ pub fn home_for_time_zone(tz: &str, utc_offset_min: i32) -> RegionId {
 
 /// Whether `name` occurs in `tz`, as `tz.contains(name)`, compared byte
 /// by byte: `str::contains` with a string links core's two-way substring
-/// searcher into the page, for these few short names (README, "Page
-/// weight", step 30).
+/// searcher into the page, for these few short names (docs/page-weight.md,
+/// step 30).
 fn mentions(tz: &str, name: &str) -> bool {
     tz.as_bytes().windows(name.len()).any(|w| w == name.as_bytes())
 }

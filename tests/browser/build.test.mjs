@@ -9,7 +9,7 @@
 // IntoUnderlyingByteSource and IntoUnderlyingSink are wasm *exports*: they
 // and the futures they drive stayed in the wasm although the page has no
 // server functions. index.html's data-wasm-opt-params removes those exports
-// (README, "Page weight", step 23). That is only safe while the page's Rust
+// (docs/page-weight.md, step 23). That is only safe while the page's Rust
 // code never hands one of these objects to JavaScript; wasm-bindgen's glue
 // then has a `Class.__wrap(` for it, which this test forbids.
 import { test } from 'node:test';
@@ -53,8 +53,8 @@ test("the wasm exports nothing of wasm-streams' classes, and the page never crea
 });
 
 test("index.html's integrity hashes are the shipped wasm's and JS's", () => {
-  // The JS is minified after Trunk hashed it (build-frontend.sh, README
-  // "Page weight" step 36), so its hash is rewritten there.
+  // The JS is minified after Trunk hashed it (build-frontend.sh, docs/page-weight.md,
+  // step 36), so its hash is rewritten there.
   const { wasm, js, html } = dist();
   const page = readFileSync(html, 'utf8');
   for (const path of [wasm, js]) {
@@ -92,7 +92,7 @@ function get(url, acceptEncoding) {
   });
 }
 
-test('the server sends each file of the page as its precompressed variant (README, "Page weight", step 35)', async () => {
+test('the server sends each file of the page as its precompressed variant (docs/page-weight.md, step 35)', async () => {
   const { dir, wasm, js } = dist();
   const css = join(dir, readdirSync(dir).find((f) => f.endsWith('.css')));
   const server = await startServer();

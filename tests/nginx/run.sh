@@ -73,7 +73,7 @@ grep -qi '<title>Likewise' <<<"$page" || fail "GET / did not return the page: ${
 headers="$(curl -fsS --max-time 5 -H 'Accept-Encoding: gzip' -o /dev/null -D - "$URL/r/nginx-room")" ||
   fail "GET /r/nginx-room through nginx"
 grep -qi '^content-type: text/html' <<<"$headers" || fail "the room page is not HTML: $headers"
-# The wasm as the server precompressed it (README, "Page weight", step 35),
+# The wasm as the server precompressed it (docs/page-weight.md, step 35),
 # passed through by nginx untouched: brotli when asked for, with Vary.
 wasm="$(ls "$ROOT"/dist/*.wasm 2>/dev/null | head -n 1 || true)"
 if [ -n "$wasm" ] && [ ${#DIST_ARGS[@]} = 0 ]; then

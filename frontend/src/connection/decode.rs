@@ -4,7 +4,7 @@
 //! Why: the derived decoders (a visitor per struct, a field-name matcher per
 //! struct, `Content` buffering for every internally tagged enum) were about
 //! a tenth of the page's wasm, for types whose JSON shape is simple and
-//! fixed (README, "Page weight"). The page parses every message into a
+//! fixed (docs/page-weight.md). The page parses every message into a
 //! [`serde_json::Value`] anyway (deltas are applied at that level, see
 //! [`shared::protocol::delta`]), so reading the types out of the value is a
 //! map lookup per field and a small generic helper per field type.
@@ -50,7 +50,7 @@ use std::fmt;
 ///
 /// Names read from the message are quoted as `"{name}"`, not written with
 /// `{name:?}`: `str`'s `Debug` (escaping, Unicode tables) was wasm the page
-/// needed for nothing else (README, "Page weight").
+/// needed for nothing else (docs/page-weight.md).
 #[derive(Debug)]
 pub struct Error(String);
 
@@ -73,7 +73,7 @@ impl fmt::Display for Error {
 
 /// Where the text stopped being JSON, without serde_json's own sentence:
 /// displaying its error links the words of every error code it has and
-/// `std::io::Error`'s (~3 KB of wasm; README, "Page weight"), and the page
+/// `std::io::Error`'s (~3 KB of wasm; docs/page-weight.md), and the page
 /// only logs this beside the start of the message, which shows the rest.
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Error {
@@ -153,7 +153,7 @@ impl<'a> Obj<'a> {
     // `need` and `may` take the slot as a trait object: one copy of each
     // (the lookup, the missing case, the key added to an error) serves
     // every field, where a generic one was compiled, and mostly inlined,
-    // per field type (README, "Page weight").
+    // per field type (docs/page-weight.md).
     #[inline(never)]
     pub fn need(&self, slot: &mut dyn Slot, key: &str) -> Result<()> {
         match self.0.get(key) {
@@ -422,8 +422,7 @@ unit_enum!(StepState {
 /// or [`Obj::may`] (keeps the placeholder when missing). Filling one value
 /// in place costs a call per field, where building the struct from decoded
 /// locals cost, at every field, the code to drop all the fields before it
-/// on an error: that was most of this module's size (README, "Page
-/// weight"). Fields named in `[…]` are decoded first, into locals that
+/// on an error: that was most of this module's size (docs/page-weight.md). Fields named in `[…]` are decoded first, into locals that
 /// `init` moves in (types with no cheap placeholder, such as a frame).
 /// A type without them is read in place when it is another struct's field
 /// ([`FromJson::read_into`]): into the placeholder of the struct around it.

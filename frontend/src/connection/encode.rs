@@ -4,7 +4,7 @@
 //! Why: the derived encoder of [`ClientMessage`] (29 variants, a strategy's
 //! config and a link's conditions inside two of them) compiled to about
 //! 16 KB of wasm, for messages that are a handful of fields each; this is a
-//! small writer and one line per variant (README, "Page weight"). The
+//! small writer and one line per variant (docs/page-weight.md). The
 //! server reads them with its derived decoder, which is the test's oracle:
 //! every variant written here must parse back, there, to the very message.
 //!

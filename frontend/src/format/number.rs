@@ -8,8 +8,7 @@
 //! code; and serde_json writing an `f64` links its own (`zmij`). The page
 //! needs far less: a float with a fixed number of decimals (its text and
 //! its SVG coordinates), and a float as a JSON number that reads back to
-//! the same `f64` (the messages it sends, the run it saves). README, "Page
-//! weight".
+//! the same `f64` (the messages it sends, the run it saves). docs/page-weight.md.
 //!
 //! - [`fixed`] is `format!("{x:.N}")`, character for character (a native
 //!   test compares them over many values): the exact binary value rounded

@@ -188,7 +188,7 @@ pub fn apply(target: &mut Value, patch: &Value) -> Result<(), Misfit> {
 
 // The patch is applied by value, its parts moved into the target: the page
 // owns each delta it reads and applies it with `apply_frame_delta_owned`,
-// so it links no deep copy of a JSON value (README, "Page weight"); the
+// so it links no deep copy of a JSON value (docs/page-weight.md); the
 // borrowing functions copy the patch once, up front.
 fn apply_change(target: &mut Value, change: Value) -> Result<(), Misfit> {
     match (target, change) {
