@@ -17,6 +17,7 @@ cargo test --workspace --locked
 echo "== Build: frontend (trunk --release) and server (release)" >&2
 "$ROOT/scripts/build-frontend.sh"
 "$ROOT/scripts/check-size.sh" "$ROOT/dist"
+"$ROOT/scripts/page-floor/features.sh" --check
 cargo build --release --locked -p backend --bin likewise
 
 echo "== Deployment: Debian nginx in front of the release binary, then of two on Redis" >&2

@@ -7,6 +7,9 @@
 # "What 150 KB would hold").
 #
 #   scripts/page-floor/features.sh            (~3 minutes a variant, 4 variants)
+#   scripts/page-floor/features.sh --check    (no build: that each variant
+#                                              still finds what it leaves out;
+#                                              scripts/test.sh runs this)
 #
 # Each variant leaves out everything the one before it did, and more:
 #
@@ -30,19 +33,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DIR="${FEATURES_DIR:-/tmp/likewise-features}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$DIR-target}"
 
-git -C "$ROOT" worktree remove --force "$DIR" 2>/dev/null || rm -rf "$DIR"
-git -C "$ROOT" worktree add --detach "$DIR" HEAD >&2
-trap 'git -C "$ROOT" worktree remove --force "$DIR"' EXIT
-# The tools setup.sh installs (Trunk, wasm-bindgen, wasm-opt, terser…): the
-# checkout's, when it has them, instead of a second install.
-if [[ -d "$ROOT/.tools" ]]; then ln -s "$ROOT/.tools" "$DIR/.tools"; fi
-cp "$DIR/frontend/src/app.rs" "$DIR/app.rs.orig"
-
 # Leaves out of app.rs what the variant names; fails when a part is not
 # found, so that a change to app.rs cannot make a variant measure the page
 # it meant to cut.
+#   leave_out SRC DST PART...
 leave_out() {
-  python3 - "$DIR/app.rs.orig" "$DIR/frontend/src/app.rs" "$@" <<'EOF'
+  python3 - "$@" <<'EOF'
 import re, sys
 src, dst, parts = sys.argv[1], sys.argv[2], sys.argv[3:]
 text = open(src).read()
@@ -61,10 +57,29 @@ LESSON=(ScenarioStrip PeopleBar ReadModelBar ScenarioPanel TrafficList TimePanel
 MAP_CARDS=("${LESSON[@]}" Controls VerdictPanel)
 HEADER=("${MAP_CARDS[@]}" NetworkView RegionGrid ShareBar)
 
+if [[ "${1:-}" == --check ]]; then
+  out="$(mktemp)"
+  trap 'rm -f "$out"' EXIT
+  for parts in LESSON MAP_CARDS HEADER; do
+    declare -n list="$parts"
+    leave_out "$ROOT/frontend/src/app.rs" "$out" "${list[@]}"
+  done
+  echo "features.sh: every variant finds what it leaves out of app.rs" >&2
+  exit 0
+fi
+
+git -C "$ROOT" worktree remove --force "$DIR" 2>/dev/null || rm -rf "$DIR"
+git -C "$ROOT" worktree add --detach "$DIR" HEAD >&2
+trap 'git -C "$ROOT" worktree remove --force "$DIR"' EXIT
+# The tools setup.sh installs (Trunk, wasm-bindgen, wasm-opt, terser…): the
+# checkout's, when it has them, instead of a second install.
+if [[ -d "$ROOT/.tools" ]]; then ln -s "$ROOT/.tools" "$DIR/.tools"; fi
+cp "$DIR/frontend/src/app.rs" "$DIR/app.rs.orig"
+
 results=()
 measure() {
   local name="$1"; shift
-  leave_out "$@"
+  leave_out "$DIR/app.rs.orig" "$DIR/frontend/src/app.rs" "$@"
   (cd "$DIR" && scripts/build-frontend.sh >/dev/null 2>&1) || {
     echo "features.sh: the $name variant did not build; run scripts/build-frontend.sh in $DIR to see why" >&2
     exit 1
