@@ -12,8 +12,9 @@
 # LIKE_INTERVAL_MS (200), CONNECT_CONCURRENCY (256), PORT (18080),
 # NAIVE_PORT (18081), NAIVE=0 to skip the baseline, FLOOR=0 to skip the
 # kernel's floor (sendfloor), FLOOR_PORT (18082), SERVER_CORE (0),
-# LOADGEN_CORE (1), SERVER_ARGS (more flags for likewise, e.g.
-# `--keyframe-ms 0` to send every frame whole, as before delta frames).
+# LOADGEN_CORE (1), PERF=0 to skip sampling the server with perf,
+# SERVER_ARGS (more flags for likewise, e.g. `--keyframe-ms 0` to send
+# every frame whole, as before delta frames).
 #
 # Every connection comes from 127.0.0.1, so the server's per-address limits
 # are lifted, and each process needs a file descriptor per connection: the
@@ -93,9 +94,24 @@ taskset -c "$SERVER_CORE" "$BIN/likewise" --addr "127.0.0.1:$PORT" --data-dir "$
     --max-viewers-per-room 100000 ${SERVER_ARGS:-} >"$WORK/likewise.log" 2>&1 &
 SERVER_PID=$!
 wait_for_port "$PORT"
-loadgen --url "ws://127.0.0.1:$PORT" --server-pid "$SERVER_PID" | tee "$WORK/likewise.md"
+# With a working perf (PERF=0 skips it), the load generator samples the
+# server's stacks over the window and the report says where its core went:
+# our code, the kernel's send path, and the part of each send that on
+# loopback is the receiver's work (scripts/perf-split.py).
+perf_args=()
+if [[ "${PERF:-1}" == 1 ]] && command -v perf >/dev/null && perf record -q -o /dev/null -- true >/dev/null 2>&1; then
+    perf_args=(--perf-out "$WORK/perf.data")
+fi
+loadgen --url "ws://127.0.0.1:$PORT" --server-pid "$SERVER_PID" "${perf_args[@]}" | tee "$WORK/likewise.md"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
+if [[ -s "$WORK/perf.data" ]]; then
+    us="$(sed -n 's/^| server CPU per frame per viewer | \([0-9.]*\) µs |$/\1/p' "$WORK/likewise.md")"
+    echo "### where the server's core went (perf, the window's first 10 s)"
+    echo
+    perf script -i "$WORK/perf.data" 2>/dev/null | "$ROOT/scripts/perf-split.py" ${us:+--us-per-frame "$us" --viewers "$VIEWERS"}
+    echo
+fi
 
 # The floor: the kernel's own cost of one write of a frame's size to one of
 # as many loopback sockets, with nothing of ours in between (see

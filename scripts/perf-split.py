@@ -14,11 +14,16 @@ stands").
     VIEWERS=10000 LIKERS=200 LIKE_INTERVAL_MS=200 SECONDS=20 NAIVE=0 FLOOR=0 scripts/load.sh &
     sleep 25   # past the viewers' connecting, inside the measured window
     perf record -F 999 -g -p "$(pgrep -f target/release/likewise)" -o /tmp/perf.data -- sleep 8
-    perf script -i /tmp/perf.data | scripts/perf-split.py
+    perf script -i /tmp/perf.data | scripts/perf-split.py [--us-per-frame US --viewers N]
 
-Reads `perf script`'s default output (a header line per sample, then one
-frame per line, innermost first) on standard input.
+(`scripts/load.sh` does all of this itself when perf works.) Reads `perf
+script`'s default output (a header line per sample, then one frame per
+line, innermost first) on standard input. Given the run's server CPU per
+frame per viewer and its viewers, it also says what each part costs per
+frame per viewer and how many frames a second one core would give every
+viewer without the receiver's share.
 """
+import argparse
 import re
 import sys
 
@@ -50,6 +55,10 @@ def samples(lines):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--us-per-frame', type=float, help="the load report's server CPU per frame per viewer (µs)")
+    parser.add_argument('--viewers', type=int, help='the viewers of that run')
+    opts = parser.parse_args()
     rows = {'in sendto': 0, 'receiver': 0, 'wake': 0, 'user': 0, 'other kernel': 0}
     n = 0
     for frames in samples(sys.stdin):
@@ -74,6 +83,17 @@ def main():
     print(f'{share["other kernel"]:5.1f} %  other system calls (epoll, reads, timers)')
     print(f'{share["user"]:5.1f} %  user space: our code, tokio, tungstenite, the allocator')
     print(f'{100 - share["receiver"]:5.1f} %  all but the receiver\'s side: what a real network would leave on this core')
+    if opts.us_per_frame and opts.viewers:
+        us = opts.us_per_frame
+        own = us * (100 - share['receiver']) / 100
+        print()
+        print(f'Per frame per viewer: {us:.1f} µs measured on loopback = '
+              f'{us * share["user"] / 100:.1f} µs ours + {us * (share["in sendto"] - share["receiver"]) / 100:.1f} µs '
+              f'the sender\'s kernel path + {us * share["receiver"] / 100:.1f} µs the receiver\'s '
+              f'+ {us * share["other kernel"] / 100:.1f} µs other system calls.')
+        print(f'Without the receiver\'s share: {own:.1f} µs, so one core could send {opts.viewers} viewers '
+              f'{1e6 / (own * opts.viewers):.1f} frames a second (on loopback: {1e6 / (us * opts.viewers):.1f}); '
+              f'10 frames a second need {10 * own * opts.viewers / 1e6:.2f} cores.')
 
 
 if __name__ == '__main__':

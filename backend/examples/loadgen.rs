@@ -73,6 +73,9 @@ struct Args {
     watchers: usize,
     probe_interval_ms: u64,
     server_pid: Option<u32>,
+    /// Where `perf record` writes the server's samples over the window (with
+    /// `--server-pid`); `scripts/load.sh` splits them with perf-split.py.
+    perf_out: Option<String>,
     naive: bool,
     serve_naive: Option<String>,
 }
@@ -89,6 +92,7 @@ fn parse_args() -> Args {
         watchers: 5,
         probe_interval_ms: 100,
         server_pid: None,
+        perf_out: None,
         naive: false,
         serve_naive: None,
     };
@@ -112,6 +116,7 @@ fn parse_args() -> Args {
             "--probe-interval-ms" => args.probe_interval_ms = number(&value).max(10),
             "--server-pid" => args.server_pid = Some(number(&value) as u32),
             "--serve-naive" => args.serve_naive = Some(value),
+            "--perf-out" => args.perf_out = Some(value),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -427,8 +432,14 @@ async fn run(args: Args) {
     let self_before = cpu_seconds(me);
     let t0 = Instant::now();
     shared.open.store(true, Ordering::Relaxed);
+    let perf = record_perf(&args);
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     shared.open.store(false, Ordering::Relaxed);
+    if let Some(mut perf) = perf {
+        // It stops by itself (its `sleep` fits in the window); reap it off
+        // the runtime's threads, which the viewers are still counting on.
+        let _ = tokio::task::spawn_blocking(move || perf.wait()).await;
+    }
     let window = t0.elapsed().as_secs_f64();
     let cpu_after = args.server_pid.and_then(cpu_seconds);
     let self_after = cpu_seconds(me);
@@ -546,6 +557,22 @@ struct Measured {
     cpu: Option<f64>,
     cpu_per_frame_us: Option<f64>,
     rss_kb: Option<f64>,
+}
+
+/// Samples the server's stacks with `perf record` for the window (at most
+/// its first 10 s), when `--perf-out` and `--server-pid` are given: what
+/// `scripts/perf-split.py` splits into our code, the sender's kernel path
+/// and, on loopback, the receiver's. None when perf is missing or refuses;
+/// the report then goes without the split.
+fn record_perf(args: &Args) -> Option<std::process::Child> {
+    let (out, pid) = (args.perf_out.as_ref()?, args.server_pid?);
+    let seconds = args.seconds.min(10).to_string();
+    std::process::Command::new("perf")
+        .args(["record", "-q", "-F", "999", "-g", "-p", &pid.to_string(), "-o", out, "--", "sleep", &seconds])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()
 }
 
 /// The run against issue 10's targets: met or not, and for a missed one
