@@ -29,8 +29,9 @@
 //! honoured, brotli first on a tie) with `Content-Encoding` and `Vary`, and
 //! the file itself to a client that accepts neither. Compressing per request
 //! instead (the router's compression layer, still there for the page and
-//! the API's answers) cost the server ~25 ms of CPU per visitor for the
-//! 780 KB wasm and sent 5 % more bytes (docs/page-weight.md, step 35).
+//! the API's answers) cost the server ~50 ms of CPU per page load against
+//! ~2 ms precompressed (`scripts/page-cpu.sh`), and sent 5 % more bytes
+//! (docs/page-weight.md, step 35).
 //! A folder is served by `tower_http`'s `ServeDir`, which negotiates the
 //! same way; the embedded set by [`serve_embedded`].
 

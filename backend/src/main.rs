@@ -30,7 +30,8 @@ struct Args {
     /// Seconds a room lives on after its last viewer leaves.
     #[arg(long, default_value_t = 300)]
     room_ttl: u64,
-    /// Most rooms hosted at once.
+    /// Most rooms hosted at once; the public room never counts and is always
+    /// available.
     #[arg(long, default_value_t = 10_000)]
     max_rooms: usize,
     /// A web origin (scheme://host[:port]) whose pages may open WebSockets,

@@ -83,7 +83,7 @@
 //! region, `latency_ms[a][b]` is the one-way delay from region `a` to `b`
 //! in catalog order, and `frame` is a full [`Frame`]):
 //! ```json
-//! {"type":"snapshot","protocol":1,"room":"public","public":true,
+//! {"type":"snapshot","protocol":3,"room":"public","public":true,
 //!  "regions":[{"id":"tokyo","city":"Tokyo","area":"Asia Pacific","country":"JP","lat":35.68,"lon":139.69}, ...],
 //!  "latency_ms":[[0,1097,...], ...],
 //!  "frame":{ ...as below... }}
@@ -281,7 +281,7 @@
 //! delivery that changed the receiver's count, `c` a like's own traffic);
 //! `counts` is every region's count (catalog order) and the truth whenever
 //! one changes (at most one per 50 ms); `mark` is a control (cut, heal, isolate, heal_all, crash,
-//! restart, switch, links, durable). See [`history`] for the bounds.
+//! restart, switch, links, durable, data_type, read_model, payouts). See [`history`] for the bounds.
 //! ```
 //! # use shared::protocol::history::*;
 //! let chunk: HistoryChunk = serde_json::from_str(r#"{"first":120,"from_ms":5000,"to_ms":5033,"events":[
