@@ -217,7 +217,22 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, budget: &LikeBud
         Request::Command(Command::Control(control)) => room.control(viewer, control).err(),
         Request::Time(control) => room.ask(RoomCommand::Time { viewer, control }).err(),
         Request::Seek { at_ms } => room.ask(RoomCommand::Seek { viewer, at_ms }).err(),
-        Request::Fork { at_ms } => room.ask(RoomCommand::Fork { viewer, at_ms }).err(),
+        Request::Fork { at_ms } => {
+            // A fork starts a new private room (a task and a simulation
+            // that outlive the connection), so it spends the address's
+            // new-room budget like `POST /api/rooms`; without this one
+            // connection could fill the server's room cap at the like rate.
+            // Counted before the room answers: a fork the room then refuses
+            // (compacted history) still used it, as a New room refused for a
+            // full server does.
+            if let Err(refused) = budget.address.allow_new_room() {
+                return Some(ProtocolError::new(
+                    ErrorCode::RoomUnavailable,
+                    format!("{refused}; the room was not forked"),
+                ));
+            }
+            room.ask(RoomCommand::Fork { viewer, at_ms }).err()
+        }
         Request::Export => room.ask(RoomCommand::Export { viewer }).err(),
         Request::Present { token } => room.ask(RoomCommand::Present { viewer, token }).err(),
     }
