@@ -528,6 +528,21 @@ impl Checkpoints {
     fn before(&self, at: Millis) -> Option<&Checkpoint> {
         self.list.iter().rev().find(|c| c.at <= at)
     }
+
+    /// Advances `sim` to `to` one spacing at a time, keeping checkpoints on
+    /// the way. A replay (restore, fork, import) jumps from one input to the
+    /// next; taking a checkpoint only after each input left a run's quiet
+    /// stretches without any, so a `seek` into one (or the recent window a
+    /// preloaded room shows on opening, computed on the room's task) replayed
+    /// the whole stretch: a week of an imported idle run, on an async
+    /// worker, at every seek. Stepping costs nothing extra: the simulation is
+    /// event-driven, and a live room advances in far smaller steps.
+    fn advance(&mut self, sim: &mut Simulation, to: Millis, applied: usize) {
+        while sim.now() < to {
+            sim.advance(sim.now().saturating_add(self.every.max(1)).min(to));
+            self.maybe_take(sim, applied);
+        }
+    }
 }
 
 /// Rebuilds a stored room, or says clearly why it cannot. Pure and
@@ -561,6 +576,7 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
     let mut checkpoints = Checkpoints::new(settings);
     checkpoints.maybe_take(&sim, 0);
     for (i, input) in log.iter().enumerate() {
+        checkpoints.advance(&mut sim, input.at, i);
         sim.input(input);
         checkpoints.maybe_take(&sim, i + 1);
     }
@@ -573,10 +589,11 @@ fn preloaded(run: Run, presenter: String, settings: &RoomSettings) -> Restored {
     let mut r = fresh(run.config.clone(), settings, true);
     r.presenter = Some(presenter);
     for (i, input) in run.inputs.iter().enumerate() {
+        r.checkpoints.advance(&mut r.sim, input.at, i);
         r.sim.input(input);
         r.checkpoints.maybe_take(&r.sim, i + 1);
     }
-    r.sim.advance(run.until_ms);
+    r.checkpoints.advance(&mut r.sim, run.until_ms, run.inputs.len());
     r.next_seq = run.inputs.len() as u64;
     r.seqs = (0..run.inputs.len() as u64).collect();
     r.log = run.inputs;
@@ -1490,6 +1507,43 @@ mod tests {
         let last = checkpoints.list.last().unwrap().at;
         assert!(100_000 - last <= checkpoints.every, "the latest is recent: {last}");
         assert_eq!(checkpoints.before(50_000).map(|c| c.at <= 50_000), Some(true));
+    }
+
+    /// An imported (or forked) run with a long quiet stretch: its room must
+    /// have checkpoints all along it, or every seek into it (and the window
+    /// the room computes on opening, on its own task) replays the stretch.
+    #[test]
+    fn a_preloaded_run_has_checkpoints_through_its_quiet_stretches() {
+        let settings = RoomSettings { checkpoint_every_ms: 1_000, max_checkpoints: 16, ..RoomSettings::default() };
+        let tokyo = RegionId::parse("tokyo").unwrap();
+        let hour = 3_600_000;
+        let mut run = Run::empty(SimConfig::default());
+        run.inputs =
+            vec![Input { at: 10, command: Command::Like(tokyo) }, Input { at: hour, command: Command::Like(tokyo) }];
+        run.until_ms = 2 * hour;
+        let r = preloaded(run, String::new(), &settings);
+        assert_eq!(r.sim.now(), 2 * hour);
+        let every = r.checkpoints.every;
+        assert!(r.checkpoints.list.len() <= 16);
+        for at in [hour / 2, hour - 1, hour + hour / 2, 2 * hour] {
+            let c = r.checkpoints.before(at).expect("a checkpoint before every moment");
+            assert!(at - c.at <= every, "at {at}: the nearest checkpoint is at {} (spacing {every})", c.at);
+            // (One taken at `hour` itself may come before or after its input.)
+            if c.at != hour {
+                assert_eq!(c.applied, usize::from(c.at > hour) + 1, "at {at}");
+            }
+        }
+        // The same for a room restored from storage: each input's gap too.
+        let rows =
+            |at: Millis, seq| InputRow { seq, at_ms: at, command_json: r#"{"type":"like","args":"tokyo"}"#.into() };
+        let stored = Stored {
+            room: room_row(&SimConfig::default(), None),
+            base: None,
+            inputs: vec![rows(10, 0), rows(hour, 1)],
+        };
+        let Ok(restored) = restore(stored, &settings) else { panic!("restores") };
+        let c = restored.checkpoints.before(hour - 1).expect("a checkpoint");
+        assert!(hour - 1 - c.at <= restored.checkpoints.every, "{} (spacing {})", c.at, restored.checkpoints.every);
     }
 
     #[test]
