@@ -42,3 +42,72 @@ async fn forks_spend_the_new_room_budget_of_the_address() {
     like(&mut ws, "tokyo").await;
     wait_for(&mut ws, SOON, |m| is_frame(m) && truth(m) == 1).await;
 }
+
+/// A run as `export` sends it: an empty room with `config`, run to `until_ms`.
+fn idle_run(strategy: serde_json::Value, time_scale: f64, until_ms: u64) -> serde_json::Value {
+    serde_json::json!({
+        "format": 1, "seed": 7,
+        "config": {"seed": 7, "time_scale": time_scale, "strategy": strategy, "durable": true},
+        "inputs": [], "until_ms": until_ms,
+    })
+}
+
+/// Every field of this run is in range, but replaying it means a sync round
+/// every 10 ms for a week: over an hour of a core (see
+/// `shared::sim::replay::MAX_REPLAY_ROUNDS`). It is refused up front with a
+/// 400 and the reason, before any room is started.
+#[tokio::test]
+async fn an_import_that_would_replay_for_hours_is_refused_with_the_reason() {
+    let server = Server::start().await;
+    let week = shared::sim::replay::MAX_RUN_MS;
+    let sync = serde_json::json!({"kind": "background_sync", "interval_ms": 100});
+    let (status, body) = server.post("/api/import", &idle_run(sync.clone(), 0.1, week).to_string()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("too long to replay"), "{body}");
+    // The same run over three seconds is imported, and its room opens.
+    let (status, body) = server.post("/api/import", &idle_run(sync, 0.1, 3_000).to_string()).await;
+    assert_eq!(status, 201, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (_ws, snapshot) = server.join(answer["room"].as_str().unwrap()).await;
+    assert!(frame(&snapshot)["sim"]["now_ms"].as_u64().unwrap() >= 3_000);
+}
+
+/// Bad import bodies each get a 4xx with a reason, never a room, and the
+/// server goes on: nesting 100 000 deep, the wrong format,
+/// an unknown region, numbers as strings, floats for integers, negative and
+/// past-u64 times, duplicate keys, a body over the limit.
+#[tokio::test]
+async fn malformed_imports_are_refused_with_a_reason() {
+    let server = Server::start().await;
+    let good = idle_run(serde_json::json!({"kind": "event_push", "anti_entropy_ms": 4000}), 1.0, 1_000);
+    let (status, body) = server.post("/api/import", &good.to_string()).await;
+    assert_eq!(status, 201, "the baseline is good: {body}");
+    let text = good.to_string();
+    // serde reads a run field by field, so deep nesting fails at its first
+    // level, whatever its depth.
+    let deep = text.replace(r#""inputs":[]"#, &format!(r#""inputs":{}{}"#, "[".repeat(100_000), "]".repeat(100_000)));
+    let cases: Vec<(String, &str)> = vec![
+        (deep, "not a run"),
+        (text.replace(r#""format":1"#, r#""format":2"#), "format"),
+        (text.replace(r#""inputs":[]"#, r#""inputs":[{"at":5,"command":{"type":"like","args":"mars"}}]"#), "mars"),
+        (text.replace(r#""until_ms":1000"#, r#""until_ms":"1000""#), "invalid type"),
+        (text.replace(r#""until_ms":1000"#, r#""until_ms":1000.5"#), "invalid type"),
+        (text.replace(r#""until_ms":1000"#, r#""until_ms":-1"#), "invalid value"),
+        (text.replace(r#""until_ms":1000"#, r#""until_ms":18446744073709551616"#), "invalid type"),
+        (text.replace(r#""until_ms":1000"#, r#""until_ms":18446744073709551615"#), "until_ms"),
+        (text.replace(r#""until_ms":1000"#, r#""until_ms":1000,"until_ms":2000"#), "duplicate field"),
+        (text.replace(r#""until_ms":1000"#, r#""until_ms":1000,"extra":1"#), "unknown field"),
+    ];
+    for (body, why) in cases {
+        let (status, answer) = server.post("/api/import", &body).await;
+        let shown: String = body.chars().take(120).collect();
+        assert_eq!(status, 400, "{shown}: {answer}");
+        assert!(answer.contains(why), "{shown}: expected {why:?} in {answer}");
+    }
+    // Over the 8 MiB limit: 413, read no further.
+    let huge = format!(r#"{{"format":1,"pad":"{}"}}"#, "x".repeat(backend::app::MAX_IMPORT_BYTES));
+    let (status, _) = server.post("/api/import", &huge).await;
+    assert_eq!(status, 413);
+    let (_ws, snapshot) = server.join("still-here").await;
+    assert_eq!(snapshot["type"], "snapshot");
+}
