@@ -123,6 +123,11 @@ pub struct RoomSettings {
     /// it missed none; between them, frames are deltas. Zero: every frame
     /// is full (no deltas at all).
     pub keyframe_interval: Duration,
+    /// The share of the room's time that answering seeks, forks and
+    /// exports may take, and how much of it may be spent at once (see
+    /// [`WorkBudget`]).
+    pub answer_share: f64,
+    pub answer_burst: Duration,
 }
 
 impl Default for RoomSettings {
@@ -138,8 +143,62 @@ impl Default for RoomSettings {
             max_checkpoints: 256,
             public_log_cap: 100_000,
             keyframe_interval: Duration::from_secs(2),
+            answer_share: 0.25,
+            answer_burst: Duration::from_secs(1),
         }
     }
+}
+
+/// How much of a room's own time its answers to single viewers may take.
+///
+/// A seek, a fork and an export are answered on the room's task, which is
+/// also what advances the room and publishes every viewer's frames. Each
+/// is cheap alone, but they are open to everyone, and an export of a long
+/// log is megabytes of JSON: ten connections asking for the export of a
+/// 120 000-input room as fast as their like budget allowed (~100 a second
+/// from one address) kept the task busy, and the other viewers' frames
+/// stalled for up to 230 ms (1.6 s when the askers did not read). So the
+/// room measures the time these answers take and refuses more (with
+/// `rate_limited`, and the request named) once they used up their share:
+/// a token bucket of wall time, refilled at `share` of real time, holding
+/// at most `burst`. One answer may overdraw it (its cost is known only
+/// afterwards); the debt is then repaid before the next.
+#[derive(Debug, Clone)]
+pub struct WorkBudget {
+    share: f64,
+    /// Nanoseconds of work: the most saved up, and what is available now
+    /// (negative: in debt). Whole nanoseconds, so spending the burst in
+    /// equal parts empties it exactly.
+    burst: i64,
+    available: i64,
+    last: Instant,
+}
+
+impl WorkBudget {
+    pub fn new(share: f64, burst: Duration, now: Instant) -> WorkBudget {
+        let burst = nanos(burst);
+        // A share outside 0..=1 is not a share: clamp it (NaN: none).
+        let share = if share.is_nan() { 0.0 } else { share.clamp(0.0, 1.0) };
+        WorkBudget { share, burst, available: burst, last: now }
+    }
+
+    /// Whether an answer may start now.
+    pub fn allow(&mut self, now: Instant) -> bool {
+        // (A float to integer cast saturates: no overflow however long idle.)
+        let refill = (nanos(now.saturating_duration_since(self.last)) as f64 * self.share) as i64;
+        self.available = self.available.saturating_add(refill).min(self.burst);
+        self.last = now;
+        self.available > 0
+    }
+
+    /// An answer took `took`.
+    pub fn spend(&mut self, took: Duration) {
+        self.available = self.available.saturating_sub(nanos(took));
+    }
+}
+
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// How many messages in flight a frame lists: all of a burst (up to
@@ -684,6 +743,8 @@ struct Room {
     history_next: u64,
     history_to: Millis,
     recent: VecDeque<HistoryEvent>,
+    /// The room's time left for seeks, forks and exports.
+    answers: WorkBudget,
     /// What the last published frame showed, to skip identical frames.
     published: Option<(u64, usize, u64, u64)>,
     last_publish: Option<Instant>,
@@ -744,6 +805,7 @@ impl Room {
         let (frames, _) = watch::channel(Published::default());
         let (acks, acks_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
+        let answers = WorkBudget::new(settings.answer_share, settings.answer_burst, now);
         let clock = Clock { anchor_real: now, anchor_sim: restored.sim.now(), speed: 1.0, paused: false };
         let mut room = Room {
             id,
@@ -779,6 +841,7 @@ impl Room {
             history_to: 0,
             recent: VecDeque::new(),
             time_version: 0,
+            answers,
             published: None,
             last_publish: None,
             idle_since: Some(now),
@@ -933,14 +996,42 @@ impl Room {
                 self.time(control, now);
             }
             RoomCommand::Present { viewer, token } => self.present(viewer, &token),
-            RoomCommand::Seek { viewer, at_ms } => self.seek(viewer, at_ms),
-            RoomCommand::Fork { viewer, at_ms } => self.fork(viewer, at_ms),
+            RoomCommand::Seek { viewer, at_ms } => self.answer(viewer, "seek", |room| room.seek(viewer, at_ms)),
+            RoomCommand::Fork { viewer, at_ms } => self.answer(viewer, "fork", |room| room.fork(viewer, at_ms)),
             RoomCommand::Export { viewer } => {
-                let run = self.run_until(self.sim.now());
-                self.tell(viewer, ServerMessage::Run { run });
+                // An export is megabytes: one at a time per viewer. While
+                // anything is still queued for this viewer (its last export,
+                // say, to a client that does not read), another would only
+                // pile up in memory, ten copies for ten requests.
+                if self.viewers.get(&viewer).is_some_and(|tx| tx.capacity() < tx.max_capacity()) {
+                    let why = "the room's last answers to you are still being sent; \
+                               this export was not answered, try again in a moment";
+                    self.tell(viewer, ServerMessage::Error(ProtocolError::new(ErrorCode::RateLimited, why)));
+                    return;
+                }
+                self.answer(viewer, "export", |room| {
+                    let run = room.run_until(room.sim.now());
+                    room.tell(viewer, ServerMessage::Run { run });
+                });
             }
             RoomCommand::Stop => {} // handled by the loop
         }
+    }
+
+    /// Answers one viewer's seek, fork or export (`what`) within the room's
+    /// [`WorkBudget`], or tells it the room is too busy to.
+    fn answer(&mut self, viewer: ViewerId, what: &str, work: impl FnOnce(&mut Room)) {
+        let started = Instant::now();
+        if !self.answers.allow(started) {
+            let why = format!(
+                "the room is busy answering seeks, forks and exports; this {what} was not answered, \
+                 try again in a moment"
+            );
+            self.tell(viewer, ServerMessage::Error(ProtocolError::new(ErrorCode::RateLimited, why)));
+            return;
+        }
+        work(self);
+        self.answers.spend(started.elapsed());
     }
 
     /// The public room is what a shared link lands on: anyone could break
@@ -1544,6 +1635,34 @@ mod tests {
         let Ok(restored) = restore(stored, &settings) else { panic!("restores") };
         let c = restored.checkpoints.before(hour - 1).expect("a checkpoint");
         assert!(hour - 1 - c.at <= restored.checkpoints.every, "{} (spacing {})", c.at, restored.checkpoints.every);
+    }
+
+    #[test]
+    fn answers_get_their_share_of_the_room_and_no_more() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut budget = WorkBudget::new(0.25, ms(1_000), t0);
+        // A full bucket: answers until a second of work is spent ...
+        for _ in 0..10 {
+            assert!(budget.allow(t0));
+            budget.spend(ms(100));
+        }
+        assert!(!budget.allow(t0), "a second of answers at once, then no more");
+        // ... refilled at a quarter of real time.
+        assert!(budget.allow(t0 + ms(1)));
+        // One long answer overdraws it; the debt is repaid first.
+        budget.spend(ms(2_000));
+        assert!(!budget.allow(t0 + ms(4_000)));
+        assert!(budget.allow(t0 + ms(8_100)));
+        // Idle for long: never more than the burst saved up.
+        assert!(budget.allow(t0 + ms(3_600_000)));
+        budget.spend(ms(1_001));
+        assert!(!budget.allow(t0 + ms(3_600_000)));
+        // Shares outside 0..=1 are clamped; none refills nothing.
+        let mut none = WorkBudget::new(f64::NAN, ms(1), t0);
+        assert!(none.allow(t0));
+        none.spend(ms(2));
+        assert!(!none.allow(t0 + ms(3_600_000)));
     }
 
     #[test]

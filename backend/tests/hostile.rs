@@ -111,3 +111,31 @@ async fn malformed_imports_are_refused_with_a_reason() {
     let (_ws, snapshot) = server.join("still-here").await;
     assert_eq!(snapshot["type"], "snapshot");
 }
+
+/// Seeks, forks and exports are answered on the room's own task, which
+/// also publishes everyone's frames: once they used up their share of the
+/// room's time (here: none to spare after the first), the next is refused
+/// with `rate_limited` and a reason, and the room goes on for everyone.
+#[tokio::test]
+async fn answers_to_one_viewer_cannot_take_the_whole_room() {
+    let server = Server::start_with(|c| {
+        c.rooms.answer_share = 0.0;
+        c.rooms.answer_burst = Duration::from_nanos(1);
+    })
+    .await;
+    let (mut asker, _) = server.join("busy").await;
+    let (mut other, _) = server.join("busy").await;
+    send(&mut asker, r#"{"type":"export"}"#).await;
+    let run = wait_for(&mut asker, SOON, |m| m["type"] == "run" || m["type"] == "error").await;
+    assert_eq!(run["type"], "run", "the first answer is within the budget: {run}");
+    for request in [r#"{"type":"export"}"#, r#"{"type":"seek","at_ms":0}"#, r#"{"type":"fork","at_ms":0}"#] {
+        send(&mut asker, request).await;
+        let refused = wait_for(&mut asker, SOON, |m| m["type"] == "error").await;
+        assert_eq!(refused["code"], "rate_limited", "{request}: {refused}");
+        let text = refused["message"].as_str().unwrap_or_default();
+        assert!(text.contains("busy answering") && text.contains("not answered"), "{request}: {text}");
+    }
+    // Likes are not answers: they go on, for both viewers.
+    like(&mut asker, "tokyo").await;
+    wait_for(&mut other, SOON, |m| is_frame(m) && truth(m) == 1).await;
+}
