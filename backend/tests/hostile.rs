@@ -139,3 +139,82 @@ async fn answers_to_one_viewer_cannot_take_the_whole_room() {
     like(&mut asker, "tokyo").await;
     wait_for(&mut other, SOON, |m| is_frame(m) && truth(m) == 1).await;
 }
+
+/// Raw WebSocket frames a browser would never send, each on its own
+/// connection beside a bystander in the same room.
+mod framing {
+    use super::*;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::Message;
+
+    fn text_fragment(bytes: &[u8], first: bool, last: bool) -> Message {
+        let opcode = if first { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
+        Message::Frame(Frame::message(bytes.to_vec(), opcode, last))
+    }
+
+    /// How a connection ended: the close code if the server sent one,
+    /// `None` if it just dropped the connection (within `SOON`). Before the
+    /// server said why, both cases below were a bare drop.
+    async fn ended(ws: &mut Ws) -> Option<u16> {
+        tokio::time::timeout(SOON, async {
+            loop {
+                match ws.next().await {
+                    None | Some(Err(_)) => return None,
+                    Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                    Some(Ok(_)) => continue,
+                }
+            }
+        })
+        .await
+        .expect("the connection should have ended")
+    }
+
+    /// A like split over three fragments is one message: it counts.
+    #[tokio::test]
+    async fn a_fragmented_message_is_read_whole() {
+        let server = Server::start().await;
+        let (mut ws, _) = server.join("fragments").await;
+        let text = br#"{"type":"like","region":"tokyo"}"#;
+        ws.send(text_fragment(&text[..5], true, false)).await.unwrap();
+        ws.send(text_fragment(&text[5..20], false, false)).await.unwrap();
+        ws.send(text_fragment(&text[20..], false, true)).await.unwrap();
+        wait_for(&mut ws, SOON, |m| is_frame(m) && truth(m) == 1).await;
+    }
+
+    /// Small fragments that add up past the socket's limit are not buffered
+    /// on and on: the message is too big (1009), as one frame that size is.
+    #[tokio::test]
+    async fn fragments_past_the_socket_limit_close_only_that_connection() {
+        let server = Server::start().await;
+        let (mut bystander, _) = server.join("fragments").await;
+        let (mut ws, _) = server.join("fragments").await;
+        let chunk = vec![b' '; 1024];
+        let chunks = backend::app::MAX_WS_MESSAGE_BYTES / chunk.len() + 2;
+        for i in 0..chunks {
+            if ws.send(text_fragment(&chunk, i == 0, false)).await.is_err() {
+                break;
+            }
+        }
+        assert_eq!(ended(&mut ws).await, Some(1009), "message too big, said with a close frame");
+        like(&mut bystander, "sydney").await;
+        let after = wait_for(&mut bystander, SOON, |m| is_frame(m) && truth(m) == 1).await;
+        assert_eq!(viewers(&after), 1, "the closed client left the room");
+    }
+
+    /// A text frame that is not UTF-8 breaks the WebSocket protocol itself:
+    /// the server ends that connection (RFC 6455 §8.1: "fail the
+    /// connection"), and only that one.
+    #[tokio::test]
+    async fn a_text_frame_that_is_not_utf8_ends_only_that_connection() {
+        let server = Server::start().await;
+        let (mut bystander, _) = server.join("utf8").await;
+        let (mut ws, _) = server.join("utf8").await;
+        ws.send(text_fragment(b"{\"type\":\"like\",\"region\":\"\xff\xfe\"}", true, true)).await.unwrap();
+        assert_eq!(ended(&mut ws).await, Some(1007), "invalid frame payload data, said with a close frame");
+        like(&mut bystander, "sydney").await;
+        let after = wait_for(&mut bystander, SOON, |m| is_frame(m) && truth(m) == 1).await;
+        assert_eq!(viewers(&after), 1, "the closed client left the room");
+    }
+}
