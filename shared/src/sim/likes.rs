@@ -276,9 +276,16 @@ impl Likes {
             // Extend a run that only grew; otherwise rebuild.
             let grew = matches!(&*slot, Some(m) if m.dots.is_none() && dots.is_none()
                 && RegionId::all().all(|o| m.held.get(o) <= held.get(o)));
-            let (mut set, from, kept) = match slot.take() {
-                Some(m) if grew => (m.set, m.held, Some(m.members)),
-                _ => (LikeSet::new(bias), Tally::default(), None),
+            // A register that only gained operations (the usual case: the
+            // newer register holds what the older one held) adds the new
+            // ones; one that lost some (a register replaced by a rival's)
+            // is rebuilt.
+            let gained = matches!((&*slot, &dots), (Some(m), Some(d))
+                if m.dots.as_ref().is_some_and(|old| old.is_subset(d)));
+            let (mut set, from, kept, before) = match slot.take() {
+                Some(m) if grew => (m.set, m.held, Some(m.members), None),
+                Some(m) if gained => (m.set, m.held, Some(m.members), m.dots),
+                _ => (LikeSet::new(bias), Tally::default(), None, None),
             };
             // The people whose operations were applied: only their place
             // in the members can have changed (whether a person likes the
@@ -286,9 +293,11 @@ impl Likes {
             let mut touched = Vec::new();
             match &dots {
                 Some(d) => {
-                    for dot in d.iter() {
+                    let empty = BTreeSet::new();
+                    for dot in d.difference(before.as_deref().unwrap_or(&empty)) {
                         if let Some(op) = op(log, *dot) {
                             set.apply(op);
+                            touched.push(op.person);
                         }
                     }
                 }
@@ -303,7 +312,8 @@ impl Likes {
                     }
                 }
             }
-            // A run that grew updates its members for the people touched;
+            // A run or register that grew updates its members for the
+            // people touched;
             // recomputing them all (every person's operations, for every
             // replica a delivery changed) made each like cost time linear
             // in the people who ever liked: with ids anyone can make up, a
