@@ -1,6 +1,7 @@
 //! Probes a running server (loopback, `--no-storage`) with requests that
 //! are valid and within the per-connection rate, but costly to answer:
-//! `export` of a room with a long log, and `seek`. One watcher measures the
+//! `export` of a room with a long log, `seek`, and (`--kind import`)
+//! `POST /api/import` of a run the server must parse whole to refuse. One watcher measures the
 //! longest gap between the frames it gets while `--attackers` connections
 //! send `--kind` requests as fast as the rate limit lets them, for
 //! `--seconds`. Bounded in count and time.
@@ -75,7 +76,26 @@ async fn main() {
         _ => r#"{"type":"export"}"#.to_owned(),
     };
     let mut tasks = Vec::new();
+    // `--kind import`: each attacker posts the same run again and again, as
+    // format 2, which the server parses whole before refusing it.
+    let refused_body = std::sync::Arc::new(body.replacen(r#""format":1"#, r#""format":2"#, 1));
     for _ in 0..attackers {
+        if kind == "import" {
+            let (addr, body) = (addr.clone(), refused_body.clone());
+            tasks.push(tokio::spawn(async move {
+                let (mut answers, mut refused) = (0u64, 0u64);
+                while Instant::now() < deadline {
+                    let answer = post(&addr, "/api/import", &body).await;
+                    if answer.starts_with("HTTP/1.1 400") {
+                        refused += 1;
+                    } else {
+                        answers += 1;
+                    }
+                }
+                (answers, 0, refused)
+            }));
+            continue;
+        }
         let (url, request) = (url.clone(), request.clone());
         tasks.push(tokio::spawn(async move {
             let Ok((ws, _)) = tokio_tungstenite::connect_async(&url).await else { return (0, 0, 0) };

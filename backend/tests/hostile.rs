@@ -218,3 +218,22 @@ mod framing {
         assert_eq!(viewers(&after), 1, "the closed client left the room");
     }
 }
+
+/// Reading a run is the costly part of an import, so every attempt spends
+/// the address's new-room budget, refused or not. Before, refused runs were
+/// free: a flood of big invalid ones kept the server parsing without limit.
+#[tokio::test]
+async fn every_import_attempt_spends_the_new_room_budget() {
+    let server = Server::start_with(|c| c.per_address.new_rooms_per_minute = 2).await;
+    let bad = idle_run(serde_json::json!({"kind": "event_push", "anti_entropy_ms": 4000}), 1.0, 1_000)
+        .to_string()
+        .replace(r#""format":1"#, r#""format":2"#);
+    for _ in 0..2 {
+        let (status, body) = server.post("/api/import", &bad).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("unsupported run format 2"), "{body}");
+    }
+    let (status, body) = server.post("/api/import", &bad).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("too many new rooms from your address"), "{body}");
+}
