@@ -524,6 +524,18 @@ impl Clock {
         self.anchor_real = now;
     }
 
+    /// Lets a paused clock run again from where it stands. A running clock
+    /// is left alone: re-anchoring its wall time without its simulated
+    /// time (as `resume` once did) set it back by everything since its
+    /// last anchor, and the room's time stood still until the wall clock
+    /// caught up — forever, for a client that kept sending `resume`.
+    fn resume(&mut self, now: Instant) {
+        if self.paused {
+            self.anchor_real = now;
+            self.paused = false;
+        }
+    }
+
     /// The wall-clock instant simulated time reaches `at` (running clocks only).
     fn real(&self, at: Millis) -> Instant {
         let ms = at.saturating_sub(self.anchor_sim) as f64 / self.speed;
@@ -1245,10 +1257,7 @@ impl Room {
                 self.clock.paused = true;
                 self.advance(now);
             }
-            TimeControl::Resume => {
-                self.clock.anchor_real = now;
-                self.clock.paused = false;
-            }
+            TimeControl::Resume => self.clock.resume(now),
             TimeControl::SetSpeed(speed) => {
                 self.clock.rebase(now);
                 self.clock.speed = speed;
@@ -1581,6 +1590,24 @@ mod tests {
         // Waking at `real(at)` finds the clock at `at` or just past it.
         assert!(clock.at(clock.real(5_000)) >= 5_000);
         assert!(clock.at(clock.real(5_000)) <= 5_001);
+    }
+
+    #[test]
+    fn resuming_a_running_clock_changes_nothing() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut clock = Clock { anchor_real: t0, anchor_sim: 0, speed: 1.0, paused: false };
+        assert_eq!(clock.at(t0 + s(60)), 60_000);
+        for i in 0..5 {
+            clock.resume(t0 + s(60) + Duration::from_millis(i));
+        }
+        assert_eq!(clock.at(t0 + s(61)), 61_000, "time goes on, not back to the last anchor");
+        // Paused, resume lets it run again from where it stood.
+        clock.rebase(t0 + s(61));
+        clock.paused = true;
+        assert_eq!(clock.at(t0 + s(90)), 61_000);
+        clock.resume(t0 + s(90));
+        assert_eq!(clock.at(t0 + s(91)), 62_000);
     }
 
     #[test]

@@ -237,3 +237,24 @@ async fn every_import_attempt_spends_the_new_room_budget() {
     assert_eq!(status, 429, "{body}");
     assert!(body.contains("too many new rooms from your address"), "{body}");
 }
+
+/// `resume` on a running room is a no-op. It used to set the room's clock
+/// back to its last anchor, so the room's time stood still until the wall
+/// clock caught up: a client repeating `resume` froze a room for everyone.
+#[tokio::test]
+async fn resume_on_a_running_room_does_not_stop_its_time() {
+    let server = Server::start().await;
+    let (mut ws, _) = server.join("resumed").await;
+    let now_ms = |m: &serde_json::Value| frame(m)["sim"]["now_ms"].as_u64().unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    like(&mut ws, "tokyo").await;
+    let before = now_ms(&wait_for(&mut ws, SOON, |m| is_frame(m) && truth(m) == 1).await);
+    assert!(before >= 1_000, "the room ran: {before}");
+    for _ in 0..3 {
+        send(&mut ws, r#"{"type":"resume"}"#).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    like(&mut ws, "tokyo").await;
+    let after = now_ms(&wait_for(&mut ws, SOON, |m| is_frame(m) && truth(m) == 2).await);
+    assert!(after >= before + 250, "the room's time went on: {before} then {after}");
+}
