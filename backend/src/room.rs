@@ -128,6 +128,10 @@ pub struct RoomSettings {
     /// [`WorkBudget`]).
     pub answer_share: f64,
     pub answer_burst: Duration,
+    /// Longest a private room's replay (an import, a fork, a restore) may
+    /// take before it is given up and the room shown broken (see
+    /// [`Deadline`]).
+    pub max_replay: Duration,
 }
 
 impl Default for RoomSettings {
@@ -145,6 +149,7 @@ impl Default for RoomSettings {
             keyframe_interval: Duration::from_secs(2),
             answer_share: 0.25,
             answer_burst: Duration::from_secs(1),
+            max_replay: Duration::from_secs(30),
         }
     }
 }
@@ -608,17 +613,46 @@ impl Checkpoints {
     /// the whole stretch: a week of an imported idle run, on an async
     /// worker, at every seek. Stepping costs nothing extra: the simulation is
     /// event-driven, and a live room advances in far smaller steps.
-    fn advance(&mut self, sim: &mut Simulation, to: Millis, applied: usize) {
+    fn advance(&mut self, sim: &mut Simulation, to: Millis, applied: usize, deadline: Deadline) -> Result<(), String> {
         while sim.now() < to {
+            deadline.check()?;
             sim.advance(sim.now().saturating_add(self.every.max(1)).min(to));
             self.maybe_take(sim, applied);
+        }
+        Ok(())
+    }
+}
+
+/// When a replay is given up. A valid run bounds its inputs, its time and
+/// its timers (see `shared::sim::replay::MAX_REPLAY_ROUNDS`), but not what
+/// each input costs once the room is big: 40 000 people's likes under last
+/// writer wins replayed in 8.6 s, 200 000 under event push in 16.5 s, and
+/// the cost grows faster than the count. Past the deadline the replay
+/// stops, and the room is shown broken, saying why, rather than keep a
+/// replay thread busy for minutes (at an import, a fork, and every reopen).
+/// The public room has none: it is everyone's, and its log is compacted.
+#[derive(Debug, Clone, Copy)]
+struct Deadline(Option<(std::time::Instant, Duration)>);
+
+impl Deadline {
+    fn after(limit: Duration) -> Deadline {
+        Deadline(Some((std::time::Instant::now() + limit, limit)))
+    }
+
+    fn check(self) -> Result<(), String> {
+        match self.0 {
+            Some((at, limit)) if std::time::Instant::now() > at => Err(format!(
+                "replaying it took longer than {} s, the most this server gives a room's history",
+                limit.as_secs_f64()
+            )),
+            _ => Ok(()),
         }
     }
 }
 
 /// Rebuilds a stored room, or says clearly why it cannot. Pure and
 /// CPU-bound: run on a blocking thread.
-fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> {
+fn restore(stored: Stored, settings: &RoomSettings, deadline: Deadline) -> Result<Restored, String> {
     if stored.room.format != FORMAT {
         return Err(format!("its log has format {}, this server reads format {FORMAT}", stored.room.format));
     }
@@ -647,7 +681,8 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
     let mut checkpoints = Checkpoints::new(settings);
     checkpoints.maybe_take(&sim, 0);
     for (i, input) in log.iter().enumerate() {
-        checkpoints.advance(&mut sim, input.at, i);
+        checkpoints.advance(&mut sim, input.at, i, deadline)?;
+        deadline.check()?;
         sim.input(input);
         checkpoints.maybe_take(&sim, i + 1);
     }
@@ -656,19 +691,21 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
 }
 
 /// A new room from a whole run (a fork or an import), at its `until_ms`.
-fn preloaded(run: Run, presenter: String, settings: &RoomSettings) -> Restored {
+fn preloaded(run: Run, presenter: String, settings: &RoomSettings) -> Result<Restored, String> {
+    let deadline = Deadline::after(settings.max_replay);
     let mut r = fresh(run.config.clone(), settings, true);
     r.presenter = Some(presenter);
     for (i, input) in run.inputs.iter().enumerate() {
-        r.checkpoints.advance(&mut r.sim, input.at, i);
+        r.checkpoints.advance(&mut r.sim, input.at, i, deadline)?;
+        deadline.check()?;
         r.sim.input(input);
         r.checkpoints.maybe_take(&r.sim, i + 1);
     }
-    r.checkpoints.advance(&mut r.sim, run.until_ms, run.inputs.len());
+    r.checkpoints.advance(&mut r.sim, run.until_ms, run.inputs.len(), deadline)?;
     r.next_seq = run.inputs.len() as u64;
     r.seqs = (0..run.inputs.len() as u64).collect();
     r.log = run.inputs;
-    r
+    Ok(r)
 }
 
 fn fresh(config: SimConfig, settings: &RoomSettings, stored: bool) -> Restored {
@@ -786,7 +823,8 @@ impl Room {
                 Ok(Some(stored)) => {
                     let started = std::time::Instant::now();
                     let s = settings.clone();
-                    match tokio::task::spawn_blocking(move || restore(stored, &s)).await {
+                    let deadline = if id.is_public() { Deadline(None) } else { Deadline::after(s.max_replay) };
+                    match tokio::task::spawn_blocking(move || restore(stored, &s, deadline)).await {
                         Ok(Ok(restored)) => {
                             tracing::info!(room = %id, inputs = restored.log.len(), took = ?started.elapsed(), "room restored");
                             restored
@@ -806,7 +844,8 @@ impl Room {
                         // off the async workers, like a restore.
                         let (config, s) = (run.config.clone(), settings.clone());
                         match tokio::task::spawn_blocking(move || preloaded(run, presenter, &s)).await {
-                            Ok(r) => r,
+                            Ok(Ok(r)) => r,
+                            Ok(Err(why)) => broken(&id, config, &settings, why),
                             Err(e) => broken(&id, config, &settings, format!("replaying it failed ({e})")),
                         }
                     }
@@ -1639,7 +1678,7 @@ mod tests {
         run.inputs =
             vec![Input { at: 10, command: Command::Like(tokyo) }, Input { at: hour, command: Command::Like(tokyo) }];
         run.until_ms = 2 * hour;
-        let r = preloaded(run, String::new(), &settings);
+        let r = preloaded(run, String::new(), &settings).expect("within the deadline");
         assert_eq!(r.sim.now(), 2 * hour);
         let every = r.checkpoints.every;
         assert!(r.checkpoints.list.len() <= 16);
@@ -1659,9 +1698,29 @@ mod tests {
             base: None,
             inputs: vec![rows(10, 0), rows(hour, 1)],
         };
-        let Ok(restored) = restore(stored, &settings) else { panic!("restores") };
+        let Ok(restored) = restore(stored, &settings, Deadline(None)) else { panic!("restores") };
         let c = restored.checkpoints.before(hour - 1).expect("a checkpoint");
         assert!(hour - 1 - c.at <= restored.checkpoints.every, "{} (spacing {})", c.at, restored.checkpoints.every);
+    }
+
+    /// A private room's replay that runs past the deadline is given up,
+    /// saying why, instead of keeping a replay thread busy for minutes.
+    #[test]
+    fn a_replay_past_its_deadline_is_given_up_with_the_reason() {
+        let busy = shared::strategy::StrategyConfig::BackgroundSync { interval_ms: 100, delta: false };
+        let run = Run { until_ms: 10_000, ..Run::empty(SimConfig { strategy: busy, ..SimConfig::default() }) };
+        let settings = RoomSettings { max_replay: Duration::from_millis(1), ..RoomSettings::default() };
+        let Err(why) = preloaded(run.clone(), String::new(), &settings) else { panic!("100 sync rounds in 1 ms") };
+        assert!(why.contains("longer than 0.001 s"), "{why}");
+        let rows =
+            |at: Millis, seq| InputRow { seq, at_ms: at, command_json: r#"{"type":"like","args":"tokyo"}"#.into() };
+        let stored = Stored { room: room_row(&run.config, None), base: None, inputs: vec![rows(10_000, 0)] };
+        let Err(why) = restore(stored.clone(), &settings, Deadline::after(settings.max_replay)) else {
+            panic!("100 sync rounds in 1 ms")
+        };
+        assert!(why.contains("longer than"), "{why}");
+        // No deadline (the public room): it replays, however long.
+        assert!(restore(stored, &settings, Deadline(None)).is_ok());
     }
 
     #[test]
