@@ -283,20 +283,38 @@ pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 /// is what a browser does best. Answers 201 `{"room":"<id>"}`, 400 with a
 /// reason for an invalid run, 413 when too large, 429/503 when the caller
 /// or the server may not start another room.
+///
+/// Reading a run is the expensive part (8 MiB of JSON is tens of ms of a
+/// core), so every attempt spends the caller's new-room budget up front,
+/// valid or not, and the reading runs off the async workers. Before, a
+/// refused run cost nothing: twelve connections posting a 6.8 MB run with
+/// a wrong `format` (read whole, then refused) had the server parse ~55 a
+/// second and halved the frame rate of a room elsewhere on a two-core
+/// machine (`backend/examples/hostile_probe.rs --kind import`).
 async fn import(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let run: Run = match serde_json::from_slice(&body) {
-        Ok(run) => run,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a run ({e})")).into_response(),
-    };
-    if let Err(e) = run.validate() {
-        return (StatusCode::BAD_REQUEST, format!("invalid run: {e}")).into_response();
+    let key = limits::limit_key(limits::client_ip(peer, &headers, state.config.trust_proxy));
+    if let Err(refused) = state.per_address.allow_new_room(key) {
+        return (StatusCode::TOO_MANY_REQUESTS, refused.to_string()).into_response();
     }
-    start_new(&state, peer, &headers, run)
+    let read = tokio::task::spawn_blocking(move || {
+        let run: Run = serde_json::from_slice(&body).map_err(|e| format!("not a run ({e})"))?;
+        run.validate().map_err(|e| format!("invalid run: {e}"))?;
+        Ok::<Run, String>(run)
+    })
+    .await;
+    match read {
+        Ok(Ok(run)) => match state.rooms.start_new(run) {
+            Ok((room, token)) => created(&room, &token),
+            Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+        },
+        Ok(Err(why)) => (StatusCode::BAD_REQUEST, why).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("the run could not be read ({e})")).into_response(),
+    }
 }
 
 /// `POST /api/rooms`: a new, empty private room with a presenter (the
@@ -317,12 +335,15 @@ async fn new_room(
 /// `{"room":"<id>","presenter":"<token>"}` (429/503 as `new_private_room`).
 fn start_new(state: &AppState, peer: SocketAddr, headers: &HeaderMap, run: Run) -> Response {
     match new_private_room(state, peer, headers, run) {
-        Ok((room, token)) => {
-            let body = serde_json::json!({ "room": room.as_str(), "presenter": token.as_str() });
-            (StatusCode::CREATED, Json(body)).into_response()
-        }
+        Ok((room, token)) => created(&room, &token),
         Err(refused) => refused.into_response(),
     }
+}
+
+/// 201 `{"room":"<id>","presenter":"<token>"}`.
+fn created(room: &RoomId, token: &presenter::Token) -> Response {
+    let body = serde_json::json!({ "room": room.as_str(), "presenter": token.as_str() });
+    (StatusCode::CREATED, Json(body)).into_response()
 }
 
 /// Starts a new private room from `run` for the caller at `peer`, within

@@ -6,7 +6,9 @@
 //! - open WebSockets (`--max-connections-per-ip`), counted exactly with a
 //!   slot that is given back when the connection ends;
 //! - new private rooms (`--new-rooms-per-minute`): each is a task and a
-//!   simulation that lives on for the room TTL after its last viewer;
+//!   simulation that lives on for the room TTL after its last viewer
+//!   (New room, an import, a scenario link, opening an unused `/r/{id}`,
+//!   and a `fork` over the WebSocket alike);
 //! - likes and controls (`--likes-per-second-per-ip`), on top of each
 //!   connection's own budget (see `ws`), so a hundred tabs cannot flood a
 //!   room a hundred times harder than one.
@@ -160,6 +162,12 @@ impl ConnectionSlot {
     /// The per-address like rate, for error messages.
     pub fn likes_per_second(&self) -> u32 {
         self.per_address.limits.likes_per_second
+    }
+
+    /// Whether this connection's address may start one more private room
+    /// now (and counts it): a `fork` starts one, just like New room.
+    pub fn allow_new_room(&self) -> Result<(), AddressRefusal> {
+        self.per_address.allow_new_room(self.key)
     }
 }
 

@@ -123,6 +123,15 @@ pub struct RoomSettings {
     /// it missed none; between them, frames are deltas. Zero: every frame
     /// is full (no deltas at all).
     pub keyframe_interval: Duration,
+    /// The share of the room's time that answering seeks, forks and
+    /// exports may take, and how much of it may be spent at once (see
+    /// [`WorkBudget`]).
+    pub answer_share: f64,
+    pub answer_burst: Duration,
+    /// Longest a private room's replay (an import, a fork, a restore) may
+    /// take before it is given up and the room shown broken (see
+    /// [`Deadline`]).
+    pub max_replay: Duration,
 }
 
 impl Default for RoomSettings {
@@ -138,8 +147,63 @@ impl Default for RoomSettings {
             max_checkpoints: 256,
             public_log_cap: 100_000,
             keyframe_interval: Duration::from_secs(2),
+            answer_share: 0.25,
+            answer_burst: Duration::from_secs(1),
+            max_replay: Duration::from_secs(30),
         }
     }
+}
+
+/// How much of a room's own time its answers to single viewers may take.
+///
+/// A seek, a fork and an export are answered on the room's task, which is
+/// also what advances the room and publishes every viewer's frames. Each
+/// is cheap alone, but they are open to everyone, and an export of a long
+/// log is megabytes of JSON: ten connections asking for the export of a
+/// 120 000-input room as fast as their like budget allowed (~100 a second
+/// from one address) kept the task busy, and the other viewers' frames
+/// stalled for up to 230 ms (1.6 s when the askers did not read). So the
+/// room measures the time these answers take and refuses more (with
+/// `rate_limited`, and the request named) once they used up their share:
+/// a token bucket of wall time, refilled at `share` of real time, holding
+/// at most `burst`. One answer may overdraw it (its cost is known only
+/// afterwards); the debt is then repaid before the next.
+#[derive(Debug, Clone)]
+pub struct WorkBudget {
+    share: f64,
+    /// Nanoseconds of work: the most saved up, and what is available now
+    /// (negative: in debt). Whole nanoseconds, so spending the burst in
+    /// equal parts empties it exactly.
+    burst: i64,
+    available: i64,
+    last: Instant,
+}
+
+impl WorkBudget {
+    pub fn new(share: f64, burst: Duration, now: Instant) -> WorkBudget {
+        let burst = nanos(burst);
+        // A share outside 0..=1 is not a share: clamp it (NaN: none).
+        let share = if share.is_nan() { 0.0 } else { share.clamp(0.0, 1.0) };
+        WorkBudget { share, burst, available: burst, last: now }
+    }
+
+    /// Whether an answer may start now.
+    pub fn allow(&mut self, now: Instant) -> bool {
+        // (A float to integer cast saturates: no overflow however long idle.)
+        let refill = (nanos(now.saturating_duration_since(self.last)) as f64 * self.share) as i64;
+        self.available = self.available.saturating_add(refill).min(self.burst);
+        self.last = now;
+        self.available > 0
+    }
+
+    /// An answer took `took`.
+    pub fn spend(&mut self, took: Duration) {
+        self.available = self.available.saturating_sub(nanos(took));
+    }
+}
+
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// How many messages in flight a frame lists: all of a burst (up to
@@ -465,6 +529,18 @@ impl Clock {
         self.anchor_real = now;
     }
 
+    /// Lets a paused clock run again from where it stands. A running clock
+    /// is left alone: re-anchoring its wall time without its simulated
+    /// time (as `resume` once did) set it back by everything since its
+    /// last anchor, and the room's time stood still until the wall clock
+    /// caught up — forever, for a client that kept sending `resume`.
+    fn resume(&mut self, now: Instant) {
+        if self.paused {
+            self.anchor_real = now;
+            self.paused = false;
+        }
+    }
+
     /// The wall-clock instant simulated time reaches `at` (running clocks only).
     fn real(&self, at: Millis) -> Instant {
         let ms = at.saturating_sub(self.anchor_sim) as f64 / self.speed;
@@ -528,11 +604,55 @@ impl Checkpoints {
     fn before(&self, at: Millis) -> Option<&Checkpoint> {
         self.list.iter().rev().find(|c| c.at <= at)
     }
+
+    /// Advances `sim` to `to` one spacing at a time, keeping checkpoints on
+    /// the way. A replay (restore, fork, import) jumps from one input to the
+    /// next; taking a checkpoint only after each input left a run's quiet
+    /// stretches without any, so a `seek` into one (or the recent window a
+    /// preloaded room shows on opening, computed on the room's task) replayed
+    /// the whole stretch: a week of an imported idle run, on an async
+    /// worker, at every seek. Stepping costs nothing extra: the simulation is
+    /// event-driven, and a live room advances in far smaller steps.
+    fn advance(&mut self, sim: &mut Simulation, to: Millis, applied: usize, deadline: Deadline) -> Result<(), String> {
+        while sim.now() < to {
+            deadline.check()?;
+            sim.advance(sim.now().saturating_add(self.every.max(1)).min(to));
+            self.maybe_take(sim, applied);
+        }
+        Ok(())
+    }
+}
+
+/// When a replay is given up. A valid run bounds its inputs, its time and
+/// its timers (see `shared::sim::replay::MAX_REPLAY_ROUNDS`), but not what
+/// each input costs once the room is big: 40 000 people's likes under last
+/// writer wins replayed in 8.6 s, 200 000 under event push in 16.5 s, and
+/// the cost grows faster than the count. Past the deadline the replay
+/// stops, and the room is shown broken, saying why, rather than keep a
+/// replay thread busy for minutes (at an import, a fork, and every reopen).
+/// The public room has none: it is everyone's, and its log is compacted.
+#[derive(Debug, Clone, Copy)]
+struct Deadline(Option<(std::time::Instant, Duration)>);
+
+impl Deadline {
+    fn after(limit: Duration) -> Deadline {
+        Deadline(Some((std::time::Instant::now() + limit, limit)))
+    }
+
+    fn check(self) -> Result<(), String> {
+        match self.0 {
+            Some((at, limit)) if std::time::Instant::now() > at => Err(format!(
+                "replaying it took longer than {} s, the most this server gives a room's history",
+                limit.as_secs_f64()
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Rebuilds a stored room, or says clearly why it cannot. Pure and
 /// CPU-bound: run on a blocking thread.
-fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> {
+fn restore(stored: Stored, settings: &RoomSettings, deadline: Deadline) -> Result<Restored, String> {
     if stored.room.format != FORMAT {
         return Err(format!("its log has format {}, this server reads format {FORMAT}", stored.room.format));
     }
@@ -561,6 +681,8 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
     let mut checkpoints = Checkpoints::new(settings);
     checkpoints.maybe_take(&sim, 0);
     for (i, input) in log.iter().enumerate() {
+        checkpoints.advance(&mut sim, input.at, i, deadline)?;
+        deadline.check()?;
         sim.input(input);
         checkpoints.maybe_take(&sim, i + 1);
     }
@@ -569,18 +691,21 @@ fn restore(stored: Stored, settings: &RoomSettings) -> Result<Restored, String> 
 }
 
 /// A new room from a whole run (a fork or an import), at its `until_ms`.
-fn preloaded(run: Run, presenter: String, settings: &RoomSettings) -> Restored {
+fn preloaded(run: Run, presenter: String, settings: &RoomSettings) -> Result<Restored, String> {
+    let deadline = Deadline::after(settings.max_replay);
     let mut r = fresh(run.config.clone(), settings, true);
     r.presenter = Some(presenter);
     for (i, input) in run.inputs.iter().enumerate() {
+        r.checkpoints.advance(&mut r.sim, input.at, i, deadline)?;
+        deadline.check()?;
         r.sim.input(input);
         r.checkpoints.maybe_take(&r.sim, i + 1);
     }
-    r.sim.advance(run.until_ms);
+    r.checkpoints.advance(&mut r.sim, run.until_ms, run.inputs.len(), deadline)?;
     r.next_seq = run.inputs.len() as u64;
     r.seqs = (0..run.inputs.len() as u64).collect();
     r.log = run.inputs;
-    r
+    Ok(r)
 }
 
 fn fresh(config: SimConfig, settings: &RoomSettings, stored: bool) -> Restored {
@@ -667,6 +792,8 @@ struct Room {
     history_next: u64,
     history_to: Millis,
     recent: VecDeque<HistoryEvent>,
+    /// The room's time left for seeks, forks and exports.
+    answers: WorkBudget,
     /// What the last published frame showed, to skip identical frames.
     published: Option<(u64, usize, u64, u64)>,
     last_publish: Option<Instant>,
@@ -696,7 +823,8 @@ impl Room {
                 Ok(Some(stored)) => {
                     let started = std::time::Instant::now();
                     let s = settings.clone();
-                    match tokio::task::spawn_blocking(move || restore(stored, &s)).await {
+                    let deadline = if id.is_public() { Deadline(None) } else { Deadline::after(s.max_replay) };
+                    match tokio::task::spawn_blocking(move || restore(stored, &s, deadline)).await {
                         Ok(Ok(restored)) => {
                             tracing::info!(room = %id, inputs = restored.log.len(), took = ?started.elapsed(), "room restored");
                             restored
@@ -716,7 +844,8 @@ impl Room {
                         // off the async workers, like a restore.
                         let (config, s) = (run.config.clone(), settings.clone());
                         match tokio::task::spawn_blocking(move || preloaded(run, presenter, &s)).await {
-                            Ok(r) => r,
+                            Ok(Ok(r)) => r,
+                            Ok(Err(why)) => broken(&id, config, &settings, why),
                             Err(e) => broken(&id, config, &settings, format!("replaying it failed ({e})")),
                         }
                     }
@@ -727,6 +856,7 @@ impl Room {
         let (frames, _) = watch::channel(Published::default());
         let (acks, acks_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
+        let answers = WorkBudget::new(settings.answer_share, settings.answer_burst, now);
         let clock = Clock { anchor_real: now, anchor_sim: restored.sim.now(), speed: 1.0, paused: false };
         let mut room = Room {
             id,
@@ -762,6 +892,7 @@ impl Room {
             history_to: 0,
             recent: VecDeque::new(),
             time_version: 0,
+            answers,
             published: None,
             last_publish: None,
             idle_since: Some(now),
@@ -916,14 +1047,42 @@ impl Room {
                 self.time(control, now);
             }
             RoomCommand::Present { viewer, token } => self.present(viewer, &token),
-            RoomCommand::Seek { viewer, at_ms } => self.seek(viewer, at_ms),
-            RoomCommand::Fork { viewer, at_ms } => self.fork(viewer, at_ms),
+            RoomCommand::Seek { viewer, at_ms } => self.answer(viewer, "seek", |room| room.seek(viewer, at_ms)),
+            RoomCommand::Fork { viewer, at_ms } => self.answer(viewer, "fork", |room| room.fork(viewer, at_ms)),
             RoomCommand::Export { viewer } => {
-                let run = self.run_until(self.sim.now());
-                self.tell(viewer, ServerMessage::Run { run });
+                // An export is megabytes: one at a time per viewer. While
+                // anything is still queued for this viewer (its last export,
+                // say, to a client that does not read), another would only
+                // pile up in memory, ten copies for ten requests.
+                if self.viewers.get(&viewer).is_some_and(|tx| tx.capacity() < tx.max_capacity()) {
+                    let why = "the room's last answers to you are still being sent; \
+                               this export was not answered, try again in a moment";
+                    self.tell(viewer, ServerMessage::Error(ProtocolError::new(ErrorCode::RateLimited, why)));
+                    return;
+                }
+                self.answer(viewer, "export", |room| {
+                    let run = room.run_until(room.sim.now());
+                    room.tell(viewer, ServerMessage::Run { run });
+                });
             }
             RoomCommand::Stop => {} // handled by the loop
         }
+    }
+
+    /// Answers one viewer's seek, fork or export (`what`) within the room's
+    /// [`WorkBudget`], or tells it the room is too busy to.
+    fn answer(&mut self, viewer: ViewerId, what: &str, work: impl FnOnce(&mut Room)) {
+        let started = Instant::now();
+        if !self.answers.allow(started) {
+            let why = format!(
+                "the room is busy answering seeks, forks and exports; this {what} was not answered, \
+                 try again in a moment"
+            );
+            self.tell(viewer, ServerMessage::Error(ProtocolError::new(ErrorCode::RateLimited, why)));
+            return;
+        }
+        work(self);
+        self.answers.spend(started.elapsed());
     }
 
     /// The public room is what a shared link lands on: anyone could break
@@ -1137,10 +1296,7 @@ impl Room {
                 self.clock.paused = true;
                 self.advance(now);
             }
-            TimeControl::Resume => {
-                self.clock.anchor_real = now;
-                self.clock.paused = false;
-            }
+            TimeControl::Resume => self.clock.resume(now),
             TimeControl::SetSpeed(speed) => {
                 self.clock.rebase(now);
                 self.clock.speed = speed;
@@ -1476,6 +1632,24 @@ mod tests {
     }
 
     #[test]
+    fn resuming_a_running_clock_changes_nothing() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut clock = Clock { anchor_real: t0, anchor_sim: 0, speed: 1.0, paused: false };
+        assert_eq!(clock.at(t0 + s(60)), 60_000);
+        for i in 0..5 {
+            clock.resume(t0 + s(60) + Duration::from_millis(i));
+        }
+        assert_eq!(clock.at(t0 + s(61)), 61_000, "time goes on, not back to the last anchor");
+        // Paused, resume lets it run again from where it stood.
+        clock.rebase(t0 + s(61));
+        clock.paused = true;
+        assert_eq!(clock.at(t0 + s(90)), 61_000);
+        clock.resume(t0 + s(90));
+        assert_eq!(clock.at(t0 + s(91)), 62_000);
+    }
+
+    #[test]
     fn checkpoints_stay_bounded_and_cover_the_whole_history() {
         let settings = RoomSettings { checkpoint_every_ms: 1_000, max_checkpoints: 8, ..RoomSettings::default() };
         let mut checkpoints = Checkpoints::new(&settings);
@@ -1490,6 +1664,91 @@ mod tests {
         let last = checkpoints.list.last().unwrap().at;
         assert!(100_000 - last <= checkpoints.every, "the latest is recent: {last}");
         assert_eq!(checkpoints.before(50_000).map(|c| c.at <= 50_000), Some(true));
+    }
+
+    /// An imported (or forked) run with a long quiet stretch: its room must
+    /// have checkpoints all along it, or every seek into it (and the window
+    /// the room computes on opening, on its own task) replays the stretch.
+    #[test]
+    fn a_preloaded_run_has_checkpoints_through_its_quiet_stretches() {
+        let settings = RoomSettings { checkpoint_every_ms: 1_000, max_checkpoints: 16, ..RoomSettings::default() };
+        let tokyo = RegionId::parse("tokyo").unwrap();
+        let hour = 3_600_000;
+        let mut run = Run::empty(SimConfig::default());
+        run.inputs =
+            vec![Input { at: 10, command: Command::Like(tokyo) }, Input { at: hour, command: Command::Like(tokyo) }];
+        run.until_ms = 2 * hour;
+        let r = preloaded(run, String::new(), &settings).expect("within the deadline");
+        assert_eq!(r.sim.now(), 2 * hour);
+        let every = r.checkpoints.every;
+        assert!(r.checkpoints.list.len() <= 16);
+        for at in [hour / 2, hour - 1, hour + hour / 2, 2 * hour] {
+            let c = r.checkpoints.before(at).expect("a checkpoint before every moment");
+            assert!(at - c.at <= every, "at {at}: the nearest checkpoint is at {} (spacing {every})", c.at);
+            // (One taken at `hour` itself may come before or after its input.)
+            if c.at != hour {
+                assert_eq!(c.applied, usize::from(c.at > hour) + 1, "at {at}");
+            }
+        }
+        // The same for a room restored from storage: each input's gap too.
+        let rows =
+            |at: Millis, seq| InputRow { seq, at_ms: at, command_json: r#"{"type":"like","args":"tokyo"}"#.into() };
+        let stored = Stored {
+            room: room_row(&SimConfig::default(), None),
+            base: None,
+            inputs: vec![rows(10, 0), rows(hour, 1)],
+        };
+        let Ok(restored) = restore(stored, &settings, Deadline(None)) else { panic!("restores") };
+        let c = restored.checkpoints.before(hour - 1).expect("a checkpoint");
+        assert!(hour - 1 - c.at <= restored.checkpoints.every, "{} (spacing {})", c.at, restored.checkpoints.every);
+    }
+
+    /// A private room's replay that runs past the deadline is given up,
+    /// saying why, instead of keeping a replay thread busy for minutes.
+    #[test]
+    fn a_replay_past_its_deadline_is_given_up_with_the_reason() {
+        let busy = shared::strategy::StrategyConfig::BackgroundSync { interval_ms: 100, delta: false };
+        let run = Run { until_ms: 10_000, ..Run::empty(SimConfig { strategy: busy, ..SimConfig::default() }) };
+        let settings = RoomSettings { max_replay: Duration::from_millis(1), ..RoomSettings::default() };
+        let Err(why) = preloaded(run.clone(), String::new(), &settings) else { panic!("100 sync rounds in 1 ms") };
+        assert!(why.contains("longer than 0.001 s"), "{why}");
+        let rows =
+            |at: Millis, seq| InputRow { seq, at_ms: at, command_json: r#"{"type":"like","args":"tokyo"}"#.into() };
+        let stored = Stored { room: room_row(&run.config, None), base: None, inputs: vec![rows(10_000, 0)] };
+        let Err(why) = restore(stored.clone(), &settings, Deadline::after(settings.max_replay)) else {
+            panic!("100 sync rounds in 1 ms")
+        };
+        assert!(why.contains("longer than"), "{why}");
+        // No deadline (the public room): it replays, however long.
+        assert!(restore(stored, &settings, Deadline(None)).is_ok());
+    }
+
+    #[test]
+    fn answers_get_their_share_of_the_room_and_no_more() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut budget = WorkBudget::new(0.25, ms(1_000), t0);
+        // A full bucket: answers until a second of work is spent ...
+        for _ in 0..10 {
+            assert!(budget.allow(t0));
+            budget.spend(ms(100));
+        }
+        assert!(!budget.allow(t0), "a second of answers at once, then no more");
+        // ... refilled at a quarter of real time.
+        assert!(budget.allow(t0 + ms(1)));
+        // One long answer overdraws it; the debt is repaid first.
+        budget.spend(ms(2_000));
+        assert!(!budget.allow(t0 + ms(4_000)));
+        assert!(budget.allow(t0 + ms(8_100)));
+        // Idle for long: never more than the burst saved up.
+        assert!(budget.allow(t0 + ms(3_600_000)));
+        budget.spend(ms(1_001));
+        assert!(!budget.allow(t0 + ms(3_600_000)));
+        // Shares outside 0..=1 are clamped; none refills nothing.
+        let mut none = WorkBudget::new(f64::NAN, ms(1), t0);
+        assert!(none.allow(t0));
+        none.spend(ms(2));
+        assert!(!none.allow(t0 + ms(3_600_000)));
     }
 
     #[test]

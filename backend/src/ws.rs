@@ -157,6 +157,16 @@ pub async fn serve(
                 }
                 Some(Err(e)) => {
                     tracing::debug!(viewer, error = %e, "websocket read failed");
+                    // A message over the size limit, or a text frame that
+                    // is not UTF-8, breaks the WebSocket protocol itself:
+                    // the connection ends (RFC 6455 §7.1.7), but with the
+                    // close code and reason that say why, not a bare drop
+                    // (which a browser reports as 1006, no reason).
+                    if let Some((code, reason)) = violation(e) {
+                        if close.take().is_some_and(|c| c.send((code, reason)).is_ok()) {
+                            let _ = tokio::time::timeout(limits.send_timeout, &mut writer).await;
+                        }
+                    }
                     break;
                 }
                 None => break,
@@ -217,9 +227,41 @@ fn handle_message(msg: Message, room: &RoomHandle, viewer: u64, budget: &LikeBud
         Request::Command(Command::Control(control)) => room.control(viewer, control).err(),
         Request::Time(control) => room.ask(RoomCommand::Time { viewer, control }).err(),
         Request::Seek { at_ms } => room.ask(RoomCommand::Seek { viewer, at_ms }).err(),
-        Request::Fork { at_ms } => room.ask(RoomCommand::Fork { viewer, at_ms }).err(),
+        Request::Fork { at_ms } => {
+            // A fork starts a new private room (a task and a simulation
+            // that outlive the connection), so it spends the address's
+            // new-room budget like `POST /api/rooms`; without this one
+            // connection could fill the server's room cap at the like rate.
+            // Counted before the room answers: a fork the room then refuses
+            // (compacted history) still used it, as a New room refused for a
+            // full server does.
+            if let Err(refused) = budget.address.allow_new_room() {
+                return Some(ProtocolError::new(
+                    ErrorCode::RoomUnavailable,
+                    format!("{refused}; the room was not forked"),
+                ));
+            }
+            room.ask(RoomCommand::Fork { viewer, at_ms }).err()
+        }
         Request::Export => room.ask(RoomCommand::Export { viewer }).err(),
         Request::Present { token } => room.ask(RoomCommand::Present { viewer, token }).err(),
+    }
+}
+
+/// The close code and reason for a read error that is the client's doing:
+/// 1009 for a message over [`crate::app::MAX_WS_MESSAGE_BYTES`], 1007 for a
+/// text frame that is not UTF-8. `None` for anything else (a reset
+/// connection has no one left to tell).
+fn violation(error: axum::Error) -> Option<(u16, &'static str)> {
+    // The reason below names the limit.
+    const _: () = assert!(crate::app::MAX_WS_MESSAGE_BYTES == 64 * 1024);
+    use tungstenite::error::{CapacityError, Error};
+    match error.into_inner().downcast_ref::<Error>()? {
+        Error::Capacity(CapacityError::MessageTooLong { .. }) => {
+            Some((1009, "message too big: a WebSocket message may be at most 64 KiB (client messages are under 1 KiB)"))
+        }
+        Error::Utf8(_) => Some((1007, "a text frame must be valid UTF-8 (send JSON text)")),
+        _ => None,
     }
 }
 

@@ -52,7 +52,7 @@
 
 use super::likes::Likes;
 use crate::crdt::{Dot, LikeSet, PersonId, Replicated};
-use crate::kernel::{Millis, Tally};
+use crate::kernel::{Dots, Millis, Tally};
 use crate::region::RegionId;
 use crate::strategy::Strategy;
 use serde::{Deserialize, Serialize};
@@ -138,6 +138,9 @@ pub(crate) struct ReadModel {
     applied: BTreeSet<Dot>,
     /// The feed as last observed.
     feed: Feed,
+    /// The registers it was read from, for strategies that keep registers
+    /// (see `observe`); empty otherwise.
+    registers: Vec<Option<Dots>>,
     /// Operations in the feed not applied yet, with when each entered it.
     behind: BTreeMap<Dot, Millis>,
     /// The projection shows an operation the command side forgot (or whose
@@ -158,6 +161,7 @@ impl ReadModel {
             members: Vec::new(),
             applied: BTreeSet::new(),
             feed: Feed::Runs(Tally::default()),
+            registers: Vec::new(),
             behind: BTreeMap::new(),
             stale: false,
             generation: likes.generation(),
@@ -195,6 +199,60 @@ impl ReadModel {
         if self.set.is_none() {
             return;
         }
+        if !self.grow_feed(now, strategy) {
+            self.read_feed(now, strategy);
+        }
+        if likes.generation() != self.generation {
+            // A number was taken again for another operation: what the
+            // projection applied under it may not be what the log now says.
+            self.generation = likes.generation();
+            self.stale = true;
+        }
+        if self.interval_ms == 0 && (self.stale || !self.behind.is_empty()) {
+            self.run(now, likes);
+        }
+    }
+
+    /// The feed of a strategy that keeps registers (last writer wins), when
+    /// every register that changed since the last look only gained
+    /// operations (the usual case: a newer register holds what the older
+    /// one did): then nothing left the feed, and what entered it is what
+    /// those registers gained. Returns whether it could tell; if not (a
+    /// register lost operations, or the strategy keeps no registers), the
+    /// feed must be read whole. Reading it whole at every event — the union
+    /// of every register — made each event cost time linear in the people
+    /// who ever liked: 6.8 ms a like at 10 000 made-up people.
+    fn grow_feed(&mut self, now: Millis, strategy: &dyn Strategy) -> bool {
+        let Feed::Dots(feed) = &mut self.feed else { return false };
+        let registers: Vec<Option<Dots>> = RegionId::all().map(|r| strategy.register_dots(r).cloned()).collect();
+        if registers.len() != self.registers.len() {
+            return false;
+        }
+        let mut changed = Vec::new();
+        for (old, new) in self.registers.iter().zip(&registers) {
+            match (old, new) {
+                (Some(old), Some(new)) if std::sync::Arc::ptr_eq(old, new) => {}
+                (Some(old), Some(new)) if old.is_subset(new) => changed.push((old, new)),
+                _ => return false,
+            }
+        }
+        for (old, new) in changed {
+            for dot in new.difference(old) {
+                if feed.insert(*dot) && !self.applied.contains(dot) {
+                    self.behind.insert(*dot, now);
+                }
+            }
+        }
+        self.registers = registers;
+        true
+    }
+
+    /// Reads the whole feed and notes what entered and left it.
+    fn read_feed(&mut self, now: Millis, strategy: &dyn Strategy) {
+        self.registers = RegionId::all().map(|r| strategy.register_dots(r).cloned()).collect();
+        if self.registers.iter().all(Option::is_none) {
+            self.registers.clear();
+        }
         let feed = Feed::read(strategy);
         if feed != self.feed {
             for dot in feed.minus(&self.feed) {
@@ -209,15 +267,6 @@ impl ReadModel {
                 }
             }
             self.feed = feed;
-        }
-        if likes.generation() != self.generation {
-            // A number was taken again for another operation: what the
-            // projection applied under it may not be what the log now says.
-            self.generation = likes.generation();
-            self.stale = true;
-        }
-        if self.interval_ms == 0 && (self.stale || !self.behind.is_empty()) {
-            self.run(now, likes);
         }
     }
 

@@ -9,10 +9,11 @@
 //! the log is the truth, every state a function of it.
 
 use super::{SimConfig, Simulation};
-use crate::kernel::Millis;
+use crate::kernel::{scale, Millis};
 use crate::protocol::history::{HistoryEvent, MarkKind};
 use crate::protocol::{validate_control, validate_strategy, Command, Control, ProtocolError};
 use crate::region::RegionId;
+use crate::strategy::{SingleWriter, StrategyConfig};
 use serde::{Deserialize, Serialize};
 
 /// One accepted input, stamped with the simulated time it was applied at.
@@ -108,8 +109,26 @@ pub const RUN_FORMAT: u32 = 1;
 pub const MAX_RUN_INPUTS: usize = 200_000;
 
 /// Latest simulated time a run may reach: a week (replaying an idle week
-/// is still well under a second).
+/// at the default event push takes ~2 s; the timers' work in between is
+/// bounded by [`MAX_REPLAY_ROUNDS`]).
 pub const MAX_RUN_MS: Millis = 7 * 24 * 3600 * 1000;
+
+/// Most periodic rounds a run may make a replay go through (see
+/// [`Run::rounds`]). Inputs are bounded by [`MAX_RUN_INPUTS`] and time by
+/// [`MAX_RUN_MS`], but the work in between is the strategy's timers: a
+/// valid run could ask for a sync every 10 ms (100 ms at time scale 0.1)
+/// for a week — 60 million rounds, over an hour of one core (measured:
+/// ~70 µs a full-state sync round, ~8 µs a round of the others, release
+/// build), on the server's replay thread at the import, again at the fork
+/// of a fork, and at every restart. A million rounds is ~8 s at the worst:
+/// an idle week of every strategy at its defaults (event push: 151 200
+/// rounds; single writer's heartbeat: 604 800), full-state sync at its
+/// default 2 s for ~2½ days, anything at the fastest 100 ms for a day.
+pub const MAX_REPLAY_ROUNDS: u64 = 1_000_000;
+
+/// How much one round of a full-state sync costs, in rounds of the others
+/// (every region sends its whole counter to every peer, not to one).
+const FULL_SYNC_WEIGHT: u64 = 8;
 
 /// A room's whole run, as exported and imported: everything needed to
 /// rebuild it exactly (`replay(config, inputs, until_ms)`).
@@ -148,6 +167,11 @@ pub enum BadRun {
     Config(ProtocolError),
     #[error("config: no scenario is called {0:?}")]
     Scenario(String),
+    #[error(
+        "the run would take too long to replay: its timers fire about {0} rounds (at most {MAX_REPLAY_ROUNDS}); \
+         use longer intervals, a time_scale nearer 1, or a shorter until_ms"
+    )]
+    TooMuchWork(u64),
 }
 
 impl Run {
@@ -169,6 +193,8 @@ impl Run {
             return Err(BadRun::TimeScale(self.config.time_scale));
         }
         validate_strategy(self.config.strategy.clone()).map_err(BadRun::Config)?;
+        // The live control is capped; the starting value must be too.
+        validate_control(Control::SetReadModel(self.config.read_model_ms)).map_err(BadRun::Config)?;
         if let Some(id) = &self.config.scenario {
             if crate::scenario::find(id).is_none() {
                 return Err(BadRun::Scenario(id.chars().take(64).collect()));
@@ -191,12 +217,56 @@ impl Run {
                 validate_control(control.clone()).map_err(|e| BadRun::Input(i, e))?;
             }
         }
+        // Last: the estimate trusts the checks above (ordered, in range).
+        let rounds = self.rounds();
+        if rounds > MAX_REPLAY_ROUNDS {
+            return Err(BadRun::TooMuchWork(rounds));
+        }
         Ok(())
+    }
+
+    /// About how many rounds of periodic work replaying the run takes: for
+    /// each stretch between two strategy switches, its length over each
+    /// of the strategy's timer periods (time-scaled, as the simulation
+    /// does), a full-state sync round weighing [`FULL_SYNC_WEIGHT`].
+    /// Saturates rather than overflows.
+    pub fn rounds(&self) -> u64 {
+        let scale = self.config.time_scale;
+        let mut strategy = &self.config.strategy;
+        let mut from: Millis = 0;
+        let mut total: u64 = 0;
+        let switches = self.inputs.iter().filter_map(|i| match &i.command {
+            Command::Control(Control::SetStrategy(next)) => Some((i.at, next)),
+            _ => None,
+        });
+        for (at, next) in switches.chain(std::iter::once((self.until_ms, strategy))) {
+            let span = at.saturating_sub(from).min(self.until_ms);
+            total = total.saturating_add(periodic_rounds(strategy, span, scale));
+            (from, strategy) = (at.max(from), next);
+        }
+        total
     }
 
     /// The room this run describes, at `until_ms`.
     pub fn replay(&self) -> Simulation {
         replay(self.config.clone(), &self.inputs, self.until_ms)
+    }
+}
+
+/// Rounds of `strategy`'s timers in `span` simulated ms (see [`Run::rounds`]).
+fn periodic_rounds(strategy: &StrategyConfig, span: Millis, time_scale: f64) -> u64 {
+    let per = |period: Millis| span / scale(period, time_scale);
+    match strategy {
+        StrategyConfig::EventPush { anti_entropy_ms, retry_ms, .. } => {
+            anti_entropy_ms.map_or(0, per).saturating_add(retry_ms.map_or(0, per))
+        }
+        StrategyConfig::BackgroundSync { interval_ms, delta: true } => per(*interval_ms),
+        StrategyConfig::BackgroundSync { interval_ms, delta: false } => {
+            per(*interval_ms).saturating_mul(FULL_SYNC_WEIGHT)
+        }
+        StrategyConfig::QueueBatch { batch_ms, .. } => per(*batch_ms),
+        StrategyConfig::LastWriterWins { resend_ms, .. } => resend_ms.map_or(0, per),
+        StrategyConfig::SingleWriter { .. } => per(SingleWriter::HEARTBEAT_MS),
     }
 }
 
@@ -273,6 +343,55 @@ mod tests {
         assert_eq!(bad(&|r| r.inputs.reverse()), BadRun::Order(1));
         assert_eq!(bad(&|r| r.until_ms = 5), BadRun::Until);
         assert!(matches!(bad(&|r| r.config.time_scale = f64::NAN), BadRun::TimeScale(_)));
+        // The starting read model interval is capped like the live control.
+        assert!(matches!(bad(&|r| r.config.read_model_ms = u64::MAX), BadRun::Config(_)));
+    }
+
+    /// A run within every bound can still ask for hours of replay: a week
+    /// of timers every 10 ms. Such a run is refused, with the reason; an
+    /// idle week at the defaults is not.
+    #[test]
+    fn runs_that_would_replay_for_too_long_are_refused() {
+        let week = MAX_RUN_MS;
+        let idle = |strategy: StrategyConfig, time_scale: f64, until_ms: Millis| {
+            let config = SimConfig { time_scale, strategy, ..SimConfig::default() };
+            Run { until_ms, ..Run::empty(config) }
+        };
+        let virginia = RegionId::parse("virginia").unwrap();
+        let fastest = [
+            StrategyConfig::EventPush { anti_entropy_ms: Some(100), retry_ms: Some(4_000), dedupe: true },
+            StrategyConfig::BackgroundSync { interval_ms: 100, delta: false },
+            StrategyConfig::BackgroundSync { interval_ms: 100, delta: true },
+            StrategyConfig::QueueBatch { batch_ms: 100, writer: virginia },
+            StrategyConfig::LastWriterWins { resend_ms: Some(100), skew_ms: 0 },
+            StrategyConfig::SingleWriter { leader: virginia, timeout_ms: 5_000 },
+        ];
+        for strategy in fastest {
+            let run = idle(strategy.clone(), 0.1, week);
+            assert!(matches!(run.validate(), Err(BadRun::TooMuchWork(_))), "{strategy:?}");
+            assert!(run.validate().unwrap_err().to_string().contains("too long to replay"));
+            // An hour of the same is fine.
+            assert_eq!(idle(strategy.clone(), 1.0, 3_600_000).validate(), Ok(()), "{strategy:?}");
+        }
+        for kind in StrategyKind::ALL {
+            let strategy = StrategyConfig::default_for(kind);
+            let full_sync = matches!(strategy, StrategyConfig::BackgroundSync { delta: false, .. });
+            let verdict = idle(strategy.clone(), 1.0, week).validate();
+            assert_eq!(verdict.is_ok(), !full_sync, "an idle week of {strategy:?}: {verdict:?}");
+        }
+        // Each stretch counts with the strategy it ran: a switch to a sync
+        // every 100 ms an hour before the end is fine, a day before is not.
+        let switched = |at: Millis| {
+            let sync = StrategyConfig::BackgroundSync { interval_ms: 100, delta: false };
+            let mut run = idle(StrategyConfig::default(), 1.0, week);
+            run.inputs = vec![Input { at, command: Command::Control(Control::SetStrategy(sync)) }];
+            run
+        };
+        assert_eq!(switched(week - 3_600_000).validate(), Ok(()));
+        assert!(matches!(switched(week - 24 * 3_600_000).validate(), Err(BadRun::TooMuchWork(_))));
+        // The estimate never overflows, even on a run that was not validated.
+        let absurd = idle(StrategyConfig::BackgroundSync { interval_ms: 1, delta: false }, 1e-300, u64::MAX);
+        assert_eq!(absurd.rounds(), u64::MAX);
     }
 
     #[test]
