@@ -369,7 +369,6 @@ impl Likes {
     }
 }
 
-/// Operation `dot` of the log, if it exists.
 /// `members` (in id order) after operations of `touched` people were
 /// applied to `set`: each of them is in or out as the set now says.
 fn update_members(mut members: Vec<PersonId>, set: &LikeSet, mut touched: Vec<PersonId>) -> Vec<PersonId> {
@@ -387,6 +386,7 @@ fn update_members(mut members: Vec<PersonId>, set: &LikeSet, mut touched: Vec<Pe
     members
 }
 
+/// Operation `dot` of the log, if it exists.
 fn op(log: &[Vec<LikeOp>], dot: Dot) -> Option<&LikeOp> {
     log[dot.region.index()].get((dot.n as usize).checked_sub(1)?)
 }
