@@ -228,23 +228,6 @@ async fn likes_are_limited_per_address_across_connections_and_all_accounted_for(
     assert!((10..=13).contains(&counted), "the address's burst, and a little refill: {counted}");
 }
 
-/// Reads until the server closes the socket; returns the close code and reason.
-async fn closed_with(ws: &mut Ws, within: Duration) -> Option<(u16, String)> {
-    tokio::time::timeout(within, async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Close(Some(frame)))) => {
-                    return Some((u16::from(frame.code), frame.reason.to_string()))
-                }
-                None | Some(Err(_)) | Some(Ok(Message::Close(None))) => return None,
-                Some(Ok(_)) => continue,
-            }
-        }
-    })
-    .await
-    .expect("the server did not close the socket in time")
-}
-
 /// Pings every 100 ms, silence closes after 600 ms (six pings missed: a
 /// margin for a busy test machine).
 fn quick_liveness(c: &mut backend::app::Config) {

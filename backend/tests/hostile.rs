@@ -144,7 +144,7 @@ async fn answers_to_one_viewer_cannot_take_the_whole_room() {
 /// connection beside a bystander in the same room.
 mod framing {
     use super::*;
-    use futures_util::{SinkExt, StreamExt};
+    use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
     use tokio_tungstenite::tungstenite::protocol::frame::Frame;
     use tokio_tungstenite::tungstenite::Message;
@@ -152,23 +152,6 @@ mod framing {
     fn text_fragment(bytes: &[u8], first: bool, last: bool) -> Message {
         let opcode = if first { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
         Message::Frame(Frame::message(bytes.to_vec(), opcode, last))
-    }
-
-    /// How a connection ended: the close code if the server sent one,
-    /// `None` if it just dropped the connection (within `SOON`). Before the
-    /// server said why, both cases below were a bare drop.
-    async fn ended(ws: &mut Ws) -> Option<u16> {
-        tokio::time::timeout(SOON, async {
-            loop {
-                match ws.next().await {
-                    None | Some(Err(_)) => return None,
-                    Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                    Some(Ok(_)) => continue,
-                }
-            }
-        })
-        .await
-        .expect("the connection should have ended")
     }
 
     /// A like split over three fragments is one message: it counts.
@@ -197,10 +180,12 @@ mod framing {
                 break;
             }
         }
-        assert_eq!(ended(&mut ws).await, Some(1009), "message too big, said with a close frame");
-        like(&mut bystander, "sydney").await;
-        let after = wait_for(&mut bystander, SOON, |m| is_frame(m) && truth(m) == 1).await;
-        assert_eq!(viewers(&after), 1, "the closed client left the room");
+        assert_eq!(
+            closed_with(&mut ws, SOON).await.map(|c| c.0),
+            Some(1009),
+            "message too big, said with a close frame"
+        );
+        alone_after_a_like(&mut bystander, SOON).await;
     }
 
     /// A text frame that is not UTF-8 breaks the WebSocket protocol itself:
@@ -212,10 +197,12 @@ mod framing {
         let (mut bystander, _) = server.join("utf8").await;
         let (mut ws, _) = server.join("utf8").await;
         ws.send(text_fragment(b"{\"type\":\"like\",\"region\":\"\xff\xfe\"}", true, true)).await.unwrap();
-        assert_eq!(ended(&mut ws).await, Some(1007), "invalid frame payload data, said with a close frame");
-        like(&mut bystander, "sydney").await;
-        let after = wait_for(&mut bystander, SOON, |m| is_frame(m) && truth(m) == 1).await;
-        assert_eq!(viewers(&after), 1, "the closed client left the room");
+        assert_eq!(
+            closed_with(&mut ws, SOON).await.map(|c| c.0),
+            Some(1007),
+            "invalid frame payload data, said with a close frame"
+        );
+        alone_after_a_like(&mut bystander, SOON).await;
     }
 }
 

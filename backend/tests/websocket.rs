@@ -133,23 +133,10 @@ async fn a_message_beyond_the_socket_limit_closes_only_that_connection() {
     let (mut b, _) = server.join("huge").await;
     let huge = "y".repeat(backend::app::MAX_WS_MESSAGE_BYTES + 1);
     let _ = a.send(Message::text(huge)).await;
-    let closed = tokio::time::timeout(SOON, async {
-        loop {
-            match a.next().await {
-                None | Some(Err(_)) => return None,
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => continue,
-            }
-        }
-    })
-    .await
-    .expect("the oversized sender should be disconnected");
-    if let Some(code) = closed {
+    if let Some((code, _)) = closed_with(&mut a, SOON).await {
         assert_eq!(code, 1009, "message too big");
     }
-    like(&mut b, "sydney").await;
-    let after = wait_for(&mut b, SOON, |m| is_frame(m) && truth(m) == 1).await;
-    assert_eq!(viewers(&after), 1, "the closed client left the room");
+    alone_after_a_like(&mut b, SOON).await;
 }
 
 #[tokio::test]

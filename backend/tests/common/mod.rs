@@ -291,3 +291,30 @@ pub fn status(msg: &Value) -> &str {
 pub fn is_frame(msg: &Value) -> bool {
     msg["type"] == "frame"
 }
+
+/// Reads until the server closes the socket: its close code and reason, or
+/// None when it ended without a close frame.
+pub async fn closed_with(ws: &mut Ws, within: Duration) -> Option<(u16, String)> {
+    tokio::time::timeout(within, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return Some((u16::from(frame.code), frame.reason.to_string()))
+                }
+                None | Some(Err(_)) | Some(Ok(Message::Close(None))) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .expect("the server did not close the socket in time")
+}
+
+/// After another connection to the room was closed: `bystander` likes, and
+/// the frame that shows it (within `within`) counts it as the room's only
+/// viewer.
+pub async fn alone_after_a_like(bystander: &mut Ws, within: Duration) {
+    like(bystander, "sydney").await;
+    let after = wait_for(bystander, within, |m| is_frame(m) && truth(m) == 1).await;
+    assert_eq!(viewers(&after), 1, "the closed client left the room");
+}
